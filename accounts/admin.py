@@ -1,0 +1,109 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
+
+from ameli_portal.audit import AuditedAdminMixin
+
+from .models import Beneficiary, Caisse, CoveragePeriod, Exemption, Insured, User
+from .nir import NirError, parse_nir
+
+
+@admin.register(Caisse)
+class CaisseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "phone")
+    search_fields = ("code", "name")
+
+
+class BeneficiaryInline(admin.TabularInline):
+    model = Beneficiary
+    extra = 0
+    fields = ("relationship", "last_name", "first_names", "birth_date", "sex", "nir")
+
+
+class CoverageInline(admin.TabularInline):
+    model = CoveragePeriod
+    extra = 0
+
+
+class ExemptionInline(admin.TabularInline):
+    model = Exemption
+    extra = 0
+    fields = ("kind", "beneficiary", "start", "end")
+
+
+class RightsOpenFilter(admin.SimpleListFilter):
+    title = "droits"
+    parameter_name = "droits"
+
+    def lookups(self, request, model_admin):
+        return [("ouverts", "Droits ouverts"), ("fermes", "Droits fermés")]
+
+    def queryset(self, request, queryset):
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        open_q = Q(coverage_periods__start__lte=today) & (
+            Q(coverage_periods__end__isnull=True) | Q(coverage_periods__end__gte=today)
+        )
+        if self.value() == "ouverts":
+            return queryset.filter(open_q).distinct()
+        if self.value() == "fermes":
+            return queryset.exclude(pk__in=queryset.filter(open_q).values("pk"))
+        return queryset
+
+
+class NirSearchMixin:
+    """Searching by NIR accepts 13 or 15 characters with spaces, matched exactly."""
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            nir = parse_nir(search_term).number
+        except NirError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(nir=nir), False
+
+
+@admin.register(Insured)
+class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("masked_nir", "last_name", "first_names", "birth_date", "postal_code", "caisse")
+    list_filter = ("caisse", "sex", RightsOpenFilter, "exemptions__kind", "coverage_periods__regime")
+    search_fields = ("last_name", "birth_name", "first_names", "postal_code")
+    search_help_text = "Nom, prénom, code postal, ou NIR complet (13 ou 15 caractères)."
+    list_select_related = ("caisse",)
+    inlines = [BeneficiaryInline, CoverageInline, ExemptionInline]
+    readonly_fields = ("public_id", "created_at", "updated_at")
+    fieldsets = [
+        ("Identité", {"fields": ("caisse", "nir", "last_name", "birth_name", "first_names",
+                                 "birth_date", "sex")}),
+        ("Coordonnées", {"fields": ("address_line1", "address_line2", "postal_code", "city",
+                                    "email", "phone")}),
+        ("Paiements", {"fields": ("iban",)}),
+        ("Parcours de soins", {"fields": ("medecin_traitant", "medecin_traitant_since")}),
+        ("Suivi", {"fields": ("public_id", "created_at", "updated_at")}),
+    ]
+
+    @admin.display(description="NIR", ordering="nir")
+    def masked_nir(self, obj):
+        return obj.nir_masked
+
+
+@admin.register(Beneficiary)
+class BeneficiaryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("last_name", "first_names", "birth_date", "relationship", "insured")
+    list_filter = ("relationship",)
+    search_fields = ("last_name", "first_names", "insured__last_name")
+    list_select_related = ("insured",)
+    autocomplete_fields = ("insured",)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("login", "email", "is_staff", "is_active", "last_login")
+    list_filter = ("is_staff", "is_active", "groups")
+    list_select_related = ("insured",)
+    fieldsets = BaseUserAdmin.fieldsets + (("Assuré", {"fields": ("insured",)}),)
+    autocomplete_fields = ("insured",)
+
+    @admin.display(description="identifiant")
+    def login(self, obj):
+        return obj.display_login

@@ -1,0 +1,254 @@
+import uuid
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from .fields import NIR_PATTERN, IbanField, NirField, mask_iban
+from .nir import Nir, compute_key
+
+POSTAL_CODE = RegexValidator(r"^[0-9]{5}$", "Le code postal comporte 5 chiffres.")
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class Sex(models.TextChoices):
+    MALE = "1", "Homme"
+    FEMALE = "2", "Femme"
+
+
+class Caisse(models.Model):
+    code = models.CharField("code organisme", max_length=3, unique=True)
+    name = models.CharField("nom", max_length=120)
+    address = models.TextField("adresse postale")
+    phone = models.CharField("téléphone", max_length=30, default="36 46")
+    hours = models.CharField("horaires", max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = "caisse"
+        verbose_name_plural = "caisses"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Insured(models.Model):
+    """An insured person (assuré) as the caisse's register knows them."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    caisse = models.ForeignKey(Caisse, verbose_name="caisse", on_delete=models.PROTECT)
+    nir = NirField("NIR", unique=True)
+    last_name = models.CharField("nom", max_length=80)
+    birth_name = models.CharField("nom de naissance", max_length=80, blank=True)
+    first_names = models.CharField("prénoms", max_length=120)
+    birth_date = models.DateField("date de naissance")
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    address_line1 = models.CharField("adresse", max_length=120)
+    address_line2 = models.CharField("complément d'adresse", max_length=120, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, validators=[POSTAL_CODE])
+    city = models.CharField("commune", max_length=80)
+    email = models.EmailField("courriel", blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    iban = IbanField("IBAN", blank=True)
+    medecin_traitant = models.CharField("médecin traitant", max_length=120, blank=True)
+    medecin_traitant_since = models.DateField("déclaré le", null=True, blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "assuré"
+        verbose_name_plural = "assurés"
+        ordering = ["last_name", "first_names"]
+        indexes = [models.Index(fields=["last_name", "first_names"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(nir__regex=NIR_PATTERN), name="insured_nir_shape"),
+            models.CheckConstraint(
+                condition=Q(postal_code__regex=r"^[0-9]{5}$"), name="insured_postal_code"
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_names.split()[0] if self.first_names else ''} {self.last_name}".strip()
+
+    @property
+    def nir_key(self) -> str:
+        return compute_key(self.nir)
+
+    @property
+    def nir_masked(self) -> str:
+        return Nir(self.nir, self.nir_key).masked
+
+    @property
+    def iban_masked(self) -> str:
+        return mask_iban(self.iban)
+
+    @property
+    def postal_address(self) -> list[str]:
+        lines = [f"{self.first_names} {self.last_name}".upper(), self.address_line1]
+        if self.address_line2:
+            lines.append(self.address_line2)
+        lines.append(f"{self.postal_code} {self.city.upper()}")
+        return lines
+
+    def age_on(self, day: date) -> int:
+        return age_on(self.birth_date, day)
+
+    def rights_open_on(self, day: date) -> bool:
+        return self.coverage_periods.filter(
+            Q(end__isnull=True) | Q(end__gte=day), start__lte=day
+        ).exists()
+
+
+class Beneficiary(models.Model):
+    """A child or dependant (ayant droit) covered through an insured person."""
+
+    class Relationship(models.TextChoices):
+        CHILD = "enfant", "Enfant"
+        SPOUSE = "conjoint", "Conjoint"
+        OTHER = "autre", "Autre ayant droit"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.PROTECT, related_name="beneficiaries"
+    )
+    relationship = models.CharField("lien", max_length=10, choices=Relationship.choices)
+    last_name = models.CharField("nom", max_length=80)
+    first_names = models.CharField("prénoms", max_length=120)
+    birth_date = models.DateField("date de naissance")
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    nir = NirField("NIR", unique=True, null=True, blank=True)
+    medecin_traitant = models.CharField("médecin traitant", max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = "ayant droit"
+        verbose_name_plural = "ayants droit"
+        ordering = ["birth_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nir__isnull=True) | Q(nir__regex=NIR_PATTERN),
+                name="beneficiary_nir_shape",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first_names.split()[0]} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        return age_on(self.birth_date, day)
+
+
+class CoveragePeriod(models.Model):
+    """Rights open from ``start`` to ``end`` (open-ended when ``end`` is empty)."""
+
+    class Regime(models.TextChoices):
+        GENERAL = "general", "Régime général"
+        STUDENT = "etudiant", "Régime général (étudiant)"
+        AGRICOLE = "agricole", "Régime agricole"
+        INDEPENDANT = "independant", "Travailleurs indépendants"
+
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="coverage_periods"
+    )
+    regime = models.CharField("régime", max_length=12, choices=Regime.choices)
+    start = models.DateField("droits ouverts du")
+    end = models.DateField("au", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "période de droits"
+        verbose_name_plural = "périodes de droits"
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="coverage_end_after_start",
+                violation_error_message="La fin des droits précède leur ouverture.",
+            ),
+        ]
+
+    def __str__(self):
+        end = f"{self.end:%d/%m/%Y}" if self.end else "…"
+        return f"{self.get_regime_display()} du {self.start:%d/%m/%Y} au {end}"
+
+
+class Exemption(models.Model):
+    """A situation that changes the rate or the deductions (ALD, maternité, CSS, AME)."""
+
+    class Kind(models.TextChoices):
+        ALD = "ald", "Affection de longue durée (ALD)"
+        MATERNITY = "maternite", "Maternité (à partir du 6e mois)"
+        CSS = "css", "Complémentaire santé solidaire (CSS)"
+        AME = "ame", "Aide médicale de l'État (AME)"
+
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="exemptions"
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="ayant droit concerné",
+        help_text="Vide : l'assuré lui-même.",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exemptions",
+    )
+    kind = models.CharField("situation", max_length=10, choices=Kind.choices)
+    start = models.DateField("du")
+    end = models.DateField("au", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "exonération"
+        verbose_name_plural = "exonérations"
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="exemption_end_after_start",
+                violation_error_message="La fin de la période précède son début.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class User(AbstractUser):
+    """A web account. An insured person's login is the 13 characters of their NIR.
+
+    Staff accounts have no insured record. One account per insured person is
+    enforced by the one-to-one link.
+    """
+
+    insured = models.OneToOneField(
+        Insured,
+        verbose_name="assuré",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="user",
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = "compte"
+        verbose_name_plural = "comptes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(insured__isnull=True) | Q(is_staff=False),
+                name="staff_is_not_insured_account",
+            ),
+        ]
+
+    @property
+    def display_login(self) -> str:
+        """What may be shown of the login: never a whole NIR."""
+        if self.insured_id:
+            return self.insured.nir_masked
+        return self.username

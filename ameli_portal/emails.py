@@ -1,0 +1,37 @@
+"""Send an email from three templates: subject, text body and HTML body.
+
+``emails/<name>-subject.txt``, ``emails/<name>-body.txt`` and
+``emails/<name>-body.html``. Contexts hold no NIR and no health detail: an email
+only tells that something is waiting in the account.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from .jobs import job
+from .outbox import enqueue
+
+
+def build_email(*, template: str, to: list[str], context: dict) -> EmailMultiAlternatives:
+    context = {"branding": settings.BRANDING, "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+    text = render_to_string(f"emails/{template}-body.txt", context)
+    html = render_to_string(f"emails/{template}-body.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_templated_email(*, template: str, to: list[str], context: dict) -> None:
+    build_email(template=template, to=to, context=context).send()
+
+
+@job(name="ameli_portal.send_email")
+def send_email_job(template: str, to: list[str], context: dict) -> None:
+    send_templated_email(template=template, to=to, context=context)
+
+
+def enqueue_email(*, template: str, to: list[str], context: dict):
+    """Send the email once the current transaction commits, through the outbox."""
+    return enqueue(send_email_job, template=template, to=list(to), context=context)

@@ -1,0 +1,1 @@
+GLOSSARY: list[dict] = []

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "Back-office de la caisse"
+admin.site.site_title = "Back-office"
+admin.site.index_title = "Gestion"
+
+public_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("aide/", views.help_page, name="help"),
+        path("glossaire/", views.glossary, name="glossary"),
+        path("contact/", views.contact, name="contact"),
+        path("demo/boite-aux-lettres/", views.demo_mailbox, name="demo_mailbox"),
+        path("demo/boite-aux-lettres/<uuid:message_id>/", views.demo_message, name="demo_message"),
+        path(
+            "demo/boite-aux-lettres/<uuid:message_id>/courrier.pdf",
+            views.demo_letter_pdf,
+            name="demo_letter_pdf",
+        ),
+    ],
+    "public",
+)
+
+urlpatterns = [
+    path("", include(public_patterns)),
+    path("compte/", include("allauth.urls")),
+    path("mon-espace/", include("accounts.urls")),
+    path("back-office/", admin.site.urls),
+]

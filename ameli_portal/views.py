@@ -1,0 +1,62 @@
+"""Public pages (no login) and the demo mailbox (demo mode only)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from .glossary import GLOSSARY
+from .models import DemoMessage
+
+
+@login_not_required
+def home(request):
+    return render(request, "public/home.html")
+
+
+@login_not_required
+def help_page(request):
+    return render(request, "public/help.html")
+
+
+@login_not_required
+def glossary(request):
+    return render(request, "public/glossary.html", {"terms": GLOSSARY})
+
+
+@login_not_required
+def contact(request):
+    return render(request, "public/contact.html")
+
+
+def _demo_only():
+    if not settings.DEMO_MODE:
+        raise Http404
+
+
+@login_not_required
+@never_cache
+def demo_mailbox(request):
+    _demo_only()
+    messages = DemoMessage.objects.defer("pdf", "body_html", "body_text")[:200]
+    return render(request, "public/demo_mailbox.html", {"mails": messages})
+
+
+@login_not_required
+@never_cache
+def demo_message(request, message_id):
+    _demo_only()
+    message = get_object_or_404(DemoMessage.objects.defer("pdf"), pk=message_id)
+    return render(request, "public/demo_message.html", {"mail": message})
+
+
+@login_not_required
+@never_cache
+def demo_letter_pdf(request, message_id):
+    _demo_only()
+    message = get_object_or_404(DemoMessage, pk=message_id, kind=DemoMessage.Kind.LETTER)
+    response = HttpResponse(bytes(message.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="courrier-{message.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
