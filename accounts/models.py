@@ -235,6 +235,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="user",
     )
+    failed_logins = models.PositiveSmallIntegerField("échecs de connexion consécutifs", default=0)
+    locked_at = models.DateTimeField("verrouillé le", null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = "compte"
@@ -252,3 +254,80 @@ class User(AbstractUser):
         if self.insured_id:
             return self.insured.nir_masked
         return self.username
+
+
+class ProvisionalCode(models.Model):
+    """An 8-digit code mailed by post to open an account; only its hash is kept."""
+
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="provisional_codes"
+    )
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField("émis le", auto_now_add=True)
+    expires_at = models.DateTimeField("expire le")
+    used_at = models.DateTimeField("utilisé le", null=True, blank=True)
+    voided_at = models.DateTimeField("annulé le", null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField("essais erronés", default=0)
+
+    class Meta:
+        verbose_name = "code provisoire"
+        verbose_name_plural = "codes provisoires"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["insured"],
+                condition=Q(used_at__isnull=True, voided_at__isnull=True),
+                name="one_live_code_per_insured",
+            ),
+        ]
+
+    def __str__(self):
+        return f"code du {self.created_at:%d/%m/%Y}"
+
+
+class PostalLetter(models.Model):
+    """A letter for the mailroom: rendered as a PDF by a job, printed and posted by staff."""
+
+    class Kind(models.TextChoices):
+        PROVISIONAL_CODE = "code", "Code provisoire"
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", "En préparation"
+        TO_PRINT = "to_print", "À imprimer"
+        SENT = "sent", "Envoyé"
+        FAILED = "failed", "Échec"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="letters"
+    )
+    kind = models.CharField("type", max_length=10, choices=Kind.choices)
+    status = models.CharField(
+        "état", max_length=10, choices=Status.choices, default=Status.PREPARING, db_index=True
+    )
+    provisional_code = models.OneToOneField(
+        ProvisionalCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="letter"
+    )
+    pdf = models.FileField("PDF", upload_to="letters/%Y/%m/", blank=True)
+    created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    ready_at = models.DateTimeField("prêt le", null=True, blank=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+    sent_by = models.ForeignKey(
+        "User", verbose_name="envoyé par", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "courrier"
+        verbose_name_plural = "courriers (salle du courrier)"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} – {self.created_at:%d/%m/%Y %H:%M}"
+
+
+def user_display(user) -> str:
+    """How allauth names a user in pages and emails: a first name, never the NIR."""
+    if user.insured_id:
+        return user.insured.first_names.split()[0]
+    return user.get_full_name() or user.username

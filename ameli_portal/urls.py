@@ -16,6 +16,11 @@ public_patterns = (
         path("demo/boite-aux-lettres/", views.demo_mailbox, name="demo_mailbox"),
         path("demo/boite-aux-lettres/<uuid:message_id>/", views.demo_message, name="demo_message"),
         path(
+            "demo/boite-aux-lettres/<uuid:message_id>/contenu.html",
+            views.demo_message_html,
+            name="demo_message_html",
+        ),
+        path(
             "demo/boite-aux-lettres/<uuid:message_id>/courrier.pdf",
             views.demo_letter_pdf,
             name="demo_letter_pdf",
@@ -28,5 +33,6 @@ urlpatterns = [
     path("", include(public_patterns)),
     path("compte/", include("allauth.urls")),
     path("mon-espace/", include("accounts.urls")),
+    path("remboursements/", include("reimbursements.urls")),
     path("back-office/", admin.site.urls),
 ]

@@ -1,10 +1,12 @@
 """Public pages (no login) and the demo mailbox (demo mode only)."""
 
+from csp.decorators import csp
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .glossary import GLOSSARY
 from .models import DemoMessage
@@ -49,6 +51,19 @@ def demo_message(request, message_id):
     _demo_only()
     message = get_object_or_404(DemoMessage.objects.defer("pdf"), pk=message_id)
     return render(request, "public/demo_message.html", {"mail": message})
+
+
+@login_not_required
+@never_cache
+@xframe_options_sameorigin
+@csp({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "img-src": ["data:"],
+      "frame-ancestors": ["'self'"], "base-uri": ["'none'"], "form-action": ["'none'"]})
+def demo_message_html(request, message_id):
+    """An email's HTML body on its own address, with a CSP of its own: emails carry
+    inline styles (mail clients need them) that the portal's CSP rightly refuses."""
+    _demo_only()
+    message = get_object_or_404(DemoMessage.objects.only("body_html"), pk=message_id)
+    return HttpResponse(message.body_html, content_type="text/html; charset=utf-8")
 
 
 @login_not_required

@@ -1,0 +1,173 @@
+"""Demo register: a caisse, staff, and ~20 insured people in varied situations.
+
+Deterministic and idempotent: running it twice gives the same register.
+"""
+
+from datetime import date, timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+from schwifty import IBAN
+
+from .models import Beneficiary, Caisse, CoveragePeriod, Exemption, Insured, User
+from .nir import generate_nir
+
+INSURED_PASSWORD = "Demo-Assure-2026"
+STAFF = [
+    # username, password, group, superuser
+    ("conseiller", "Demo-Conseiller-2026", "Conseiller", False),
+    ("superviseur", "Demo-Superviseur-2026", "Superviseur", False),
+    ("admin", "Demo-Admin-2026", None, True),
+]
+
+# last name, first names, sex, birth date, dept, commune, order, postal code, city, situation
+PEOPLE = [
+    ("Martin", "Camille Anne", 2, date(1986, 4, 12), "75", "115", 201, "75011", "Paris", "account"),
+    ("Bernard", "Lucas", 1, date(1979, 9, 3), "69", "123", 45, "69003", "Lyon", "ald"),
+    ("Dubois", "Léa Marie", 2, date(1994, 2, 27), "33", "063", 310, "33000", "Bordeaux",
+     "maternity"),
+    ("Thomas", "Hugo", 1, date(2009, 6, 18), "59", "350", 12, "59000", "Lille", "minor"),
+    ("Robert", "Chloé", 2, date(1990, 11, 5), "13", "055", 77, "13001", "Marseille", "css"),
+    ("Richard", "Nathan Paul", 1, date(1972, 1, 30), "31", "555", 88, "31000", "Toulouse",
+     "account"),
+    ("Petit", "Manon", 2, date(1968, 7, 14), "44", "109", 150, "44000", "Nantes", "ald"),
+    ("Durand", "Louis", 1, date(1958, 3, 22), "67", "482", 19, "67000", "Strasbourg", None),
+    ("Leroy", "Emma", 2, date(2001, 12, 1), "34", "172", 230, "34000", "Montpellier", None),
+    ("Moreau", "Gabriel", 1, date(1983, 5, 9), "35", "238", 61, "35000", "Rennes", "children"),
+    ("Simon", "Inès", 2, date(1997, 8, 25), "2A", "004", 5, "20000", "Ajaccio", None),
+    ("Laurent", "Jules", 1, date(1975, 10, 16), "2B", "033", 8, "20200", "Bastia", "children"),
+    ("Lefebvre", "Sarah", 2, date(1989, 4, 3), "971", "20", 41, "97110", "Pointe-à-Pitre",
+     "account"),
+    ("Michel", "Adam", 1, date(1992, 1, 19), "99", "350", 120, "92100",
+     "Boulogne-Billancourt", "ame"),
+    ("Garcia", "Lina", 2, date(1980, 6, 30), "06", "088", 99, "06000", "Nice", "children"),
+    ("David", "Raphaël", 1, date(1965, 2, 11), "21", "231", 14, "21000", "Dijon", "closed"),
+    ("Bertrand", "Zoé", 2, date(2003, 9, 9), "37", "261", 66, "37000", "Tours", None),
+    ("Roux", "Arthur", 1, date(1950, 12, 24), "63", "113", 3, "63000", "Clermont-Ferrand",
+     "ald"),
+    ("Vincent", "Jade", 2, date(1999, 3, 15), "29", "019", 210, "29200", "Brest", "no_iban"),
+    ("Fournier", "Noah", 7, date(1995, 5, 5), "75", "120", 400, "75020", "Paris", "temporary"),
+]
+
+CHILDREN = {
+    "Moreau": [("Léo", 1, date(2015, 3, 2)), ("Alice", 2, date(2019, 7, 21))],
+    "Laurent": [("Maël", 1, date(2008, 1, 11))],
+    "Garcia": [("Rose", 2, date(2012, 10, 4)), ("Tom", 1, date(2021, 5, 17))],
+    "Martin": [("Lou", 2, date(2018, 9, 30))],
+    "Dubois": [],
+}
+
+CONSEILLER_PERMS = {
+    "accounts": {"insured": "vc", "beneficiary": "vca", "coverageperiod": "vcad",
+                 "exemption": "vcad", "caisse": "v", "user": "v"},
+}
+SUPERVISEUR_EXTRA = {
+    "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc"},
+    "ameli_portal": {"auditevent": "v", "outboxjob": "v"},
+}
+_CODENAMES = {"v": "view", "c": "change", "a": "add", "d": "delete"}
+
+
+def _grant(group: Group, spec: dict) -> None:
+    for app_label, models in spec.items():
+        for model, letters in models.items():
+            codenames = [f"{_CODENAMES[c]}_{model}" for c in letters if c in _CODENAMES]
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            )
+
+
+def seed_staff() -> list[str]:
+    conseiller, _ = Group.objects.get_or_create(name="Conseiller")
+    superviseur, _ = Group.objects.get_or_create(name="Superviseur")
+    _grant(conseiller, CONSEILLER_PERMS)
+    _grant(superviseur, CONSEILLER_PERMS)
+    _grant(superviseur, SUPERVISEUR_EXTRA)
+    groups = {"Conseiller": conseiller, "Superviseur": superviseur}
+    lines = []
+    for username, password, group, is_superuser in STAFF:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"is_staff": True, "is_superuser": is_superuser,
+                      "email": f"{username}@caisse-demo.example"},
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        if group:
+            user.groups.add(groups[group])
+        lines.append(f"back-office  {username} / {password}")
+    return lines
+
+
+def _iban(order: int) -> str:
+    return IBAN.generate(
+        "FR", bank_code="30004", branch_code="00550", account_code=f"{order:011d}"
+    ).compact
+
+
+def seed() -> list[str]:
+    branding = settings.BRANDING
+    caisse, _ = Caisse.objects.update_or_create(
+        code="999",
+        defaults={"name": branding["caisse_name"], "address": branding["address"],
+                  "phone": branding["phone"], "hours": branding["hours"]},
+    )
+    lines = seed_staff()
+    today = timezone.localdate()
+    for last, first, sex, born, dept, commune, order, postal, city, situation in PEOPLE:
+        nir = generate_nir(sex=sex, year=born.year, month=born.month, department=dept,
+                           commune=commune, order=order)
+        insured, _ = Insured.objects.update_or_create(
+            nir=nir.number,
+            defaults={
+                "caisse": caisse, "last_name": last, "first_names": first,
+                "birth_date": born, "sex": "2" if sex % 2 == 0 else "1",
+                "address_line1": f"{order} avenue de la Démonstration",
+                "postal_code": postal, "city": city,
+                "email": f"{first.split()[0].lower()}.{last.lower()}@exemple.test",
+                "iban": "" if situation in ("no_iban", "temporary") else _iban(order),
+                "medecin_traitant": "" if situation == "minor" else "Dr Claire Médecin",
+                "medecin_traitant_since": None if situation == "minor" else date(2020, 1, 15),
+            },
+        )
+        insured.coverage_periods.all().delete()
+        end = today - timedelta(days=200) if situation == "closed" else None
+        CoveragePeriod.objects.create(insured=insured, regime="general",
+                                      start=date(2015, 1, 1), end=end)
+        insured.exemptions.all().delete()
+        kinds = {"ald": "ald", "css": "css", "ame": "ame", "maternity": "maternite"}
+        if situation in kinds:
+            start = today - timedelta(days=60) if situation == "maternity" else date(2023, 1, 1)
+            end = today + timedelta(days=120) if situation == "maternity" else None
+            Exemption.objects.create(insured=insured, kind=kinds[situation], start=start,
+                                     end=end)
+        for child_first, child_sex, child_born in CHILDREN.get(last, []):
+            Beneficiary.objects.update_or_create(
+                insured=insured, first_names=child_first,
+                defaults={"relationship": "enfant", "last_name": last,
+                          "birth_date": child_born, "sex": str(child_sex)},
+            )
+        if situation == "account":
+            user, created = User.objects.get_or_create(
+                username=nir.number, defaults={"insured": insured, "email": insured.email,
+                                               "first_name": first.split()[0], "last_name": last}
+            )
+            if created:
+                user.set_password(INSURED_PASSWORD)
+                user.save()
+            EmailAddress.objects.update_or_create(
+                user=user, email=insured.email, defaults={"verified": True, "primary": True}
+            )
+            lines.append(f"assuré       {nir.number} / {INSURED_PASSWORD}  ({first.split()[0]} {last})")
+    without = Insured.objects.filter(user__isnull=True, coverage_periods__end__isnull=True)
+    example = without.exclude(iban="").order_by("last_name").first()
+    if example:
+        lines.append(
+            f"sans compte  {example.nir} · {example.last_name} · né(e) le "
+            f"{example.birth_date:%d/%m/%Y} · {example.postal_code} "
+            f"· IBAN se terminant par {example.iban[-7:]}"
+        )
+    return lines

@@ -1,0 +1,27 @@
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+
+class Command(BaseCommand):
+    help = (
+        "Crée ou remet à jour les données de démonstration (idempotent) : chaque application "
+        "qui a un module demo.py y apporte les siennes, dans l'ordre d'INSTALLED_APPS."
+    )
+
+    def handle(self, *args, **options):
+        logins = []
+        for config in apps.get_app_configs():
+            module_name = f"{config.name}.demo"
+            if find_spec(module_name) is None:
+                continue
+            with transaction.atomic():
+                logins += import_module(module_name).seed() or []
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        if logins:
+            self.stdout.write("\nIdentifiants de démonstration :")
+            for line in logins:
+                self.stdout.write(f"  {line}")

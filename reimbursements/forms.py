@@ -1,0 +1,203 @@
+"""Forms of the reimbursements app; they return typed values, never raw strings."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .rules import TABLE_START, Sector
+from .simulator import CARE_GROUPS, CARES
+
+SECTORS = {
+    "1": (Sector.SECTOR_1, False),
+    "2_optam": (Sector.SECTOR_2, True),
+    "2": (Sector.SECTOR_2, False),
+}
+MEDICINE_RATES = {
+    "65": Decimal("0.65"),
+    "30": Decimal("0.30"),
+    "15": Decimal("0.15"),
+    "100": Decimal("1.00"),
+}
+MAX_PRICE = Decimal("10000")
+# Spaces people type or paste inside amounts: regular, no-break, narrow no-break.
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+class EuroField(forms.DecimalField):
+    """Euros typed the French way: "30,50", "1 234,56 €" as well as "30.50"."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = _SPACES.sub("", value).removesuffix("€").replace(",", ".")
+        return super().to_python(value)
+
+
+class SimulatorForm(forms.Form):
+    care = forms.ChoiceField(
+        label="Soin",
+        choices=[("", "Choisissez un soin")]
+        + [(group, [(key, care.label) for key, care in cares]) for group, cares in CARE_GROUPS],
+        help_text="Le soin le plus proche de celui que vous avez reçu ou allez recevoir.",
+        error_messages={
+            "required": "Choisissez le soin à simuler.",
+            "invalid_choice": "Choisissez un soin dans la liste.",
+        },
+    )
+    medicine_rate = forms.ChoiceField(
+        label="Taux de remboursement du médicament",
+        required=False,
+        initial="65",
+        choices=[
+            ("65", "65 % (la plupart des médicaments)"),
+            ("30", "30 %"),
+            ("15", "15 %"),
+            ("100", "100 % (médicaments reconnus irremplaçables et coûteux)"),
+        ],
+        widget=forms.RadioSelect,
+        help_text="Seulement pour une boîte de médicament : votre pharmacien peut vous "
+        "indiquer le taux.",
+        error_messages={"invalid_choice": "Choisissez l'un des taux proposés."},
+    )
+    price = EuroField(
+        label="Prix payé (en euros)",
+        min_value=0,
+        max_value=MAX_PRICE,
+        decimal_places=2,
+        max_digits=7,
+        help_text="Le montant facturé par le professionnel, ou le prix de la boîte de "
+        "médicament. Par exemple : 30 ou 30,50.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "required": "Indiquez le prix payé.",
+            "invalid": "Indiquez le prix en euros avec des chiffres, par exemple 30 ou 30,50.",
+            "min_value": "Le prix ne peut pas être négatif.",
+            "max_value": "Le prix ne peut pas dépasser 10 000 €.",
+            "max_decimal_places": "Indiquez le prix au centime près : deux chiffres au plus "
+            "après la virgule.",
+            "max_digits": "Le prix ne peut pas dépasser 10 000 €.",
+            "max_whole_digits": "Le prix ne peut pas dépasser 10 000 €.",
+        },
+    )
+    care_date = forms.DateField(
+        label="Date des soins",
+        initial=timezone.localdate,
+        help_text="Les barèmes appliqués dépendent de la date des soins.",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        error_messages={
+            "required": "Indiquez la date des soins.",
+            "invalid": "Indiquez une date valide, par exemple 15/03/2025.",
+        },
+    )
+    sector = forms.ChoiceField(
+        label="Secteur du médecin",
+        initial="1",
+        choices=[
+            ("1", "Secteur 1 (tarifs de la Sécurité sociale)"),
+            ("2_optam", "Secteur 2, adhérent OPTAM (dépassements modérés)"),
+            ("2", "Secteur 2, non adhérent OPTAM"),
+        ],
+        widget=forms.RadioSelect,
+        help_text="Pour une consultation de médecin. Le secteur est indiqué sur "
+        "l'annuaire santé d'ameli ou au cabinet. Pour les autres soins, il est sans effet.",
+        error_messages={
+            "required": "Choisissez le secteur du médecin.",
+            "invalid_choice": "Choisissez l'un des secteurs proposés.",
+        },
+    )
+    coordinated_path = forms.TypedChoiceField(
+        label="Respectez-vous le parcours de soins coordonnés ?",
+        initial="yes",
+        choices=[
+            ("yes", "Oui : je consulte mon médecin traitant, ou un médecin vers qui il m'a orienté"),
+            ("no", "Non : je n'ai pas de médecin traitant, ou je consulte sans être orienté"),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        help_text="Pour une consultation de médecin. Sans effet avant 16 ans, et pour le "
+        "gynécologue et l'ophtalmologue, accessibles directement.",
+        error_messages={
+            "required": "Indiquez si vous respectez le parcours de soins coordonnés.",
+            "invalid_choice": "Choisissez Oui ou Non.",
+        },
+    )
+    age = forms.IntegerField(
+        label="Âge du patient le jour des soins",
+        min_value=0,
+        max_value=120,
+        help_text="En années, par exemple 42. Pour un bébé de moins d'un an, indiquez 0.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "required": "Indiquez l'âge du patient.",
+            "invalid": "Indiquez l'âge en années avec des chiffres, par exemple 42.",
+            "min_value": "L'âge doit être compris entre 0 et 120 ans.",
+            "max_value": "L'âge doit être compris entre 0 et 120 ans.",
+        },
+    )
+    ald = forms.BooleanField(
+        label="Ce soin est en rapport avec une affection de longue durée (ALD)",
+        required=False,
+        help_text="Les soins liés à l'ALD sont remboursés à 100 %.",
+    )
+    css = forms.BooleanField(
+        label="Le patient bénéficie de la complémentaire santé solidaire (CSS)",
+        required=False,
+        help_text="Pas de participation forfaitaire ni de franchise.",
+    )
+    maternity = forms.BooleanField(
+        label="La patiente est enceinte depuis plus de 5 mois, ou a accouché il y a "
+        "12 jours au plus",
+        required=False,
+        help_text="Soins remboursés à 100 %, sans participation forfaitaire ni franchise.",
+    )
+
+    SITUATION_FIELDS = ("ald", "css", "maternity")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["care_date"].widget.attrs.update(
+            min=TABLE_START.isoformat(), max=timezone.localdate().isoformat()
+        )
+
+    @property
+    def situation_fields(self):
+        """The checkboxes, shown together under one legend."""
+        return [self[name] for name in self.SITUATION_FIELDS]
+
+    def clean_care(self):
+        return CARES[self.cleaned_data["care"]]
+
+    def clean_medicine_rate(self):
+        value = self.cleaned_data["medicine_rate"]
+        return MEDICINE_RATES[value] if value else None
+
+    def clean_care_date(self) -> date:
+        value = self.cleaned_data["care_date"]
+        if value > timezone.localdate():
+            raise ValidationError(
+                "La date des soins ne peut pas être dans le futur.", code="future"
+            )
+        if value < TABLE_START:
+            raise ValidationError(
+                f"Le simulateur couvre les soins à partir du {TABLE_START:%d/%m/%Y}.",
+                code="too_old",
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        sector = cleaned.pop("sector", None)
+        if sector is not None:
+            cleaned["sector"], cleaned["optam"] = SECTORS[sector]
+        care = cleaned.get("care")
+        if care is not None and care.is_medicine and cleaned.get("medicine_rate") is None:
+            self.add_error(
+                "medicine_rate", "Choisissez le taux de remboursement du médicament."
+            )
+        return cleaned

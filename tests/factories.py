@@ -1,0 +1,100 @@
+from datetime import date
+
+import factory
+from allauth.account.models import EmailAddress
+
+from accounts.models import Beneficiary, Caisse, CoveragePeriod, Insured, User
+from accounts.nir import generate_nir
+
+PASSWORD = "Motdepasse-Test-9"
+
+
+class CaisseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Caisse
+        django_get_or_create = ("code",)
+
+    code = "999"
+    name = "Caisse de test"
+    address = "1 rue du Test, 99999 Testville"
+
+
+def _nir(n: int) -> str:
+    return generate_nir(sex=1 + n % 2, year=1960 + n % 40, month=1 + n % 12, department="75",
+                        commune="056", order=1 + n % 999).number
+
+
+class InsuredFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Insured
+        skip_postgeneration_save = True
+
+    caisse = factory.SubFactory(CaisseFactory)
+    nir = factory.Sequence(_nir)
+    last_name = factory.Sequence(lambda n: f"Nom{n}")
+    first_names = "Claude"
+    birth_date = date(1980, 5, 17)
+    sex = "1"
+    address_line1 = "3 rue des Essais"
+    postal_code = "75010"
+    city = "Paris"
+    email = factory.Sequence(lambda n: f"assure{n}@exemple.test")
+    coverage = factory.RelatedFactory(
+        "tests.factories.CoverageFactory", factory_related_name="insured"
+    )
+
+
+class CoverageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CoveragePeriod
+
+    regime = "general"
+    start = date(2015, 1, 1)
+    end = None
+
+
+class BeneficiaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Beneficiary
+
+    insured = factory.SubFactory(InsuredFactory)
+    relationship = "enfant"
+    last_name = factory.SelfAttribute("insured.last_name")
+    first_names = "Sacha"
+    birth_date = date(2016, 2, 3)
+    sex = "2"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """An insured person's account, email confirmed."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    insured = factory.SubFactory(InsuredFactory)
+    username = factory.SelfAttribute("insured.nir")
+    email = factory.SelfAttribute("insured.email")
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"agent{n}")
+    email = factory.Sequence(lambda n: f"agent{n}@caisse.test")
+    is_staff = True
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save()
