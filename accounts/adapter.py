@@ -1,8 +1,76 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.db import transaction
+
+from ameli_portal.emails import enqueue_rendered_email
+
+from . import services
+from .security import log_event
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    """allauth, fitted to the register: signup only after an identity proof, login
+    by NIR, lockout after repeated failures, emails through the job queue."""
+
     def is_open_for_signup(self, request):
-        # Accounts are created by proving one's identity against the register,
-        # not by allauth's open signup form.
-        return False
+        return services.identity_proven(request) is not None
+
+    def populate_username(self, request, user):
+        proven = services.identity_proven(request)
+        if proven:
+            user.username = proven[0].nir
+
+    def clean_password(self, password, user=None):
+        # allauth validates the signup password on a blank user: give it the person's
+        # identity so that passwords close to it are refused.
+        if user is not None and getattr(user, "insured_id", None) is None:
+            proven = services.identity_proven(self.request)
+            if proven:
+                user.insured = proven[0]
+        return super().clean_password(password, user=user)
+
+    def save_user(self, request, user, form, commit=True):
+        insured, proven_by = services.identity_proven(request)
+        user.insured = insured
+        user.username = insured.nir
+        user.first_name = insured.first_names.split()[0]
+        user.last_name = insured.last_name
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=commit)
+            if commit:
+                if proven_by == "code":
+                    from .codes import provisional_code_spend
+
+                    provisional_code_spend(insured=insured)
+                services.identity_forget(request)
+                log_event("account_created", user_id=user.pk, proof=proven_by)
+        return user
+
+    def is_login_by_code_required(self, login):
+        # Right after signup, the email confirmation code already proves the mailbox;
+        # a TOTP authenticator replaces the emailed code.
+        from allauth.mfa.models import Authenticator
+
+        if login.signup:
+            return False
+        if Authenticator.objects.filter(
+            user=login.user, type=Authenticator.Type.TOTP
+        ).exists():
+            return False
+        return super().is_login_by_code_required(login)
+
+    def authentication_failed(self, request, **credentials):
+        login = credentials.get("username") or ""
+        services.login_failed(login=login, ip=self.get_client_ip(request))
+
+    def login(self, request, user):
+        super().login(request, user)
+        services.login_succeeded(user=user)
+
+    def send_mail(self, template_prefix, email, context):
+        # Rendered now (allauth's templates need the request), sent by a job after
+        # commit; the job erases the body (it may hold a code) once sent.
+        context = {"branding": settings.BRANDING, **context}
+        message = self.render_mail(template_prefix, email, context)
+        html = next((c for c, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
+        enqueue_rendered_email(subject=message.subject, body=message.body, html=html, to=message.to)

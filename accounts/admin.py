@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 
-from ameli_portal.audit import AuditedAdminMixin
+from ameli_portal.audit import AuditedAdminMixin, audit
 
 from .models import Beneficiary, Caisse, CoveragePeriod, Exemption, Insured, User
 from .nir import NirError, parse_nir
+from .services import user_unlock
 
 
 @admin.register(Caisse)
@@ -96,14 +97,44 @@ class BeneficiaryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("insured",)
 
 
+class LockedFilter(admin.SimpleListFilter):
+    title = "verrouillage"
+    parameter_name = "verrouille"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "Verrouillés")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "oui":
+            return queryset.filter(locked_at__isnull=False)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("login", "email", "is_staff", "is_active", "last_login")
-    list_filter = ("is_staff", "is_active", "groups")
+    list_display = ("login", "email", "is_staff", "is_active", "locked_at", "last_login")
+    list_filter = ("is_staff", "is_active", LockedFilter, "groups")
+    search_fields = ("email", "first_name", "last_name")
+    readonly_fields = ("failed_logins", "locked_at")
+    actions = ["unlock_accounts"]
+
+    @admin.action(description="Déverrouiller les comptes sélectionnés", permissions=["change"])
+    def unlock_accounts(self, request, queryset):
+        count = 0
+        for user in queryset.filter(locked_at__isnull=False):
+            user_unlock(user=user)
+            audit(actor=request.user, action="unlock", obj=user)
+            count += 1
+        self.message_user(request, f"{count} compte(s) déverrouillé(s).")
     list_select_related = ("insured",)
-    fieldsets = BaseUserAdmin.fieldsets + (("Assuré", {"fields": ("insured",)}),)
+    fieldsets = BaseUserAdmin.fieldsets + (
+        ("Assuré", {"fields": ("insured",)}),
+        ("Sécurité", {"fields": ("failed_logins", "locked_at")}),
+    )
     autocomplete_fields = ("insured",)
 
     @admin.display(description="identifiant")
     def login(self, obj):
         return obj.display_login
+
+from . import admin_mailroom  # noqa: E402, F401 - registers the mailroom

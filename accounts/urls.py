@@ -5,4 +5,8 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("creation/", views.signup_identity, name="signup_identity"),
+    path("creation/verification/", views.signup_proof, name="signup_proof"),
+    path("creation/courrier/", views.signup_request_letter, name="signup_request_letter"),
+    path("creation/code/", views.signup_code, name="signup_code"),
 ]

@@ -1,6 +1,139 @@
-from django.shortcuts import render
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import CodeProofForm, IbanProofForm, IdentityForm
+from .models import Insured
+from .nir import parse_nir
+from .security import fingerprint, log_event
+
+MISMATCH = (
+    "Nous n'avons pas pu vérifier votre identité avec ces informations. Vérifiez chacune "
+    "d'elles : elles doivent être celles que connaît votre caisse."
+)
+TOO_MANY = "Trop de tentatives. Réessayez dans quelques minutes."
 
 
 def home(request):
-    insured = request.user.insured
-    return render(request, "accounts/home.html", {"insured": insured})
+    return render(request, "accounts/home.html", {"insured": request.user.insured})
+
+
+def _limited(request, action: str, key: str) -> bool:
+    """True when the attempt is over the limit (keys are hashed: never a NIR in the cache)."""
+    return not ratelimit.consume(request, action=action, key=fingerprint(key))
+
+
+@login_not_required
+@never_cache
+def signup_identity(request):
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not parse_nir(data["nir"]).can_open_account:
+            form.add_error("nir", (
+                "Ce numéro est un numéro provisoire : il ne permet pas encore d'ouvrir un compte. "
+                "Votre caisse vous enverra votre numéro définitif ; vous pourrez alors créer votre "
+                "compte. En attendant, contactez-la au " + request_branding_phone() + "."
+            ))
+        elif _limited(request, "signup_identity", data["nir"]):
+            form.add_error(None, TOO_MANY)
+        else:
+            result = services.identity_verify(**data)
+            log_event("signup_identity", insured_id=getattr(result.insured, "pk", None),
+                      result=result.status.value)
+            if result.status is services.IdentityStatus.MATCH:
+                services.identity_remember(request, insured=result.insured)
+                return redirect("accounts:signup_proof")
+            return render(request, "accounts/signup/identity.html", {
+                "form": form, "status": result.status.value,
+                "mismatch": MISMATCH if result.status is services.IdentityStatus.MISMATCH else "",
+            })
+    return render(request, "accounts/signup/identity.html", {"form": form})
+
+
+def request_branding_phone() -> str:
+    from django.conf import settings
+
+    return settings.BRANDING["phone"]
+
+
+@login_not_required
+@never_cache
+def signup_proof(request):
+    insured = services.identity_pending(request)
+    if insured is None:
+        messages.info(request, "Votre session a expiré : recommencez la vérification d'identité.")
+        return redirect("accounts:signup_identity")
+    form = IbanProofForm(request.POST or None)
+    if request.method == "POST" and insured.iban and form.is_valid():
+        if _limited(request, "signup_iban", insured.nir):
+            form.add_error(None, TOO_MANY)
+        elif services.iban_matches(insured=insured, last_seven=form.cleaned_data["last_seven"]):
+            services.identity_remember(request, insured=insured, proven_by="iban")
+            log_event("signup_proof", insured_id=insured.pk, proof="iban")
+            return redirect("account_signup")
+        else:
+            log_event("signup_proof_failed", insured_id=insured.pk, proof="iban")
+            form.add_error("last_seven", "Ces caractères ne correspondent pas à l'IBAN que nous connaissons.")
+    return render(request, "accounts/signup/proof.html", {
+        "form": form, "has_iban": bool(insured.iban), "city": insured.city,
+        "postal_code": insured.postal_code,
+    })
+
+
+@login_not_required
+@require_POST
+def signup_request_letter(request):
+    from .codes import provisional_code_issue
+
+    insured = services.identity_pending(request)
+    if insured is None:
+        return redirect("accounts:signup_identity")
+    if _limited(request, "code_letter", insured.nir):
+        messages.error(request, "Un courrier est déjà en route. Vous pourrez en demander un "
+                                "autre demain si vous ne l'avez pas reçu.")
+        return redirect("accounts:signup_proof")
+    provisional_code_issue(insured=insured)
+    services.identity_forget(request)
+    return render(request, "accounts/signup/letter_sent.html", {
+        "city": insured.city, "postal_code": insured.postal_code,
+    })
+
+
+CODE_MESSAGES = {
+    "WRONG": "Le numéro de sécurité sociale ou le code provisoire est incorrect.",
+    "NONE": "Le numéro de sécurité sociale ou le code provisoire est incorrect.",
+    "FORMAT": "Le code provisoire comporte 8 chiffres.",
+    "EXPIRED": "Ce code provisoire a expiré. Refaites la vérification d'identité pour en "
+               "recevoir un nouveau par courrier.",
+    "BLOCKED": "Ce code provisoire est bloqué après 5 essais erronés. Refaites la vérification "
+               "d'identité pour en recevoir un nouveau par courrier.",
+}
+
+
+@login_not_required
+@never_cache
+def signup_code(request):
+    from .codes import ProvisionalCodeResult, provisional_code_verify
+
+    form = CodeProofForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        nir = form.cleaned_data["nir"]
+        if _limited(request, "signup_code", nir):
+            form.add_error(None, TOO_MANY)
+        else:
+            insured = Insured.objects.filter(nir=nir, user__isnull=True).first()
+            result = (provisional_code_verify(insured=insured, code=form.cleaned_data["code"])
+                      if insured else ProvisionalCodeResult.NONE)
+            log_event("signup_code", insured_id=getattr(insured, "pk", None), result=result.name)
+            if result is ProvisionalCodeResult.OK:
+                services.identity_remember(request, insured=insured, proven_by="code")
+                return redirect("account_signup")
+            form.add_error("code", CODE_MESSAGES[result.name])
+    return render(request, "accounts/signup/code.html", {"form": form,
+                                                         "identity_url": reverse("accounts:signup_identity")})

@@ -35,3 +35,16 @@ def send_email_job(template: str, to: list[str], context: dict) -> None:
 def enqueue_email(*, template: str, to: list[str], context: dict):
     """Send the email once the current transaction commits, through the outbox."""
     return enqueue(send_email_job, template=template, to=list(to), context=context)
+
+
+@job(name="ameli_portal.send_rendered_email", wipe_args=True)
+def send_rendered_email_job(subject: str, body: str, html: str, to: list[str]) -> None:
+    message = EmailMultiAlternatives(subject=subject, body=body, to=to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def enqueue_rendered_email(*, subject: str, body: str, html: str, to: list[str]):
+    """Queue an email already rendered elsewhere (allauth's); its text is wiped once sent."""
+    return enqueue(send_rendered_email_job, subject=subject, body=body, html=html, to=list(to))

@@ -30,8 +30,12 @@ TRANSIENT_ERRORS = (
 )
 
 
-def run_once(job_id, body):
-    """Run ``body()`` unless the outbox job ``job_id`` is already done."""
+def run_once(job_id, body, *, wipe_args: bool = False):
+    """Run ``body()`` unless the outbox job ``job_id`` is already done.
+
+    ``wipe_args``: the job's arguments hold a secret (a code in an email): once the
+    job is done they are erased from the outbox row.
+    """
     try:
         with transaction.atomic():
             job = OutboxJob.objects.select_for_update().filter(pk=job_id).first()
@@ -42,7 +46,10 @@ def run_once(job_id, body):
                 logger.info("job %s already done, redelivery ignored", job_id)
                 return None
             result = body()
-            OutboxJob.objects.filter(pk=job_id).update(done_at=timezone.now())
+            done = {"done_at": timezone.now()}
+            if wipe_args:
+                done.update(args=[], kwargs={})
+            OutboxJob.objects.filter(pk=job_id).update(**done)
             return result
     except Exception as exc:
         OutboxJob.objects.filter(pk=job_id).update(
@@ -51,7 +58,7 @@ def run_once(job_id, body):
         raise
 
 
-def job(name: str, **options):
+def job(name: str, *, wipe_args: bool = False, **options):
     """Declare an idempotent, retried Celery task around a thin function."""
     defaults = {
         "acks_late": True,
@@ -67,7 +74,7 @@ def job(name: str, **options):
         @shared_task(bind=True, name=name, **defaults)
         @wraps(fn)
         def task(self, *args, **kwargs):
-            return run_once(self.request.id, lambda: fn(*args, **kwargs))
+            return run_once(self.request.id, lambda: fn(*args, **kwargs), wipe_args=wipe_args)
 
         return task
 

@@ -67,8 +67,19 @@ def wait_for(predicate, *, timeout=30.0, interval=0.1, message="condition"):
     raise AssertionError(f"délai dépassé en attendant : {message}")
 
 
+@pytest.fixture
+def celery_worker(celery_worker_process):
+    """Jobs of this test go through Redis to the real worker (not run in-process)."""
+    from ameli_portal.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield celery_worker_process
+    app.conf.task_always_eager = eager
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process consuming from Redis, on the test database."""
     if not settings.REDIS_URL:
         pytest.fail("REDIS_URL est requis pour les tests d'intégration avec un worker Celery.")

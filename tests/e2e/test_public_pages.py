@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from ameli_portal.models import DemoMessage
 from tests.e2e.conftest import (
     DESKTOP,
     MOBILE,

@@ -1,0 +1,121 @@
+from allauth.account.forms import LoginForm, ResetPasswordForm, SignupForm
+from django import forms
+from django.contrib.auth import password_validation
+
+from .fields import NirFormField
+from .models import User
+from .nir import NirError, normalize_login
+
+DATE_HELP = "Au format JJ/MM/AAAA, par exemple 31/01/1985."
+
+
+def _nir_field(**kwargs):
+    return NirFormField(
+        label="Numéro de sécurité sociale",
+        help_text="13 chiffres (ou 15 avec la clé), tel qu'il figure sur votre carte Vitale.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "text",
+                                      "spellcheck": "false"}),
+        **kwargs,
+    )
+
+
+class IdentityForm(forms.Form):
+    nir = _nir_field()
+    last_name = forms.CharField(
+        label="Nom", max_length=80,
+        help_text="Votre nom de famille ou votre nom d'usage.",
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    birth_date = forms.DateField(
+        label="Date de naissance", help_text=DATE_HELP,
+        input_formats=["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
+        error_messages={"invalid": "Saisissez une date valide au format JJ/MM/AAAA."},
+        widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric"}),
+    )
+    postal_code = forms.RegexField(
+        label="Code postal", regex=r"^\s*[0-9]{5}\s*$",
+        help_text="Celui de l'adresse où vous recevez le courrier de l'Assurance Maladie.",
+        error_messages={"invalid": "Le code postal comporte 5 chiffres."},
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
+
+
+class IbanProofForm(forms.Form):
+    last_seven = forms.CharField(
+        label="Les 7 derniers caractères de votre IBAN",
+        min_length=7, max_length=12,
+        help_text="L'IBAN du compte sur lequel vous recevez vos remboursements.",
+        error_messages={"min_length": "Saisissez les 7 derniers caractères de l'IBAN."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class CodeProofForm(forms.Form):
+    nir = _nir_field()
+    code = forms.CharField(
+        label="Code provisoire reçu par courrier", max_length=12,
+        help_text="8 chiffres.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class NirLoginForm(LoginForm):
+    """Log in with the NIR: 13 characters, or 15 with the key, spaces allowed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["login"]
+        field.label = "Numéro de sécurité sociale"
+        field.help_text = "13 chiffres, sans la clé (ou 15 avec la clé)."
+        field.widget.attrs.update({"placeholder": "", "autocomplete": "username",
+                                   "spellcheck": "false"})
+        self.fields["password"].label = "Mot de passe"
+        self.fields["password"].widget.attrs["placeholder"] = ""
+
+    def clean_login(self):
+        login = self.cleaned_data["login"].strip()
+        try:
+            return normalize_login(login)
+        except NirError:
+            return login  # staff logins are not NIRs; a wrong one fails like a wrong password
+
+
+class CredentialsForm(SignupForm):
+    """Second half of account creation: the email and the password."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Adresse électronique"
+        self.fields["email"].help_text = (
+            "Nous y enverrons un code pour la confirmer, puis un code à chaque connexion."
+        )
+        self.fields["email"].widget.attrs["placeholder"] = ""
+        self.fields["password1"].label = "Mot de passe"
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
+        self.fields["password1"].widget.attrs["placeholder"] = ""
+        self.fields["password2"].label = "Confirmez le mot de passe"
+        self.fields["password2"].widget.attrs["placeholder"] = ""
+
+
+class NirResetPasswordForm(ResetPasswordForm):
+    """Forgotten password: the NIR and the email on the account must both match."""
+
+    nir = _nir_field()
+    field_order = ["nir", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Adresse électronique de votre compte"
+        self.fields["email"].widget.attrs["placeholder"] = ""
+        self.order_fields(self.field_order)
+
+    def clean(self):
+        cleaned = super().clean()
+        nir, email = cleaned.get("nir"), cleaned.get("email")
+        users = []
+        if nir and email:
+            users = list(User.objects.filter(username=nir, email__iexact=email, is_active=True))
+        # Whatever matched, the answer is the same page: "if an account matches, a code
+        # was sent"; only the matching account gets the code.
+        self.users = users
+        return cleaned
