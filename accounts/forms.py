@@ -119,3 +119,30 @@ class NirResetPasswordForm(ResetPasswordForm):
         # was sent"; only the matching account gets the code.
         self.users = users
         return cleaned
+
+
+class ContactForm(forms.Form):
+    phone = forms.RegexField(
+        label="Téléphone", required=False, regex=r"^\s*(\+33\s?|0)[1-9](\s?\.?-?[0-9]{2}){4}\s*$",
+        help_text="Facultatif. Par exemple 06 12 34 56 78.",
+        error_messages={"invalid": "Saisissez un numéro de téléphone français, par exemple 06 12 34 56 78."},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    address_line1 = forms.CharField(label="Adresse", max_length=120,
+                                    widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
+    address_line2 = forms.CharField(label="Complément d'adresse", max_length=120, required=False,
+                                    help_text="Facultatif : bâtiment, étage, lieu-dit…",
+                                    widget=forms.TextInput(attrs={"autocomplete": "address-line2"}))
+    postal_code = forms.RegexField(
+        label="Code postal", regex=r"^\s*[0-9]{5}\s*$",
+        error_messages={"invalid": "Le code postal comporte 5 chiffres."},
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
+    city = forms.CharField(label="Commune", max_length=80,
+                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+
+    def clean_phone(self):
+        return "".join(c for c in self.cleaned_data["phone"] if c.isdigit() or c == "+")
+
+    def clean_postal_code(self):
+        return self.cleaned_data["postal_code"].strip()

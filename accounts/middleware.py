@@ -23,3 +23,28 @@ class AbsoluteSessionLimitMiddleware:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
         return self.get_response(request)
+
+
+class StaffMfaMiddleware:
+    """Staff reach the back office only once an authenticator app protects their account."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.urls import reverse
+
+        user = request.user
+        if (
+            settings.STAFF_MFA_REQUIRED
+            and user.is_authenticated
+            and user.is_staff
+            and request.path.startswith(reverse("admin:index"))
+        ):
+            from allauth.mfa.models import Authenticator
+            from django.contrib import messages
+
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                messages.warning(request, "Activez la double authentification pour accéder au back-office.")
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)

@@ -143,3 +143,24 @@ def login_succeeded(*, user: User) -> None:
     if user.failed_logins:
         User.objects.filter(pk=user.pk).update(failed_logins=0)
     log_event("login_succeeded", user_id=user.pk)
+
+
+CONTACT_FIELDS = ("phone", "address_line1", "address_line2", "postal_code", "city")
+
+
+@transaction.atomic
+def insured_update_contact(*, insured: Insured, user: User, **values) -> list[str]:
+    """The insured person changes their phone or postal address; they are told by email."""
+    changed = [f for f in CONTACT_FIELDS if getattr(insured, f) != values[f]]
+    if not changed:
+        return []
+    for field in changed:
+        setattr(insured, field, values[field])
+    insured.save(update_fields=[*changed, "updated_at"])
+    enqueue_email(template="contact-changed", to=[user.email], context={
+        "first_name": insured.first_names.split()[0],
+        "address_changed": any(f != "phone" for f in changed),
+        "phone_changed": "phone" in changed,
+    })
+    log_event("contact_changed", user_id=user.pk, fields=",".join(changed))
+    return changed

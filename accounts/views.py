@@ -1,13 +1,14 @@
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import CodeProofForm, IbanProofForm, IdentityForm
+from .forms import CodeProofForm, ContactForm, IbanProofForm, IdentityForm
 from .models import Insured
 from .nir import parse_nir
 from .security import fingerprint, log_event
@@ -21,6 +22,29 @@ TOO_MANY = "Trop de tentatives. Réessayez dans quelques minutes."
 
 def home(request):
     return render(request, "accounts/home.html", {"insured": request.user.insured})
+
+
+def _insured_or_404(request) -> Insured:
+    if request.user.insured_id is None:
+        raise Http404
+    return request.user.insured
+
+
+@never_cache
+def profile(request):
+    """Mes informations: identity from the register (read only) and contact details."""
+    insured = _insured_or_404(request)
+    initial = {f: getattr(insured, f) for f in services.CONTACT_FIELDS}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if services.insured_update_contact(insured=insured, user=request.user, **form.cleaned_data):
+            messages.success(request, "Vos coordonnées sont enregistrées. Un courriel vous le confirme.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {
+        "insured": insured, "form": form,
+        "coverage": insured.coverage_periods.first(),
+        "beneficiaries": insured.beneficiaries.all(),
+    })
 
 
 def _limited(request, action: str, key: str) -> bool:

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.AbsoluteSessionLimitMiddleware",
+    "accounts.middleware.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "ameli_portal.urls"
@@ -253,6 +254,10 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_MAX_FAILED_LOGINS = 5
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("PORTAL_NAME", default="Mon compte santé")
+# Staff must set up an authenticator app before using the back office. The embedded
+# demo may turn this off (STAFF_MFA_REQUIRED=0) so that its demo staff logins work at once.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEMO_MODE)
 MFA_TRUST_COOKIE_AGE = 30 * 24 * 3600
 USERSESSIONS_TRACK_ACTIVITY = True
 PROVISIONAL_CODE_VALIDITY_DAYS = env.int("PROVISIONAL_CODE_VALIDITY_DAYS", default=30)

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,6 +7,8 @@ from . import views
 admin.site.site_header = "Back-office de la caisse"
 admin.site.site_title = "Back-office"
 admin.site.index_title = "Gestion"
+# Staff log in through the same door as everyone (rate limits, lockout, emailed code, MFA).
+admin.site.login = secure_admin_login(admin.site.login)
 
 public_patterns = (
     [

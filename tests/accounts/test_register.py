@@ -142,16 +142,6 @@ def test_home_requires_login(client):
     assert response.status_code == 302 and "/compte/login/" in response["Location"]
 
 
-def test_insured_logs_in_with_the_nir(client, insured):
-    from tests.factories import PASSWORD
-
-    response = client.post(reverse("account_login"),
-                           {"login": insured.nir, "password": PASSWORD})
-    assert response.status_code == 302
-    page = client.get(reverse("accounts:home")).content.decode()
-    assert insured.nir_masked in page and insured.nir not in page
-
-
 def test_staff_user_cannot_be_linked_to_an_insured(insured):
     user = UserFactory.build(insured=InsuredFactory(), username="x", is_staff=True)
     with pytest.raises(IntegrityError), transaction.atomic():
