@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from ameli_portal.audit import AuditedAdminMixin, audit
 
+from . import admin_mailroom  # registers the mailroom too
 from .models import Beneficiary, Caisse, CoveragePeriod, Exemption, Insured, User
 from .nir import NirError, parse_nir
 from .services import user_unlock
@@ -73,6 +74,7 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ("caisse",)
     inlines = [BeneficiaryInline, CoverageInline, ExemptionInline]
     readonly_fields = ("public_id", "created_at", "updated_at")
+    actions = [admin_mailroom.issue_code_admin_action]
     fieldsets = [
         ("Identité", {"fields": ("caisse", "nir", "last_name", "birth_name", "first_names",
                                  "birth_date", "sex")}),
@@ -137,4 +139,3 @@ class UserAdmin(BaseUserAdmin):
     def login(self, obj):
         return obj.display_login
 
-from . import admin_mailroom  # noqa: E402, F401 - registers the mailroom

@@ -48,6 +48,10 @@ class PostalLetterAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # "change" is what the mark-as-sent action needs; a letter itself is never edited.
+        return obj is None and super().has_change_permission(request)
+
     @admin.display(description="destination")
     def destination(self, obj):
         # The mailroom needs where it goes, not who it is for.

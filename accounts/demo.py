@@ -61,10 +61,12 @@ CHILDREN = {
 
 CONSEILLER_PERMS = {
     "accounts": {"insured": "vc", "beneficiary": "vca", "coverageperiod": "vcad",
-                 "exemption": "vcad", "caisse": "v", "user": "v"},
+                 "exemption": "vcad", "caisse": "v", "user": "v",
+                 "postalletter": "vc"},
 }
 SUPERVISEUR_EXTRA = {
-    "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc"},
+    "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc",
+                 "provisionalcode": "v"},
     "ameli_portal": {"auditevent": "v", "outboxjob": "v"},
 }
 _CODENAMES = {"v": "view", "c": "change", "a": "add", "d": "delete"}

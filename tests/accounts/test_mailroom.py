@@ -229,6 +229,8 @@ def test_the_list_shows_letters_to_print_first_and_no_names(private_storage, cli
     assert printed.insured.last_name not in page and printed.insured.nir not in page
     assert reverse("admin:accounts_postalletter_pdf", args=[printed.pk]) in page
     assert client.get(reverse("admin:accounts_postalletter_add")).status_code == 403
+    detail = client.get(reverse("admin:accounts_postalletter_change", args=[printed.pk]))
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
 
 
 @pytest.mark.django_db

@@ -33,7 +33,7 @@ def checked(page, name: str | None = None):
 
 def field(page, label: str):
     """The input labelled ``label`` (Django's French forms add " :" to labels)."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*:?$"))
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*:?\s*$"))
 
 
 def at(page, url_name: str):
@@ -211,7 +211,7 @@ def test_lockout_then_unlock_by_password_reset(page, live_server):
     checked(page, "lockout-2-right-password-refused")
 
     with page.expect_navigation():
-        page.get_by_role("link", name="Mot de passe oublié ?").click()
+        page.get_by_role("link", name="Mot de passe oublié ?").first.click()
     at(page, "account_reset_password")
     field(page, "Numéro de sécurité sociale").fill(user.username)
     field(page, "Adresse électronique de votre compte").fill(user.email)
