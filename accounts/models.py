@@ -102,6 +102,12 @@ class Insured(models.Model):
     def age_on(self, day: date) -> int:
         return age_on(self.birth_date, day)
 
+    @property
+    def contact_email(self) -> str:
+        """The account's (confirmed) address when there is an account, else the register's."""
+        user = getattr(self, "user", None)
+        return user.email if user is not None else self.email
+
     def rights_open_on(self, day: date) -> bool:
         return self.coverage_periods.filter(
             Q(end__isnull=True) | Q(end__gte=day), start__lte=day

@@ -98,3 +98,38 @@ class StaffFactory(factory.django.DjangoModelFactory):
         self.set_password(extracted or PASSWORD)
         if create:
             self.save()
+
+
+class ProfessionalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reimbursements.Professional"
+        django_get_or_create = ("rpps",)
+
+    rpps = factory.Sequence(lambda n: f"{10000000000 + n}")
+    name = factory.Sequence(lambda n: f"Dr Médecin {n}")
+    kind = "doctor"
+    specialty = "general_practice"
+    sector = "1"
+    optam = False
+    city = "Paris"
+
+
+class CareSheetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reimbursements.CareSheet"
+
+    insured = factory.SubFactory(InsuredFactory)
+    professional = factory.SubFactory(ProfessionalFactory)
+    received_on = date(2026, 3, 12)
+
+
+class CareActFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reimbursements.CareAct"
+
+    sheet = factory.SubFactory(CareSheetFactory)
+    act_code = "G"
+    label = "Consultation"
+    care_date = date(2026, 3, 10)
+    kind = "doctor"
+    charged = factory.LazyFunction(lambda: __import__("decimal").Decimal("30.00"))

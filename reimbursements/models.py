@@ -1,0 +1,283 @@
+"""Care posted by staff, its settlement by the rules engine, payments and the ledger.
+
+Settlements snapshot the engine's figures at posting time. Ledger entries are
+immutable (the database refuses UPDATE and DELETE) and every journal balances
+to zero; a correction is a reversing journal, never an edit.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import Beneficiary, Insured
+
+from . import rules
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class CareKind(models.TextChoices):
+    DOCTOR = rules.CareKind.DOCTOR.value, "Médecin"
+    MIDWIFE = rules.CareKind.MIDWIFE.value, "Sage-femme"
+    DENTIST = rules.CareKind.DENTIST.value, "Dentiste"
+    AUXILIARY = rules.CareKind.AUXILIARY.value, "Auxiliaire médical"
+    LAB = rules.CareKind.LAB.value, "Analyses de laboratoire"
+    IMAGING = rules.CareKind.IMAGING.value, "Imagerie"
+    MEDICINE = rules.CareKind.MEDICINE.value, "Médicaments"
+    HOSPITAL = rules.CareKind.HOSPITAL.value, "Hospitalisation"
+    TRANSPORT = rules.CareKind.TRANSPORT.value, "Transport"
+
+
+class Specialty(models.TextChoices):
+    GENERAL_PRACTICE = rules.Specialty.GENERAL_PRACTICE.value, "Médecine générale"
+    GYNAECOLOGY = rules.Specialty.GYNAECOLOGY.value, "Gynécologie"
+    OPHTHALMOLOGY = rules.Specialty.OPHTHALMOLOGY.value, "Ophtalmologie"
+    PSYCHIATRY = rules.Specialty.PSYCHIATRY.value, "Psychiatrie"
+    STOMATOLOGY = rules.Specialty.STOMATOLOGY.value, "Stomatologie"
+    OTHER = rules.Specialty.OTHER.value, "Autre spécialité"
+
+
+class Professional(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rpps = models.CharField("n° RPPS / FINESS", max_length=11, unique=True,
+                            validators=[RegexValidator(r"^[0-9]{9,11}$", "9 à 11 chiffres.")])
+    name = models.CharField("nom", max_length=120)
+    kind = models.CharField("profession", max_length=12, choices=CareKind.choices)
+    specialty = models.CharField("spécialité", max_length=20, choices=Specialty.choices, blank=True)
+    sector = models.CharField("secteur", max_length=1, choices=[("1", "Secteur 1"), ("2", "Secteur 2")],
+                              default="1")
+    optam = models.BooleanField("adhérent OPTAM", default=False)
+    city = models.CharField("commune", max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = "professionnel de santé"
+        verbose_name_plural = "professionnels de santé"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind="doctor") | ~Q(specialty=""),
+                                   name="doctor_has_specialty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CareSheet(models.Model):
+    """A feuille de soins: one professional, one patient, one or more lines."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Saisie"
+        POSTED = "posted", "Liquidée"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
+                                related_name="care_sheets")
+    beneficiary = models.ForeignKey(Beneficiary, verbose_name="patient (ayant droit)", null=True,
+                                    blank=True, on_delete=models.PROTECT, related_name="care_sheets",
+                                    help_text="Vide : l'assuré lui-même.")
+    professional = models.ForeignKey(Professional, verbose_name="professionnel",
+                                     on_delete=models.PROTECT, related_name="care_sheets")
+    status = models.CharField("état", max_length=8, choices=Status.choices, default=Status.DRAFT)
+    received_on = models.DateField("reçue le")
+    tiers_payant = models.BooleanField("tiers payant", default=False)
+    coordinated_path = models.BooleanField("parcours de soins respecté", default=True)
+    ald_related = models.BooleanField("en rapport avec une ALD", default=False)
+    posted_at = models.DateTimeField("liquidée le", null=True, blank=True)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    import_batch = models.CharField("lot d'import", max_length=40, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "feuille de soins"
+        verbose_name_plural = "feuilles de soins"
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(posted_at__isnull=False), name="posted_sheet_has_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Feuille du {self.received_on:%d/%m/%Y} – {self.professional}"
+
+    @property
+    def patient(self):
+        return self.beneficiary or self.insured
+
+
+class CareAct(models.Model):
+    """One line of a care sheet."""
+
+    sheet = models.ForeignKey(CareSheet, on_delete=models.CASCADE, related_name="acts")
+    act_code = models.CharField("code acte", max_length=12)
+    label = models.CharField("libellé", max_length=120, blank=True)
+    care_date = models.DateField("date des soins")
+    end_date = models.DateField("date de sortie", null=True, blank=True)
+    kind = models.CharField("nature", max_length=12, choices=CareKind.choices)
+    charged = models.DecimalField("montant facturé", **MONEY, validators=[MinValueValidator(ZERO)])
+    quantity = models.PositiveIntegerField("quantité", default=1)
+    coefficient = models.DecimalField("coefficient", max_digits=6, decimal_places=2, null=True,
+                                      blank=True)
+    base = models.DecimalField("base unitaire (si non tarifée)", **MONEY, null=True, blank=True)
+    medicine_rate = models.DecimalField("taux du médicament", max_digits=3, decimal_places=2,
+                                        null=True, blank=True,
+                                        choices=[(Decimal("1.00"), "100 %"), (Decimal("0.65"), "65 %"),
+                                                 (Decimal("0.30"), "30 %"), (Decimal("0.15"), "15 %")])
+    psychiatric = models.BooleanField("psychiatrie", default=False)
+
+    class Meta:
+        verbose_name = "acte"
+        verbose_name_plural = "actes"
+        ordering = ["care_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(charged__gte=0), name="act_charged_not_negative"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="act_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.act_code} du {self.care_date:%d/%m/%Y}"
+
+
+class Settlement(models.Model):
+    """The engine's result for one act, as posted: immutable once written."""
+
+    class Payee(models.TextChoices):
+        INSURED = rules.Payee.INSURED.value, "Assuré"
+        PROFESSIONAL = rules.Payee.PROFESSIONAL.value, "Professionnel (tiers payant)"
+
+    act = models.OneToOneField(CareAct, on_delete=models.PROTECT, related_name="settlement")
+    insured = models.ForeignKey(Insured, on_delete=models.PROTECT, related_name="settlements")
+    beneficiary = models.ForeignKey(Beneficiary, null=True, on_delete=models.PROTECT,
+                                    related_name="settlements")
+    care_date = models.DateField(db_index=True)
+    base = models.DecimalField("base de remboursement", **MONEY)
+    rate = models.DecimalField("taux", max_digits=4, decimal_places=2)
+    amo = models.DecimalField("part Assurance Maladie", **MONEY)
+    ticket_moderateur = models.DecimalField("ticket modérateur", **MONEY)
+    depassement = models.DecimalField("dépassement", **MONEY)
+    participation_due = models.DecimalField(**MONEY)
+    franchise_due = models.DecimalField(**MONEY)
+    participation_withheld = models.DecimalField("participation forfaitaire retenue", **MONEY)
+    franchise_withheld = models.DecimalField("franchise retenue", **MONEY)
+    carried_forward = models.DecimalField("reporté", **MONEY)
+    debt_recovered = models.DecimalField("reprise de report", **MONEY)
+    paid = models.DecimalField("versé", **MONEY)
+    payee = models.CharField("versé à", max_length=12, choices=Payee.choices)
+    hospital_daily_charge = models.DecimalField("forfait journalier", **MONEY)
+    out_of_pocket = models.DecimalField("reste à charge", **MONEY)
+    posted_at = models.DateTimeField(auto_now_add=True)
+    payment = models.ForeignKey("Payment", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="settlements")
+
+    class Meta:
+        verbose_name = "décompte"
+        verbose_name_plural = "décomptes"
+        ordering = ["-care_date", "-id"]
+        indexes = [models.Index(fields=["insured", "care_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(paid__gte=0), name="settlement_paid_not_negative"),
+            models.CheckConstraint(condition=Q(amo=F("base") - F("ticket_moderateur")),
+                                   name="settlement_amo_plus_tm_is_base"),
+            models.CheckConstraint(
+                condition=Q(payee="professional")
+                | Q(paid=F("amo") - F("participation_withheld") - F("franchise_withheld")
+                    - F("debt_recovered")),
+                name="settlement_paid_adds_up",
+            ),
+        ]
+
+
+class Reversal(models.Model):
+    """A posted act cancelled by staff, with the reason; its journal reverses the settlement's."""
+
+    settlement = models.OneToOneField(Settlement, on_delete=models.PROTECT, related_name="reversal")
+    reason = models.CharField("motif", max_length=300)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    payment = models.ForeignKey("Payment", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="reversals")
+
+    class Meta:
+        verbose_name = "annulation"
+        verbose_name_plural = "annulations"
+
+
+class Payment(models.Model):
+    """A transfer: to the insured's IBAN, or to a professional under tiers payant."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    insured = models.ForeignKey(Insured, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="payments")
+    professional = models.ForeignKey(Professional, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="payments")
+    amount = models.DecimalField("montant", **MONEY)
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    paid_on = models.DateField("date de paiement", db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "paiement"
+        verbose_name_plural = "paiements"
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+            models.CheckConstraint(
+                condition=Q(insured__isnull=True, professional__isnull=False)
+                | Q(insured__isnull=False, professional__isnull=True),
+                name="payment_has_one_payee",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Paiement de {self.amount} € le {self.paid_on:%d/%m/%Y}"
+
+
+class Account(models.TextChoices):
+    EXPENSE = "expense", "Prestations (charge)"
+    INSURED_PAYABLE = "insured_payable", "À verser aux assurés"
+    PROFESSIONAL_PAYABLE = "professional_payable", "À verser aux professionnels"
+    DEDUCTIONS = "deductions", "Participations et franchises"
+    RECEIVABLE = "receivable", "Retenues reportées (à reprendre)"
+    BANK = "bank", "Banque"
+
+
+class Journal(models.Model):
+    class Kind(models.TextChoices):
+        SETTLEMENT = "settlement", "Liquidation"
+        REVERSAL = "reversal", "Annulation"
+        PAYMENT = "payment", "Paiement"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    settlement = models.ForeignKey(Settlement, null=True, on_delete=models.PROTECT, related_name="journals")
+    payment = models.OneToOneField(Payment, null=True, on_delete=models.PROTECT, related_name="journal")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    memo = models.CharField(max_length=300, blank=True)
+    posted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "écriture"
+        verbose_name_plural = "journal comptable"
+        ordering = ["-posted_at", "-id"]
+
+
+class LedgerEntry(models.Model):
+    """One leg of a journal. The database refuses UPDATE and DELETE on this table."""
+
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
+    account = models.CharField(max_length=24, choices=Account.choices)
+    insured = models.ForeignKey(Insured, null=True, on_delete=models.PROTECT, related_name="+")
+    professional = models.ForeignKey(Professional, null=True, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        verbose_name = "ligne d'écriture"
+        verbose_name_plural = "lignes d'écriture"
+        indexes = [models.Index(fields=["account", "insured"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="entry_not_zero"),
+        ]

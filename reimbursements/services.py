@@ -1,0 +1,236 @@
+"""The only code that posts care, reverses it and pays: each in one transaction."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from accounts.models import Exemption, Insured
+from ameli_portal.audit import audit
+from ameli_portal.emails import enqueue_email
+
+from . import rules
+from .models import (
+    ZERO,
+    Account,
+    CareAct,
+    CareSheet,
+    Journal,
+    LedgerEntry,
+    Payment,
+    Professional,
+    Reversal,
+    Settlement,
+)
+
+FRANCHISE_BY_KIND = {
+    "medicine": rules.Deduction.FRANCHISE_MEDICINE,
+    "auxiliary": rules.Deduction.FRANCHISE_PARAMEDICAL,
+    "transport": rules.Deduction.FRANCHISE_TRANSPORT,
+}
+
+
+def situation_on(*, insured: Insured, beneficiary, day: date) -> rules.Situation:
+    """The patient's situation on the day of care, from the register."""
+    person = beneficiary or insured
+    exemptions = Exemption.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=day), insured=insured, beneficiary=beneficiary,
+        start__lte=day,
+    )
+    kinds = {e.kind: e for e in exemptions}
+    maternity = kinds.get("maternite")
+    return rules.Situation(
+        birth_date=person.birth_date,
+        css="css" in kinds,
+        ame="ame" in kinds,
+        pregnancy_sixth_month=maternity.start if maternity else None,
+        delivery_date=None,
+    )
+
+
+def care_line(act: CareAct, *, situation: rules.Situation) -> rules.CareLine:
+    sheet, pro = act.sheet, act.sheet.professional
+    return rules.CareLine(
+        act_code=act.act_code,
+        care_date=act.care_date,
+        charged=act.charged,
+        kind=rules.CareKind(act.kind),
+        professional_id=pro.rpps,
+        situation=situation,
+        specialty=rules.Specialty(pro.specialty) if pro.specialty else None,
+        sector=rules.Sector(pro.sector),
+        optam=pro.optam,
+        coordinated_path=sheet.coordinated_path,
+        tiers_payant=sheet.tiers_payant,
+        ald_related=sheet.ald_related,
+        medicine_rate=act.medicine_rate,
+        quantity=act.quantity,
+        coefficient=act.coefficient,
+        base=act.base,
+        end_date=act.end_date,
+        psychiatric=act.psychiatric,
+    )
+
+
+def withheld_so_far(*, insured: Insured, beneficiary, years: set[int]) -> rules.Withheld:
+    """What was already due this year and these days for the patient (reversed acts excluded)."""
+    rows = (
+        Settlement.objects.filter(insured=insured, beneficiary=beneficiary,
+                                  care_date__year__in=years, reversal__isnull=True)
+        .values_list("care_date", "act__sheet__professional__rpps", "act__kind",
+                     "participation_due", "franchise_due")
+    )
+    pf_year, pf_day = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+    fr_year, fr_day = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+    for day, rpps, kind, pf, fr in rows:
+        pf_year[day.year] += pf
+        pf_day[(day, rpps)] += pf
+        fr_year[day.year] += fr
+        if kind in FRANCHISE_BY_KIND:
+            fr_day[(day, FRANCHISE_BY_KIND[kind])] += fr
+    debt = Settlement.objects.filter(insured=insured, beneficiary=beneficiary).aggregate(
+        carried=Sum("carried_forward"), recovered=Sum("debt_recovered"))
+    carried = (debt["carried"] or ZERO) - (debt["recovered"] or ZERO)
+    return rules.Withheld(participation_by_year=dict(pf_year), participation_by_day=dict(pf_day),
+                          franchise_by_year=dict(fr_year), franchise_by_day=dict(fr_day),
+                          carried_forward=max(carried, ZERO))
+
+
+def care_sheet_preview(*, sheet: CareSheet) -> list[rules.Settlement]:
+    """What posting would compute, without writing anything (shown to staff first)."""
+    acts = list(sheet.acts.select_related("sheet__professional"))
+    years = {a.care_date.year for a in acts}
+    withheld = withheld_so_far(insured=sheet.insured, beneficiary=sheet.beneficiary, years=years)
+    lines = [care_line(a, situation=situation_on(insured=sheet.insured, beneficiary=sheet.beneficiary,
+                                                 day=a.care_date)) for a in acts]
+    return list(rules.compute_settlements(lines, withheld=withheld).settlements)
+
+
+def _journal(*, kind, legs, actor=None, settlement=None, payment=None, memo="") -> Journal:
+    journal = Journal.objects.create(kind=kind, settlement=settlement, payment=payment, actor=actor,
+                                     memo=memo)
+    entries = [LedgerEntry(journal=journal, account=account, amount=amount, insured=insured,
+                           professional=professional)
+               for account, amount, insured, professional in legs if amount]
+    assert sum((e.amount for e in entries), ZERO) == ZERO, "journal déséquilibré"
+    LedgerEntry.objects.bulk_create(entries)
+    return journal
+
+
+def _settlement_legs(s: Settlement, professional: Professional, sign: int = 1):
+    withheld = s.participation_withheld + s.franchise_withheld
+    if s.payee == Settlement.Payee.PROFESSIONAL:
+        payable = (Account.PROFESSIONAL_PAYABLE, -s.paid, None, professional)
+    else:
+        payable = (Account.INSURED_PAYABLE, -s.paid, s.insured, None)
+    legs = [
+        (Account.EXPENSE, s.amo, s.insured, None),
+        payable,
+        (Account.DEDUCTIONS, -(withheld + s.carried_forward), s.insured, None),
+        (Account.RECEIVABLE, s.carried_forward - s.debt_recovered, s.insured, None),
+    ]
+    return [(acc, sign * amount, ins, pro) for acc, amount, ins, pro in legs]
+
+
+@transaction.atomic
+def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
+    """Settle every act of a care sheet with the rules engine and post it to the ledger."""
+    Insured.objects.select_for_update().filter(pk=sheet.insured_id).first()  # one posting at a time
+    sheet = CareSheet.objects.select_for_update().get(pk=sheet.pk)
+    if sheet.status == CareSheet.Status.POSTED:
+        return list(Settlement.objects.filter(act__sheet=sheet))
+    acts = list(sheet.acts.select_related("sheet__professional"))
+    results = care_sheet_preview(sheet=sheet)
+    posted = []
+    for act, r in zip(acts, results, strict=True):
+        settlement = Settlement.objects.create(
+            act=act, insured=sheet.insured, beneficiary=sheet.beneficiary, care_date=act.care_date,
+            base=r.base, rate=r.rate, amo=r.amo, ticket_moderateur=r.ticket_moderateur,
+            depassement=r.depassement, participation_due=r.participation_due,
+            franchise_due=r.franchise_due, participation_withheld=r.participation_withheld,
+            franchise_withheld=r.franchise_withheld, carried_forward=r.carried_forward,
+            debt_recovered=r.debt_recovered, paid=r.paid, payee=r.payee.value,
+            hospital_daily_charge=r.hospital_daily_charge, out_of_pocket=r.out_of_pocket,
+        )
+        _journal(kind=Journal.Kind.SETTLEMENT, settlement=settlement, actor=actor,
+                 legs=_settlement_legs(settlement, sheet.professional))
+        posted.append(settlement)
+    sheet.status = CareSheet.Status.POSTED
+    sheet.posted_at = timezone.now()
+    sheet.posted_by = actor
+    sheet.save(update_fields=["status", "posted_at", "posted_by"])
+    if actor is not None:
+        audit(actor=actor, action="post", obj=sheet, summary=f"{len(posted)} acte(s)")
+    return posted
+
+
+@transaction.atomic
+def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversal:
+    """Cancel a posted act: a reversing journal, never an edit. Paid money is recovered later."""
+    if not reason.strip():
+        raise ValueError("Le motif de l'annulation est obligatoire.")
+    settlement = Settlement.objects.select_for_update().select_related("act__sheet__professional").get(
+        pk=settlement.pk)
+    if hasattr(settlement, "reversal"):
+        raise ValueError("Cet acte est déjà annulé.")
+    reversal = Reversal.objects.create(settlement=settlement, reason=reason.strip(), actor=actor)
+    _journal(kind=Journal.Kind.REVERSAL, settlement=settlement, actor=actor, memo=reason[:300],
+             legs=_settlement_legs(settlement, settlement.act.sheet.professional, sign=-1))
+    audit(actor=actor, action="reverse", obj=settlement.act.sheet, summary=reason[:250])
+    return reversal
+
+
+@transaction.atomic
+def payments_run(*, day: date) -> list[Payment]:
+    """Group what is due and not yet paid into one transfer per payee; tell insured people."""
+    payments = []
+    due = Settlement.objects.filter(payment__isnull=True).select_for_update(of=("self",))
+    undone = Reversal.objects.filter(payment__isnull=True, settlement__payment__isnull=False)
+    by_insured, by_pro = defaultdict(list), defaultdict(list)
+    for s in due.select_related("act__sheet"):
+        if s.payee == Settlement.Payee.PROFESSIONAL:
+            by_pro[s.act.sheet.professional_id].append(s)
+        else:
+            by_insured[s.insured_id].append(s)
+    reversals = defaultdict(list)
+    for r in undone.select_related("settlement__act__sheet"):
+        key = (("pro", r.settlement.act.sheet.professional_id)
+               if r.settlement.payee == Settlement.Payee.PROFESSIONAL else ("ins", r.settlement.insured_id))
+        reversals[key].append(r)
+    for insured_id, items in by_insured.items():
+        payments += _pay(day=day, settlements=items, reversals=reversals.pop(("ins", insured_id), []),
+                         insured=Insured.objects.get(pk=insured_id))
+    for pro_id, items in by_pro.items():
+        payments += _pay(day=day, settlements=items, reversals=reversals.pop(("pro", pro_id), []),
+                         professional=Professional.objects.get(pk=pro_id))
+    return payments
+
+
+def _pay(*, day, settlements, reversals, insured=None, professional=None) -> list[Payment]:
+    # Acts reversed before being paid cancel out and are never paid.
+    live = [s for s in settlements if not hasattr(s, "reversal")]
+    amount = sum((s.paid for s in live), ZERO) - sum((r.settlement.paid for r in reversals), ZERO)
+    if amount <= ZERO:
+        return []  # nothing to pay yet; an overpayment waits for the next care
+    payment = Payment.objects.create(insured=insured, professional=professional, amount=amount,
+                                     iban=insured.iban if insured else "", paid_on=day)
+    Settlement.objects.filter(pk__in=[s.pk for s in settlements]).update(payment=payment)
+    Reversal.objects.filter(pk__in=[r.pk for r in reversals]).update(payment=payment)
+    account = Account.INSURED_PAYABLE if insured else Account.PROFESSIONAL_PAYABLE
+    _journal(kind=Journal.Kind.PAYMENT, payment=payment, legs=[
+        (account, amount, insured, professional),
+        (Account.BANK, -amount, insured, professional),
+    ])
+    if insured is not None and insured.contact_email:
+        enqueue_email(template="new-payment", to=[insured.contact_email], context={
+            "first_name": insured.first_names.split()[0], "amount": f"{amount:.2f}".replace(".", ","),
+            "paid_on": day.strftime("%d/%m/%Y"),
+        })
+    return [payment]
+
+
+def ledger_balance(**filters) -> Decimal:
+    return LedgerEntry.objects.filter(**filters).aggregate(total=Sum("amount"))["total"] or ZERO

@@ -1,0 +1,121 @@
+"""Posting care, the immutable ledger, reversals and the payment run."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import DatabaseError, connection, transaction
+
+from reimbursements.models import Account, Journal, LedgerEntry, Payment, Settlement
+from reimbursements.services import care_sheet_post, ledger_balance, payments_run, settlement_reverse
+from tests.factories import CareActFactory, CareSheetFactory, ProfessionalFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def agent(db):
+    return StaffFactory()
+
+
+def post_gp(insured, agent, *, day=date(2026, 3, 10), charged="30.00", **sheet):
+    act = CareActFactory(sheet=CareSheetFactory(insured=insured, **sheet), care_date=day,
+                         charged=D(charged))
+    return care_sheet_post(sheet=act.sheet, actor=agent)
+
+
+def test_posting_a_gp_consultation_pays_19_euros(insured, agent):
+    [s] = post_gp(insured, agent)
+    assert (s.base, s.rate, s.amo, s.participation_withheld, s.paid) == (
+        D("30.00"), D("0.70"), D("21.00"), D("2.00"), D("19.00"))
+    assert s.ticket_moderateur == D("9.00") and s.payee == "insured"
+    assert ledger_balance(account=Account.INSURED_PAYABLE, insured=insured) == D("-19.00")
+    assert ledger_balance() == 0
+
+
+def test_posting_twice_does_not_settle_twice(insured, agent):
+    [s] = post_gp(insured, agent)
+    again = care_sheet_post(sheet=s.act.sheet, actor=agent)
+    assert [x.pk for x in again] == [s.pk]
+    assert Journal.objects.count() == 1
+
+
+def test_daily_participation_cap_counts_earlier_sheets(insured, agent):
+    doctor = ProfessionalFactory()
+    for _ in range(4):
+        post_gp(insured, agent, professional=doctor)
+    [fifth] = post_gp(insured, agent, professional=doctor)
+    assert fifth.participation_withheld == 0 and fifth.paid == D("21.00")
+
+
+def test_the_database_refuses_to_edit_or_delete_a_ledger_entry(insured, agent):
+    post_gp(insured, agent)
+    entry = LedgerEntry.objects.first()
+    for sql in ("UPDATE reimbursements_ledgerentry SET amount = amount + 1 WHERE id = %s",
+                "DELETE FROM reimbursements_ledgerentry WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
+    assert LedgerEntry.objects.get(pk=entry.pk).amount == entry.amount
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_a_journal_that_does_not_balance(insured):
+    journal = Journal.objects.create(kind="settlement")
+    with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
+        LedgerEntry.objects.create(journal=journal, account="expense", amount=D("5.00"))
+        LedgerEntry.objects.create(journal=journal, account="bank", amount=D("-4.00"))
+    assert not LedgerEntry.objects.exists()
+
+
+def test_a_reversal_is_an_opposite_journal_never_an_edit(insured, agent):
+    [s] = post_gp(insured, agent)
+    with pytest.raises(ValueError):
+        settlement_reverse(settlement=s, actor=agent, reason="  ")
+    settlement_reverse(settlement=s, actor=agent, reason="Acte saisi deux fois")
+    assert ledger_balance(account=Account.INSURED_PAYABLE, insured=insured) == 0
+    assert Journal.objects.filter(kind="reversal").count() == 1
+    assert Settlement.objects.get(pk=s.pk).paid == D("19.00")  # the settlement itself is untouched
+    with pytest.raises(ValueError):
+        settlement_reverse(settlement=s, actor=agent, reason="encore")
+
+
+def test_payment_run_pays_each_insured_once_and_tells_them_without_health_detail(
+        insured, agent, django_capture_on_commit_callbacks):
+    post_gp(insured, agent)
+    post_gp(insured, agent, day=date(2026, 3, 11))
+    with django_capture_on_commit_callbacks(execute=True):
+        [payment] = payments_run(day=date(2026, 3, 14))
+    assert payment.amount == D("38.00") and payment.insured == insured
+    assert payment.iban == insured.iban
+    assert ledger_balance(account=Account.INSURED_PAYABLE, insured=insured) == 0
+    assert payments_run(day=date(2026, 3, 15)) == []
+    [message] = [m for m in mail.outbox if insured.contact_email in m.to]
+    assert "38,00" in message.body
+    for detail in ("G", "Consultation", "Dr ", insured.nir):
+        assert detail not in message.body.replace("Bonjour", "")
+
+
+def test_tiers_payant_pays_the_professional_and_carries_the_deduction(insured, agent):
+    doctor = ProfessionalFactory()
+    [tp] = post_gp(insured, agent, professional=doctor, tiers_payant=True)
+    assert tp.payee == "professional" and tp.paid == D("21.00") and tp.carried_forward == D("2.00")
+    [later] = post_gp(insured, agent, day=date(2026, 3, 20))
+    assert later.debt_recovered == D("2.00") and later.paid == D("17.00")
+    payments = payments_run(day=date(2026, 3, 21))
+    assert {(p.professional_id, p.insured_id, p.amount) for p in payments} == {
+        (doctor.pk, None, D("21.00")), (None, insured.pk, D("17.00"))}
+    assert ledger_balance() == 0
+
+
+def test_a_paid_act_reversed_is_recovered_from_the_next_payment(insured, agent):
+    [first] = post_gp(insured, agent)
+    payments_run(day=date(2026, 3, 12))
+    settlement_reverse(settlement=first, actor=agent, reason="Erreur de bénéficiaire")
+    post_gp(insured, agent, day=date(2026, 3, 25))
+    post_gp(insured, agent, day=date(2026, 3, 26))
+    payments = payments_run(day=date(2026, 3, 28))
+    assert [p.amount for p in payments] == [D("19.00")]  # 38.00 due - 19.00 paid by mistake
+    assert Payment.objects.count() == 2
