@@ -191,6 +191,9 @@ class Settlement(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"Décompte {self.act.act_code} du {self.care_date:%d/%m/%Y} : {self.paid} €"
+
 
 class Reversal(models.Model):
     """A posted act cancelled by staff, with the reason; its journal reverses the settlement's."""
@@ -205,6 +208,9 @@ class Reversal(models.Model):
     class Meta:
         verbose_name = "annulation"
         verbose_name_plural = "annulations"
+
+    def __str__(self):
+        return f"Annulation du {self.created_at:%d/%m/%Y} : {self.reason}"
 
 
 class Payment(models.Model):
@@ -263,6 +269,9 @@ class Journal(models.Model):
         verbose_name = "écriture"
         verbose_name_plural = "journal comptable"
         ordering = ["-posted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} n° {self.pk}"
 
 
 class LedgerEntry(models.Model):
