@@ -8,6 +8,7 @@ in-process, mail lands in the demo mailbox. Full stack: set ``DATABASE_URL``,
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -171,8 +172,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "ameli_portal.relay_outbox", "schedule": 30.0},
+    "daily-payment-run": {
+        "task": "reimbursements.daily_payment_run",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 OUTBOX_RELAY_AGE_SECONDS = env.int("OUTBOX_RELAY_AGE_SECONDS", default=20)
 

@@ -290,3 +290,6 @@ class LedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="entry_not_zero"),
         ]
+
+    def __str__(self):
+        return f"{self.get_account_display()} {self.amount:+}"

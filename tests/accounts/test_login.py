@@ -124,3 +124,22 @@ def test_staff_unlocks_an_account_from_the_admin_and_it_is_audited(client, user)
     user.refresh_from_db()
     assert user.locked_at is None and user.failed_logins == 0
     assert AuditEvent.objects.filter(action="unlock", object_id=str(user.pk), actor=admin).exists()
+
+
+def test_a_totp_app_replaces_the_emailed_code(client, user):
+    import time
+
+    from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    sent = len(mail.outbox)
+    response = login(client, user)
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert len(mail.outbox) == sent  # no emailed code
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302
+    if response["Location"] == reverse("mfa_trust"):
+        client.post(reverse("mfa_trust"), {"action": "skip"})
+    assert client.get(reverse("accounts:home")).status_code == 200
