@@ -29,11 +29,14 @@ class NirFormField(forms.CharField):
             raise ValidationError(exc.message, code=f"nir_{exc.code}") from None
 
 
-class NirField(models.CharField):
-    """The 13 characters of a NIR (the key is derived, never stored apart)."""
+class _FixedLengthField(models.CharField):
+    """A CharField whose length and form field belong to the identifier it holds."""
+
+    length: int
+    form_class: type[forms.Field]
 
     def __init__(self, *args, **kwargs):
-        kwargs["max_length"] = 13
+        kwargs["max_length"] = self.length
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
@@ -42,7 +45,14 @@ class NirField(models.CharField):
         return name, path, args, kwargs
 
     def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": NirFormField, **kwargs})
+        return super().formfield(**{"form_class": self.form_class, **kwargs})
+
+
+class NirField(_FixedLengthField):
+    """The 13 characters of a NIR (the key is derived, never stored apart)."""
+
+    length = 13
+    form_class = NirFormField
 
 
 def clean_iban(value: str) -> str:
@@ -72,18 +82,9 @@ class IbanFormField(forms.CharField):
         return clean_iban(value)
 
 
-class IbanField(models.CharField):
-    def __init__(self, *args, **kwargs):
-        kwargs["max_length"] = 34
-        super().__init__(*args, **kwargs)
-
-    def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
-        kwargs.pop("max_length", None)
-        return name, path, args, kwargs
-
-    def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": IbanFormField, **kwargs})
+class IbanField(_FixedLengthField):
+    length = 34
+    form_class = IbanFormField
 
 
 def mask_iban(iban: str) -> str:
