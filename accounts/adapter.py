@@ -12,6 +12,17 @@ class AccountAdapter(DefaultAccountAdapter):
     """allauth, fitted to the register: signup only after an identity proof, login
     by NIR, lockout after repeated failures, emails through the job queue."""
 
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_password_mismatch": (
+            "Le numéro de sécurité sociale ou le mot de passe est incorrect."
+        ),
+        "too_many_login_attempts": (
+            "Trop de tentatives de connexion. Réessayez dans quelques minutes, ou choisissez "
+            "« Mot de passe oublié »."
+        ),
+    }
+
     def is_open_for_signup(self, request):
         return services.identity_proven(request) is not None
 

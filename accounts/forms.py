@@ -1,4 +1,4 @@
-from allauth.account.forms import LoginForm, ResetPasswordForm, SignupForm
+from allauth.account.forms import ConfirmLoginCodeForm, LoginForm, ResetPasswordForm, SignupForm
 from django import forms
 from django.contrib.auth import password_validation
 
@@ -71,6 +71,9 @@ class NirLoginForm(LoginForm):
                                    "spellcheck": "false"})
         self.fields["password"].label = "Mot de passe"
         self.fields["password"].widget.attrs["placeholder"] = ""
+        # allauth puts a "forgot password" link here, before the input in tab order;
+        # the page has its own after the form.
+        self.fields["password"].help_text = ""
 
     def clean_login(self):
         login = self.cleaned_data["login"].strip()
@@ -146,3 +149,10 @@ class ContactForm(forms.Form):
 
     def clean_postal_code(self):
         return self.cleaned_data["postal_code"].strip()
+
+
+class LoginCodeForm(ConfirmLoginCodeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = "Code reçu par courriel"
+        self.fields["code"].widget.attrs.update({"inputmode": "numeric", "placeholder": ""})

@@ -214,6 +214,7 @@ ACCOUNT_FORMS = {
     "login": "accounts.forms.NirLoginForm",
     "signup": "accounts.forms.CredentialsForm",
     "reset_password": "accounts.forms.NirResetPasswordForm",
+    "confirm_login_code": "accounts.forms.LoginCodeForm",
 }
 ACCOUNT_LOGIN_METHODS = {"username"}
 # The login (the NIR) comes from the identity check, never from the signup form.

@@ -63,7 +63,7 @@ def test_a_wrong_login_code_does_not_log_in(client, user):
 def test_a_wrong_password_and_an_unknown_nir_read_the_same(client, user):
     wrong = login(client, user, WRONG).content.decode()
     unknown = login(client, user, nir="1 70 01 13 055 009").content.decode()
-    assert "incorrect" in wrong
+    assert "Le numéro de sécurité sociale ou le mot de passe est incorrect." in wrong
     marker = wrong[wrong.index("form-errors"):][:300]
     assert marker in unknown
 

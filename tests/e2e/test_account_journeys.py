@@ -197,7 +197,7 @@ def confirm_login_code(page, user, *, journey: str | None = None):
     """The emailed code, then "trust this browser?" answered no, then Mon espace."""
     at(page, "account_confirm_login_code")
     checked(page, journey and f"{journey}-2-code")
-    field(page, "Code").fill(last_code(user.email))
+    field(page, "Code reçu par courriel").fill(last_code(user.email))
     submit(page, "Confirmer")
     at(page, "mfa_trust")
     checked(page, journey and f"{journey}-3-trust")
