@@ -143,3 +143,32 @@ def test_a_totp_app_replaces_the_emailed_code(client, user):
     if response["Location"] == reverse("mfa_trust"):
         client.post(reverse("mfa_trust"), {"action": "skip"})
     assert client.get(reverse("accounts:home")).status_code == 200
+
+
+def test_changing_the_password_ends_the_other_sessions(client, user):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(user)
+    assert other.get(reverse("accounts:home")).status_code == 200
+    client.force_login(user)
+    new = "Autre-Chemin-2028"
+    response = client.post(reverse("account_change_password"),
+                           {"oldpassword": PASSWORD, "password1": new, "password2": new})
+    assert response.status_code == 302
+    assert client.get(reverse("accounts:home")).status_code == 200
+    assert other.get(reverse("accounts:home")).status_code == 302
+
+
+def test_a_password_reset_ends_every_session(client, user):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(user)
+    assert other.get(reverse("accounts:home")).status_code == 200
+    client.post(reverse("account_reset_password"), {"nir": user.username, "email": user.email})
+    response = client.post(reverse("account_confirm_password_reset_code"),
+                           {"code": last_code(user.email, digits=8)})
+    new = "Nouveau-Depart-2027"
+    client.post(response["Location"], {"password1": new, "password2": new})
+    assert other.get(reverse("accounts:home")).status_code == 302
