@@ -64,10 +64,16 @@ CONSEILLER_PERMS = {
                  "exemption": "vcad", "caisse": "v", "user": "v",
                  "postalletter": "vc"},
 }
+# Permissions are named by app label only: the register does not import the apps above it.
+CONSEILLER_PERMS["reimbursements"] = {
+    "professional": "vca", "caresheet": "vca", "careact": "vcad", "settlement": "v",
+    "reversal": "v", "payment": "v",
+}
 SUPERVISEUR_EXTRA = {
     "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc",
                  "provisionalcode": "v"},
     "ameli_portal": {"auditevent": "v", "outboxjob": "v"},
+    "reimbursements": {"journal": "v", "ledgerentry": "v"},
 }
 _CODENAMES = {"v": "view", "c": "change", "a": "add", "d": "delete"}
 

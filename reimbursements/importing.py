@@ -1,0 +1,438 @@
+"""Import care sheets from a CSV file (format: docs/care-sheets-csv.md).
+
+The file is read row by row and handled in batches: memory holds one batch,
+never the file. Each batch is written in one transaction, so a database error
+leaves nothing of that batch behind. Within a batch, a sheet with any bad row
+is refused whole: no half sheet is ever written.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import DatabaseError, transaction
+
+from accounts.models import Beneficiary, Insured
+from accounts.nir import NirError, parse_nir
+
+from .models import CareAct, CareKind, CareSheet, Professional
+from .rules import RulesError
+from .services import care_sheet_post
+
+DELIMITER = ";"
+# Columns every file must carry; the others may be left out.
+REQUIRED_COLUMNS = ("sheet_ref", "nir", "rpps", "received_on", "act_code", "care_date", "kind", "charged")
+OPTIONAL_COLUMNS = ("beneficiary_birth_date", "label", "end_date", "quantity", "coefficient", "base",
+                    "medicine_rate", "tiers_payant", "coordinated_path", "ald_related", "psychiatric")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# What must be the same on every row of a sheet.
+SHEET_COLUMNS = ("nir", "beneficiary_birth_date", "rpps", "received_on", "tiers_payant",
+                 "coordinated_path", "ald_related")
+MAX_SHEET_ROWS = 500  # bounds a batch's memory even when one sheet_ref never ends
+MAX_MONEY = Decimal("10") ** 10  # DecimalField(max_digits=12, decimal_places=2)
+MEDICINE_RATES = {Decimal("1.00"), Decimal("0.65"), Decimal("0.30"), Decimal("0.15")}
+TRUE = {"1", "oui", "o", "true", "vrai", "x", "yes", "y"}
+FALSE = {"0", "non", "n", "false", "faux", "no"}
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+KINDS = {k.value: k.value for k in CareKind} | {k.label.lower(): k.value for k in CareKind}
+RPPS = re.compile(r"^[0-9]{9,11}$")
+SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    sheet_ref: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    sheets_imported: int = 0
+    sheets_posted: int = 0
+    batches: int = 0
+    failed_batches: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    error: str = ""  # the file could not be read to the end (or at all)
+    tag: str = ""  # prefix of CareSheet.import_batch for this import
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejected)
+
+    @property
+    def rows_imported(self) -> int:
+        return self.rows - self.rows_rejected
+
+
+class RowError(ValueError):
+    """A French reason for refusing a row."""
+
+
+def check_header(header: list[str]) -> str:
+    """An empty string when the header is usable, else what is wrong, in French."""
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    unknown = [n for n in names if n not in COLUMNS]
+    doubles = sorted({n for n in names if names.count(n) > 1})
+    problems = []
+    if missing:
+        problems.append(f"colonnes manquantes : {', '.join(missing)}")
+    if unknown:
+        problems.append(f"colonnes inconnues : {', '.join(unknown)}")
+    if doubles:
+        problems.append(f"colonnes en double : {', '.join(doubles)}")
+    if problems:
+        return "En-tête invalide (séparateur « ; » attendu) : " + " ; ".join(problems) + "."
+    return ""
+
+
+# --- Parsing one row --------------------------------------------------------------
+
+
+def _date(value: str, label: str, *, required: bool = True) -> date | None:
+    if not value:
+        if required:
+            raise RowError(f"{label} manquante")
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise RowError(f"{label} invalide « {value[:20]} » (AAAA-MM-JJ ou JJ/MM/AAAA attendu)")
+
+
+def _decimal(value: str, label: str) -> Decimal:
+    compact = SPACES.sub("", value).removesuffix("€")
+    if "," in compact and "." in compact:
+        raise RowError(f"{label} invalide « {value[:20]} »")
+    try:
+        number = Decimal(compact.replace(",", "."))
+    except InvalidOperation:
+        raise RowError(f"{label} invalide « {value[:20]} »") from None
+    if not number.is_finite():
+        raise RowError(f"{label} invalide « {value[:20]} »")
+    return number
+
+
+def _amount(value: str, label: str, *, required: bool = True) -> Decimal | None:
+    if not value:
+        if required:
+            raise RowError(f"{label} manquant")
+        return None
+    number = _decimal(value, label)
+    if number < 0:
+        raise RowError(f"{label} négatif « {value[:20]} »")
+    if number != number.quantize(Decimal("0.01")) or number >= MAX_MONEY:
+        raise RowError(f"{label} invalide « {value[:20]} » (au centime, moins de 10 milliards)")
+    return number.quantize(Decimal("0.01"))
+
+
+def _bool(value: str, label: str, default: bool) -> bool:
+    lowered = value.lower()
+    if not lowered:
+        return default
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE:
+        return False
+    raise RowError(f"{label} invalide « {value[:20]} » (oui ou non attendu)")
+
+
+def _quantity(value: str) -> int:
+    if not value:
+        return 1
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 2_147_483_647:
+        raise RowError(f"quantité invalide « {value[:20]} » (entier au moins égal à 1)")
+    return int(value)
+
+
+def _coefficient(value: str) -> Decimal | None:
+    if not value:
+        return None
+    number = _decimal(value, "coefficient")
+    if number <= 0 or number >= 10_000 or number != number.quantize(Decimal("0.01")):
+        raise RowError(f"coefficient invalide « {value[:20]} »")
+    return number.quantize(Decimal("0.01"))
+
+
+def _medicine_rate(value: str) -> Decimal | None:
+    if not value:
+        return None
+    number = _decimal(value.removesuffix("%"), "taux du médicament")
+    if number > 1:
+        number = number / 100
+    if number not in MEDICINE_RATES:
+        raise RowError(f"taux du médicament invalide « {value[:20]} » (100, 65, 30 ou 15 %)")
+    return number.quantize(Decimal("0.01"))
+
+
+@dataclass
+class Row:
+    line: int
+    sheet_ref: str
+    error: str = ""
+    nir: str = ""
+    rpps: str = ""
+    beneficiary_birth_date: date | None = None
+    sheet: dict = field(default_factory=dict)  # CareSheet fields
+    act: dict = field(default_factory=dict)  # CareAct fields
+    raw_sheet: tuple = ()  # the sheet columns as written, to compare rows of one sheet
+
+
+def parse_row(line: int, values: dict[str, str]) -> Row:
+    """Check the format of one row; lookups in the register come later, per batch."""
+    row = Row(line=line, sheet_ref=values.get("sheet_ref", "")[:40])
+    row.raw_sheet = tuple(values.get(c, "") for c in SHEET_COLUMNS)
+    try:
+        if not row.sheet_ref:
+            raise RowError("référence de feuille (sheet_ref) manquante")
+        try:
+            row.nir = parse_nir(values["nir"]).number
+        except NirError as e:
+            raise RowError(f"NIR invalide : {e.message}") from None
+        row.rpps = values["rpps"]
+        if not RPPS.match(row.rpps):
+            raise RowError(f"RPPS invalide « {row.rpps[:20]} » (9 à 11 chiffres)")
+        row.beneficiary_birth_date = _date(values.get("beneficiary_birth_date", ""),
+                                           "date de naissance de l'ayant droit", required=False)
+        row.sheet = {
+            "received_on": _date(values["received_on"], "date de réception"),
+            "tiers_payant": _bool(values.get("tiers_payant", ""), "tiers payant", False),
+            "coordinated_path": _bool(values.get("coordinated_path", ""), "parcours de soins", True),
+            "ald_related": _bool(values.get("ald_related", ""), "ALD", False),
+        }
+        act_code, label = values["act_code"], values.get("label", "")
+        if not act_code or len(act_code) > 12:
+            raise RowError(f"code acte invalide « {act_code[:20]} » (1 à 12 caractères)")
+        if len(label) > 120:
+            raise RowError("libellé trop long (120 caractères au plus)")
+        kind = KINDS.get(values["kind"].lower())
+        if kind is None:
+            raise RowError(f"nature d'acte inconnue « {values['kind'][:20]} » "
+                           f"({', '.join(k.value for k in CareKind)})")
+        care_date = _date(values["care_date"], "date des soins")
+        end_date = _date(values.get("end_date", ""), "date de sortie", required=False)
+        if end_date and end_date < care_date:
+            raise RowError("date de sortie antérieure à la date des soins")
+        row.act = {
+            "act_code": act_code, "label": label, "care_date": care_date, "end_date": end_date,
+            "kind": kind, "charged": _amount(values["charged"], "montant facturé"),
+            "quantity": _quantity(values.get("quantity", "")),
+            "coefficient": _coefficient(values.get("coefficient", "")),
+            "base": _amount(values.get("base", ""), "base unitaire", required=False),
+            "medicine_rate": _medicine_rate(values.get("medicine_rate", "")),
+            "psychiatric": _bool(values.get("psychiatric", ""), "psychiatrie", False),
+        }
+    except RowError as e:
+        row.error = str(e)
+    return row
+
+
+# --- One batch ----------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """The rows of one sheet_ref within a batch."""
+
+    ref: str
+    rows: list[Row] = field(default_factory=list)
+    reason: str = ""  # set when every row of the sheet is refused for one reason
+
+    def rejections(self) -> list[RejectedRow]:
+        bad = [r for r in self.rows if r.error]
+        if not bad and not self.reason:
+            return []
+        first = bad[0].line if bad else None
+        out = []
+        for r in self.rows:
+            if r.error:
+                reason = r.error
+            elif self.reason:
+                reason = self.reason
+            else:
+                reason = f"feuille refusée : la ligne {first} est en erreur"
+            out.append(RejectedRow(r.line, self.ref, reason))
+        return out
+
+
+def _group(rows: list[Row]) -> list[_Group]:
+    groups: dict[str, _Group] = {}
+    previous = None
+    for row in rows:
+        group = groups.get(row.sheet_ref)
+        if group is None:
+            group = groups[row.sheet_ref] = _Group(row.sheet_ref)
+        elif previous is not group:
+            group.reason = "feuille refusée : ses lignes ne se suivent pas dans le fichier"
+        if group.rows and not row.error and row.raw_sheet != group.rows[0].raw_sheet:
+            differ = [c for c, a, b in zip(SHEET_COLUMNS, row.raw_sheet, group.rows[0].raw_sheet,
+                                           strict=True) if a != b]
+            row.error = f"en-tête de feuille différent de sa première ligne ({', '.join(differ)})"
+        group.rows.append(row)
+        previous = group
+    return list(groups.values())
+
+
+def _resolve(groups: list[_Group]) -> None:
+    """Find each sheet's insured, beneficiary and professional: one query per kind per batch."""
+    rows = [r for g in groups for r in g.rows if not r.error]
+    insured = dict(Insured.objects.filter(nir__in={r.nir for r in rows}).values_list("nir", "id"))
+    pros = dict(Professional.objects.filter(rpps__in={r.rpps for r in rows}).values_list("rpps", "id"))
+    beneficiaries: dict[tuple[int, date], list[int]] = {}
+    wanted = {insured[r.nir] for r in rows if r.beneficiary_birth_date and r.nir in insured}
+    if wanted:
+        for insured_id, birth_date, pk in Beneficiary.objects.filter(insured_id__in=wanted).values_list(
+                "insured_id", "birth_date", "id"):
+            beneficiaries.setdefault((insured_id, birth_date), []).append(pk)
+    for row in rows:
+        if row.nir not in insured:
+            row.error = "NIR inconnu : aucun assuré avec ce numéro"
+            continue
+        if row.rpps not in pros:
+            row.error = f"RPPS inconnu « {row.rpps} » : le professionnel doit exister"
+            continue
+        row.sheet |= {"insured_id": insured[row.nir], "professional_id": pros[row.rpps],
+                      "beneficiary_id": None}
+        if row.beneficiary_birth_date:
+            found = beneficiaries.get((insured[row.nir], row.beneficiary_birth_date), [])
+            born = f"{row.beneficiary_birth_date:%d/%m/%Y}"
+            if not found:
+                row.error = f"aucun ayant droit de cet assuré né le {born}"
+            elif len(found) > 1:
+                row.error = f"plusieurs ayants droit de cet assuré sont nés le {born}"
+            else:
+                row.sheet["beneficiary_id"] = found[0]
+
+
+def _write(groups: list[_Group], *, tag: str, actor, post: bool, on_sheet: Callable[[int], None]):
+    """Create the sheets and acts, then post them. Returns (sheets written, posted, rejections)."""
+    sheets = CareSheet.objects.bulk_create(
+        [CareSheet(import_batch=tag, **g.rows[0].sheet) for g in groups])
+    acts = [[CareAct(sheet=sheet, **row.act) for row in g.rows]
+            for sheet, g in zip(sheets, groups, strict=True)]
+    CareAct.objects.bulk_create([act for sheet_acts in acts for act in sheet_acts])
+    if not post:
+        return len(sheets), 0, []
+    refused, rejections = [], []
+    for sheet, group, sheet_acts in zip(sheets, groups, acts, strict=True):
+        try:
+            care_sheet_post(sheet=sheet, actor=actor)  # its own savepoint: a refusal undoes only it
+        except RulesError as e:
+            refused.append(sheet.pk)
+            # The engine numbers the acts in the sheet's order (care date, then id).
+            ordered = sorted(zip(sheet_acts, group.rows, strict=True),
+                             key=lambda pair: (pair[0].care_date, pair[0].pk))
+            culprit = ordered[e.index][1] if e.index is not None else group.rows[0]
+            culprit.error = str(e)
+            rejections += group.rejections()
+        on_sheet(len(group.rows))
+    if refused:
+        CareAct.objects.filter(sheet_id__in=refused).delete()
+        CareSheet.objects.filter(pk__in=refused).delete()
+    return len(sheets) - len(refused), len(sheets) - len(refused), rejections
+
+
+def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress) -> None:
+    report.batches += 1
+    done_before = report.rows - len(rows)
+    groups = _group(rows)
+    _resolve(groups)
+    valid = [g for g in groups if not g.reason and not any(r.error for r in g.rows)]
+    rejected = [rej for g in groups if g not in valid for rej in g.rejections()]
+    done = len(rows) - sum(len(g.rows) for g in valid)
+
+    def on_sheet(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done_before + done)
+
+    try:
+        with transaction.atomic():
+            written, posted, refused = _write(valid, tag=f"{report.tag}-{report.batches}", actor=actor,
+                                              post=post, on_sheet=on_sheet)
+    except DatabaseError as e:
+        report.failed_batches += 1
+        reason = f"lot annulé (lignes {rows[0].line} à {rows[-1].line}) : erreur de la base de données " \
+                 f"({str(e).splitlines()[0][:150]})"
+        rejected += [RejectedRow(r.line, g.ref, reason) for g in valid for r in g.rows]
+    else:
+        report.sheets_imported += written
+        report.sheets_posted += posted
+        rejected += refused
+    report.rejected += sorted(rejected, key=lambda r: r.line)
+    if progress:
+        progress(report.rows)
+
+
+# --- The file -------------------------------------------------------------------------
+
+
+def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, post: bool = True,
+                       progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import a CSV text stream; `progress(rows_done)` is called as batches go.
+
+    A batch closes at the first sheet_ref change after `batch_size` rows, so a
+    sheet is never split between two transactions.
+    """
+    report = ImportReport(tag=uuid.uuid4().hex[:12])
+    reader = csv.reader(stream, delimiter=DELIMITER)
+    batch: list[Row] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            report.error = "Fichier vide."
+            return report
+        report.error = check_header(header)
+        if report.error:
+            return report
+        names = [h.strip().lstrip("\ufeff") for h in header]
+        sheet_rows = 0
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(names):
+                row = Row(line=reader.line_num, sheet_ref=values[0].strip()[:40] if values else "",
+                          error=f"{len(values)} colonnes au lieu de {len(names)}")
+            else:
+                row = parse_row(reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=True)})
+            same_sheet = bool(batch) and row.sheet_ref == batch[-1].sheet_ref
+            if batch and len(batch) >= batch_size and not same_sheet:
+                _run_batch(batch, report, actor=actor, post=post, progress=progress)
+                batch = []
+            report.rows += 1
+            sheet_rows = sheet_rows + 1 if same_sheet else 1
+            if sheet_rows > MAX_SHEET_ROWS:
+                row.error = f"feuille de plus de {MAX_SHEET_ROWS} actes"
+                if sheet_rows > MAX_SHEET_ROWS + 1:  # its sheet is already refused: keep memory flat
+                    report.rejected.append(RejectedRow(row.line, row.sheet_ref, row.error))
+                    continue
+            batch.append(row)
+        if batch:
+            _run_batch(batch, report, actor=actor, post=post, progress=progress)
+    except (UnicodeDecodeError, csv.Error) as e:
+        report.error = f"Lecture interrompue à la ligne {reader.line_num + 1} : fichier illisible " \
+                       f"(UTF-8 et séparateur « ; » attendus) — {type(e).__name__}."
+        report.rejected += [RejectedRow(r.line, r.sheet_ref, "non importée : lecture interrompue")
+                            for r in batch]
+    return report
+
+
+def write_rejections(report: ImportReport, out) -> None:
+    """The rejected rows as CSV (same separator as the input)."""
+    writer = csv.writer(out, delimiter=DELIMITER)
+    writer.writerow(["ligne", "sheet_ref", "motif"])
+    for r in report.rejected:
+        writer.writerow([r.line, r.sheet_ref, r.reason])
+    if report.error:
+        writer.writerow(["", "", report.error])

@@ -1,0 +1,226 @@
+"""The care back office: preview, posting, reversal, beneficiaries, read-only ledger."""
+
+import html
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from ameli_portal.models import AuditEvent
+from reimbursements.models import CareSheet, Journal, LedgerEntry, Payment, Reversal, Settlement
+from reimbursements.services import care_sheet_post, ledger_balance, payments_run
+from tests.factories import BeneficiaryFactory, CareActFactory, CareSheetFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+CARE_PERMS = ["view_caresheet", "add_caresheet", "change_caresheet", "view_professional",
+              "view_payment", "view_journal", "view_ledgerentry"]
+
+
+def grant(user, codenames):
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reimbursements",
+                                                         codename__in=codenames))
+    Authenticator.objects.get_or_create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+
+
+@pytest.fixture
+def agent(staff):
+    grant(staff, CARE_PERMS)
+    return staff
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
+def gp_sheet(insured):
+    return CareActFactory(sheet=CareSheetFactory(insured=insured)).sheet
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def change_url(sheet):
+    return reverse("admin:reimbursements_caresheet_change", args=[sheet.pk])
+
+
+def post_url(sheet):
+    return reverse("admin:reimbursements_caresheet_post", args=[sheet.pk])
+
+
+def test_draft_sheet_page_shows_the_preview_with_the_figures(agent_client, gp_sheet):
+    response = agent_client.get(change_url(gp_sheet))
+    assert response.status_code == 200
+    html = text(response)
+    assert "Calcul du remboursement" in html and "Liquider la feuille" in html
+    [line] = response.context["preview_lines"]
+    assert (line["s"].base, line["s"].amo, line["s"].participation_withheld, line["s"].paid) == (
+        Decimal("30.00"), Decimal("21.00"), Decimal("2.00"), Decimal("19.00"))
+    assert line["rate"] == "70 %" and line["payee"] == "Assuré"
+    assert "19,00 €" in html and "9,00 €" in html  # versé, ticket modérateur
+    assert not Settlement.objects.exists()  # the preview writes nothing
+
+
+def test_a_rules_error_shows_its_french_message_instead_of_the_preview(agent_client, insured):
+    act = CareActFactory(sheet=CareSheetFactory(insured=insured), kind="medicine", act_code="PH",
+                         medicine_rate=None)
+    response = agent_client.get(change_url(act.sheet))
+    assert "taux de remboursement du médicament manquant" in text(response)
+    assert "Liquider la feuille" not in text(response)
+
+
+def test_posting_through_the_button_settles_balances_and_audits(agent_client, agent, gp_sheet):
+    response = agent_client.post(post_url(gp_sheet), follow=True)
+    assert response.status_code == 200
+    assert "Feuille liquidée : 1 acte(s), 19,00 € à verser." in text(response)
+    gp_sheet.refresh_from_db()
+    assert gp_sheet.status == CareSheet.Status.POSTED and gp_sheet.posted_by == agent
+    [s] = Settlement.objects.filter(act__sheet=gp_sheet)
+    assert s.paid == Decimal("19.00")
+    assert Journal.objects.filter(settlement=s).count() == 1
+    assert ledger_balance() == 0 and ledger_balance(journal__settlement=s) == 0
+    assert AuditEvent.objects.filter(actor=agent, action="post", object_id=str(gp_sheet.pk)).exists()
+    # A posted sheet shows what was posted, read-only, with the way to reverse each act.
+    page = agent_client.get(change_url(gp_sheet)).content.decode()
+    assert "Décomptes liquidés" in page and "Liquider la feuille" not in page
+    assert reverse("admin:reimbursements_caresheet_reverse", args=[s.pk]) in page
+
+
+def test_a_second_click_does_not_post_twice(agent_client, gp_sheet):
+    agent_client.post(post_url(gp_sheet))
+    response = agent_client.post(post_url(gp_sheet), follow=True)
+    assert "déjà liquidée" in text(response)
+    assert Settlement.objects.count() == 1 and Journal.objects.count() == 1
+
+
+def test_posting_needs_post_and_the_change_permission(client, gp_sheet):
+    viewer = StaffFactory()
+    grant(viewer, ["view_caresheet"])
+    client.force_login(viewer)
+    assert client.post(post_url(gp_sheet)).status_code == 403
+    assert client.get(post_url(gp_sheet)).status_code in (403, 405)
+    assert not Settlement.objects.exists()
+
+
+def test_posting_is_csrf_protected(agent, gp_sheet):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent)
+    assert client.post(post_url(gp_sheet)).status_code == 403
+    assert not Settlement.objects.exists()
+
+
+def test_acts_of_a_posted_sheet_are_read_only(agent_client, agent, gp_sheet):
+    care_sheet_post(sheet=gp_sheet, actor=agent)
+    response = agent_client.get(change_url(gp_sheet))
+    assert response.context["has_change_permission"] is False
+    [inline] = response.context["inline_admin_formsets"]
+    assert not inline.has_change_permission and not inline.has_add_permission
+    assert agent_client.post(change_url(gp_sheet), {}).status_code == 403
+
+
+def test_reversing_requires_a_reason(agent_client, agent, gp_sheet):
+    [s] = care_sheet_post(sheet=gp_sheet, actor=agent)
+    url = reverse("admin:reimbursements_caresheet_reverse", args=[s.pk])
+    assert agent_client.get(url).status_code == 200
+    for reason in ("", "   "):
+        response = agent_client.post(url, {"reason": reason})
+        assert response.status_code == 200
+        assert "Le motif de l'annulation est obligatoire." in text(response)
+    assert not Reversal.objects.exists()
+    response = agent_client.post(url, {"reason": "Acte saisi deux fois"}, follow=True)
+    assert "annulé" in text(response)
+    assert Reversal.objects.get().reason == "Acte saisi deux fois"
+    assert ledger_balance() == 0
+    assert AuditEvent.objects.filter(actor=agent, action="reverse").exists()
+    # Reversing again shows the service's message, and changes nothing.
+    response = agent_client.post(url, {"reason": "encore"})
+    assert "déjà annulé" in text(response)
+    assert Reversal.objects.count() == 1
+
+
+def add_sheet_data(insured, professional, **extra):
+    data = {
+        "insured": insured.pk, "professional": professional.pk, "received_on": "12/03/2026",
+        "coordinated_path": "on",
+        "acts-TOTAL_FORMS": "1", "acts-INITIAL_FORMS": "0", "acts-MIN_NUM_FORMS": "0",
+        "acts-MAX_NUM_FORMS": "1000",
+        "acts-0-act_code": "G", "acts-0-care_date": "10/03/2026", "acts-0-kind": "doctor",
+        "acts-0-charged": "30,00", "acts-0-quantity": "1",
+    }
+    return data | extra
+
+
+def test_a_beneficiary_of_another_insured_is_refused(agent_client, insured, other_insured):
+    from tests.factories import ProfessionalFactory
+
+    stranger_child = BeneficiaryFactory(insured=other_insured)
+    url = reverse("admin:reimbursements_caresheet_add")
+    response = agent_client.post(url, add_sheet_data(insured, ProfessionalFactory(),
+                                                     beneficiary=stranger_child.pk))
+    assert response.status_code == 200
+    assert "Cet ayant droit n'est pas rattaché à l'assuré de la feuille" in text(response)
+    assert not CareSheet.objects.exists()
+    own_child = BeneficiaryFactory(insured=insured)
+    response = agent_client.post(url, add_sheet_data(insured, ProfessionalFactory(),
+                                                     beneficiary=own_child.pk))
+    assert response.status_code == 302
+    sheet = CareSheet.objects.get()
+    assert sheet.beneficiary == own_child and sheet.acts.count() == 1
+    assert AuditEvent.objects.filter(action="create", object_id=str(sheet.pk)).exists()
+    assert AuditEvent.objects.filter(action="change", object_id=str(sheet.pk),
+                                     summary__startswith="actes : 1 ajouté").exists()
+
+
+def test_ledger_and_payments_admins_are_read_only(agent_client, agent, gp_sheet):
+    care_sheet_post(sheet=gp_sheet, actor=agent)
+    entry = LedgerEntry.objects.first()
+    journal = entry.journal
+    for name, obj in (("ledgerentry", entry), ("journal", journal)):
+        assert agent_client.get(reverse(f"admin:reimbursements_{name}_changelist")).status_code == 200
+        page = agent_client.get(reverse(f"admin:reimbursements_{name}_change", args=[obj.pk]))
+        assert page.status_code == 200 and page.context["has_change_permission"] is False
+        assert page.context["has_delete_permission"] is False
+        assert agent_client.get(reverse(f"admin:reimbursements_{name}_add")).status_code == 403
+        delete_url = reverse(f"admin:reimbursements_{name}_delete", args=[obj.pk])
+        assert agent_client.get(delete_url).status_code == 403
+        assert agent_client.post(reverse(f"admin:reimbursements_{name}_change", args=[obj.pk]),
+                                 {}).status_code == 403
+
+def test_even_a_superuser_cannot_change_the_ledger_from_the_admin(admin_client, admin_user, agent, gp_sheet):
+    grant(admin_user, [])
+    care_sheet_post(sheet=gp_sheet, actor=agent)
+    entry = LedgerEntry.objects.first()
+    for name, obj in (("ledgerentry", entry), ("journal", entry.journal)):
+        page = admin_client.get(reverse(f"admin:reimbursements_{name}_change", args=[obj.pk]))
+        assert page.context["has_change_permission"] is False
+        assert page.context["has_delete_permission"] is False
+        assert page.context["has_add_permission"] is False
+
+
+def test_payment_admin_masks_the_iban_and_lists_its_settlements(agent_client, agent, gp_sheet):
+    gp_sheet.insured.iban = "FR7630006000011234567890189"
+    gp_sheet.insured.save()
+    care_sheet_post(sheet=gp_sheet, actor=agent)
+    [payment] = payments_run(day=date(2026, 3, 20))
+    listing = agent_client.get(reverse("admin:reimbursements_payment_changelist")).content.decode()
+    assert "FR76 •••• •••• 0189" in listing and "FR7630006000011234567890189" not in listing
+    detail = agent_client.get(reverse("admin:reimbursements_payment_change", args=[payment.pk]))
+    page = text(detail)
+    assert detail.status_code == 200 and "G du 10/03/2026" in page
+    assert "FR7630006000011234567890189" not in page
+    assert agent_client.get(reverse("admin:reimbursements_payment_add")).status_code == 403
+    assert Payment.objects.count() == 1
+
+
+def test_changelist_links_to_the_import_page(agent_client):
+    html = agent_client.get(reverse("admin:reimbursements_caresheet_changelist")).content.decode()
+    assert reverse("admin:reimbursements_caresheet_import") in html

@@ -1,0 +1,242 @@
+"""Importing care sheets from CSV: the service, the command and the admin upload page."""
+
+import html
+import io
+from decimal import Decimal
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from ameli_portal.models import AuditEvent
+from reimbursements.importing import COLUMNS, import_care_sheets
+from reimbursements.models import CareAct, CareSheet, Settlement
+from reimbursements.services import ledger_balance
+from tests.factories import BeneficiaryFactory, InsuredFactory, ProfessionalFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+UNKNOWN_NIR = "1850575056999"  # well formed, not in the register
+
+
+def act_row(ref, nir, rpps, **values):
+    row = {"sheet_ref": ref, "nir": nir, "beneficiary_birth_date": "", "rpps": rpps,
+           "received_on": "12/03/2026", "act_code": "G", "label": "Consultation",
+           "care_date": "2026-03-10", "end_date": "", "kind": "doctor", "charged": "30,00",
+           "quantity": "1", "coefficient": "", "base": "", "medicine_rate": "", "tiers_payant": "non",
+           "coordinated_path": "oui", "ald_related": "non", "psychiatric": ""}
+    return row | values
+
+
+def to_csv(rows) -> str:
+    lines = [";".join(COLUMNS)]
+    lines += [";".join(row[c] for c in COLUMNS) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def people(db):
+    insured = [InsuredFactory() for _ in range(10)]
+    pros = [ProfessionalFactory() for _ in range(3)]
+    child = BeneficiaryFactory(insured=insured[0], birth_date="2016-02-03")
+    return insured, pros, child
+
+
+@pytest.fixture
+def agent(db):
+    return StaffFactory()
+
+
+def sample_rows(people, *, sheets=100, acts=3):
+    """`sheets` sheets of `acts` GP consultations; six of them carry one kind of fault each."""
+    insured, pros, child = people
+    rows = []
+    for n in range(sheets):
+        ref = f"F{n:04d}"
+        for k in range(acts):
+            rows.append(act_row(ref, insured[n % 10].nir, pros[n % 3].rpps, care_date=f"2026-03-{1 + k:02d}"))
+    # A sheet for the insured's child.
+    for row in rows[0:acts]:
+        row["beneficiary_birth_date"] = "03/02/2016"
+    faults = {
+        10: {"nir": UNKNOWN_NIR},  # every row of the sheet
+        20: {"rpps": "99999999999"},
+        30: {"care_date": "31/02/2026"},
+        40: {"kind": "chiropracteur"},
+        50: {"charged": "trente"},
+        60: {"kind": "medicine", "act_code": "PH1"},  # no medicine rate: refused when posting
+    }
+    bad_lines = {}
+    for sheet, fault in faults.items():
+        if sheet >= sheets:
+            continue
+        whole = "nir" in fault or "rpps" in fault
+        targets = range(sheet * acts, (sheet + 1) * acts) if whole else [sheet * acts + 1]
+        for i in targets:
+            rows[i] |= fault
+        bad_lines[sheet] = [i + 2 for i in targets]  # +1 header, +1 one-based
+    return rows, bad_lines
+
+
+def test_a_file_of_300_rows_imports_the_good_sheets_and_reports_the_bad_rows(people, agent):
+    rows, bad = sample_rows(people)
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=50)
+    assert report.rows == 300 and report.batches == 6 and not report.error
+    assert report.sheets_imported == report.sheets_posted == 94
+    assert report.rows_rejected == 18  # six sheets of three acts, refused whole
+    reasons = {r.line: r.reason for r in report.rejected}
+    assert reasons[bad[10][0]] == "NIR inconnu : aucun assuré avec ce numéro"
+    assert reasons[bad[20][0]].startswith("RPPS inconnu « 99999999999 »")
+    assert reasons[bad[30][0]].startswith("date des soins invalide « 31/02/2026 »")
+    assert reasons[bad[40][0]].startswith("nature d'acte inconnue « chiropracteur »")
+    assert reasons[bad[50][0]].startswith("montant facturé invalide « trente »")
+    assert "taux de remboursement du médicament manquant" in reasons[bad[60][0]]
+    # The other rows of a sheet with one bad row are refused with it and say why.
+    assert reasons[bad[50][0] - 1] == f"feuille refusée : la ligne {bad[50][0]} est en erreur"
+    assert {r.sheet_ref for r in report.rejected} == {"F0010", "F0020", "F0030", "F0040", "F0050", "F0060"}
+    # No half sheet: every sheet in the database has its three acts, every act is posted.
+    assert CareSheet.objects.count() == 94
+    assert CareAct.objects.count() == 282 == Settlement.objects.count()
+    assert not CareSheet.objects.filter(status="draft").exists()
+    assert CareSheet.objects.filter(beneficiary=people[2]).count() == 1
+    assert ledger_balance() == 0
+    assert Settlement.objects.filter(paid=Decimal("19.00")).exists()
+    assert AuditEvent.objects.filter(action="post", actor=agent).count() == 94
+
+
+def test_no_post_leaves_drafts_and_a_batch_never_splits_a_sheet(people, agent):
+    rows, _ = sample_rows(people, sheets=5)
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=1, post=False)
+    assert report.sheets_imported == 5 and report.sheets_posted == 0 and report.batches == 5
+    assert all(s.acts.count() == 3 for s in CareSheet.objects.all())
+    assert not Settlement.objects.exists()
+    assert CareSheet.objects.filter(status="draft").count() == 5
+
+
+def test_rows_of_one_sheet_must_follow_each_other_and_agree(people, agent):
+    insured, pros, _ = people
+    rows = [act_row("A", insured[0].nir, pros[0].rpps), act_row("B", insured[1].nir, pros[0].rpps),
+            act_row("A", insured[0].nir, pros[0].rpps),
+            act_row("C", insured[2].nir, pros[0].rpps), act_row("C", insured[3].nir, pros[0].rpps),
+            act_row("D", insured[4].nir, pros[1].rpps, charged="12.5")]
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
+    reasons = {r.line: r.reason for r in report.rejected}
+    assert reasons[2] == reasons[4] == "feuille refusée : ses lignes ne se suivent pas dans le fichier"
+    assert reasons[6].startswith("en-tête de feuille différent de sa première ligne (nir)")
+    assert report.sheets_imported == 2  # B and D
+    assert CareAct.objects.get(sheet__insured=insured[4]).charged == Decimal("12.50")
+
+
+def test_a_bad_header_imports_nothing(agent):
+    report = import_care_sheets(io.StringIO("a,b,c\n1,2,3\n"), actor=agent)
+    assert report.error.startswith("En-tête invalide") and "colonnes manquantes : sheet_ref" in report.error
+    assert report.rows == 0 and not CareSheet.objects.exists()
+
+
+def test_a_database_error_rolls_the_whole_batch_back(people, agent):
+    """A real constraint, added for the test, refuses one act of the second batch."""
+    rows, _ = sample_rows(people, sheets=20)
+    rows[40]["act_code"] = "BOOM"  # sheet F0013, in the second batch (sheets 10 to 19)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE reimbursements_careact ADD CONSTRAINT test_no_boom "
+                       "CHECK (act_code <> 'BOOM')")
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=30)
+    assert report.batches == 2 and report.failed_batches == 1
+    assert report.sheets_imported == 10  # the first batch (F0000 to F0009)
+    assert report.rows_rejected == 30  # the second batch: F0010 for its NIR, the rest rolled back
+    second = [r for r in report.rejected if r.sheet_ref >= "F0011"]
+    assert len(second) == 27 and all(r.reason.startswith("lot annulé (lignes 32 à 61)") for r in second)
+    assert "test_no_boom" in second[0].reason
+    assert CareSheet.objects.count() == 10 and CareAct.objects.count() == 30
+    assert Settlement.objects.count() == 30
+
+
+def test_importing_a_batch_costs_the_same_queries_whatever_its_size(people, agent,
+                                                                   django_assert_max_num_queries):
+    small, _ = sample_rows(people, sheets=8)
+    large, _ = sample_rows(people, sheets=80)
+    with CaptureQueriesContext(connection) as queries:
+        import_care_sheets(io.StringIO(to_csv(small)), actor=agent, batch_size=1000, post=False)
+    # savepoint, insured by NIR, professionals by RPPS, beneficiaries, sheets (bulk), acts (bulk),
+    # release savepoint
+    assert len(queries) == 7, [q["sql"] for q in queries]
+    with django_assert_max_num_queries(len(queries)):
+        import_care_sheets(io.StringIO(to_csv(large)), actor=agent, batch_size=1000, post=False)
+    assert CareAct.objects.count() == 24 + 240 - 5 * 3  # five bad sheets; drafts are not checked by the rules
+
+
+def test_the_command_shows_progress_and_writes_the_rejections_file(people, agent, tmp_path):
+    rows, bad = sample_rows(people)
+    source = tmp_path / "feuilles.csv"
+    source.write_text(to_csv(rows), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_care_sheets", str(source), "--batch-size", "100", "--actor", agent.username,
+                 stdout=out, stderr=err)
+    assert "300/300 lignes (100%)" in err.getvalue() and err.getvalue().startswith("\r[")
+    assert "94 feuille(s) importée(s) (94 liquidée(s)), 18 ligne(s) rejetée(s)" in out.getvalue()
+    rejections = (tmp_path / "feuilles.csv.rejets.csv").read_text(encoding="utf-8").splitlines()
+    assert rejections[0] == "ligne;sheet_ref;motif" and len(rejections) == 19
+    assert f"{bad[10][0]};F0010;NIR inconnu : aucun assuré avec ce numéro" in rejections
+    assert Settlement.objects.count() == 282
+
+
+def test_the_command_drafts_with_no_post_and_reports_where_asked(people, tmp_path):
+    rows, _ = sample_rows(people, sheets=4)
+    source, report = tmp_path / "f.csv", tmp_path / "rapport.csv"
+    source.write_text("\ufeff" + to_csv(rows).replace(",00", ".00"), encoding="utf-8")
+    call_command("import_care_sheets", str(source), "--no-post", "--report", str(report),
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    assert CareSheet.objects.filter(status="draft").count() == 4
+    assert report.read_bytes() == b"ligne;sheet_ref;motif\r\n"
+
+
+# --- The admin upload page -------------------------------------------------------------
+
+
+@pytest.fixture
+def agent_client(client, staff):
+    staff.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="reimbursements",
+        codename__in=["view_caresheet", "add_caresheet", "change_caresheet"]))
+    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(staff)
+    return client
+
+
+IMPORT_URL = "admin:reimbursements_caresheet_import"
+
+
+def test_the_upload_page_imports_and_shows_the_report(agent_client, people, staff):
+    rows, bad = sample_rows(people, sheets=30)
+    upload = SimpleUploadedFile("feuilles.csv", to_csv(rows).encode(), content_type="text/csv")
+    response = agent_client.post(reverse(IMPORT_URL), {"file": upload, "post": "on"})
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report.rows, report.sheets_imported, report.rows_rejected) == (90, 28, 6)
+    page = html.unescape(response.content.decode())
+    assert "Rapport d'import" in page and "NIR inconnu : aucun assuré avec ce numéro" in page
+    assert f"<td>{bad[20][0]}</td><td>F0020</td>" in page
+    assert Settlement.objects.count() == 84
+    assert AuditEvent.objects.filter(action="import", actor=staff, object_id=report.tag).exists()
+
+
+def test_the_upload_page_refuses_a_png_named_csv_and_a_wrong_header(agent_client):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    response = agent_client.post(reverse(IMPORT_URL), {"file": SimpleUploadedFile("image.csv", png)})
+    assert response.status_code == 200 and response.context["report"] is None
+    assert "n'est pas un fichier texte CSV en UTF-8" in html.unescape(response.content.decode())
+    other = SimpleUploadedFile("autre.csv", b"nom,prenom\nDupont,Jean\n")
+    response = agent_client.post(reverse(IMPORT_URL), {"file": other})
+    assert "n'est pas au format attendu" in html.unescape(response.content.decode())
+    assert not CareSheet.objects.exists()
+
+
+def test_the_upload_page_needs_the_care_sheet_permissions(client, staff):
+    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(staff)
+    assert client.get(reverse(IMPORT_URL)).status_code == 403
