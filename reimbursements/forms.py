@@ -10,6 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from .models import CareKind
+from .queries import Filters, history_start, months_back
 from .rules import TABLE_START, Sector
 from .simulator import CARE_GROUPS, CARES
 
@@ -201,3 +203,102 @@ class SimulatorForm(forms.Form):
                 "medicine_rate", "Choisissez le taux de remboursement du médicament."
             )
         return cleaned
+
+
+PERIODS = {
+    "3": "Les 3 derniers mois",
+    "6": "Les 6 derniers mois",
+    "12": "Les 12 derniers mois",
+    "27": "Les 27 derniers mois (tout l'historique consultable)",
+}
+DEFAULT_PERIOD = "12"
+DATE_ERRORS = {"invalid": "Indiquez une date valide, par exemple 15/03/2025."}
+
+
+class PaymentsFilterForm(forms.Form):
+    """Filters of "Mes paiements", read from the query string.
+
+    ``filters()`` always answers: a field typed wrong keeps its value in the form, shows its
+    error, and falls back to its default for the list, so that nothing else is lost.
+    """
+
+    period = forms.ChoiceField(
+        label="Durée",
+        required=False,
+        initial=DEFAULT_PERIOD,
+        choices=list(PERIODS.items()),
+        help_text="Jusqu'à aujourd'hui. Ou choisissez vos dates ci-dessous.",
+        error_messages={"invalid_choice": "Choisissez l'une des périodes proposées."},
+    )
+    start = forms.DateField(
+        label="Du",
+        required=False,
+        help_text="Facultatif. Par exemple : 15/03/2025.",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        error_messages=DATE_ERRORS,
+    )
+    end = forms.DateField(
+        label="Au",
+        required=False,
+        help_text="Facultatif.",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        error_messages=DATE_ERRORS,
+    )
+    person = forms.ChoiceField(
+        label="Personne soignée",
+        required=False,
+        error_messages={"invalid_choice": "Choisissez l'une des personnes de la liste."},
+    )
+    kind = forms.ChoiceField(
+        label="Type de soins",
+        required=False,
+        choices=[("", "Tous les soins"), *CareKind.choices],
+        error_messages={"invalid_choice": "Choisissez l'un des types de soins de la liste."},
+    )
+
+    def __init__(self, *args, insured, beneficiaries, today: date, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.oldest = history_start(today)
+        self.clamped = False
+        self.people = {str(insured.public_id): insured} | {str(b.public_id): b for b in beneficiaries}
+        self.fields["person"].choices = [("", "Toutes les personnes")] + [
+            (key, f"{person.full_name} (vous)" if person is insured else str(person))
+            for key, person in self.people.items()
+        ]
+        for name in ("start", "end"):
+            self.fields[name].widget.attrs.update(min=self.oldest.isoformat(), max=today.isoformat())
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        if start is not None and start < self.oldest:
+            self.clamped = True
+            return self.oldest
+        return start
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "La date de fin doit être postérieure à la date de début.")
+        elif end is not None and end < self.oldest:
+            self.add_error("end", f"Les paiements sont consultables à partir du {self.oldest:%d/%m/%Y}.")
+        return cleaned
+
+    def filters(self) -> Filters:
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
+        else:
+            data = {}
+        start, end = data.get("start"), data.get("end")
+        if start is None:
+            months = int(data.get("period") or DEFAULT_PERIOD)
+            start = months_back(self.today, months) if end is None else self.oldest
+        return Filters(start=start, end=end, person=self.people.get(data.get("person") or ""),
+                       kind=data.get("kind") or "")
+
+    @property
+    def uses_dates(self) -> bool:
+        return self.is_bound and bool(self.data.get("start") or self.data.get("end"))

@@ -1,11 +1,24 @@
 """Pages of the reimbursements app."""
 
-from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import render
+import csv
 
-from .forms import SimulatorForm
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from accounts.fields import mask_iban
+
+from . import queries
+from .access import get_insured_for_user, get_payment_for_user
+from .forms import PaymentsFilterForm, SimulatorForm
 from .rules import RulesError
 from .simulator import simulate
+from .templatetags.money import percent
+
+PAYMENTS_PER_PAGE = 20
 
 
 @login_not_required
@@ -22,3 +35,85 @@ def simulator(request):
         except RulesError as exc:
             form.add_error(None, str(exc))
     return render(request, "reimbursements/simulator.html", {"form": form, "result": result})
+
+
+def _payments_form(request, insured):
+    beneficiaries = list(insured.beneficiaries.all())
+    form = PaymentsFilterForm(request.GET or None, insured=insured, beneficiaries=beneficiaries,
+                              today=timezone.localdate())
+    return form, beneficiaries
+
+
+@never_cache
+def payments(request):
+    """Mes paiements: the transfers, the acts on their way, the year's counters and a chart."""
+    insured = get_insured_for_user(request.user)
+    form, beneficiaries = _payments_form(request, insured)
+    filters = form.filters()
+    today = timezone.localdate()
+    page = Paginator(queries.payments_for(insured, filters), PAYMENTS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "reimbursements/payments.html", {
+        "form": form, "filters": filters, "page": page,
+        "pending": list(queries.pending_lines(insured, filters)),
+        "counters": queries.yearly_counters(insured, beneficiaries, today),
+        "chart": queries.monthly_reimbursements(insured, today),
+        "year": today.year, "oldest": form.oldest,
+    })
+
+
+@never_cache
+def payment_detail(request, public_id):
+    insured = get_insured_for_user(request.user)
+    payment = get_payment_for_user(request.user, public_id)
+    lines = queries.payment_lines(insured, payment)
+    recoveries = queries.payment_recoveries(insured, payment)
+    return render(request, "reimbursements/payment_detail.html", {
+        "payment": payment, "lines": lines, "recoveries": recoveries,
+        "amount": queries.amount_shown(payment, lines, recoveries),
+        "iban_masked": mask_iban(payment.iban),
+    })
+
+
+@never_cache
+def payments_csv(request):
+    """The filtered lines for a spreadsheet: ';' and decimal commas, UTF-8 with a BOM for Excel."""
+    insured = get_insured_for_user(request.user)
+    form, _ = _payments_form(request, insured)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="mes-remboursements-{timezone.localdate():%Y-%m-%d}.csv"')
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(_csv_row(line) for line in queries.export_lines(insured, form.filters()))
+    return response
+
+
+CSV_HEADER = (
+    "Date des soins", "Patient", "Professionnel de santé", "Code acte", "Libellé", "Type de soins",
+    "Montant facturé", "Base de remboursement", "Taux", "Montant remboursé",
+    "Participation forfaitaire", "Franchise", "Ticket modérateur", "Dépassement d'honoraires",
+    "Versé à", "Date de paiement", "État",
+)
+
+
+def _text(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _amount(value) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _csv_row(line) -> list[str]:
+    act, payment = line.act, line.payment
+    return [
+        f"{line.care_date:%d/%m/%Y}", _text(str(line.patient)), _text(act.sheet.professional.name),
+        _text(act.act_code), _text(act.label), act.get_kind_display(),
+        _amount(act.charged), _amount(line.base), percent(line.rate).replace("\u00a0", " "),
+        _amount(line.paid), _amount(line.participation_withheld), _amount(line.franchise_withheld),
+        _amount(line.ticket_moderateur), _amount(line.depassement), line.get_payee_display(),
+        f"{payment.paid_on:%d/%m/%Y}" if payment else "", line.state_label,
+    ]

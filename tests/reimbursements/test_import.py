@@ -236,7 +236,10 @@ def test_the_upload_page_refuses_a_png_named_csv_and_a_wrong_header(agent_client
     assert not CareSheet.objects.exists()
 
 
-def test_the_upload_page_needs_the_care_sheet_permissions(client, staff):
-    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    client.force_login(staff)
+def test_the_upload_page_needs_the_care_sheet_permissions(client):
+    from tests.factories import StaffFactory
+
+    agent = StaffFactory()  # staff, but in no group: no permission on care sheets
+    Authenticator.objects.create(user=agent, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(agent)
     assert client.get(reverse(IMPORT_URL)).status_code == 403
