@@ -366,6 +366,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "accounts.security": {"level": "INFO"},
+        # one line per job is noise in the demo terminal and in the worker's log
+        "celery.app.trace": {"level": env.str("CELERY_TRACE_LOG_LEVEL", default="WARNING")},
     },
 }
 

@@ -240,7 +240,7 @@ def parse_row(line: int, values: dict[str, str]) -> Row:
 # --- One batch ----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a batch holds thousands
 class _Group:
     """The rows of one sheet_ref within a batch."""
 

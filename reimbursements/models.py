@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 
 from accounts.models import Beneficiary, Insured
 
@@ -181,12 +182,13 @@ class Settlement(models.Model):
         indexes = [models.Index(fields=["insured", "care_date"])]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="settlement_paid_not_negative"),
-            models.CheckConstraint(condition=Q(amo=F("base") - F("ticket_moderateur")),
+            # Round(): SQLite (the embedded default) evaluates decimals as floats.
+            models.CheckConstraint(condition=Q(amo=Round(F("base") - F("ticket_moderateur"), 2)),
                                    name="settlement_amo_plus_tm_is_base"),
             models.CheckConstraint(
                 condition=Q(payee="professional")
-                | Q(paid=F("amo") - F("participation_withheld") - F("franchise_withheld")
-                    - F("debt_recovered")),
+                | Q(paid=Round(F("amo") - F("participation_withheld") - F("franchise_withheld")
+                               - F("debt_recovered"), 2)),
                 name="settlement_paid_adds_up",
             ),
         ]

@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed, nothing asserted. See bench/README.md."""
