@@ -218,7 +218,11 @@ def _pay(*, day, settlements, reversals, insured=None, professional=None) -> lis
     payment = Payment.objects.create(insured=insured, professional=professional, amount=amount,
                                      iban=insured.iban if insured else "", paid_on=day)
     Settlement.objects.filter(pk__in=[s.pk for s in settlements]).update(payment=payment)
-    Reversal.objects.filter(pk__in=[r.pk for r in reversals]).update(payment=payment)
+    # Reversals settled by this payment: those of paid acts, deducted above, and those of
+    # acts reversed before being paid, which cancel out here and must not count again.
+    skipped = [s.pk for s in settlements if hasattr(s, "reversal")]
+    Reversal.objects.filter(Q(pk__in=[r.pk for r in reversals]) | Q(settlement__in=skipped)).update(
+        payment=payment)
     account = Account.INSURED_PAYABLE if insured else Account.PROFESSIONAL_PAYABLE
     _journal(kind=Journal.Kind.PAYMENT, payment=payment, legs=[
         (account, amount, insured, professional),

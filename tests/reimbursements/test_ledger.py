@@ -119,3 +119,13 @@ def test_a_paid_act_reversed_is_recovered_from_the_next_payment(insured, agent):
     payments = payments_run(day=date(2026, 3, 28))
     assert [p.amount for p in payments] == [D("19.00")]  # 38.00 due - 19.00 paid by mistake
     assert Payment.objects.count() == 2
+
+
+def test_an_act_reversed_before_payment_is_neither_paid_nor_deducted_later(insured, agent):
+    [wrong] = post_gp(insured, agent)
+    settlement_reverse(settlement=wrong, actor=agent, reason="Saisie en double")
+    post_gp(insured, agent, day=date(2026, 3, 11))
+    assert [p.amount for p in payments_run(day=date(2026, 3, 13))] == [D("19.00")]
+    post_gp(insured, agent, day=date(2026, 3, 16))
+    assert [p.amount for p in payments_run(day=date(2026, 3, 20))] == [D("19.00")]
+    assert ledger_balance(account=Account.INSURED_PAYABLE, insured=insured) == 0

@@ -1,0 +1,25 @@
+"""Who may see what: one helper per object kind, the same 404 for "not found" and "not yours"."""
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Insured
+
+from .models import Payment, Settlement
+
+
+def get_insured_for_user(user) -> Insured:
+    """The insured person behind an account; staff accounts have none and get a 404."""
+    if user.insured_id is None:
+        raise Http404
+    return user.insured
+
+
+def get_payment_for_user(user, public_id) -> Payment:
+    """A payment carrying at least one of the user's acts: a transfer to them, or under
+    tiers payant a transfer to a professional (of which they only ever see their own lines)."""
+    insured = get_insured_for_user(user)
+    own_lines = Settlement.objects.filter(payment=OuterRef("pk"), insured=insured)
+    return get_object_or_404(Payment.objects.filter(Exists(own_lines)).select_related("professional"),
+                             public_id=public_id)
