@@ -122,16 +122,18 @@ def test_conseiller_cannot_delete_an_insured(client, staff, insured):
     assert Insured.objects.filter(pk=insured.pk).exists()
 
 
-def test_seed_demo_is_idempotent(capsys):
-    from django.core.management import call_command
+def test_demo_register_is_idempotent():
+    # The register's part of seed_demo; the whole command is run in
+    # tests/reimbursements/test_demo_and_tasks.py and tests/test_embedded.py.
+    from accounts import demo
 
-    call_command("seed_demo")
+    lines = demo.seed()
     counts = (Insured.objects.count(), User.objects.count())
-    call_command("seed_demo")
+    demo.seed()
     assert (Insured.objects.count(), User.objects.count()) == counts
     assert counts[0] >= 20
-    out = capsys.readouterr().out
-    assert "Identifiants de démonstration" in out
+    assert any(line.startswith("assuré") for line in lines)
+    assert any(line.startswith("sans compte") for line in lines)
     situations = set(Insured.objects.values_list("exemptions__kind", flat=True))
     assert {"ald", "css", "maternite", "ame"} <= situations
     assert Insured.objects.filter(beneficiaries__isnull=False).exists()
