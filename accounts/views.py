@@ -1,4 +1,5 @@
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
@@ -62,7 +63,7 @@ def signup_identity(request):
             form.add_error("nir", (
                 "Ce numéro est un numéro provisoire : il ne permet pas encore d'ouvrir un compte. "
                 "Votre caisse vous enverra votre numéro définitif ; vous pourrez alors créer votre "
-                "compte. En attendant, contactez-la au " + request_branding_phone() + "."
+                "compte. En attendant, contactez-la au " + settings.BRANDING["phone"] + "."
             ))
         elif _limited(request, "signup_identity", data["nir"]):
             form.add_error(None, TOO_MANY)
@@ -78,12 +79,6 @@ def signup_identity(request):
                 "mismatch": MISMATCH if result.status is services.IdentityStatus.MISMATCH else "",
             })
     return render(request, "accounts/signup/identity.html", {"form": form})
-
-
-def request_branding_phone() -> str:
-    from django.conf import settings
-
-    return settings.BRANDING["phone"]
 
 
 @login_not_required
