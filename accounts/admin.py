@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
+from django.shortcuts import redirect
+from django.urls import path, reverse
 
 from ameli_portal.audit import AuditedAdminMixin, audit
 
@@ -54,15 +56,28 @@ class RightsOpenFilter(admin.SimpleListFilter):
         return queryset
 
 
+NIR_NOT_IN_SEARCH = (
+    "Le NIR ne se cherche pas dans la barre de recherche (il apparaîtrait dans l'adresse de "
+    "la page et dans les journaux) : utilisez « Rechercher par NIR » sur la liste des assurés."
+)
+
+
+def looks_like_nir(term: str) -> bool:
+    digits = sum(c.isdigit() for c in term)
+    return digits >= 10
+
+
 class NirSearchMixin:
-    """Searching by NIR accepts 13 or 15 characters with spaces, matched exactly."""
+    """The admin search is a GET (the term lands in URLs and logs): a NIR is refused there.
+
+    A NIR is looked up through the POST form of the insured list instead.
+    """
 
     def get_search_results(self, request, queryset, search_term):
-        try:
-            nir = parse_nir(search_term).number
-        except NirError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(nir=nir), False
+        if looks_like_nir(search_term):
+            messages.warning(request, NIR_NOT_IN_SEARCH)
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(Insured)
@@ -70,11 +85,31 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("masked_nir", "last_name", "first_names", "birth_date", "postal_code", "caisse")
     list_filter = ("caisse", "sex", RightsOpenFilter, "exemptions__kind", "coverage_periods__regime")
     search_fields = ("last_name", "birth_name", "first_names", "postal_code")
-    search_help_text = "Nom, prénom, code postal, ou NIR complet (13 ou 15 caractères)."
+    search_help_text = "Nom, prénom ou code postal. Pour un NIR : « Rechercher par NIR »."
     list_select_related = ("caisse",)
     inlines = [BeneficiaryInline, CoverageInline, ExemptionInline]
     readonly_fields = ("public_id", "created_at", "updated_at")
     actions = [admin_mailroom.issue_code_admin_action]
+
+    def get_urls(self):
+        lookup = path("nir/", self.admin_site.admin_view(self.nir_lookup), name="accounts_insured_nir")
+        return [lookup, *super().get_urls()]
+
+    def nir_lookup(self, request):
+        """POST a NIR, land on that insured's page: the NIR never appears in a URL."""
+        changelist = reverse("admin:accounts_insured_changelist")
+        if request.method != "POST" or not self.has_view_permission(request):
+            return redirect(changelist)
+        try:
+            nir = parse_nir(request.POST.get("nir", "")).number
+        except NirError as exc:
+            messages.error(request, exc.message)
+            return redirect(changelist)
+        insured = Insured.objects.filter(nir=nir).first()
+        if insured is None:
+            messages.warning(request, "Aucun assuré n'a ce NIR.")
+            return redirect(changelist)
+        return redirect("admin:accounts_insured_change", insured.pk)
     fieldsets = [
         ("Identité", {"fields": ("caisse", "nir", "last_name", "birth_name", "first_names",
                                  "birth_date", "sex")}),

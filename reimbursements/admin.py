@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from accounts.admin import NIR_NOT_IN_SEARCH, looks_like_nir
 from accounts.fields import mask_iban
-from accounts.nir import NirError, parse_nir
 from ameli_portal.audit import AuditedAdminMixin, audit
 from ameli_portal.models import AuditEvent
 
@@ -176,7 +176,7 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ("insured", "beneficiary", "professional")
     date_hierarchy = "received_on"
     search_fields = ("insured__last_name", "professional__name", "professional__rpps", "^import_batch")
-    search_help_text = "Nom de l'assuré, professionnel, RPPS, lot d'import, ou NIR complet."
+    search_help_text = "Nom de l'assuré, professionnel, RPPS ou lot d'import."
     autocomplete_fields = ("insured", "beneficiary", "professional")
     readonly_fields = ("status", "posted_at", "posted_by", "import_batch", "public_id")
     fieldsets = [
@@ -186,11 +186,11 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
     ]
 
     def get_search_results(self, request, queryset, search_term):
-        try:
-            nir = parse_nir(search_term).number
-        except NirError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(insured__nir=nir), False
+        # A NIR in a GET search would land in URLs and logs: refused, as on the insured list.
+        if looks_like_nir(search_term):
+            messages.warning(request, NIR_NOT_IN_SEARCH)
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status == CareSheet.Status.POSTED:

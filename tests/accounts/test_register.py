@@ -82,14 +82,30 @@ def test_admin_accepts_a_nir_typed_with_spaces_and_key(admin_client, insured):
     assert Insured.objects.get(last_name="Essai").nir == "1841275123456"
 
 
-def test_admin_list_masks_the_nir_and_search_finds_it(admin_client, insured, other_insured):
+def test_admin_list_masks_the_nir_and_finds_it_without_putting_it_in_a_url(
+        admin_client, insured, other_insured):
     url = reverse("admin:accounts_insured_changelist")
     page = admin_client.get(url).content.decode()
     assert insured.nir not in page
     assert insured.nir_masked in page
-    found = admin_client.get(url, {"q": f"{insured.nir[:1]} {insured.nir[1:]} {insured.nir_key}"})
-    body = found.content.decode()
-    assert insured.last_name in body and other_insured.last_name not in body
+    typed = f"{insured.nir[:1]} {insured.nir[1:]} {insured.nir_key}"
+    response = admin_client.post(reverse("admin:accounts_insured_nir"), {"nir": typed})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:accounts_insured_change", args=[insured.pk])
+    assert insured.nir not in response["Location"]
+
+
+def test_a_nir_typed_in_the_get_search_is_refused(admin_client, insured):
+    url = reverse("admin:accounts_insured_changelist")
+    body = admin_client.get(url, {"q": insured.nir}).content.decode()
+    assert "Le NIR ne se cherche pas dans la barre de recherche" in body
+    assert insured.last_name not in body  # no result listed
+
+
+def test_nir_lookup_of_an_unknown_or_invalid_nir_says_so(admin_client, insured):
+    response = admin_client.post(reverse("admin:accounts_insured_nir"), {"nir": "1 84 13 75 123 456"},
+                                 follow=True)
+    assert "Le mois de naissance" in response.content.decode()
 
 
 def test_staff_viewing_an_insured_is_audited(client, staff, insured):
