@@ -69,6 +69,7 @@ CONSEILLER_PERMS["reimbursements"] = {
     "professional": "vca", "caresheet": "vca", "careact": "vcad", "settlement": "v",
     "reversal": "v", "payment": "v",
 }
+CONSEILLER_PERMS["attestations"] = {"document": "vc"}
 SUPERVISEUR_EXTRA = {
     "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc",
                  "provisionalcode": "v"},

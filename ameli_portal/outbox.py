@@ -7,7 +7,6 @@ only leaves the row pending: ``relay_pending`` (run by beat) publishes it later.
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 from celery import current_app
 from django.db import transaction
@@ -25,7 +24,8 @@ def enqueue(task, *args, **kwargs) -> OutboxJob:
     job = OutboxJob.objects.create(task_name=name, args=list(args), kwargs=kwargs)
     # robust: a job that fails in-process (embedded default) is logged, not raised
     # into the request that committed.
-    transaction.on_commit(partial(publish, job.pk), robust=True)
+    job_id = job.pk
+    transaction.on_commit(lambda: publish(job_id), robust=True)
     return job
 
 

@@ -257,6 +257,7 @@ ACCOUNT_RATE_LIMITS = {
     "signup_iban": "10/m/ip,5/h/key",
     "signup_code": "10/m/ip,10/h/key",
     "code_letter": "5/h/ip,3/d/key",
+    "verify_document": "30/m/ip",
 }
 ACCOUNT_MAX_FAILED_LOGINS = 5
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
@@ -368,6 +369,8 @@ LOGGING = {
         "accounts.security": {"level": "INFO"},
         # one line per job is noise in the demo terminal and in the worker's log
         "celery.app.trace": {"level": env.str("CELERY_TRACE_LOG_LEVEL", default="WARNING")},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -37,5 +37,6 @@ urlpatterns = [
     path("compte/", include("allauth.urls")),
     path("mon-espace/", include("accounts.urls")),
     path("remboursements/", include("reimbursements.urls")),
+    path("attestations/", include("attestations.urls")),
     path("back-office/", admin.site.urls),
 ]

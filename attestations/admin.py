@@ -1,0 +1,86 @@
+"""Back office: issued documents, their revocation, and an audited download."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ameli_portal.audit import AuditedAdminMixin, audit
+
+from . import services
+from .models import Document
+from .views import pdf_response
+
+DOWNLOAD_PERM = "attestations.view_document"
+REVOKE_PERM = "attestations.change_document"
+
+
+@admin.register(Document)
+class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "owner_nir", "owner", "kind", "status", "issued_at", "revoked",
+                    "download_link")
+    list_filter = ("kind", "status", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    actions = ("revoke", "regenerate")
+    readonly_fields = ("public_id", "owner", "kind", "status", "content_key", "issued_at",
+                       "revoked_at", "revoked_by", "revoke_reason", "failure", "created_at",
+                       "download_link")
+    fields = readonly_fields
+    search_fields = ("public_id", "owner__last_name")
+
+    @admin.display(description="NIR")
+    def owner_nir(self, obj):
+        return obj.owner.nir_masked
+
+    @admin.display(description="révoqué", boolean=True)
+    def revoked(self, obj):
+        return obj.revoked_at is not None
+
+    @admin.display(description="PDF")
+    def download_link(self, obj):
+        if obj.status != Document.Status.READY:
+            return "–"
+        url = reverse("admin:attestations_document_download", args=[obj.pk])
+        return format_html('<a href="{}">Télécharger</a>', url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/telecharger/",
+                 self.admin_site.admin_view(self.download_view),
+                 name="attestations_document_download"),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        if not request.user.has_perm(DOWNLOAD_PERM):
+            raise PermissionDenied
+        document = get_object_or_404(Document, pk=unquote(object_id))
+        if document.status != Document.Status.READY:
+            raise Http404
+        audit(actor=request.user, action="document_download", obj=document,
+              summary=document.get_kind_display())
+        return pdf_response(document)
+
+    @admin.action(description="Révoquer les documents sélectionnés", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = sum(
+            services.document_revoke(document=d, actor=request.user, reason="révoqué par la caisse")
+            for d in queryset
+        )
+        self.message_user(request, f"{count} document(s) révoqué(s).", messages.SUCCESS)
+
+    @admin.action(description="Établir de nouveau (données du jour)", permissions=["change"])
+    def regenerate(self, request, queryset):
+        for document in queryset:
+            services.document_regenerate(document=document, actor=request.user)
+        self.message_user(request, f"{queryset.count()} document(s) en préparation.", messages.SUCCESS)

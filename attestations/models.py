@@ -1,0 +1,100 @@
+"""Documents the insured download from their account: attestations first."""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Insured
+
+# No 0/O, 1/I/L: a code read from paper and typed back must not be ambiguous.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def format_code(code: str) -> str:
+    """'ABCD-EFGH-JKMN': three groups of four, easier to read aloud and to type."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normalize_code(value: str) -> str:
+    return "".join(c for c in (value or "").upper() if c.isalnum())[: CODE_LENGTH + 4]
+
+
+def document_upload_to(document, filename: str) -> str:
+    # The server picks the name: the public id, never anything the user typed.
+    return f"documents/{document.owner_id}/{document.public_id}.pdf"
+
+
+class Document(models.Model):
+    """A document issued to an insured person, rendered as a PDF by a job."""
+
+    class Kind(models.TextChoices):
+        RIGHTS = "droits", "Attestation de droits"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En préparation"
+        READY = "ready", "Prêt"
+        FAILED = "failed", "Échec"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField("type", max_length=12, choices=Kind.choices)
+    status = models.CharField(
+        "état", max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    file = models.FileField("fichier", upload_to=document_upload_to, blank=True)
+    content_key = models.CharField("empreinte des données", max_length=64, db_index=True)
+    verification_code = models.CharField(
+        "code de vérification", max_length=CODE_LENGTH, unique=True, default=new_verification_code,
+        editable=False,
+    )
+    issued_at = models.DateTimeField("émis le", null=True, blank=True)
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="révoqué par", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    revoke_reason = models.CharField("motif de révocation", max_length=200, blank=True)
+    failure = models.CharField("erreur", max_length=200, blank=True)
+    created_at = models.DateTimeField("demandé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "document"
+        verbose_name_plural = "documents"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "kind", "content_key"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="ready") | ~Q(file=""), name="document_ready_has_file"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready") | Q(issued_at__isnull=False),
+                name="document_ready_is_issued",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} – {self.created_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def code_display(self) -> str:
+        return format_code(self.verification_code)
+
+    @property
+    def download_name(self) -> str:
+        day = timezone.localtime(self.issued_at or self.created_at).date()
+        return f"attestation-{self.kind}-{day:%Y-%m-%d}.pdf"

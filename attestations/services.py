@@ -1,0 +1,209 @@
+"""The only code that issues, renders and revokes documents."""
+
+import hashlib
+import json
+import logging
+from datetime import date
+
+import segno
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from accounts.mailroom import french_date
+from accounts.models import Insured
+from accounts.nir import Nir
+from ameli_portal.audit import audit
+from ameli_portal.outbox import enqueue
+from ameli_portal.pdf import render_pdf
+
+from .models import Document
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = {Document.Kind.RIGHTS: "attestations/pdf/rights.html"}
+
+
+def _active(queryset, day: date):
+    return queryset.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day)
+
+
+def rights_data(insured: Insured, day: date) -> dict:
+    """What an attestation de droits says on ``day``: the content key is a hash of it."""
+    exemptions = _active(insured.exemptions.select_related("beneficiary"), day).order_by("kind", "pk")
+    return {
+        "day": day.isoformat(),
+        "names": [insured.last_name, insured.birth_name, insured.first_names],
+        "birth_date": insured.birth_date.isoformat(),
+        "coverage": [
+            [p.regime, p.start.isoformat(), p.end.isoformat() if p.end else None]
+            for p in insured.coverage_periods.order_by("start", "pk")
+        ],
+        "exemptions": [
+            [e.kind, e.beneficiary.public_id.hex if e.beneficiary else None, e.start.isoformat(),
+             e.end.isoformat() if e.end else None]
+            for e in exemptions
+        ],
+        "beneficiaries": [
+            [b.public_id.hex, b.relationship, b.last_name, b.first_names, b.birth_date.isoformat(),
+             b.medecin_traitant]
+            for b in insured.beneficiaries.order_by("birth_date", "pk")
+        ],
+        "medecin_traitant": insured.medecin_traitant,
+    }
+
+
+def content_key(insured: Insured, kind: str, day: date) -> str:
+    data = {"kind": kind, **rights_data(insured, day)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def verification_url(code: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}?code={code}"
+
+
+def qr_svg(url: str) -> str:
+    # Inline markup rather than a data: URI, which ameli_portal.pdf's fetcher cannot load
+    # with the installed WeasyPrint (its default_url_fetcher import fails).
+    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, title="QR code de vérification")
+    return mark_safe(svg)  # noqa: S308 - segno's own markup, from a URL we built
+
+
+def document_request(*, insured: Insured, kind: str) -> Document:
+    """The document for today's data: an existing one if ready or on its way, else a new job."""
+    key = content_key(insured, kind, timezone.localdate())
+    with transaction.atomic():
+        # Lock the insured so that two clicks at once make one document.
+        Insured.objects.select_for_update().filter(pk=insured.pk).first()
+        existing = (
+            Document.objects.filter(
+                owner=insured, kind=kind, content_key=key, revoked_at__isnull=True,
+                status__in=[Document.Status.READY, Document.Status.PENDING],
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if existing is not None:
+            return existing
+        document = Document.objects.create(owner=insured, kind=kind, content_key=key)
+        _enqueue_render(document)
+    return document
+
+
+def _enqueue_render(document: Document) -> None:
+    from .tasks import render_document_job
+
+    enqueue(render_document_job, document_id=document.pk)
+
+
+def _rights_context(document: Document, day: date) -> dict:
+    insured = document.owner
+    caisse = insured.caisse
+    periods = list(_active(insured.coverage_periods.all(), day).order_by("start"))
+    current = periods[-1] if periods else None
+    exemptions = list(_active(insured.exemptions.select_related("beneficiary"), day))
+    return {
+        "document": document,
+        "caisse": {
+            "name": caisse.name,
+            "address_lines": [line.strip() for line in caisse.address.splitlines() if line.strip()],
+            "phone": caisse.phone,
+        },
+        "insured": insured,
+        "nir": Nir(insured.nir, insured.nir_key).formatted,
+        "birth_date": french_date(insured.birth_date),
+        "regime": current.get_regime_display() if current else "",
+        "rights_from": french_date(current.start) if current else "",
+        "rights_to": french_date(current.end) if current and current.end else "",
+        "rights_open": current is not None,
+        "exemptions": [
+            {"label": e.get_kind_display(), "who": str(e.beneficiary) if e.beneficiary else "",
+             "end": french_date(e.end) if e.end else ""}
+            for e in exemptions
+        ],
+        "beneficiaries": [
+            {"name": f"{b.first_names} {b.last_name}", "relationship": b.get_relationship_display(),
+             "birth_date": french_date(b.birth_date)}
+            for b in insured.beneficiaries.order_by("birth_date", "pk")
+        ],
+        "today": french_date(day),
+        "code": document.code_display,
+        "verify_page": f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}",
+        "qr": qr_svg(verification_url(document.verification_code)),
+        "portal_name": settings.BRANDING["portal_name"],
+    }
+
+
+def document_render(*, document_id: int) -> None:
+    """Render a pending document and file it; a retry or a redelivery of a done one does nothing."""
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("owner__caisse")
+            .filter(pk=document_id)
+            .first()
+        )
+        if document is None or document.status != Document.Status.PENDING:
+            return
+        now = timezone.now()
+        pdf = render_pdf(TEMPLATES[document.kind], _rights_context(document, timezone.localdate(now)))
+        field = document.file.field
+        stale = field.generate_filename(document, "")
+        # A file left by an attempt whose transaction rolled back is stale: replace it.
+        if field.storage.exists(stale):
+            field.storage.delete(stale)
+        document.file.save("", ContentFile(pdf), save=False)
+        document.status = Document.Status.READY
+        document.issued_at = now
+        document.failure = ""
+        document.save(update_fields=["file", "status", "issued_at", "failure"])
+
+
+def document_mark_failed(*, document_id: int, error: str = "") -> None:
+    updated = Document.objects.filter(pk=document_id, status=Document.Status.PENDING).update(
+        status=Document.Status.FAILED, failure=error[:200]
+    )
+    if updated:
+        logger.error("document %s: rendering failed for good (%s)", document_id, error)
+
+
+def document_retry(*, document: Document) -> Document:
+    """Send a failed document back to the job; anything else is left as it is."""
+    with transaction.atomic():
+        updated = Document.objects.filter(pk=document.pk, status=Document.Status.FAILED).update(
+            status=Document.Status.PENDING, failure=""
+        )
+        if updated:
+            _enqueue_render(document)
+    document.refresh_from_db()
+    return document
+
+
+def document_regenerate(*, document: Document, actor) -> Document:
+    """Staff: a fresh document from today's data (the old one stays valid until revoked)."""
+    with transaction.atomic():
+        new = Document.objects.create(
+            owner=document.owner, kind=document.kind,
+            content_key=content_key(document.owner, document.kind, timezone.localdate()),
+        )
+        audit(actor=actor, action="document_regenerate", obj=new,
+              summary=f"à partir du document {document.public_id}")
+        _enqueue_render(new)
+    return new
+
+
+def document_revoke(*, document: Document, actor, reason: str) -> bool:
+    """Make a document fail verification from now on; return whether it was live."""
+    with transaction.atomic():
+        updated = Document.objects.filter(pk=document.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor if actor and actor.pk else None,
+            revoke_reason=reason[:200],
+        )
+        if updated:
+            audit(actor=actor, action="document_revoke", obj=document, summary=reason)
+    document.refresh_from_db()
+    return bool(updated)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "attestations"
+
+urlpatterns = [
+    path("", views.document_list, name="list"),
+    path("demander/", views.document_request_view, name="request"),
+    path("<uuid:public_id>/etat/", views.document_status, name="status"),
+    path("<uuid:public_id>/telecharger/", views.document_download, name="download"),
+    path("<uuid:public_id>/reessayer/", views.document_retry_view, name="retry"),
+    path("verifier/", views.verify, name="verify"),
+]

@@ -1,0 +1,97 @@
+"""Mes attestations, their download, and the public check of a printed code."""
+
+from allauth.core.internal import ratelimit
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .access import get_document_for_user, get_insured_for_user
+from .models import Document, normalize_code
+
+MAX_LISTED = 20
+
+
+@never_cache
+def document_list(request):
+    insured = get_insured_for_user(request.user)
+    documents = list(Document.objects.filter(owner=insured)[:MAX_LISTED])
+    return render(request, "attestations/list.html", {"documents": documents})
+
+
+@require_POST
+def document_request_view(request):
+    insured = get_insured_for_user(request.user)
+    document = services.document_request(insured=insured, kind=Document.Kind.RIGHTS)
+    if document.status == Document.Status.READY:
+        messages.info(request, "Votre attestation de droits du jour est prête : vos informations "
+                               "n'ont pas changé depuis.")
+    else:
+        messages.success(request, "Votre attestation de droits est en préparation.")
+    return redirect("attestations:list")
+
+
+@require_POST
+def document_retry_view(request, public_id):
+    document = get_document_for_user(request.user, public_id)
+    services.document_retry(document=document)
+    messages.success(request, "Nous préparons de nouveau votre document.")
+    return redirect("attestations:list")
+
+
+@never_cache
+@require_GET
+def document_status(request, public_id):
+    document = get_document_for_user(request.user, public_id)
+    ready = document.status == Document.Status.READY
+    return JsonResponse({
+        "status": document.status,
+        "label": document.get_status_display(),
+        "download_url": reverse("attestations:download", args=[document.public_id]) if ready else None,
+    })
+
+
+@require_GET
+def document_download(request, public_id):
+    document = get_document_for_user(request.user, public_id)
+    if document.status != Document.Status.READY:
+        return redirect("attestations:list")
+    return pdf_response(document)
+
+
+def pdf_response(document: Document) -> FileResponse:
+    response = FileResponse(document.file.open("rb"), as_attachment=True,
+                            filename=document.download_name, content_type="application/pdf")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_not_required
+@never_cache
+@require_GET
+def verify(request):
+    code = normalize_code(request.GET.get("code", ""))
+    context = {"code": request.GET.get("code", "")[:40], "checked": bool(code)}
+    if code:
+        # allauth's public consume() never limits a GET; the QR link is a GET, hence limit_get.
+        if not ratelimit.consume(request, app="allauth.account", action="verify_document",
+                                 limit_get=True):
+            return render(request, "attestations/verify.html", {**context, "limited": True},
+                          status=429)
+        document = (
+            Document.objects.filter(verification_code=code, status=Document.Status.READY)
+            .select_related("owner").first()
+        )
+        context["document"] = document
+        if document is not None:
+            owner = document.owner
+            context["holder_initials"] = ".".join(
+                [p[0].upper() for p in owner.first_names.split()[:1] + [owner.last_name] if p]) + "."
+            context["holder_birth_year"] = owner.birth_date.year
+    return render(request, "attestations/verify.html", context)
+
+
