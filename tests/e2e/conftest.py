@@ -6,6 +6,7 @@ tests also catch an inline script or style that the CSP would block.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,9 +73,8 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="fr-FR", viewport=DESKTOP)
+def watched_page(context):
+    """A new page that records the Content-Security-Policy violations the browser reports."""
     page = context.new_page()
     page.csp_violations = []
     page.on(
@@ -85,7 +85,32 @@ def page(browser):
             else None
         ),
     )
-    yield page
+    return page
+
+
+@contextmanager
+def signed_in_page(browser, live_server, user):
+    """A page whose session belongs to ``user``, without the emailed login code
+    (the login journeys test that part)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP, accept_downloads=True)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value,
+                          "url": live_server.url}])
+    try:
+        yield watched_page(context)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP)
+    yield watched_page(context)
     context.close()
 
 

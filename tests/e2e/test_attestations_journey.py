@@ -9,8 +9,6 @@ import io
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 from pypdf import PdfReader
@@ -21,6 +19,7 @@ from tests.e2e.conftest import (
     assert_no_axe_violations,
     assert_no_csp_violations,
     screenshot,
+    signed_in_page,
 )
 from tests.factories import BeneficiaryFactory, UserFactory
 
@@ -54,19 +53,8 @@ def person(db, private_storage):
 
 @pytest.fixture
 def signed_in(browser, live_server, person):
-    client = Client()
-    client.force_login(person)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context = browser.new_context(locale="fr-FR", viewport=DESKTOP, accept_downloads=True)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value,
-                          "url": live_server.url}])
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda message: (
-        page.csp_violations.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text else None))
-    yield page
-    context.close()
+    with signed_in_page(browser, live_server, person) as page:
+        yield page
 
 
 def test_insured_gets_an_attestation_and_someone_checks_it(signed_in, live_server, person):

@@ -10,8 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -23,6 +21,7 @@ from tests.e2e.conftest import (
     assert_no_axe_violations,
     assert_no_csp_violations,
     screenshot,
+    signed_in_page,
 )
 from tests.factories import (
     BeneficiaryFactory,
@@ -65,20 +64,8 @@ def household(db):
 
 @pytest.fixture
 def signed_in(browser, live_server, household):
-    """A browser whose session cookie belongs to the insured person (no emailed code)."""
-    client = Client()
-    client.force_login(household)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context = browser.new_context(locale="fr-FR", viewport=DESKTOP, accept_downloads=True)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value,
-                          "url": live_server.url}])
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda message: (
-        page.csp_violations.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text else None))
-    yield page
-    context.close()
+    with signed_in_page(browser, live_server, household) as page:
+        yield page
 
 
 def test_insured_reads_a_payment_and_downloads_the_lines(signed_in, live_server, household):
