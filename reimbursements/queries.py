@@ -16,7 +16,6 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
-    Exists,
     F,
     OuterRef,
     Q,
@@ -97,7 +96,10 @@ def payments_for(insured: Insured, filters: Filters) -> QuerySet[Payment]:
     transfer to a professional (tiers payant) it is only the part paid for their own acts.
     """
     own = Settlement.objects.filter(payment=OuterRef("pk"), insured=insured)
-    matching = own.filter(filters.lines_q())
+    # Start from the person's own lines (indexed by insured), not from every payment of the
+    # caisse: the payments table holds everyone's transfers.
+    matching = Settlement.objects.filter(filters.lines_q(), insured=insured,
+                                         payment__isnull=False).values("payment")
     count = own.order_by().values("payment").annotate(n=Count("pk")).values("n")
     # Acts reversed before the transfer were never in it.
     paid_own = (own.exclude(reversal__created_at__lt=OuterRef("created_at")).order_by()
@@ -105,7 +107,7 @@ def payments_for(insured: Insured, filters: Filters) -> QuerySet[Payment]:
     taken_back = (Reversal.objects.filter(payment=OuterRef("pk"), settlement__insured=insured).order_by()
                   .values("payment").annotate(total=Sum("settlement__paid")).values("total"))
     return (
-        Payment.objects.filter(Exists(matching), filters.period_q("paid_on"))
+        Payment.objects.filter(pk__in=matching).filter(filters.period_q("paid_on"))
         .select_related("professional")
         .annotate(
             act_count=Coalesce(Subquery(count), 0),
