@@ -26,7 +26,8 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
     actions = ("revoke", "regenerate")
-    readonly_fields = ("public_id", "owner", "kind", "status", "content_key", "issued_at",
+    readonly_fields = ("public_id", "owner", "kind", "period_start", "period_end", "status",
+                       "content_key", "issued_at",
                        "revoked_at", "revoked_by", "revoke_reason", "failure", "created_at",
                        "download_link")
     fields = readonly_fields

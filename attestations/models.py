@@ -1,11 +1,11 @@
-"""Documents the insured download from their account: attestations first."""
+"""Documents the insured download from their account: attestations and relevés."""
 
 import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Insured
@@ -38,6 +38,7 @@ class Document(models.Model):
 
     class Kind(models.TextChoices):
         RIGHTS = "droits", "Attestation de droits"
+        STATEMENT = "releve", "Relevé de remboursements"
 
     class Status(models.TextChoices):
         PENDING = "pending", "En préparation"
@@ -53,6 +54,9 @@ class Document(models.Model):
         "état", max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     file = models.FileField("fichier", upload_to=document_upload_to, blank=True)
+    # A relevé covers payments made from period_start to period_end, both included.
+    period_start = models.DateField("période du", null=True, blank=True)
+    period_end = models.DateField("période au", null=True, blank=True)
     content_key = models.CharField("empreinte des données", max_length=64, db_index=True)
     verification_code = models.CharField(
         "code de vérification", max_length=CODE_LENGTH, unique=True, default=new_verification_code,
@@ -81,6 +85,13 @@ class Document(models.Model):
                 condition=~Q(status="ready") | Q(issued_at__isnull=False),
                 name="document_ready_is_issued",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="droits", period_start__isnull=True, period_end__isnull=True)
+                # Spelt out: a CHECK on NULL <= NULL is unknown, which PostgreSQL lets through.
+                | Q(kind="releve", period_start__isnull=False, period_end__isnull=False,
+                    period_start__lte=F("period_end")),
+                name="document_period_matches_kind",
+            ),
         ]
 
     def __str__(self):
@@ -95,6 +106,18 @@ class Document(models.Model):
         return format_code(self.verification_code)
 
     @property
+    def has_period(self) -> bool:
+        return self.period_start is not None
+
+    @property
+    def period_display(self) -> str:
+        if not self.has_period:
+            return ""
+        return f"du {self.period_start:%d/%m/%Y} au {self.period_end:%d/%m/%Y}"
+
+    @property
     def download_name(self) -> str:
+        if self.kind == self.Kind.STATEMENT:
+            return f"releve-remboursements-{self.period_start:%Y-%m-%d}-{self.period_end:%Y-%m-%d}.pdf"
         day = timezone.localtime(self.issued_at or self.created_at).date()
         return f"attestation-{self.kind}-{day:%Y-%m-%d}.pdf"

@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 from datetime import date
+from decimal import Decimal
 
 import segno
 from django.conf import settings
@@ -20,12 +21,18 @@ from accounts.nir import Nir
 from ameli_portal.audit import audit
 from ameli_portal.outbox import enqueue
 from ameli_portal.pdf import render_pdf
+from reimbursements.models import ZERO, Settlement
+from reimbursements.queries import Filters, export_lines
+from reimbursements.templatetags.money import euros
 
 from .models import Document
 
 logger = logging.getLogger(__name__)
 
-TEMPLATES = {Document.Kind.RIGHTS: "attestations/pdf/rights.html"}
+TEMPLATES = {
+    Document.Kind.RIGHTS: "attestations/pdf/rights.html",
+    Document.Kind.STATEMENT: "attestations/pdf/statement.html",
+}
 
 
 def _active(queryset, day: date):
@@ -57,8 +64,34 @@ def rights_data(insured: Insured, day: date) -> dict:
     }
 
 
-def content_key(insured: Insured, kind: str, day: date) -> str:
-    data = {"kind": kind, **rights_data(insured, day)}
+def statement_lines(insured: Insured, start: date, end: date) -> list[Settlement]:
+    """The person's acts paid from ``start`` to ``end``, as "Mes paiements" describes them.
+
+    export_lines() also returns the acts not paid yet, which a relevé leaves out.
+    """
+    lines = [line for line in export_lines(insured, Filters(start=start, end=end)) if line.payment]
+    return sorted(lines, key=lambda line: (line.payment.paid_on, line.care_date, line.pk))
+
+
+def statement_data(insured: Insured, start: date, end: date, lines: list[Settlement]) -> dict:
+    """What a relevé says: a new payment, or a line cancelled since, changes its key."""
+    return {
+        "period": [start.isoformat(), end.isoformat()],
+        "names": [insured.last_name, insured.first_names],
+        "lines": [
+            [line.pk, str(line.paid), str(line.participation_withheld), str(line.franchise_withheld),
+             line.payment_id, str(line.payment.amount), line.state_label]
+            for line in lines
+        ],
+    }
+
+
+def content_key(insured: Insured, kind: str, day: date, period: tuple[date, date] | None = None) -> str:
+    if kind == Document.Kind.STATEMENT:
+        data = statement_data(insured, *period, statement_lines(insured, *period))
+    else:
+        data = rights_data(insured, day)
+    data = {"kind": kind, **data}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -73,12 +106,17 @@ def qr_svg(url: str) -> str:
     return mark_safe(svg)  # noqa: S308 - segno's own markup, from a URL we built
 
 
-def document_request(*, insured: Insured, kind: str) -> Document:
-    """The document for today's data: an existing one if ready or on its way, else a new job."""
-    key = content_key(insured, kind, timezone.localdate())
+def document_request(*, insured: Insured, kind: str, period: tuple[date, date] | None = None
+                     ) -> Document:
+    """The document for today's data: an existing one if ready or on its way, else a new job.
+
+    ``period`` (first and last payment dates) is for a relevé de remboursements only.
+    """
+    start, end = period or (None, None)
     with transaction.atomic():
         # Lock the insured so that two clicks at once make one document.
         Insured.objects.select_for_update().filter(pk=insured.pk).first()
+        key = content_key(insured, kind, timezone.localdate(), period)
         existing = (
             Document.objects.filter(
                 owner=insured, kind=kind, content_key=key, revoked_at__isnull=True,
@@ -89,7 +127,8 @@ def document_request(*, insured: Insured, kind: str) -> Document:
         )
         if existing is not None:
             return existing
-        document = Document.objects.create(owner=insured, kind=kind, content_key=key)
+        document = Document.objects.create(owner=insured, kind=kind, content_key=key,
+                                           period_start=start, period_end=end)
         _enqueue_render(document)
     return document
 
@@ -100,12 +139,8 @@ def _enqueue_render(document: Document) -> None:
     enqueue(render_document_job, document_id=document.pk)
 
 
-def _rights_context(document: Document, day: date) -> dict:
-    insured = document.owner
-    caisse = insured.caisse
-    periods = list(_active(insured.coverage_periods.all(), day).order_by("start"))
-    current = periods[-1] if periods else None
-    exemptions = list(_active(insured.exemptions.select_related("beneficiary"), day))
+def _common_context(document: Document, day: date) -> dict:
+    caisse = document.owner.caisse
     return {
         "document": document,
         "caisse": {
@@ -113,7 +148,22 @@ def _rights_context(document: Document, day: date) -> dict:
             "address_lines": [line.strip() for line in caisse.address.splitlines() if line.strip()],
             "phone": caisse.phone,
         },
-        "insured": insured,
+        "insured": document.owner,
+        "today": french_date(day),
+        "code": document.code_display,
+        "verify_page": f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}",
+        "qr": qr_svg(verification_url(document.verification_code)),
+        "portal_name": settings.BRANDING["portal_name"],
+    }
+
+
+def _rights_context(document: Document, day: date) -> dict:
+    insured = document.owner
+    periods = list(_active(insured.coverage_periods.all(), day).order_by("start"))
+    current = periods[-1] if periods else None
+    exemptions = list(_active(insured.exemptions.select_related("beneficiary"), day))
+    return {
+        **_common_context(document, day),
         "nir": Nir(insured.nir, insured.nir_key).formatted,
         "birth_date": french_date(insured.birth_date),
         "regime": current.get_regime_display() if current else "",
@@ -130,12 +180,40 @@ def _rights_context(document: Document, day: date) -> dict:
              "birth_date": french_date(b.birth_date)}
             for b in insured.beneficiaries.order_by("birth_date", "pk")
         ],
-        "today": french_date(day),
-        "code": document.code_display,
-        "verify_page": f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}",
-        "qr": qr_svg(verification_url(document.verification_code)),
-        "portal_name": settings.BRANDING["portal_name"],
     }
+
+
+TOTALLED = ("charged", "base", "paid", "participation_withheld", "franchise_withheld",
+            "ticket_moderateur", "depassement")
+
+
+def _totals(lines) -> dict[str, Decimal]:
+    # An act cancelled before its payment was never paid: it counts for nothing.
+    counted = [line for line in lines if not line.reversed_before_payment]
+    totals = {name: sum((getattr(line, name) for line in counted), ZERO) for name in TOTALLED
+              if name != "charged"}
+    totals["charged"] = sum((line.act.charged for line in counted), ZERO)
+    totals["deductions"] = totals["participation_withheld"] + totals["franchise_withheld"]
+    return {name: euros(value) for name, value in totals.items()}
+
+
+def _statement_context(document: Document, day: date) -> dict:
+    lines = statement_lines(document.owner, document.period_start, document.period_end)
+    patients: dict[tuple, list] = {}
+    for line in lines:
+        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), []).append(line)
+    return {
+        **_common_context(document, day),
+        "period_start": french_date(document.period_start),
+        "period_end": french_date(document.period_end),
+        "lines": lines,
+        "per_patient": [{"name": name, "count": len(group), **_totals(group)}
+                        for (_, name), group in sorted(patients.items())],
+        "totals": _totals(lines),
+    }
+
+
+CONTEXTS = {Document.Kind.RIGHTS: _rights_context, Document.Kind.STATEMENT: _statement_context}
 
 
 def document_render(*, document_id: int) -> None:
@@ -150,7 +228,8 @@ def document_render(*, document_id: int) -> None:
         if document is None or document.status != Document.Status.PENDING:
             return
         now = timezone.now()
-        pdf = render_pdf(TEMPLATES[document.kind], _rights_context(document, timezone.localdate(now)))
+        context = CONTEXTS[document.kind](document, timezone.localdate(now))
+        pdf = render_pdf(TEMPLATES[document.kind], context)
         field = document.file.field
         stale = field.generate_filename(document, "")
         # A file left by an attempt whose transaction rolled back is stale: replace it.
@@ -186,9 +265,11 @@ def document_retry(*, document: Document) -> Document:
 def document_regenerate(*, document: Document, actor) -> Document:
     """Staff: a fresh document from today's data (the old one stays valid until revoked)."""
     with transaction.atomic():
+        period = (document.period_start, document.period_end) if document.has_period else None
         new = Document.objects.create(
-            owner=document.owner, kind=document.kind,
-            content_key=content_key(document.owner, document.kind, timezone.localdate()),
+            owner=document.owner, kind=document.kind, period_start=document.period_start,
+            period_end=document.period_end,
+            content_key=content_key(document.owner, document.kind, timezone.localdate(), period),
         )
         audit(actor=actor, action="document_regenerate", obj=new,
               summary=f"à partir du document {document.public_id}")

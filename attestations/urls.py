@@ -7,6 +7,7 @@ app_name = "attestations"
 urlpatterns = [
     path("", views.document_list, name="list"),
     path("demander/", views.document_request_view, name="request"),
+    path("demander-releve/", views.statement_request_view, name="request_statement"),
     path("<uuid:public_id>/etat/", views.document_status, name="status"),
     path("<uuid:public_id>/telecharger/", views.document_download, name="download"),
     path("<uuid:public_id>/reessayer/", views.document_retry_view, name="retry"),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .access import get_document_for_user, get_insured_for_user
+from .forms import StatementForm, last_month
 from .models import Document, normalize_code
 
 MAX_LISTED = 20
@@ -19,8 +20,13 @@ MAX_LISTED = 20
 @never_cache
 def document_list(request):
     insured = get_insured_for_user(request.user)
+    return _list_page(request, insured, StatementForm())
+
+
+def _list_page(request, insured, form, status=200):
     documents = list(Document.objects.filter(owner=insured)[:MAX_LISTED])
-    return render(request, "attestations/list.html", {"documents": documents})
+    return render(request, "attestations/list.html", {"documents": documents, "form": form},
+                  status=status)
 
 
 @require_POST
@@ -32,6 +38,26 @@ def document_request_view(request):
                                "n'ont pas changé depuis.")
     else:
         messages.success(request, "Votre attestation de droits est en préparation.")
+    return redirect("attestations:list")
+
+
+@require_POST
+def statement_request_view(request):
+    insured = get_insured_for_user(request.user)
+    form = StatementForm(request.POST)
+    if "mois" in request.POST:
+        period = last_month(form.today)
+    elif form.is_valid():
+        period = form.cleaned_data["period"]
+    else:
+        return _list_page(request, insured, form, status=400)
+    document = services.document_request(insured=insured, kind=Document.Kind.STATEMENT, period=period)
+    when = document.period_display
+    if document.status == Document.Status.READY:
+        messages.info(request, f"Votre relevé de remboursements {when} est prêt : aucun paiement "
+                               "n'a changé depuis.")
+    else:
+        messages.success(request, f"Votre relevé de remboursements {when} est en préparation.")
     return redirect("attestations:list")
 
 
