@@ -3,13 +3,32 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from ameli_portal.audit import AuditedAdminMixin, audit
 
 from . import admin_mailroom  # registers the mailroom too
-from .models import Beneficiary, Caisse, CoveragePeriod, Exemption, Insured, User
+from .forms import InsuredAdminForm
+from .models import (
+    Beneficiary,
+    Caisse,
+    CoveragePeriod,
+    Exemption,
+    FamilySituationChange,
+    HealthCard,
+    HealthCardEvent,
+    IbanHistory,
+    Insured,
+    User,
+)
 from .nir import NirError, parse_nir
-from .services import user_unlock
+from .services import (
+    CardRefused,
+    health_card_deliver,
+    insured_change_family_situation,
+    insured_change_iban,
+    user_unlock,
+)
 
 
 @admin.register(Caisse)
@@ -33,6 +52,45 @@ class ExemptionInline(admin.TabularInline):
     model = Exemption
     extra = 0
     fields = ("kind", "beneficiary", "start", "end")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """History kept by the services: staff read it, never edit it by hand."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IbanHistoryInline(ReadOnlyInline):
+    model = IbanHistory
+    verbose_name_plural = "anciens IBAN (historique)"
+    fields = readonly_fields = ("iban", "valid_from", "valid_until", "changed_by", "created_at")
+
+
+class FamilySituationInline(ReadOnlyInline):
+    model = FamilySituationChange
+    fields = readonly_fields = ("situation", "since", "changed_by", "created_at")
+
+
+class HealthCardInline(ReadOnlyInline):
+    model = HealthCard
+    fields = readonly_fields = ("card_link", "beneficiary", "status", "order_reason", "ordered_at",
+                                "valid_from", "valid_until", "opposed_at", "opposition_reason")
+
+    @admin.display(description="carte")
+    def card_link(self, obj):
+        url = reverse("admin:accounts_healthcard_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj)
 
 
 class RightsOpenFilter(admin.SimpleListFilter):
@@ -87,9 +145,12 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("last_name", "birth_name", "first_names", "postal_code")
     search_help_text = "Nom, prénom ou code postal. Pour un NIR : « Rechercher par NIR »."
     list_select_related = ("caisse",)
-    inlines = [BeneficiaryInline, CoverageInline, ExemptionInline]
+    inlines = [BeneficiaryInline, CoverageInline, ExemptionInline, HealthCardInline,
+               IbanHistoryInline, FamilySituationInline]
+    HISTORY_INLINES = (HealthCardInline, IbanHistoryInline, FamilySituationInline)
     readonly_fields = ("public_id", "created_at", "updated_at")
     actions = [admin_mailroom.issue_code_admin_action]
+    form = InsuredAdminForm
 
     def get_urls(self):
         lookup = path("nir/", self.admin_site.admin_view(self.nir_lookup), name="accounts_insured_nir")
@@ -115,6 +176,7 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
                                  "birth_date", "sex")}),
         ("Coordonnées", {"fields": ("address_line1", "address_line2", "postal_code", "city",
                                     "email", "phone")}),
+        ("Situation familiale", {"fields": ("family_situation", "family_situation_since")}),
         ("Paiements", {"fields": ("iban",)}),
         ("Parcours de soins", {"fields": ("medecin_traitant", "medecin_traitant_since")}),
         ("Suivi", {"fields": ("public_id", "created_at", "updated_at")}),
@@ -123,6 +185,30 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
     @admin.display(description="NIR", ordering="nir")
     def masked_nir(self, obj):
         return obj.nir_masked
+
+    def get_inline_instances(self, request, obj=None):
+        # A new insured person has no history yet: the add page keeps its three inlines.
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None:
+            return [i for i in inlines if not isinstance(i, self.HISTORY_INLINES)]
+        return inlines
+
+    def save_model(self, request, obj, form, change):
+        """A new IBAN or family situation goes through its service: history, email, audit."""
+        new_iban = new_situation = None
+        if change and "iban" in form.changed_data and obj.iban:
+            new_iban, obj.iban = obj.iban, form.initial.get("iban", "")
+        family = {"family_situation", "family_situation_since"}
+        if change and family & set(form.changed_data) and obj.family_situation and obj.family_situation_since:
+            new_situation = (obj.family_situation, obj.family_situation_since)
+            obj.family_situation = form.initial.get("family_situation", "")
+            obj.family_situation_since = form.initial.get("family_situation_since")
+        super().save_model(request, obj, form, change)
+        if new_iban:
+            insured_change_iban(insured=obj, iban=new_iban, actor=request.user)
+        if new_situation:
+            insured_change_family_situation(insured=obj, situation=new_situation[0],
+                                            since=new_situation[1], actor=request.user)
 
 
 @admin.register(Beneficiary)
@@ -174,3 +260,73 @@ class UserAdmin(BaseUserAdmin):
     def login(self, obj):
         return obj.display_login
 
+
+class HealthCardEventInline(ReadOnlyInline):
+    model = HealthCardEvent
+    fields = readonly_fields = ("at", "status", "note", "actor")
+
+
+@admin.register(HealthCard)
+class HealthCardAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("serial", "kind", "status", "holder_name", "insured_nir", "order_reason",
+                    "ordered_at", "valid_from", "valid_until")
+    list_filter = ("status", "kind", "order_reason")
+    list_select_related = ("insured", "beneficiary")
+    search_fields = ("serial_number",)
+    search_help_text = "Derniers chiffres du numéro de série de la carte."
+    date_hierarchy = "ordered_at"
+    inlines = [HealthCardEventInline]
+    actions = ("deliver",)
+    readonly_fields = ("public_id", "serial", "insured", "beneficiary", "kind", "status",
+                       "order_reason", "ordered_at", "departure_on", "valid_from", "valid_until",
+                       "opposed_at", "opposition_reason")
+    fields = readonly_fields
+
+    @admin.display(description="n° de série", ordering="serial_number")
+    def serial(self, obj):
+        return obj.serial_masked
+
+    @admin.display(description="titulaire")
+    def holder_name(self, obj):
+        return str(obj.beneficiary or obj.insured)
+
+    @admin.display(description="NIR de l'assuré")
+    def insured_nir(self, obj):
+        return obj.insured.nir_masked
+
+    def get_search_results(self, request, queryset, search_term):
+        term = "".join(search_term.split())
+        if not term:
+            return queryset, False
+        if not term.isdigit() or len(term) > 12:
+            messages.warning(request, "Saisissez les derniers chiffres du numéro de série.")
+            return queryset.none(), False
+        return queryset.filter(serial_number__endswith=term), False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is kept by the services: the page reads, the action list writes.
+        extra_context = {**(extra_context or {}), "show_save": False,
+                         "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Marquer comme remise (carte valide)", permissions=["change"])
+    def deliver(self, request, queryset):
+        delivered, refused = 0, 0
+        for card in queryset.select_related("insured"):
+            try:
+                health_card_deliver(card=card, actor=request.user)
+                delivered += 1
+            except CardRefused:
+                refused += 1
+        if delivered:
+            self.message_user(request, f"{delivered} carte(s) remise(s) : elles sont désormais valides.",
+                              messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"{refused} carte(s) ignorée(s) : seule une carte commandée "
+                                       "peut être remise.", messages.WARNING)

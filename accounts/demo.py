@@ -3,7 +3,8 @@
 Deterministic and idempotent: running it twice gives the same register.
 """
 
-from datetime import date, timedelta
+import random
+from datetime import date, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -11,7 +12,17 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from schwifty import IBAN
 
-from .models import Beneficiary, Caisse, CoveragePeriod, Exemption, Insured, User
+from .models import (
+    Beneficiary,
+    Caisse,
+    CoveragePeriod,
+    Exemption,
+    HealthCard,
+    HealthCardEvent,
+    Insured,
+    User,
+    age_on,
+)
 from .nir import generate_nir
 
 INSURED_PASSWORD = "Demo-Assure-2026"
@@ -67,14 +78,23 @@ CONSEILLER_PERMS = {
 # Permissions are named by app label only: the register does not import the apps above it.
 CONSEILLER_PERMS["reimbursements"] = {
     "professional": "vca", "caresheet": "vca", "careact": "vcad", "settlement": "v",
-    "reversal": "v", "payment": "v",
+    "reversal": "v", "payment": "v", "dailyallowance": "va", "vaccination": "vca",
+    "importrun": "v",
+    # Custom rights, by codename: the conseiller liquidates, the superviseur also reverses.
+    "+": ["post_caresheet"],
 }
-CONSEILLER_PERMS["attestations"] = {"document": "vc"}
+CONSEILLER_PERMS["attestations"] = {"document": "vc", "monthlystatement": "v"}
+CONSEILLER_PERMS["accounts"].update(
+    {"healthcard": "vc", "healthcardevent": "v", "ibanhistory": "v", "familysituationchange": "v"}
+)
+CONSEILLER_PERMS["messaging"] = {"thread": "vc", "message": "va"}
+CONSEILLER_PERMS["requests_app"] = {"request": "vc", "attachment": "v", "requestevent": "v"}
 SUPERVISEUR_EXTRA = {
     "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc",
                  "provisionalcode": "v"},
     "ameli_portal": {"auditevent": "v", "outboxjob": "v"},
-    "reimbursements": {"journal": "v", "ledgerentry": "v"},
+    "reimbursements": {"journal": "v", "ledgerentry": "v", "vaccination": "vcad",
+                       "+": ["reverse_caresheet"]},
 }
 _CODENAMES = {"v": "view", "c": "change", "a": "add", "d": "delete"}
 
@@ -82,7 +102,10 @@ _CODENAMES = {"v": "view", "c": "change", "a": "add", "d": "delete"}
 def _grant(group: Group, spec: dict) -> None:
     for app_label, models in spec.items():
         for model, letters in models.items():
-            codenames = [f"{_CODENAMES[c]}_{model}" for c in letters if c in _CODENAMES]
+            if model == "+":
+                codenames = list(letters)
+            else:
+                codenames = [f"{_CODENAMES[c]}_{model}" for c in letters if c in _CODENAMES]
             group.permissions.add(
                 *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
             )
@@ -109,6 +132,76 @@ def seed_staff() -> list[str]:
             user.groups.add(groups[group])
         lines.append(f"back-office  {username} / {password}")
     return lines
+
+
+# Each story adds a past to the card in service (see _seed_cards).
+CARD_STORIES = {"Martin": "malfunction", "Richard": "theft", "Lefebvre": "renewal"}
+FAMILY = {"Martin": ("pacse", date(2019, 6, 22)), "Moreau": ("marie", date(2012, 9, 8)),
+          "Garcia": ("divorce", date(2023, 2, 1)), "Laurent": ("marie", date(2006, 5, 13)),
+          "Roux": ("veuf", date(2020, 11, 3)), "Leroy": ("celibataire", date(2001, 12, 1))}
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _card(insured, beneficiary, n, *, status, reason, ordered, valid_from=None,
+          valid_until=None, opposed=None, kind="vitale") -> HealthCard:
+    # Deterministic serials: a second seeding gives the same register.
+    rng = random.Random(f"{insured.nir}:{beneficiary.first_names if beneficiary else ''}:{n}")
+    card = HealthCard.objects.create(
+        insured=insured, beneficiary=beneficiary, kind=kind, status=status,
+        serial_number=f"{rng.randrange(10**11, 10**12)}", order_reason=reason,
+        ordered_at=_at(ordered), valid_from=valid_from, valid_until=valid_until,
+        opposed_at=_at(opposed, 18) if opposed else None,
+        opposition_reason="theft" if opposed else "",
+    )
+    label = HealthCard.OrderReason(reason).label
+    steps = [(ordered, "ordered", f"Commande ({label}).")]
+    if valid_from:
+        steps.append((valid_from, "valid", "Carte fabriquée et envoyée à l'adresse postale."))
+    if opposed:
+        steps.append((opposed, "opposed", "Mise en opposition (vol) : la carte ne peut plus être utilisée."))
+    elif status == "replaced":
+        steps.append((valid_until, "replaced", "Remplacée par une nouvelle carte."))
+    for day, step, note in steps:
+        HealthCardEvent.objects.create(card=card, at=_at(day, 18 if step == "opposed" else 10),
+                                       status=step, note=note)
+    return card
+
+
+def _seed_cards(insured: Insured, today: date) -> None:
+    """A carte Vitale in service for each person of 16 or more, and a little history."""
+    if insured.health_cards.exists():
+        # Seeded already; démarches may have added cards since (a CEAM delivered).
+        return
+    story = CARD_STORIES.get(insured.last_name)
+    people = [(None, insured.birth_date)] + [
+        (b, b.birth_date) for b in insured.beneficiaries.all() if age_on(b.birth_date, today) >= 16
+    ]
+    for beneficiary, born in people:
+        at_16 = date(born.year + 16, born.month, min(born.day, 28))
+        since = max(date(2016, 3, 1), at_16)
+        if beneficiary is None and story == "malfunction":
+            _card(insured, None, 0, status="replaced", reason="first", ordered=date(2012, 4, 20),
+                  valid_from=date(2012, 5, 10), valid_until=date(2021, 3, 15))
+            since = date(2021, 3, 15)
+            _card(insured, None, 1, status="valid", reason="malfunction",
+                  ordered=date(2021, 3, 2), valid_from=since)
+            _card(insured, None, 2, kind="ceam", status="valid", reason="first",
+                  ordered=date(2025, 5, 20), valid_from=date(2025, 6, 1),
+                  valid_until=date(2027, 6, 1))
+        elif beneficiary is None and story == "theft":
+            _card(insured, None, 0, status="opposed", reason="first", ordered=date(2016, 2, 10),
+                  valid_from=date(2016, 3, 1), opposed=date(2024, 10, 2))
+            _card(insured, None, 1, status="valid", reason="theft", ordered=date(2024, 10, 2),
+                  valid_from=date(2024, 10, 16))
+        else:
+            _card(insured, beneficiary, 0, status="valid", reason="first",
+                  ordered=since - timedelta(days=15), valid_from=since)
+            if beneficiary is None and story == "renewal":
+                _card(insured, None, 1, status="ordered", reason="renewal",
+                      ordered=today - timedelta(days=5))
 
 
 def _iban(order: int) -> str:
@@ -159,6 +252,12 @@ def seed() -> list[str]:
                 defaults={"relationship": "enfant", "last_name": last,
                           "birth_date": child_born, "sex": str(child_sex)},
             )
+        situation_since = FAMILY.get(last)
+        insured.family_situation = situation_since[0] if situation_since else ""
+        insured.family_situation_since = situation_since[1] if situation_since else None
+        insured.save(update_fields=["family_situation", "family_situation_since"])
+        if situation not in ("closed", "temporary"):
+            _seed_cards(insured, today)
         if situation == "account":
             user, created = User.objects.get_or_create(
                 username=nir.number, defaults={"insured": insured, "email": insured.email,

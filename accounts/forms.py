@@ -1,9 +1,10 @@
 from allauth.account.forms import ConfirmLoginCodeForm, LoginForm, ResetPasswordForm, SignupForm
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils import timezone
 
 from .fields import NirFormField
-from .models import User
+from .models import Insured, User
 from .nir import NirError, normalize_login
 
 DATE_HELP = "Au format JJ/MM/AAAA, par exemple 31/01/1985."
@@ -156,3 +157,23 @@ class LoginCodeForm(ConfirmLoginCodeForm):
         super().__init__(*args, **kwargs)
         self.fields["code"].label = "Code reçu par courriel"
         self.fields["code"].widget.attrs.update({"inputmode": "numeric", "placeholder": ""})
+
+
+class InsuredAdminForm(forms.ModelForm):
+    """The back office's insured form: a family situation comes with its date, never a future one."""
+
+    class Meta:
+        model = Insured
+        # The admin adds the fields of its fieldsets; these are the ones clean() checks.
+        fields = ["family_situation", "family_situation_since"]
+
+    def clean(self):
+        data = super().clean()
+        situation, since = data.get("family_situation"), data.get("family_situation_since")
+        if situation and not since:
+            self.add_error("family_situation_since", "Indiquez depuis quand dure cette situation.")
+        if since and since > timezone.localdate():
+            self.add_error("family_situation_since", "Cette date est dans le futur.")
+        if since and not situation:
+            self.add_error("family_situation", "Choisissez la situation familiale.")
+        return data

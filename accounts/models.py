@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from datetime import date
 
@@ -5,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .fields import NIR_PATTERN, IbanField, NirField, mask_iban
 from .nir import Nir, compute_key
@@ -37,6 +39,16 @@ class Caisse(models.Model):
         return f"{self.name} ({self.code})"
 
 
+class FamilySituation(models.TextChoices):
+    SINGLE = "celibataire", "Célibataire"
+    MARRIED = "marie", "Marié·e"
+    PACS = "pacse", "Pacsé·e"
+    COHABITING = "concubinage", "En concubinage (union libre)"
+    DIVORCED = "divorce", "Divorcé·e"
+    SEPARATED = "separe", "Séparé·e"
+    WIDOWED = "veuf", "Veuf ou veuve"
+
+
 class Insured(models.Model):
     """An insured person (assuré) as the caisse's register knows them."""
 
@@ -57,6 +69,10 @@ class Insured(models.Model):
     iban = IbanField("IBAN", blank=True)
     medecin_traitant = models.CharField("médecin traitant", max_length=120, blank=True)
     medecin_traitant_since = models.DateField("déclaré le", null=True, blank=True)
+    family_situation = models.CharField(
+        "situation familiale", max_length=12, choices=FamilySituation.choices, blank=True
+    )
+    family_situation_since = models.DateField("situation familiale depuis le", null=True, blank=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
 
@@ -67,6 +83,10 @@ class Insured(models.Model):
         indexes = [models.Index(fields=["last_name", "first_names"])]
         constraints = [
             models.CheckConstraint(condition=Q(nir__regex=NIR_PATTERN), name="insured_nir_shape"),
+            models.CheckConstraint(
+                condition=Q(family_situation__in=["", *FamilySituation.values]),
+                name="insured_family_situation_known",
+            ),
             models.CheckConstraint(
                 condition=Q(postal_code__regex=r"^[0-9]{5}$"), name="insured_postal_code"
             ),
@@ -337,3 +357,222 @@ def user_display(user) -> str:
     if user.insured_id:
         return user.insured.first_names.split()[0]
     return user.get_full_name() or user.username
+
+
+# --- health cards (carte Vitale, CEAM) and the register's histories -------------------
+
+SERIAL_DIGITS = 12
+
+
+def new_card_serial() -> str:
+    """A random serial: it says nothing about the person and cannot be guessed from another."""
+    return "".join(str(secrets.randbelow(10)) for _ in range(SERIAL_DIGITS))
+
+
+class HealthCard(models.Model):
+    """A carte Vitale or a carte européenne d'assurance maladie (CEAM) of one person.
+
+    ``beneficiary`` empty means the card is the insured person's own. Status changes go
+    through the services in ``accounts/cards.py``, each writing a :class:`HealthCardEvent`.
+    """
+
+    class Kind(models.TextChoices):
+        VITALE = "vitale", "Carte Vitale"
+        CEAM = "ceam", "Carte européenne d'assurance maladie"
+
+    class Status(models.TextChoices):
+        ORDERED = "ordered", "commandée"
+        VALID = "valid", "valide"
+        OPPOSED = "opposed", "en opposition"
+        REPLACED = "replaced", "remplacée"
+        EXPIRED = "expired", "expirée"
+
+    class OrderReason(models.TextChoices):
+        FIRST = "first", "première carte"
+        RENEWAL = "renewal", "renouvellement"
+        LOSS = "loss", "perte"
+        THEFT = "theft", "vol"
+        MALFUNCTION = "malfunction", "carte défectueuse"
+
+    class OppositionReason(models.TextChoices):
+        LOSS = "loss", "perte"
+        THEFT = "theft", "vol"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="health_cards"
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary, verbose_name="ayant droit titulaire", help_text="Vide : l'assuré lui-même.",
+        null=True, blank=True, on_delete=models.CASCADE, related_name="health_cards",
+    )
+    kind = models.CharField("type", max_length=8, choices=Kind.choices)
+    status = models.CharField("état", max_length=10, choices=Status.choices, db_index=True)
+    serial_number = models.CharField(
+        "numéro de série", max_length=SERIAL_DIGITS, unique=True, default=new_card_serial,
+        editable=False,
+    )
+    order_reason = models.CharField("motif de la commande", max_length=12,
+                                    choices=OrderReason.choices)
+    ordered_at = models.DateTimeField("commandée le", default=timezone.now)
+    departure_on = models.DateField("date de départ à l'étranger", null=True, blank=True)
+    valid_from = models.DateField("valide depuis le", null=True, blank=True)
+    valid_until = models.DateField("valide jusqu'au", null=True, blank=True)
+    opposed_at = models.DateTimeField("mise en opposition le", null=True, blank=True)
+    opposition_reason = models.CharField("motif de l'opposition", max_length=8, blank=True,
+                                         choices=OppositionReason.choices)
+
+    class Meta:
+        verbose_name = "carte"
+        verbose_name_plural = "cartes Vitale et CEAM"
+        ordering = ["-ordered_at", "-pk"]
+        constraints = [
+            # Two partial constraints per rule: NULL beneficiaries are never equal in SQL.
+            models.UniqueConstraint(
+                fields=["insured", "kind"],
+                condition=Q(status="valid", beneficiary__isnull=True),
+                name="one_valid_card_per_insured",
+                violation_error_message="Cette personne a déjà une carte valide de ce type.",
+            ),
+            models.UniqueConstraint(
+                fields=["beneficiary", "kind"],
+                condition=Q(status="valid", beneficiary__isnull=False),
+                name="one_valid_card_per_beneficiary",
+                violation_error_message="Cette personne a déjà une carte valide de ce type.",
+            ),
+            models.UniqueConstraint(
+                fields=["insured", "kind"],
+                condition=Q(status="ordered", beneficiary__isnull=True),
+                name="one_ordered_card_per_insured",
+                violation_error_message="Une carte de ce type est déjà commandée pour cette personne.",
+            ),
+            models.UniqueConstraint(
+                fields=["beneficiary", "kind"],
+                condition=Q(status="ordered", beneficiary__isnull=False),
+                name="one_ordered_card_per_beneficiary",
+                violation_error_message="Une carte de ce type est déjà commandée pour cette personne.",
+            ),
+            models.CheckConstraint(
+                condition=Q(serial_number__regex=rf"^[0-9]{{{SERIAL_DIGITS}}}$"),
+                name="health_card_serial_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["vitale", "ceam"]), name="health_card_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["ordered", "valid", "opposed", "replaced", "expired"]),
+                name="health_card_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="opposed")
+                | (Q(opposed_at__isnull=False) & Q(opposition_reason__in=["loss", "theft"])),
+                name="opposed_card_has_date_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="valid") | Q(valid_from__isnull=False),
+                name="valid_card_has_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=False,
+                                                          valid_until__gte=models.F("valid_from")),
+                name="health_card_validity_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.serial_masked}"
+
+    @property
+    def serial_masked(self) -> str:
+        return f"•••• {self.serial_number[-4:]}"
+
+    @property
+    def holder(self):
+        return self.beneficiary or self.insured
+
+    @property
+    def in_service(self) -> bool:
+        return self.status == self.Status.VALID and not self.past_validity
+
+    @property
+    def past_validity(self) -> bool:
+        """A CEAM past its end date is expired even before a job marks it so."""
+        return bool(self.valid_until) and self.valid_until < timezone.localdate()
+
+
+class HealthCardEvent(models.Model):
+    """One step of a card's life, as the insured person and the staff see it."""
+
+    card = models.ForeignKey(HealthCard, verbose_name="carte", on_delete=models.CASCADE,
+                             related_name="events")
+    at = models.DateTimeField("le", default=timezone.now)
+    status = models.CharField("état", max_length=10, choices=HealthCard.Status.choices)
+    note = models.CharField("détail", max_length=200, blank=True)
+    actor = models.ForeignKey(
+        "User", verbose_name="par", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "étape de la carte"
+        verbose_name_plural = "historique de la carte"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y} – {self.get_status_display()}"
+
+
+class IbanHistory(models.Model):
+    """An IBAN the caisse paid to before the current one."""
+
+    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.CASCADE,
+                                related_name="iban_history")
+    iban = IbanField("IBAN")
+    valid_from = models.DateField("utilisé du", null=True, blank=True)
+    valid_until = models.DateField("au")
+    changed_by = models.ForeignKey(
+        "User", verbose_name="changé par", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("enregistré le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "ancien IBAN"
+        verbose_name_plural = "anciens IBAN"
+        ordering = ["-valid_until", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="iban_history_period_order",
+            ),
+        ]
+
+    def __str__(self):
+        return mask_iban(self.iban)
+
+    @property
+    def iban_masked(self) -> str:
+        return mask_iban(self.iban)
+
+
+class FamilySituationChange(models.Model):
+    """A family situation recorded for an insured person (the newest is on the record)."""
+
+    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.CASCADE,
+                                related_name="family_situation_changes")
+    situation = models.CharField("situation familiale", max_length=12,
+                                 choices=FamilySituation.choices)
+    since = models.DateField("depuis le")
+    changed_by = models.ForeignKey(
+        "User", verbose_name="enregistré par", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("enregistré le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "changement de situation familiale"
+        verbose_name_plural = "changements de situation familiale"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_situation_display()} depuis le {self.since:%d/%m/%Y}"

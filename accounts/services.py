@@ -8,12 +8,31 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 
-from .models import Insured, User
+from .cards import (  # noqa: F401 - the card services are part of this module's API
+    CardRefused,
+    ceam_order,
+    health_card_deliver,
+    health_cards_expire,
+    vitale_card_oppose,
+    vitale_card_order,
+)
+from .fields import clean_iban
+from .models import (
+    Beneficiary,
+    FamilySituation,
+    FamilySituationChange,
+    IbanHistory,
+    Insured,
+    Sex,
+    User,
+)
 from .security import log_event
 
 SESSION_KEY = "signup_identity"
@@ -164,3 +183,106 @@ def insured_update_contact(*, insured: Insured, user: User, **values) -> list[st
     })
     log_event("contact_changed", user_id=user.pk, fields=",".join(changed))
     return changed
+
+
+# --- changes to the register (démarches accepted by the caisse, or made by staff) ------
+
+def _audit_if(actor, action: str, obj, summary: str = "") -> None:
+    """Staff actions go to the audit trail (the insured person's own are logged as events)."""
+    if actor is not None and getattr(actor, "pk", None) and actor.is_staff:
+        audit(actor=actor, action=action, obj=obj, summary=summary)
+
+
+def _addresses_of_record(insured: Insured) -> list[str]:
+    """The web account's address and the register's, each once (case does not matter)."""
+    user = getattr(insured, "user", None)
+    seen, addresses = set(), []
+    for address in (user.email if user is not None else "", insured.email):
+        if address and address.casefold() not in seen:
+            seen.add(address.casefold())
+            addresses.append(address)
+    return addresses
+
+
+def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
+    """Pay to a new IBAN from today; the old one goes to the history.
+
+    Both addresses of record are told (a stolen account cannot divert payments silently);
+    the email shows only the last four characters. Raises ValueError on a bad IBAN.
+    """
+    try:
+        compact = clean_iban(iban)
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from None
+    with transaction.atomic():
+        locked = Insured.objects.select_for_update().get(pk=insured.pk)
+        if locked.iban == compact:
+            return
+        today = timezone.localdate()
+        if locked.iban:
+            last = locked.iban_history.order_by("-valid_until", "-pk").first()
+            start = last.valid_until if last else locked.created_at.date()
+            IbanHistory.objects.create(
+                insured=locked, iban=locked.iban, valid_from=min(start, today),
+                valid_until=today, changed_by=actor if getattr(actor, "pk", None) else None,
+            )
+        locked.iban = compact
+        locked.save(update_fields=["iban", "updated_at"])
+        _audit_if(actor, "iban_change", locked, f"nouvel IBAN se terminant par {compact[-4:]}")
+        log_event("iban_changed", insured_id=locked.pk)
+        to = _addresses_of_record(locked)
+        if to:
+            enqueue_email(template="iban-changed", to=to, context={
+                "first_name": locked.first_names.split()[0],
+                "iban_end": compact[-4:],
+                "changed_on": today.strftime("%d/%m/%Y"),
+            })
+    insured.iban = compact
+
+
+def beneficiary_attach(*, insured: Insured, last_name: str, first_names: str, birth_date: date,
+                       sex: str, relationship: str = Beneficiary.Relationship.CHILD,
+                       actor=None) -> Beneficiary:
+    """Attach a child or dependant (ayant droit) to an insured person.
+
+    The same person (first names and birth date) attached twice is returned, not duplicated.
+    """
+    if sex not in Sex.values:
+        raise ValueError("Le sexe de l'ayant droit est inconnu.")
+    if relationship not in Beneficiary.Relationship.values:
+        raise ValueError("Le lien avec l'assuré est inconnu.")
+    if birth_date > timezone.localdate():
+        raise ValueError("La date de naissance ne peut pas être dans le futur.")
+    last_name, first_names = last_name.strip(), " ".join(first_names.split())
+    if not last_name or not first_names:
+        raise ValueError("Le nom et les prénoms de l'ayant droit sont obligatoires.")
+    with transaction.atomic():
+        Insured.objects.select_for_update().get(pk=insured.pk)
+        for existing in insured.beneficiaries.filter(birth_date=birth_date):
+            if plain_name(existing.first_names) == plain_name(first_names):
+                return existing
+        beneficiary = Beneficiary.objects.create(
+            insured=insured, last_name=last_name, first_names=first_names, birth_date=birth_date,
+            sex=sex, relationship=relationship,
+        )
+        _audit_if(actor, "beneficiary_attach", beneficiary, beneficiary.get_relationship_display())
+    return beneficiary
+
+
+def insured_change_family_situation(*, insured: Insured, situation: str, since: date,
+                                    actor=None) -> None:
+    """Record a new family situation (marriage, PACS, separation...) and keep its history."""
+    if situation not in FamilySituation.values:
+        raise ValueError("Situation familiale inconnue.")
+    if since > timezone.localdate():
+        raise ValueError("La date de la situation familiale ne peut pas être dans le futur.")
+    with transaction.atomic():
+        locked = Insured.objects.select_for_update().get(pk=insured.pk)
+        FamilySituationChange.objects.create(
+            insured=locked, situation=situation, since=since,
+            changed_by=actor if getattr(actor, "pk", None) else None,
+        )
+        locked.family_situation, locked.family_situation_since = situation, since
+        locked.save(update_fields=["family_situation", "family_situation_since", "updated_at"])
+        _audit_if(actor, "family_situation_change", locked, FamilySituation(situation).label)
+    insured.family_situation, insured.family_situation_since = situation, since

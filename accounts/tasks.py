@@ -1,8 +1,9 @@
-from celery import Task
+from celery import Task, shared_task
 
 from ameli_portal.jobs import job
 
 from . import mailroom
+from .cards import health_cards_expire
 
 
 class LetterTask(Task):
@@ -15,3 +16,9 @@ class LetterTask(Task):
 @job("accounts.render_code_letter", base=LetterTask)
 def render_code_letter_job(*, letter_id: int) -> None:
     mailroom.letter_render(letter_id=letter_id)
+
+
+@shared_task(name="accounts.expire_health_cards", ignore_result=True)
+def expire_health_cards() -> int:
+    """Beat publishes this directly (no outbox row); running it twice changes nothing more."""
+    return health_cards_expire()

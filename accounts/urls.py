@@ -6,6 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.home, name="home"),
     path("informations/", views.profile, name="profile"),
+    path("carte-vitale/", views.vitale_card, name="vitale_card"),
     path("creation/", views.signup_identity, name="signup_identity"),
     path("creation/verification/", views.signup_proof, name="signup_proof"),
     path("creation/courrier/", views.signup_request_letter, name="signup_request_letter"),

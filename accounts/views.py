@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import services
+from .cards import cards_by_person
 from .forms import CodeProofForm, ContactForm, IbanProofForm, IdentityForm
 from .models import Insured
 from .nir import parse_nir
@@ -45,6 +46,15 @@ def profile(request):
         "insured": insured, "form": form,
         "coverage": insured.coverage_periods.first(),
         "beneficiaries": insured.beneficiaries.all(),
+    })
+
+
+@never_cache
+def vitale_card(request):
+    """Ma carte Vitale: each person's card, its state in plain words and its history."""
+    insured = _insured_or_404(request)
+    return render(request, "accounts/vitale_card.html", {
+        "insured": insured, "people": cards_by_person(insured),
     })
 
 

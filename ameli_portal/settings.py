@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "reimbursements",
     "attestations",
     "requests_app",
+    "messaging",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ameli_portal.context_processors.branding",
+                "messaging.context_processors.unread_messages",
             ],
         },
     },
@@ -179,6 +181,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reimbursements.daily_payment_run",
         "schedule": crontab(hour=6, minute=0),
     },
+    # The previous month's relevés, after the payment run has settled the month.
+    "monthly-statements": {
+        "task": "attestations.monthly_statements",
+        "schedule": crontab(day_of_month=1, hour=7, minute=0),
+    },
+    "expire-health-cards": {
+        "task": "accounts.expire_health_cards",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 OUTBOX_RELAY_AGE_SECONDS = env.int("OUTBOX_RELAY_AGE_SECONDS", default=20)
 
@@ -256,6 +267,7 @@ ACCOUNT_RATE_LIMITS = {
     "signup_identity": "10/m/ip,5/h/key",
     "signup_iban": "10/m/ip,5/h/key",
     "signup_code": "10/m/ip,10/h/key",
+    "vitale_public": "10/m/ip,5/h/key",
     "code_letter": "5/h/ip,3/d/key",
     "verify_document": "30/m/ip",
 }
@@ -308,6 +320,9 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "private"
 FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# Virus scan of the démarches' attachments: off unless a dotted path to a callable
+# ``scanner(data: bytes, *, name: str) -> bool`` is given (False or an exception refuses the file).
+ATTACHMENT_SCANNER = env.str("ATTACHMENT_SCANNER", default="") or None
 
 # --- Branding (configurable, neutral by default, visibly a demonstration) -----
 BRANDING = {

@@ -38,5 +38,7 @@ urlpatterns = [
     path("mon-espace/", include("accounts.urls")),
     path("remboursements/", include("reimbursements.urls")),
     path("attestations/", include("attestations.urls")),
+    path("demarches/", include("requests_app.urls")),
+    path("messagerie/", include("messaging.urls")),
     path("back-office/", admin.site.urls),
 ]

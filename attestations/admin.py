@@ -1,21 +1,34 @@
 """Back office: issued documents, their revocation, and an audited download."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ameli_portal.audit import AuditedAdminMixin, audit
 
 from . import services
-from .models import Document
+from .models import Document, MonthlyStatement
 from .views import pdf_response
 
 DOWNLOAD_PERM = "attestations.view_document"
 REVOKE_PERM = "attestations.change_document"
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif de la révocation", max_length=200, strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Conservé dans le dossier et le journal d'audit ; jamais montré sur la page "
+                  "publique de vérification, qui dit seulement « révoqué ».",
+        error_messages={"required": "Indiquez le motif de la révocation."},
+    )
 
 
 @admin.register(Document)
@@ -72,16 +85,47 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
               summary=document.get_kind_display())
         return pdf_response(document)
 
-    @admin.action(description="Révoquer les documents sélectionnés", permissions=["change"])
+    @admin.action(description="Révoquer les documents sélectionnés…", permissions=["change"])
     def revoke(self, request, queryset):
-        count = sum(
-            services.document_revoke(document=d, actor=request.user, reason="révoqué par la caisse")
-            for d in queryset
-        )
-        self.message_user(request, f"{count} document(s) révoqué(s).", messages.SUCCESS)
+        """An intermediate page asks the reason; its form posts the action again with it."""
+        form = RevokeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            count = sum(services.document_revoke(document=d, actor=request.user, reason=reason)
+                        for d in queryset)
+            self.message_user(request, f"{count} document(s) révoqué(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "attestations/admin_revoke.html", {
+            **self.admin_site.each_context(request),
+            "title": "Révoquer des documents",
+            "opts": self.model._meta,
+            "documents": queryset.select_related("owner"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        })
 
     @admin.action(description="Établir de nouveau (données du jour)", permissions=["change"])
     def regenerate(self, request, queryset):
         for document in queryset:
             services.document_regenerate(document=document, actor=request.user)
         self.message_user(request, f"{queryset.count()} document(s) en préparation.", messages.SUCCESS)
+
+
+@admin.register(MonthlyStatement)
+class MonthlyStatementAdmin(admin.ModelAdmin):
+    """What the monthly beat job prepared, and whether the person was told: read-only."""
+
+    list_display = ("month", "owner", "document", "created_at", "notified_at")
+    list_filter = ("month",)
+    list_select_related = ("owner", "document")
+    fields = readonly_fields = ("month", "owner", "document", "created_at", "notified_at")
+    date_hierarchy = "month"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -57,3 +57,64 @@ class StatementForm(forms.Form):
         if not self.errors:
             data["period"] = (start, end)
         return data
+
+
+def last_twelve_months(today: date) -> tuple[date, date]:
+    """The twelve months up to today: same day a year ago (+1) to today."""
+    try:
+        start = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        start = today.replace(year=today.year - 1, day=28)
+    return start + timedelta(days=1), today
+
+
+class AllowanceForm(StatementForm):
+    """The IJ attestation: a period of payment dates, by default the last twelve months."""
+
+    def __init__(self, *args, today: date | None = None, **kwargs):
+        super().__init__(*args, today=today, **kwargs)
+        start, end = last_twelve_months(self.today)
+        self.fields["start"].initial, self.fields["end"].initial = start, end
+        for name in ("start", "end"):
+            self.fields[name].widget.attrs["aria-describedby"] = "allowance-help"
+            # Another id than the relevé's fields: both forms are on the same page.
+        self.auto_id = "id_ij_%s"
+
+
+TAX_YEARS = 3
+
+
+class TaxForm(forms.Form):
+    """The relevé fiscal: a past calendar year, by default last year."""
+
+    year = forms.TypedChoiceField(label="Année des revenus", coerce=int)
+
+    def __init__(self, *args, today: date | None = None, **kwargs):
+        super().__init__(*args, auto_id="id_fiscal_%s", **kwargs)
+        self.today = today or timezone.localdate()
+        years = [self.today.year - n for n in range(1, TAX_YEARS + 1)]
+        self.fields["year"].choices = [(y, str(y)) for y in years]
+        self.fields["year"].initial = years[0]
+
+    def clean(self):
+        data = super().clean()
+        if "year" in data:
+            data["period"] = (date(data["year"], 1, 1), date(data["year"], 12, 31))
+        return data
+
+
+class VaccinationForm(forms.Form):
+    """The attestation de vaccination: the whole household or one person."""
+
+    person = forms.ChoiceField(label="Pour", required=False)
+
+    def __init__(self, *args, insured, **kwargs):
+        from .health import SELF
+
+        super().__init__(*args, auto_id="id_vaccination_%s", **kwargs)
+        self.fields["person"].choices = [
+            ("", "Toute la famille"),
+            (SELF, f"{insured.first_names} {insured.last_name}"),
+            *[(b.public_id.hex, f"{b.first_names} {b.last_name}")
+              for b in insured.beneficiaries.order_by("birth_date", "pk")],
+        ]

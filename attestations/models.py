@@ -39,6 +39,12 @@ class Document(models.Model):
     class Kind(models.TextChoices):
         RIGHTS = "droits", "Attestation de droits"
         STATEMENT = "releve", "Relevé de remboursements"
+        DAILY_ALLOWANCES = "ij", "Attestation de paiement des indemnités journalières"
+        TAX = "fiscal", "Relevé fiscal des indemnités journalières"
+        VACCINATION = "vaccination", "Attestation de vaccination"
+
+    # Kinds that cover a period (of payment dates); the others state a situation on a day.
+    PERIOD_KINDS = ("releve", "ij", "fiscal")
 
     class Status(models.TextChoices):
         PENDING = "pending", "En préparation"
@@ -54,9 +60,13 @@ class Document(models.Model):
         "état", max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     file = models.FileField("fichier", upload_to=document_upload_to, blank=True)
-    # A relevé covers payments made from period_start to period_end, both included.
+    # A relevé covers payments made from period_start to period_end, both included; a relevé
+    # fiscal covers a calendar year.
     period_start = models.DateField("période du", null=True, blank=True)
     period_end = models.DateField("période au", null=True, blank=True)
+    # Attestation de vaccination: "" for the whole household, "assure" for the insured person,
+    # else the public id (hex) of one beneficiary.
+    person = models.CharField("personne", max_length=32, blank=True)
     content_key = models.CharField("empreinte des données", max_length=64, db_index=True)
     verification_code = models.CharField(
         "code de vérification", max_length=CODE_LENGTH, unique=True, default=new_verification_code,
@@ -86,10 +96,11 @@ class Document(models.Model):
                 name="document_ready_is_issued",
             ),
             models.CheckConstraint(
-                condition=Q(kind="droits", period_start__isnull=True, period_end__isnull=True)
+                condition=Q(kind__in=["droits", "vaccination"], period_start__isnull=True,
+                            period_end__isnull=True)
                 # Spelt out: a CHECK on NULL <= NULL is unknown, which PostgreSQL lets through.
-                | Q(kind="releve", period_start__isnull=False, period_end__isnull=False,
-                    period_start__lte=F("period_end")),
+                | Q(kind__in=["releve", "ij", "fiscal"], period_start__isnull=False,
+                    period_end__isnull=False, period_start__lte=F("period_end")),
                 name="document_period_matches_kind",
             ),
         ]
@@ -113,11 +124,45 @@ class Document(models.Model):
     def period_display(self) -> str:
         if not self.has_period:
             return ""
+        if self.kind == self.Kind.TAX:
+            return f"de l'année {self.period_start.year}"
         return f"du {self.period_start:%d/%m/%Y} au {self.period_end:%d/%m/%Y}"
+
+    @property
+    def is_feminine(self) -> bool:
+        """French agreement in "demandée", "révoquée": attestations are, relevés are not."""
+        return self.kind not in (self.Kind.STATEMENT, self.Kind.TAX)
 
     @property
     def download_name(self) -> str:
         if self.kind == self.Kind.STATEMENT:
             return f"releve-remboursements-{self.period_start:%Y-%m-%d}-{self.period_end:%Y-%m-%d}.pdf"
+        if self.kind == self.Kind.DAILY_ALLOWANCES:
+            return (f"attestation-indemnites-journalieres-{self.period_start:%Y-%m-%d}-"
+                    f"{self.period_end:%Y-%m-%d}.pdf")
+        if self.kind == self.Kind.TAX:
+            return f"releve-fiscal-{self.period_start.year}.pdf"
         day = timezone.localtime(self.issued_at or self.created_at).date()
         return f"attestation-{self.kind}-{day:%Y-%m-%d}.pdf"
+
+
+class MonthlyStatement(models.Model):
+    """The monthly relevé prepared by the beat job for one insured: one row per month, so a
+    second run of the same month makes no second document and sends no second email."""
+
+    owner = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
+                              related_name="monthly_statements")
+    month = models.DateField("mois")  # the first day of the month
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField("prévenu le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "relevé mensuel"
+        verbose_name_plural = "relevés mensuels"
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "month"], name="monthly_statement_once"),
+        ]
+
+    def __str__(self):
+        return f"Relevé mensuel {self.month:%m/%Y}"

@@ -1,5 +1,9 @@
-from celery import Task
+from datetime import date, timedelta
 
+from celery import Task, shared_task
+from django.utils import timezone
+
+from accounts.models import Insured
 from ameli_portal.jobs import job
 
 from . import services
@@ -15,3 +19,23 @@ class DocumentTask(Task):
 @job("attestations.render_document", base=DocumentTask)
 def render_document_job(*, document_id: int) -> None:
     services.document_render(document_id=document_id)
+
+
+@shared_task(name="attestations.monthly_statements", ignore_result=True)
+def monthly_statements(month: str | None = None) -> int:
+    """Beat, on the 1st: the previous month's relevés, in batch jobs. Running it twice for the
+    same month prepares nothing twice (MonthlyStatement is unique per insured and month)."""
+    if month is None:
+        day = timezone.localdate().replace(day=1) - timedelta(days=1)
+    else:
+        day = date.fromisoformat(month)
+    return services.monthly_statements_plan(month=day)
+
+
+@job("attestations.monthly_statements_batch")
+def monthly_statements_batch_job(*, month: str, insured_ids: list[int]) -> int:
+    day = date.fromisoformat(month)
+    prepared = 0
+    for insured in Insured.objects.filter(pk__in=insured_ids).order_by("pk"):
+        prepared += services.monthly_statement_prepare(insured=insured, month=day) is not None
+    return prepared

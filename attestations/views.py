@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .access import get_document_for_user, get_insured_for_user
-from .forms import StatementForm, last_month
+from .forms import AllowanceForm, StatementForm, TaxForm, VaccinationForm, last_month
 from .models import Document, normalize_code
 
 MAX_LISTED = 20
@@ -20,13 +20,36 @@ MAX_LISTED = 20
 @never_cache
 def document_list(request):
     insured = get_insured_for_user(request.user)
-    return _list_page(request, insured, StatementForm())
+    return _list_page(request, insured)
 
 
-def _list_page(request, insured, form, status=200):
+def _list_page(request, insured, status=200, **forms):
     documents = list(Document.objects.filter(owner=insured)[:MAX_LISTED])
-    return render(request, "attestations/list.html", {"documents": documents, "form": form},
-                  status=status)
+    vaccination_form = forms.get("vaccination_form") or VaccinationForm(insured=insured)
+    # Whom an attestation de vaccination is for, from the form's choices (no other query).
+    people = {value: label for value, label in vaccination_form.fields["person"].choices if value}
+    for document in documents:
+        document.person_label = people.get(document.person, "")
+    context = {
+        "documents": documents,
+        "form": forms.get("form") or StatementForm(),
+        "allowance_form": forms.get("allowance_form") or AllowanceForm(),
+        "tax_form": forms.get("tax_form") or TaxForm(),
+        "vaccination_form": vaccination_form,
+    }
+    return render(request, "attestations/list.html", context, status=status)
+
+
+def _announce(request, document: Document) -> None:
+    what = document.get_kind_display()
+    what = what[0].lower() + what[1:]
+    when = f" {document.period_display}" if document.has_period else ""
+    e = "e" if document.is_feminine else ""
+    if document.status == Document.Status.READY:
+        messages.info(request, f"Votre {what}{when} est prêt{e} : les informations n'ont pas "
+                               "changé depuis.")
+    else:
+        messages.success(request, f"Votre {what}{when} est en préparation.")
 
 
 @require_POST
@@ -50,7 +73,7 @@ def statement_request_view(request):
     elif form.is_valid():
         period = form.cleaned_data["period"]
     else:
-        return _list_page(request, insured, form, status=400)
+        return _list_page(request, insured, form=form, status=400)
     document = services.document_request(insured=insured, kind=Document.Kind.STATEMENT, period=period)
     when = document.period_display
     if document.status == Document.Status.READY:
@@ -58,6 +81,42 @@ def statement_request_view(request):
                                "n'a changé depuis.")
     else:
         messages.success(request, f"Votre relevé de remboursements {when} est en préparation.")
+    return redirect("attestations:list")
+
+
+@require_POST
+def allowance_request_view(request):
+    insured = get_insured_for_user(request.user)
+    form = AllowanceForm(request.POST)
+    if not form.is_valid():
+        return _list_page(request, insured, allowance_form=form, status=400)
+    document = services.document_request(insured=insured, kind=Document.Kind.DAILY_ALLOWANCES,
+                                         period=form.cleaned_data["period"])
+    _announce(request, document)
+    return redirect("attestations:list")
+
+
+@require_POST
+def tax_request_view(request):
+    insured = get_insured_for_user(request.user)
+    form = TaxForm(request.POST)
+    if not form.is_valid():
+        return _list_page(request, insured, tax_form=form, status=400)
+    document = services.document_request(insured=insured, kind=Document.Kind.TAX,
+                                         period=form.cleaned_data["period"])
+    _announce(request, document)
+    return redirect("attestations:list")
+
+
+@require_POST
+def vaccination_request_view(request):
+    insured = get_insured_for_user(request.user)
+    form = VaccinationForm(request.POST, insured=insured)
+    if not form.is_valid():
+        return _list_page(request, insured, vaccination_form=form, status=400)
+    document = services.document_request(insured=insured, kind=Document.Kind.VACCINATION,
+                                         person=form.cleaned_data["person"])
+    _announce(request, document)
     return redirect("attestations:list")
 
 

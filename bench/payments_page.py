@@ -116,6 +116,11 @@ def main() -> int:
     else:
         common.log(f"{have} lignes de soins déjà là (--keep)")
 
+    if connection.vendor == "postgresql":
+        # Fresh rows, no statistics yet: the planner would guess (autovacuum analyzes a live database).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
     client = Client()
     client.force_login(user)
     pages = {"page nue (base.html)": reverse("bench_bare")}

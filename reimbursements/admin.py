@@ -6,14 +6,13 @@ audit rows; the admin only adds a preview, buttons and forms around them.
 
 import codecs
 import csv
-import io
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,19 +20,30 @@ from django.urls import path, reverse
 from accounts.admin import NIR_NOT_IN_SEARCH, looks_like_nir
 from accounts.fields import mask_iban
 from ameli_portal.audit import AuditedAdminMixin, audit
-from ameli_portal.models import AuditEvent
 
-from .importing import check_header, import_care_sheets
-from .models import CareAct, CareSheet, Journal, LedgerEntry, Payment, Professional, Reversal, Settlement
+from .import_runs import import_run_start
+from .importing import check_header
+from .models import (
+    CareAct,
+    CareSheet,
+    ImportRun,
+    Journal,
+    LedgerEntry,
+    Payment,
+    Professional,
+    Reversal,
+    Settlement,
+)
 from .rules import RulesError
 from .services import care_sheet_post, care_sheet_preview, settlement_reverse
 
-# Posting and reversing need the change permission on care sheets. A dedicated
-# permission ("liquider", "annuler") would need a model Meta change: see the report.
-POST_PERM = "reimbursements.change_caresheet"
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-# Posting costs ~60 ms per sheet: 256 KB (about 2,000 acts) posts within a request's patience.
-SYNC_IMPORT_MAX_BYTES = 256 * 1024
+# Posting ("liquider") and reversing ("annuler") each have their own permission (CareSheet.Meta);
+# editing a draft needs only the change permission.
+POST_PERM = "reimbursements.post_caresheet"
+REVERSE_PERM = "reimbursements.reverse_caresheet"
+CHANGE_PERM = "reimbursements.change_caresheet"
+# The upload is stored and imported by a job (import_runs.py): no request waits for it.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 class NoBulkDeleteMixin:
@@ -98,7 +108,7 @@ class CareActInline(admin.TabularInline):
     def _editable(self, request, obj):
         if obj is None:
             return request.user.has_perm("reimbursements.add_caresheet")
-        return obj.status == CareSheet.Status.DRAFT and request.user.has_perm(POST_PERM)
+        return obj.status == CareSheet.Status.DRAFT and request.user.has_perm(CHANGE_PERM)
 
     def has_add_permission(self, request, obj=None):
         return self._editable(request, obj)
@@ -110,7 +120,7 @@ class CareActInline(admin.TabularInline):
         return self._editable(request, obj)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("reimbursements.view_caresheet") or request.user.has_perm(POST_PERM)
+        return request.user.has_perm("reimbursements.view_caresheet") or request.user.has_perm(CHANGE_PERM)
 
 
 class ReverseForm(forms.Form):
@@ -121,24 +131,23 @@ class ReverseForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="Fichier CSV",
-                           help_text="UTF-8, séparateur « ; », une ligne par acte, 50 Mo au plus.")
+                           help_text="UTF-8, séparateur « ; », une ligne par acte, 200 Mo au plus.")
     post = forms.BooleanField(label="Liquider les feuilles importées", required=False, initial=True)
+
+    def __init__(self, *args, can_post: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_post:
+            del self.fields["post"]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError("Fichier trop volumineux : 50 Mo au plus.")
+            raise ValidationError("Fichier trop volumineux : 200 Mo au plus.")
         first_line = _check_utf8(upload)
         header = next(csv.reader([first_line.lstrip("\ufeff")], delimiter=";"), [])
         problem = check_header(header)
         if problem:
             raise ValidationError(f"Ce fichier n'est pas au format attendu. {problem}")
-        if upload.size > SYNC_IMPORT_MAX_BYTES:
-            raise ValidationError(
-                "Fichier valide, mais trop volumineux pour un import immédiat "
-                f"({SYNC_IMPORT_MAX_BYTES // 1024} Ko au plus ici) : "
-                "faites-le importer par la commande « import_care_sheets »."
-            )
         upload.seek(0)
         return upload
 
@@ -175,14 +184,16 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "tiers_payant", "ald_related", "received_on")
     list_select_related = ("insured", "beneficiary", "professional")
     date_hierarchy = "received_on"
-    search_fields = ("insured__last_name", "professional__name", "professional__rpps", "^import_batch")
-    search_help_text = "Nom de l'assuré, professionnel, RPPS ou lot d'import."
+    search_fields = ("insured__last_name", "professional__name", "professional__rpps", "^import_batch",
+                     "=external_ref")
+    search_help_text = "Nom de l'assuré, professionnel, RPPS, lot d'import ou référence de la feuille."
     autocomplete_fields = ("insured", "beneficiary", "professional")
-    readonly_fields = ("status", "posted_at", "posted_by", "import_batch", "public_id")
+    readonly_fields = ("status", "posted_at", "posted_by", "import_batch", "external_ref", "public_id")
     fieldsets = [
         ("Feuille", {"fields": ("insured", "beneficiary", "professional", "received_on")}),
         ("Conditions", {"fields": ("tiers_payant", "coordinated_path", "ald_related")}),
-        ("Suivi", {"fields": ("status", "posted_at", "posted_by", "import_batch", "public_id")}),
+        ("Suivi", {"fields": ("status", "posted_at", "posted_by", "import_batch", "external_ref",
+                              "public_id")}),
     ]
 
     def get_search_results(self, request, queryset, search_term):
@@ -232,7 +243,7 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
                                .select_related("act", "reversal", "payment")
                                .order_by("act__care_date", "act_id"))
             return {"posted_lines": _lines([s.act for s in settlements], settlements),
-                    "can_post": request.user.has_perm(POST_PERM)}
+                    "can_reverse": request.user.has_perm(REVERSE_PERM)}
         context = {"can_post": request.user.has_perm(POST_PERM)}
         acts = list(sheet.acts.all())
         try:
@@ -267,7 +278,7 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(change_url)
 
     def reverse_view(self, request, settlement_id):
-        if not request.user.has_perm(POST_PERM):
+        if not request.user.has_perm(REVERSE_PERM):
             raise PermissionDenied
         settlement = get_object_or_404(
             Settlement.objects.select_related("act__sheet__professional", "act__sheet__insured"),
@@ -293,25 +304,85 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/reimbursements/caresheet/reverse.html", context)
 
     def import_view(self, request):
-        if not (request.user.has_perm("reimbursements.add_caresheet") and request.user.has_perm(POST_PERM)):
+        if not request.user.has_perm("reimbursements.add_caresheet"):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
-        report = None
+        can_post = request.user.has_perm(POST_PERM)
+        form = ImportForm(request.POST or None, request.FILES or None, can_post=can_post)
         if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            stream = io.TextIOWrapper(upload, encoding="utf-8-sig", newline="")
-            report = import_care_sheets(stream, actor=request.user, post=form.cleaned_data["post"])
-            AuditEvent.objects.create(
-                actor=request.user, action="import", object_type="reimbursements.caresheet",
-                object_id=report.tag,
-                summary=f"{upload.name[:100]} : {report.rows} ligne(s), {report.sheets_imported} feuille(s), "
-                        f"{report.rows_rejected} rejet(s)",
-            )
+            run = import_run_start(upload=form.cleaned_data["file"], actor=request.user,
+                                   post=can_post and form.cleaned_data.get("post", False))
+            messages.success(request, "Fichier reçu : l'import se poursuit en arrière-plan. "
+                                      "Cette page montre son avancement.")
+            return HttpResponseRedirect(reverse("admin:reimbursements_importrun_change", args=[run.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.opts, "title": "Importer des feuilles de soins", "form": form, "report": report,
+            "opts": self.opts, "title": "Importer des feuilles de soins", "form": form, "can_post": can_post,
         }
         return TemplateResponse(request, "admin/reimbursements/caresheet/import.html", context)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyMixin, AuditedAdminMixin, admin.ModelAdmin):
+    """Imports of uploaded files: progress while the job runs, then the report of rejected rows."""
+
+    list_display = ("created_at", "file_name", "status", "lines_read", "lines_imported", "lines_rejected",
+                    "launched_by")
+    list_filter = ("status", "post")
+    list_select_related = ("launched_by",)
+    date_hierarchy = "created_at"
+    change_form_template = "admin/reimbursements/importrun/change_form.html"
+    fields = readonly_fields = ("file_name", "file_size", "post", "status", "lines_total", "lines_read",
+                                "lines_imported", "lines_rejected", "sheets_imported", "error",
+                                "import_batch", "launched_by", "created_at", "started_at", "finished_at")
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/progression/", wrap(self.progress_view),
+                 name="reimbursements_importrun_progress"),
+            path("<path:object_id>/rejets/", wrap(self.rejects_view),
+                 name="reimbursements_importrun_rejects"),
+            *super().get_urls(),
+        ]
+
+    def _run_or_404(self, request, object_id) -> ImportRun:
+        run = self.get_object(request, unquote(object_id))
+        if run is None:
+            raise Http404("Import introuvable.")
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        return run
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, unquote(object_id))
+        if run is not None:
+            extra_context = {**(extra_context or {}), "progress": progress_data(run)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def progress_view(self, request, object_id):
+        return JsonResponse(progress_data(self._run_or_404(request, object_id)))
+
+    def rejects_view(self, request, object_id):
+        run = self._run_or_404(request, object_id)
+        if not run.rejects:
+            raise Http404("Pas de rapport de rejets pour cet import.")
+        audit(actor=request.user, action="download", obj=run, summary="rapport des rejets")
+        return FileResponse(run.rejects.open("rb"), as_attachment=True, content_type="text/csv",
+                            filename=f"rejets-import-{run.created_at:%Y%m%d-%H%M}.csv")
+
+
+def progress_data(run: ImportRun) -> dict:
+    finished = run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED)
+    return {
+        "status": run.status, "status_label": run.get_status_display(), "finished": finished,
+        "percent": run.percent, "lines_total": run.lines_total, "lines_read": run.lines_read,
+        "lines_imported": run.lines_imported, "lines_rejected": run.lines_rejected,
+        "sheets_imported": run.sheets_imported, "error": run.error,
+        "rejects_url": (reverse("admin:reimbursements_importrun_rejects", args=[run.pk])
+                        if run.rejects else ""),
+        "sheets_url": (reverse("admin:reimbursements_caresheet_changelist") + f"?q={run.import_batch}"
+                       if finished and run.sheets_imported else ""),
+    }
 
 
 # --- Payments and the ledger: read-only --------------------------------------------
@@ -396,3 +467,6 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("account", "journal__kind")
     list_select_related = ("journal", "insured", "professional")
     fields = readonly_fields = ("journal", "account", "insured", "professional", "amount")
+
+# Indemnités journalières and vaccinations (documents issue).
+from . import admin_health  # noqa: E402,F401

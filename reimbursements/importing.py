@@ -9,6 +9,7 @@ is refused whole: no half sheet is ever written.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,8 +23,7 @@ from accounts.models import Beneficiary, Insured
 from accounts.nir import NirError, parse_nir
 
 from .models import CareAct, CareKind, CareSheet, Professional
-from .rules import RulesError
-from .services import care_sheet_post
+from .posting import SheetToPost, care_sheets_post_batch
 
 DELIMITER = ";"
 # Columns every file must carry; the others may be left out.
@@ -102,6 +102,11 @@ def _date(value: str, label: str, *, required: bool = True) -> date | None:
         if required:
             raise RowError(f"{label} manquante")
         return None
+    if len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
+        try:  # AAAA-MM-JJ, the usual case: fromisoformat is ten times faster than strptime
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(value, fmt).date()
@@ -175,6 +180,15 @@ def _medicine_rate(value: str) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
+@functools.lru_cache(maxsize=65_536)  # a file names the same people again and again
+def _nir(value: str) -> tuple[str, str]:
+    """(the 13-character NIR, "") or ("", what is wrong with it)."""
+    try:
+        return parse_nir(value).number, ""
+    except NirError as e:
+        return "", e.message
+
+
 @dataclass
 class Row:
     line: int
@@ -195,10 +209,9 @@ def parse_row(line: int, values: dict[str, str]) -> Row:
     try:
         if not row.sheet_ref:
             raise RowError("référence de feuille (sheet_ref) manquante")
-        try:
-            row.nir = parse_nir(values["nir"]).number
-        except NirError as e:
-            raise RowError(f"NIR invalide : {e.message}") from None
+        row.nir, problem = _nir(values["nir"])
+        if problem:
+            raise RowError(f"NIR invalide : {problem}")
         row.rpps = values["rpps"]
         if not RPPS.match(row.rpps):
             raise RowError(f"RPPS invalide « {row.rpps[:20]} » (9 à 11 chiffres)")
@@ -283,6 +296,16 @@ def _group(rows: list[Row]) -> list[_Group]:
     return list(groups.values())
 
 
+def _skip_known(groups: list[_Group]) -> None:
+    """A sheet already imported (a file sent again) is skipped, never imported twice."""
+    known = set(CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
+                .values_list("external_ref", flat=True))
+    for g in groups:
+        if g.ref in known and not g.reason:
+            g.reason = (f"feuille déjà importée (référence « {g.ref} ») : ignorée, "
+                        "elle n'est pas importée une seconde fois")
+
+
 def _resolve(groups: list[_Group]) -> None:
     """Find each sheet's insured, beneficiary and professional: one query per kind per batch."""
     rows = [r for g in groups for r in g.rows if not r.error]
@@ -314,53 +337,43 @@ def _resolve(groups: list[_Group]) -> None:
                 row.sheet["beneficiary_id"] = found[0]
 
 
-def _write(groups: list[_Group], *, tag: str, actor, post: bool, on_sheet: Callable[[int], None]):
-    """Create the sheets and acts, then post them. Returns (sheets written, posted, rejections)."""
-    sheets = CareSheet.objects.bulk_create(
-        [CareSheet(import_batch=tag, **g.rows[0].sheet) for g in groups])
-    acts = [[CareAct(sheet=sheet, **row.act) for row in g.rows]
-            for sheet, g in zip(sheets, groups, strict=True)]
-    CareAct.objects.bulk_create([act for sheet_acts in acts for act in sheet_acts])
+def _write(groups: list[_Group], *, tag: str, actor, post: bool) -> tuple[int, int, list[RejectedRow]]:
+    """Create the sheets and acts, posted or not. Returns (sheets written, posted, rejections).
+
+    Posting goes through the set-based path (posting.py): a fixed number of queries per
+    batch, the same figures as posting each sheet with care_sheet_post.
+    """
     if not post:
+        sheets = CareSheet.objects.bulk_create(
+            [CareSheet(import_batch=tag, external_ref=g.ref, **g.rows[0].sheet) for g in groups])
+        CareAct.objects.bulk_create([CareAct(sheet=sheet, **row.act)
+                                     for sheet, g in zip(sheets, groups, strict=True) for row in g.rows])
         return len(sheets), 0, []
-    refused, rejections = [], []
-    for sheet, group, sheet_acts in zip(sheets, groups, acts, strict=True):
-        try:
-            care_sheet_post(sheet=sheet, actor=actor)  # its own savepoint: a refusal undoes only it
-        except RulesError as e:
-            refused.append(sheet.pk)
-            # The engine numbers the acts in the sheet's order (care date, then id).
-            ordered = sorted(zip(sheet_acts, group.rows, strict=True),
-                             key=lambda pair: (pair[0].care_date, pair[0].pk))
-            culprit = ordered[e.index][1] if e.index is not None else group.rows[0]
+    batch = [SheetToPost(sheet=g.rows[0].sheet, acts=[r.act for r in g.rows], external_ref=g.ref)
+             for g in groups]
+    posted = care_sheets_post_batch(sheets=batch, actor=actor, import_batch=tag)
+    rejections = []
+    for group, sheet in zip(groups, batch, strict=True):
+        if sheet.error is not None:
+            # The engine numbers the acts in its input order (care date, then file order).
+            e = sheet.error
+            culprit = group.rows[sheet.order[e.index]] if e.index is not None else group.rows[0]
             culprit.error = str(e)
             rejections += group.rejections()
-        on_sheet(len(group.rows))
-    if refused:
-        CareAct.objects.filter(sheet_id__in=refused).delete()
-        CareSheet.objects.filter(pk__in=refused).delete()
-    return len(sheets) - len(refused), len(sheets) - len(refused), rejections
+    return posted, posted, rejections
 
 
-def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress) -> None:
+def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch) -> None:
     report.batches += 1
-    done_before = report.rows - len(rows)
     groups = _group(rows)
+    _skip_known(groups)
     _resolve(groups)
     valid = [g for g in groups if not g.reason and not any(r.error for r in g.rows)]
-    rejected = [rej for g in groups if g not in valid for rej in g.rejections()]
-    done = len(rows) - sum(len(g.rows) for g in valid)
-
-    def on_sheet(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress(done_before + done)
-
+    rejected = [rej for g in groups for rej in g.rejections()]  # none for a valid group
     try:
         with transaction.atomic():
             written, posted, refused = _write(valid, tag=f"{report.tag}-{report.batches}", actor=actor,
-                                              post=post, on_sheet=on_sheet)
+                                              post=post)
     except DatabaseError as e:
         report.failed_batches += 1
         reason = f"lot annulé (lignes {rows[0].line} à {rows[-1].line}) : erreur de la base de données " \
@@ -373,14 +386,17 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
     report.rejected += sorted(rejected, key=lambda r: r.line)
     if progress:
         progress(report.rows)
+    if on_batch:
+        on_batch(report)
 
 
 # --- The file -------------------------------------------------------------------------
 
 
 def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, post: bool = True,
-                       progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import a CSV text stream; `progress(rows_done)` is called as batches go.
+                       progress: Callable[[int], None] | None = None,
+                       on_batch: Callable[[ImportReport], None] | None = None) -> ImportReport:
+    """Import a CSV text stream; `progress(rows_done)` and `on_batch(report)` are called as batches go.
 
     A batch closes at the first sheet_ref change after `batch_size` rows, so a
     sheet is never split between two transactions.
@@ -408,7 +424,7 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
                 row = parse_row(reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=True)})
             same_sheet = bool(batch) and row.sheet_ref == batch[-1].sheet_ref
             if batch and len(batch) >= batch_size and not same_sheet:
-                _run_batch(batch, report, actor=actor, post=post, progress=progress)
+                _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch)
                 batch = []
             report.rows += 1
             sheet_rows = sheet_rows + 1 if same_sheet else 1
@@ -419,7 +435,7 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
                     continue
             batch.append(row)
         if batch:
-            _run_batch(batch, report, actor=actor, post=post, progress=progress)
+            _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch)
     except (UnicodeDecodeError, csv.Error) as e:
         report.error = f"Lecture interrompue à la ligne {reader.line_num + 1} : fichier illisible " \
                        f"(UTF-8 et séparateur « ; » attendus) — {type(e).__name__}."

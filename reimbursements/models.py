@@ -92,15 +92,23 @@ class CareSheet(models.Model):
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="+")
     import_batch = models.CharField("lot d'import", max_length=40, blank=True, db_index=True)
+    external_ref = models.CharField("référence de la feuille (import)", max_length=40, blank=True)
 
     class Meta:
         verbose_name = "feuille de soins"
         verbose_name_plural = "feuilles de soins"
         ordering = ["-received_on", "-id"]
+        permissions = [
+            ("post_caresheet", "Peut liquider une feuille de soins"),
+            ("reverse_caresheet", "Peut annuler une ligne liquidée"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(posted_at__isnull=False), name="posted_sheet_has_date"
             ),
+            # A re-sent file never creates the same sheet twice.
+            models.UniqueConstraint(fields=["external_ref"], condition=~Q(external_ref=""),
+                                    name="caresheet_external_ref_unique"),
         ]
 
     def __str__(self):
@@ -252,6 +260,8 @@ class Account(models.TextChoices):
     DEDUCTIONS = "deductions", "Participations et franchises"
     RECEIVABLE = "receivable", "Retenues reportées (à reprendre)"
     BANK = "bank", "Banque"
+    DAILY_ALLOWANCE_EXPENSE = "ij_expense", "Indemnités journalières (charge)"
+    SOCIAL_LEVIES = "social_levies", "CSG et CRDS à reverser"
 
 
 class Journal(models.Model):
@@ -259,6 +269,7 @@ class Journal(models.Model):
         SETTLEMENT = "settlement", "Liquidation"
         REVERSAL = "reversal", "Annulation"
         PAYMENT = "payment", "Paiement"
+        DAILY_ALLOWANCE = "ij", "Indemnités journalières"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     settlement = models.ForeignKey(Settlement, null=True, on_delete=models.PROTECT, related_name="journals")
@@ -295,3 +306,132 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_account_display()} {self.amount:+}"
+
+
+class DailyAllowance(models.Model):
+    """Indemnités journalières (IJ) paid to the insured for a period off work."""
+
+    class Kind(models.TextChoices):
+        SICKNESS = "maladie", "Maladie"
+        MATERNITY = "maternite", "Maternité"
+        PATERNITY = "paternite", "Paternité et accueil de l'enfant"
+        WORK_ACCIDENT = "at_mp", "Accident du travail / maladie professionnelle"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
+                                related_name="daily_allowances")
+    kind = models.CharField("risque", max_length=10, choices=Kind.choices)
+    period_start = models.DateField("du")
+    period_end = models.DateField("au")
+    days = models.PositiveIntegerField("jours indemnisés")
+    daily_gross = models.DecimalField("indemnité journalière brute", **MONEY)
+    gross = models.DecimalField("montant brut", **MONEY)
+    csg_crds = models.DecimalField("CSG et CRDS retenues", **MONEY)
+    net = models.DecimalField("montant net versé", **MONEY)
+    taxable = models.DecimalField("montant imposable", **MONEY)
+    employer = models.CharField("employeur", max_length=120, blank=True)
+    paid_on = models.DateField("date de paiement", db_index=True)
+    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="daily_allowance")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "indemnité journalière"
+        verbose_name_plural = "indemnités journalières"
+        ordering = ["-paid_on", "-id"]
+        indexes = [models.Index(fields=["insured", "paid_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")),
+                                   name="ij_period_ordered"),
+            models.CheckConstraint(condition=Q(days__gte=1), name="ij_days_positive"),
+            models.CheckConstraint(condition=Q(net=Round(F("gross") - F("csg_crds"), 2)),
+                                   name="ij_net_adds_up"),
+            models.CheckConstraint(condition=Q(gross=Round(F("daily_gross") * F("days"), 2)),
+                                   name="ij_gross_adds_up"),
+        ]
+
+    def __str__(self):
+        return f"IJ du {self.period_start:%d/%m/%Y} au {self.period_end:%d/%m/%Y} : {self.net} €"
+
+
+class Vaccination(models.Model):
+    """A vaccination on record (what remains useful of the former pass sanitaire)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
+                                related_name="vaccinations")
+    beneficiary = models.ForeignKey(Beneficiary, verbose_name="patient (ayant droit)", null=True,
+                                    blank=True, on_delete=models.PROTECT, related_name="vaccinations",
+                                    help_text="Vide : l'assuré lui-même.")
+    vaccine = models.CharField("vaccin", max_length=120)
+    disease = models.CharField("maladie ciblée", max_length=120)
+    dose = models.PositiveSmallIntegerField("dose n°", default=1)
+    vaccinated_on = models.DateField("date")
+    batch_number = models.CharField("n° de lot", max_length=40, blank=True)
+    vaccinator = models.CharField("vaccinateur", max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = "vaccination"
+        verbose_name_plural = "vaccinations"
+        ordering = ["vaccinated_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(dose__gte=1), name="vaccination_dose_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.vaccine} ({self.disease}) du {self.vaccinated_on:%d/%m/%Y}"
+
+
+def import_upload_to(run, filename):
+    return f"imports/{run.public_id}/fichier.csv"
+
+
+def import_rejects_to(run, filename):
+    return f"imports/{run.public_id}/rejets.csv"
+
+
+class ImportRun(models.Model):
+    """A CSV file of care sheets uploaded in the back office, imported by a job."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        RUNNING = "running", "En cours"
+        DONE = "done", "Terminé"
+        FAILED = "failed", "Échec"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField("fichier", upload_to=import_upload_to, max_length=200)
+    file_name = models.CharField("nom du fichier", max_length=200)
+    file_size = models.PositiveBigIntegerField("taille (octets)")
+    post = models.BooleanField("liquider les feuilles", default=True)
+    status = models.CharField("état", max_length=8, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    lines_total = models.PositiveIntegerField("lignes du fichier (estimation)", default=0)
+    lines_read = models.PositiveIntegerField("lignes lues", default=0)
+    lines_imported = models.PositiveIntegerField("lignes importées", default=0)
+    lines_rejected = models.PositiveIntegerField("lignes rejetées", default=0)
+    sheets_imported = models.PositiveIntegerField("feuilles importées", default=0)
+    error = models.CharField("erreur", max_length=500, blank=True)
+    rejects = models.FileField("rapport des rejets", upload_to=import_rejects_to, max_length=200, blank=True)
+    import_batch = models.CharField("lot d'import", max_length=40, blank=True)
+    launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="lancé par",
+                                    on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("déposé le", auto_now_add=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "import de feuilles de soins"
+        verbose_name_plural = "imports de feuilles de soins"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Import de « {self.file_name} » du {self.created_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.lines_total:
+            return 0
+        return min(99, self.lines_read * 100 // self.lines_total)

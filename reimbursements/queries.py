@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     Count,
@@ -24,6 +25,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
@@ -119,6 +121,43 @@ def payments_for(insured: Insured, filters: Filters) -> QuerySet[Payment]:
     )
 
 
+def payments_page(insured: Insured, filters: Filters, number, *, per_page: int) -> Page:
+    """One page of `payments_for`, its total counted by the same query (COUNT(*) OVER ()).
+
+    A page number out of range (or not a number) gives the last (or the first) page, as
+    Paginator.get_page does; only then does it cost a second query.
+    """
+    payments = payments_for(insured, filters).annotate(total=Window(Count("pk")))
+    paginator = Paginator(payments, per_page)
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    rows = list(payments[(number - 1) * per_page:number * per_page])
+    if rows:
+        paginator.count = rows[0].total  # a cached_property: set, it spares the COUNT query
+        return Page(rows, number, paginator)
+    return paginator.get_page(number if number == 1 else paginator.num_pages)
+
+
+PENDING_SHOWN = 20
+
+
+def pending_lines(insured: Insured, filters: Filters, *,
+                  limit: int = PENDING_SHOWN) -> tuple[list[Settlement], int]:
+    """Acts settled and not yet paid ("en cours de paiement"), the oldest care first.
+
+    The first `limit` of them, and how many there are in all (same query).
+    """
+    lines = (Settlement.objects.filter(filters.lines_q(), insured=insured, payment__isnull=True)
+             .select_related("act__sheet__professional", "beneficiary", "reversal")
+             .annotate(total=Window(Count("pk"))).order_by("care_date", "id")[:limit])
+    lines = list(lines)
+    for line in lines:
+        line.insured = insured  # known: no join for it
+    return _described(lines), (lines[0].total if lines else 0)
+
+
 def _with_everything(lines: QuerySet[Settlement]) -> QuerySet[Settlement]:
     return lines.select_related("act__sheet__professional", "beneficiary", "insured", "payment",
                                 "reversal__payment")
@@ -143,13 +182,6 @@ def _described(lines) -> list[Settlement]:
         else:
             line.state_label = "Annulé : sera repris sur un prochain paiement"
     return lines
-
-
-def pending_lines(insured: Insured, filters: Filters) -> list[Settlement]:
-    """Acts settled and not yet paid ("en cours de paiement"), the oldest care first."""
-    return _described(_with_everything(
-        Settlement.objects.filter(filters.lines_q(), insured=insured, payment__isnull=True)
-    ).order_by("care_date", "id"))
 
 
 def payment_lines(insured: Insured, payment: Payment) -> list[Settlement]:

@@ -110,27 +110,33 @@ def care_sheet_preview(*, sheet: CareSheet) -> list[rules.Settlement]:
 
 
 def _journal(*, kind, legs, actor=None, settlement=None, payment=None, memo="") -> Journal:
+    """`legs`: (account, amount, insured, professional), each person an instance, an id or None."""
     journal = Journal.objects.create(kind=kind, settlement=settlement, payment=payment, actor=actor,
                                      memo=memo)
-    entries = [LedgerEntry(journal=journal, account=account, amount=amount, insured=insured,
-                           professional=professional)
+    entries = [LedgerEntry(journal=journal, account=account, amount=amount,
+                           insured_id=getattr(insured, "pk", insured),
+                           professional_id=getattr(professional, "pk", professional))
                for account, amount, insured, professional in legs if amount]
     assert sum((e.amount for e in entries), ZERO) == ZERO, "journal déséquilibré"
     LedgerEntry.objects.bulk_create(entries)
     return journal
 
 
-def _settlement_legs(s: Settlement, professional: Professional, sign: int = 1):
+def settlement_legs(s, *, insured_id: int, professional_id: int, sign: int = 1):
+    """The legs of a settlement's journal: (account, amount, insured id, professional id).
+
+    `s` is a posted Settlement or the engine's rules.Settlement: they share these figures.
+    """
     withheld = s.participation_withheld + s.franchise_withheld
     if s.payee == Settlement.Payee.PROFESSIONAL:
-        payable = (Account.PROFESSIONAL_PAYABLE, -s.paid, None, professional)
+        payable = (Account.PROFESSIONAL_PAYABLE, -s.paid, None, professional_id)
     else:
-        payable = (Account.INSURED_PAYABLE, -s.paid, s.insured, None)
+        payable = (Account.INSURED_PAYABLE, -s.paid, insured_id, None)
     legs = [
-        (Account.EXPENSE, s.amo, s.insured, None),
+        (Account.EXPENSE, s.amo, insured_id, None),
         payable,
-        (Account.DEDUCTIONS, -(withheld + s.carried_forward), s.insured, None),
-        (Account.RECEIVABLE, s.carried_forward - s.debt_recovered, s.insured, None),
+        (Account.DEDUCTIONS, -(withheld + s.carried_forward), insured_id, None),
+        (Account.RECEIVABLE, s.carried_forward - s.debt_recovered, insured_id, None),
     ]
     return [(acc, sign * amount, ins, pro) for acc, amount, ins, pro in legs]
 
@@ -156,7 +162,8 @@ def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
             hospital_daily_charge=r.hospital_daily_charge, out_of_pocket=r.out_of_pocket,
         )
         _journal(kind=Journal.Kind.SETTLEMENT, settlement=settlement, actor=actor,
-                 legs=_settlement_legs(settlement, sheet.professional))
+                 legs=settlement_legs(settlement, insured_id=sheet.insured_id,
+                                      professional_id=sheet.professional_id))
         posted.append(settlement)
     sheet.status = CareSheet.Status.POSTED
     sheet.posted_at = timezone.now()
@@ -178,7 +185,8 @@ def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversa
         raise ValueError("Cet acte est déjà annulé.")
     reversal = Reversal.objects.create(settlement=settlement, reason=reason.strip(), actor=actor)
     _journal(kind=Journal.Kind.REVERSAL, settlement=settlement, actor=actor, memo=reason[:300],
-             legs=_settlement_legs(settlement, settlement.act.sheet.professional, sign=-1))
+             legs=settlement_legs(settlement, insured_id=settlement.insured_id,
+                                  professional_id=settlement.act.sheet.professional_id, sign=-1))
     audit(actor=actor, action="reverse", obj=settlement.act.sheet, summary=reason[:250])
     return reversal
 

@@ -3,7 +3,6 @@
 import csv
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -51,11 +50,11 @@ def payments(request):
     form, beneficiaries = _payments_form(request, insured)
     filters = form.filters()
     today = timezone.localdate()
-    page = Paginator(queries.payments_for(insured, filters), PAYMENTS_PER_PAGE).get_page(
-        request.GET.get("page"))
+    page = queries.payments_page(insured, filters, request.GET.get("page"), per_page=PAYMENTS_PER_PAGE)
+    pending, pending_total = queries.pending_lines(insured, filters)
     return render(request, "reimbursements/payments.html", {
-        "form": form, "filters": filters, "page": page,
-        "pending": list(queries.pending_lines(insured, filters)),
+        "form": form, "filters": filters, "page": page, "pending": pending,
+        "pending_more": pending_total - len(pending),
         "counters": queries.yearly_counters(insured, beneficiaries, today),
         "chart": queries.monthly_reimbursements(insured, today),
         "year": today.year, "oldest": form.oldest,

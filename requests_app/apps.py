@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class RequestsAppConfig(AppConfig):
     name = "requests_app"
-    verbose_name = "Démarches et messages"
+    verbose_name = "Démarches"

@@ -133,3 +133,78 @@ class CareActFactory(factory.django.DjangoModelFactory):
     care_date = date(2026, 3, 10)
     kind = "doctor"
     charged = factory.LazyFunction(lambda: __import__("decimal").Decimal("30.00"))
+
+
+# --- accounts: health cards (issue #6) -------------------------------------------------
+
+
+class HealthCardFactory(factory.django.DjangoModelFactory):
+    """A carte Vitale in service of the insured person (set beneficiary= for a dependant's)."""
+
+    class Meta:
+        model = "accounts.HealthCard"
+
+    insured = factory.SubFactory(InsuredFactory)
+    beneficiary = None
+    kind = "vitale"
+    status = "valid"
+    order_reason = "first"
+    valid_from = date(2020, 9, 1)
+
+
+class HealthCardEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.HealthCardEvent"
+
+    card = factory.SubFactory(HealthCardFactory)
+    status = factory.SelfAttribute("card.status")
+    note = "Carte fabriquée et envoyée à l'adresse postale."
+
+# --- end accounts: health cards ---------------------------------------------------------
+
+
+# ---- messaging (Ma messagerie) ---------------------------------------------------------------
+
+
+class ThreadFactory(factory.django.DjangoModelFactory):
+    """A conversation opened by the insured person; add messages with MessageFactory."""
+
+    class Meta:
+        model = "messaging.Thread"
+
+    insured = factory.SubFactory(InsuredFactory)
+    topic = "remboursements"
+    subject = factory.Sequence(lambda n: f"Question numéro {n}")
+    kind = "conversation"
+    status = "open"
+    # An import here would sit mid-module, below other helpers' blocks.
+    last_message_at = factory.LazyFunction(
+        lambda: __import__("django.utils.timezone", fromlist=["now"]).now())
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "messaging.Message"
+
+    thread = factory.SubFactory(ThreadFactory)
+    author_kind = "caisse"
+    body = "Bonjour, voici notre réponse."
+
+
+# ---- end messaging ---------------------------------------------------------------------------
+
+
+# --- requests_app (démarches) -------------------------------------------------------
+class DemarcheFactory(factory.django.DjangoModelFactory):
+    """A request (démarche) as filed, without attachments; use requests_app.services to move it."""
+
+    class Meta:
+        model = "requests_app.Request"
+
+    insured = factory.SubFactory(InsuredFactory)
+    kind = "prestation"
+    status = "deposee"
+    data = factory.LazyFunction(lambda: {"equipment": "Fauteuil roulant", "amount": "1250.00",
+                                         "comment": ""})
+    expected_by = date(2030, 1, 15)
+# --- end requests_app ---------------------------------------------------------------

@@ -49,6 +49,10 @@ def _insured_form(caisse, **overrides):
         "beneficiaries-TOTAL_FORMS": "0", "beneficiaries-INITIAL_FORMS": "0",
         "coverage_periods-TOTAL_FORMS": "0", "coverage_periods-INITIAL_FORMS": "0",
         "exemptions-TOTAL_FORMS": "0", "exemptions-INITIAL_FORMS": "0",
+        # The change page's read-only history inlines (cards, IBAN, family situation).
+        "health_cards-TOTAL_FORMS": "0", "health_cards-INITIAL_FORMS": "0",
+        "iban_history-TOTAL_FORMS": "0", "iban_history-INITIAL_FORMS": "0",
+        "family_situation_changes-TOTAL_FORMS": "0", "family_situation_changes-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

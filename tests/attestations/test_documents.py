@@ -220,9 +220,11 @@ def test_the_list_query_count_does_not_grow_with_the_rows(
     url = reverse("attestations:list")
     client.get(url)  # the first request of a session creates its record (allauth's user sessions)
     # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
-    # 5 its user, 6 its "last seen" update, 7 release, ..., 10 savepoint, 11 session saved,
-    # 12 release. This page: 8 the user's insured, 9 the documents.
-    with django_assert_num_queries(12):
+    # 5 its user, 6 its "last seen" update, 7 release, ..., 12 savepoint, 13 session saved,
+    # 14 release. This page: 8 the user's insured, 9 the documents, 10 the beneficiaries (the
+    # vaccination form's choices); the layout: 11 the unread messages count (messaging's
+    # context processor).
+    with django_assert_num_queries(14):
         assert client.get(url).status_code == 200
 
 
@@ -236,8 +238,23 @@ def test_admin_revoke_action_is_audited_and_the_list_masks_the_nir(household, st
     url = reverse("admin:attestations_document_changelist")
     page = client.get(url).content.decode()
     assert household.nir_masked in page and household.nir not in page
+    # The action first asks the reason on an intermediate page; nothing is revoked yet.
     response = client.post(url, {"action": "revoke", "_selected_action": [document.pk]})
+    assert response.status_code == 200 and "Motif de la révocation" in response.content.decode()
+    response = client.post(url, {"action": "revoke", "_selected_action": [document.pk],
+                                 "apply": "Révoquer", "reason": ""})
+    assert response.status_code == 200 and "Indiquez le motif" in response.content.decode()
+    document.refresh_from_db()
+    assert document.revoked_at is None
+    response = client.post(url, {"action": "revoke", "_selected_action": [document.pk],
+                                 "apply": "Révoquer", "reason": "Erreur sur le médecin traitant"})
     assert response.status_code == 302
     document.refresh_from_db()
     assert document.revoked_at and document.revoked_by == staff
-    assert AuditEvent.objects.filter(action="document_revoke", actor=staff).count() == 1
+    assert document.revoke_reason == "Erreur sur le médecin traitant"
+    event = AuditEvent.objects.get(action="document_revoke", actor=staff)
+    assert event.summary == "Erreur sur le médecin traitant"
+    client.logout()
+    page = client.get(reverse("attestations:verify"), {"code": document.code_display})
+    page = page.content.decode()
+    assert "révoqué" in page and "médecin traitant" not in page

@@ -157,3 +157,16 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def page_checker(prefix: str):
+    """``checked(page, shot=None)``: the page as it stands passes axe and the CSP; with a name,
+    a screenshot ``<prefix>-<shot>.png`` is kept."""
+
+    def checked(page, shot: str | None = None):
+        if shot:
+            screenshot(page, f"{prefix}-{shot}")
+        assert_no_axe_violations(page)
+        assert_no_csp_violations(page)
+
+    return checked

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from accounts.models import PostalLetter, User
 from accounts.nir import compute_key
 from tests.accounts.helpers import last_code, letter_code
-from tests.e2e.conftest import assert_no_axe_violations, assert_no_csp_violations, screenshot
+from tests.e2e.conftest import page_checker
 from tests.factories import PASSWORD, InsuredFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,12 +30,7 @@ MISMATCH = (
 )
 
 
-def checked(page, shot: str | None = None):
-    """The page as it stands passes axe and the CSP; with a name, keep a screenshot."""
-    if shot:
-        screenshot(page, f"account-{shot}")
-    assert_no_axe_violations(page)
-    assert_no_csp_violations(page)
+checked = page_checker("account")
 
 
 def field(page, label: str):

@@ -16,9 +16,7 @@ from pypdf import PdfReader
 from tests.e2e.conftest import (
     DESKTOP,
     MOBILE,
-    assert_no_axe_violations,
-    assert_no_csp_violations,
-    screenshot,
+    page_checker,
     signed_in_page,
 )
 from tests.factories import BeneficiaryFactory, UserFactory
@@ -28,10 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CODE = re.compile(r"\b([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})\b")
 
 
-def checked(page, shot: str):
-    screenshot(page, f"attestations-{shot}")
-    assert_no_axe_violations(page)
-    assert_no_csp_violations(page)
+checked = page_checker("attestations")
 
 
 @pytest.fixture

@@ -18,9 +18,7 @@ from reimbursements.services import care_sheet_post, payments_run
 from tests.e2e.conftest import (
     DESKTOP,
     MOBILE,
-    assert_no_axe_violations,
-    assert_no_csp_violations,
-    screenshot,
+    page_checker,
     signed_in_page,
 )
 from tests.factories import (
@@ -34,10 +32,7 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def checked(page, shot: str):
-    screenshot(page, f"payments-{shot}")
-    assert_no_axe_violations(page)
-    assert_no_csp_violations(page)
+checked = page_checker("payments")
 
 
 def post(insured, *, day, beneficiary=None, charged="30.00"):

@@ -16,7 +16,8 @@ from tests.factories import BeneficiaryFactory, CareActFactory, CareSheetFactory
 
 pytestmark = pytest.mark.django_db
 
-CARE_PERMS = ["view_caresheet", "add_caresheet", "change_caresheet", "view_professional",
+CARE_PERMS = ["view_caresheet", "add_caresheet", "change_caresheet", "post_caresheet", "reverse_caresheet",
+              "view_professional",
               "view_payment", "view_journal", "view_ledgerentry"]
 
 
@@ -224,3 +225,61 @@ def test_payment_admin_masks_the_iban_and_lists_its_settlements(agent_client, ag
 def test_changelist_links_to_the_import_page(agent_client):
     html = agent_client.get(reverse("admin:reimbursements_caresheet_changelist")).content.decode()
     assert reverse("admin:reimbursements_caresheet_import") in html
+
+
+# --- Dedicated permissions: "liquider" and "annuler" -------------------------------------
+
+EDITOR_PERMS = ["view_caresheet", "add_caresheet", "change_caresheet"]
+
+
+def test_an_agent_who_may_edit_but_not_post_sees_the_preview_without_the_button(client, gp_sheet):
+    editor = StaffFactory()
+    grant(editor, EDITOR_PERMS)
+    client.force_login(editor)
+    page = text(client.get(change_url(gp_sheet)))
+    assert "Calcul du remboursement" in page and "19,00 €" in page
+    assert "Liquider la feuille" not in page
+    assert "Vous n'avez pas la permission de liquider une feuille de soins" in page
+    assert client.post(post_url(gp_sheet)).status_code == 403
+    gp_sheet.refresh_from_db()
+    assert gp_sheet.status == CareSheet.Status.DRAFT and not Settlement.objects.exists()
+
+
+def test_the_post_permission_alone_lets_an_agent_post_but_not_reverse(client, gp_sheet):
+    liquidator = StaffFactory()
+    grant(liquidator, [*EDITOR_PERMS, "post_caresheet"])
+    client.force_login(liquidator)
+    response = client.post(post_url(gp_sheet), follow=True)
+    assert "Feuille liquidée : 1 acte(s), 19,00 € à verser." in text(response)
+    [s] = Settlement.objects.all()
+    reverse_url = reverse("admin:reimbursements_caresheet_reverse", args=[s.pk])
+    page = text(client.get(change_url(gp_sheet)))
+    assert "Décomptes liquidés" in page and reverse_url not in page and "Annuler cet acte" not in page
+    assert client.get(reverse_url).status_code == 403
+    assert client.post(reverse_url, {"reason": "Erreur de saisie"}).status_code == 403
+    assert not Reversal.objects.exists()
+
+
+def test_the_reverse_permission_alone_lets_an_agent_reverse_but_not_post(client, insured, gp_sheet):
+    care_sheet_post(sheet=gp_sheet, actor=None)
+    [s] = Settlement.objects.all()
+    draft = CareActFactory(sheet=CareSheetFactory(insured=insured)).sheet
+    supervisor = StaffFactory()
+    grant(supervisor, ["view_caresheet", "reverse_caresheet"])
+    client.force_login(supervisor)
+    reverse_url = reverse("admin:reimbursements_caresheet_reverse", args=[s.pk])
+    assert reverse_url in text(client.get(change_url(gp_sheet)))
+    response = client.post(reverse_url, {"reason": "Doublon"}, follow=True)
+    assert response.status_code == 200 and Reversal.objects.get().actor == supervisor
+    assert "Liquider la feuille" not in text(client.get(change_url(draft)))
+    assert client.post(post_url(draft)).status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == CareSheet.Status.DRAFT
+
+
+def test_the_two_permissions_have_french_names():
+    names = dict(Permission.objects.filter(content_type__app_label="reimbursements",
+                                           codename__in=["post_caresheet", "reverse_caresheet"])
+                 .values_list("codename", "name"))
+    assert names == {"post_caresheet": "Peut liquider une feuille de soins",
+                     "reverse_caresheet": "Peut annuler une ligne liquidée"}

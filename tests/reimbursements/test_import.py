@@ -1,17 +1,12 @@
 """Importing care sheets from CSV: the service, the command and the admin upload page."""
 
-import html
 import io
 from decimal import Decimal
 
 import pytest
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import Permission
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from ameli_portal.models import AuditEvent
 from reimbursements.importing import COLUMNS, import_care_sheets
@@ -141,10 +136,10 @@ def test_a_bad_header_imports_nothing(agent):
 def test_a_database_error_rolls_the_whole_batch_back(people, agent):
     """A real constraint, added for the test, refuses one act of the second batch."""
     rows, _ = sample_rows(people, sheets=20)
-    rows[40]["act_code"] = "BOOM"  # sheet F0013, in the second batch (sheets 10 to 19)
+    rows[40]["label"] = "BOOM"  # sheet F0013, in the second batch (sheets 10 to 19)
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE reimbursements_careact ADD CONSTRAINT test_no_boom "
-                       "CHECK (act_code <> 'BOOM')")
+                       "CHECK (label <> 'BOOM')")
     report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=30)
     assert report.batches == 2 and report.failed_batches == 1
     assert report.sheets_imported == 10  # the first batch (F0000 to F0009)
@@ -162,12 +157,63 @@ def test_importing_a_batch_costs_the_same_queries_whatever_its_size(people, agen
     large, _ = sample_rows(people, sheets=80)
     with CaptureQueriesContext(connection) as queries:
         import_care_sheets(io.StringIO(to_csv(small)), actor=agent, batch_size=1000, post=False)
-    # savepoint, insured by NIR, professionals by RPPS, beneficiaries, sheets (bulk), acts (bulk),
-    # release savepoint
-    assert len(queries) == 7, [q["sql"] for q in queries]
+    # sheets already imported (external_ref), savepoint, insured by NIR, professionals by RPPS,
+    # beneficiaries, sheets (bulk), acts (bulk), release savepoint
+    assert len(queries) == 8, [q["sql"] for q in queries]
     with django_assert_max_num_queries(len(queries)):
         import_care_sheets(io.StringIO(to_csv(large)), actor=agent, batch_size=1000, post=False)
-    assert CareAct.objects.count() == 24 + 240 - 5 * 3  # five bad sheets; drafts are not checked by the rules
+    # Five bad sheets (drafts are not checked by the rules); F0000 to F0007 were already imported.
+    assert CareAct.objects.count() == 24 + 240 - 5 * 3 - 8 * 3
+
+
+def test_posting_a_batch_costs_the_same_queries_whatever_its_size(people, agent,
+                                                                  django_assert_max_num_queries):
+    small, _ = sample_rows(people, sheets=8)
+    large, _ = sample_rows(people, sheets=80)
+    for row in large:
+        row["sheet_ref"] = "L" + row["sheet_ref"]
+    with CaptureQueriesContext(connection) as queries:
+        import_care_sheets(io.StringIO(to_csv(small)), actor=agent, batch_size=1000)
+    # known refs; savepoint; insured by NIR, professionals by RPPS, beneficiaries (resolution);
+    # insured locked, beneficiaries, professionals, exemptions, 3 counters (year, day, debt);
+    # sheets (bulk insert); ids for acts, settlements, journals and entries (one nextval series
+    # each, then a COPY each, which Django's query log does not list); audit rows (bulk insert);
+    # release savepoint
+    assert len(queries) == 19, "\n".join(q["sql"] for q in queries)
+    with django_assert_max_num_queries(len(queries)):
+        import_care_sheets(io.StringIO(to_csv(large)), actor=agent, batch_size=1000)
+    assert Settlement.objects.count() == 8 * 3 + 74 * 3  # six bad sheets in the large file
+
+
+def test_a_file_sent_again_imports_nothing_twice(people, agent):
+    rows, _ = sample_rows(people, sheets=20)
+    first = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=30)
+    assert first.sheets_imported == 19  # F0010: unknown NIR
+    refs = set(CareSheet.objects.values_list("external_ref", flat=True))
+    assert refs == {f"F{n:04d}" for n in range(20) if n != 10}
+    # The same file again, plus one new sheet: only the new sheet is imported.
+    rows += [act_row("F9999", people[0][1].nir, people[1][0].rpps)]
+    again = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=30)
+    assert again.sheets_imported == 1 and again.rows == 61
+    reasons = {r.line: r.reason for r in again.rejected}
+    assert reasons[2] == ("feuille déjà importée (référence « F0000 ») : ignorée, "
+                          "elle n'est pas importée une seconde fois")
+    assert sum("déjà importée" in r for r in reasons.values()) == 19 * 3
+    # The sheet refused the first time is refused again for its own fault, not skipped.
+    assert reasons[32] == "NIR inconnu : aucun assuré avec ce numéro"
+    assert CareSheet.objects.count() == 20 and Settlement.objects.count() == 19 * 3 + 1
+    assert ledger_balance() == 0
+
+
+def test_a_sheet_already_imported_by_a_drafts_import_is_skipped_too(people, agent):
+    insured, pros, _ = people
+    rows = [act_row("X1", insured[0].nir, pros[0].rpps), act_row("X2", insured[1].nir, pros[0].rpps)]
+    import_care_sheets(io.StringIO(to_csv(rows[:1])), actor=agent, post=False)
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
+    assert report.sheets_imported == 1 and report.rejected[0].sheet_ref == "X1"
+    assert report.rejected[0].reason.startswith("feuille déjà importée (référence « X1 »)")
+    assert CareSheet.objects.get(external_ref="X1").status == CareSheet.Status.DRAFT
+    assert CareSheet.objects.get(external_ref="X2").status == CareSheet.Status.POSTED
 
 
 def test_the_command_shows_progress_and_writes_the_rejections_file(people, agent, tmp_path):
@@ -195,51 +241,3 @@ def test_the_command_drafts_with_no_post_and_reports_where_asked(people, tmp_pat
     assert report.read_bytes() == b"ligne;sheet_ref;motif\r\n"
 
 
-# --- The admin upload page -------------------------------------------------------------
-
-
-@pytest.fixture
-def agent_client(client, staff):
-    staff.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="reimbursements",
-        codename__in=["view_caresheet", "add_caresheet", "change_caresheet"]))
-    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    client.force_login(staff)
-    return client
-
-
-IMPORT_URL = "admin:reimbursements_caresheet_import"
-
-
-def test_the_upload_page_imports_and_shows_the_report(agent_client, people, staff):
-    rows, bad = sample_rows(people, sheets=30)
-    upload = SimpleUploadedFile("feuilles.csv", to_csv(rows).encode(), content_type="text/csv")
-    response = agent_client.post(reverse(IMPORT_URL), {"file": upload, "post": "on"})
-    assert response.status_code == 200
-    report = response.context["report"]
-    assert (report.rows, report.sheets_imported, report.rows_rejected) == (90, 28, 6)
-    page = html.unescape(response.content.decode())
-    assert "Rapport d'import" in page and "NIR inconnu : aucun assuré avec ce numéro" in page
-    assert f"<td>{bad[20][0]}</td><td>F0020</td>" in page
-    assert Settlement.objects.count() == 84
-    assert AuditEvent.objects.filter(action="import", actor=staff, object_id=report.tag).exists()
-
-
-def test_the_upload_page_refuses_a_png_named_csv_and_a_wrong_header(agent_client):
-    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    response = agent_client.post(reverse(IMPORT_URL), {"file": SimpleUploadedFile("image.csv", png)})
-    assert response.status_code == 200 and response.context["report"] is None
-    assert "n'est pas un fichier texte CSV en UTF-8" in html.unescape(response.content.decode())
-    other = SimpleUploadedFile("autre.csv", b"nom,prenom\nDupont,Jean\n")
-    response = agent_client.post(reverse(IMPORT_URL), {"file": other})
-    assert "n'est pas au format attendu" in html.unescape(response.content.decode())
-    assert not CareSheet.objects.exists()
-
-
-def test_the_upload_page_needs_the_care_sheet_permissions(client):
-    from tests.factories import StaffFactory
-
-    agent = StaffFactory()  # staff, but in no group: no permission on care sheets
-    Authenticator.objects.create(user=agent, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    client.force_login(agent)
-    assert client.get(reverse(IMPORT_URL)).status_code == 403

@@ -1,6 +1,7 @@
 """Mes paiements: the list, a payment's detail, the year's counters, the chart and the CSV."""
 
 import csv
+import html as html_module
 import io
 import re
 from datetime import date, timedelta
@@ -226,6 +227,23 @@ def test_payments_are_paginated_by_20(logged, insured):
     assert len(detail_urls(page_of(logged.get(url)))) == 20
     html = page_of(logged.get(url, {"page": "2"}))
     assert len(detail_urls(html)) == 2 and "Page 2 sur 2" in html
+    assert "<strong>22 paiements</strong>" in html  # counted with the page, by the same query
+    # Out of range or not a number: the last page, or the first, as before.
+    html = page_of(logged.get(url, {"page": "9"}))
+    assert len(detail_urls(html)) == 2 and "Page 2 sur 2" in html and "<strong>22 paiements</strong>" in html
+    html = page_of(logged.get(url, {"page": "deux"}))
+    assert len(detail_urls(html)) == 20 and "Page 1 sur 2" in html
+
+
+def test_acts_on_their_way_show_the_20_oldest_and_say_how_many_more(logged, insured):
+    for n in range(23):
+        care(insured, day=date(2026, 2, 1) + timedelta(days=n), label=f"Soin {n:02d}")
+    pending = page_of(logged.get(reverse("reimbursements:payments"))).split("En cours de paiement", 1)[1]
+    assert "Soin 00" in pending and "Soin 19" in pending and "Soin 20" not in pending
+    assert ("Et 3 autres soins en cours de paiement, plus récents : "
+            "tous figurent dans le fichier CSV ci-dessus.") in html_module.unescape(pending)
+    csv_text = logged.get(reverse("reimbursements:payments_csv")).content.decode()
+    assert csv_text.count("En cours de paiement") == 23
 
 
 # --- counters and chart ----------------------------------------------------------------
@@ -295,10 +313,11 @@ def test_list_query_count_does_not_grow_with_the_rows(logged, insured, count, dj
     logged.get(url)  # the first request of a session creates its record (allauth's user sessions)
     # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
     # 5 its user, 6 its "last seen" update, 7 release, ..., 15 savepoint, 16 session saved,
-    # 17 release. This page: 8 insured, 9 beneficiaries (the filter's choices and the
-    # counters), 10 payments counted by the paginator, 11 acts on their way, 12 the year's
-    # counters, 13 the chart's months, 14 the page of payments with their acts counted and
-    # amounts summed (run by the template).
+    # 17 release; the layout: 14 the unread messages count (messaging's context processor).
+    # This page: 8 insured, 9 beneficiaries (the filter's choices and the counters), 10 the
+    # page of payments with their total (COUNT(*) OVER ()), acts counted and amounts summed,
+    # 11 the first acts on their way with their total, 12 the year's counters, 13 the chart's
+    # months.
     with django_assert_num_queries(17):
         assert logged.get(url).status_code == 200
 
@@ -311,8 +330,9 @@ def test_detail_query_count_does_not_grow_with_the_lines(logged, insured, count,
     url = reverse("reimbursements:payment_detail", args=[payment.public_id])
     logged.get(url)  # the first request of a session creates its record (allauth's user sessions)
     # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
-    # 5 its user, 6 its "last seen" update, 7 release, ..., 12 savepoint, 13 session saved,
-    # 14 release. This page: 8 insured, 9 the payment (through its owner), 10 its acts with
-    # act, sheet, professional, patient and reversal, 11 the acts it took back.
-    with django_assert_num_queries(14):
+    # 5 its user, 6 its "last seen" update, 7 release, ..., 13 savepoint, 14 session saved,
+    # 15 release; the layout: 12 the unread messages count (messaging's context processor).
+    # This page: 8 insured, 9 the payment (through its owner), 10 its acts with act, sheet,
+    # professional, patient and reversal, 11 the acts it took back.
+    with django_assert_num_queries(15):
         assert logged.get(url).status_code == 200

@@ -1,0 +1,241 @@
+"""Attestations: PDF render cost, and monthly statements through Celery with 2 worker processes.
+
+    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/ameli_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python -W ignore -m bench.attestations [--statements 1000] [--runs 20] [--keep]
+
+1. The attestation de droits (its context from the database, then the PDF/A) against
+   WeasyPrint rendering a one-page A4 HTML with the same fonts and the same PDF variant,
+   medians of ``--runs`` renders each, in one run. Goal: <= 1.5x.
+2. ``--statements`` insured people paid last month; a single-process bare render rate
+   (``document_render`` in this process on a sample, no Celery), then the monthly beat job's
+   work (``monthly_statements_plan``: batch jobs, one render job per statement) through Redis
+   to a Celery worker with 2 processes. Prints the throughput as a ratio to twice the bare
+   rate (goal >= 80 %) and the growth of the worker processes' resident memory from the
+   first tenth of the documents to the last (goal < 10 %).
+
+Nothing is asserted. The worker consumes its own queue on the bench database; PDFs go to a
+temporary folder.
+"""
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from bench import common
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUE = "bench-attestations"
+
+BASELINE = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Témoin</title>
+<style>@page { size: A4; margin: 15mm 18mm 22mm 20mm; }
+html { font: 9.5pt/1.4 "DejaVu Sans", sans-serif; } h1 { font-size: 16pt; }
+.mono { font-family: "DejaVu Sans Mono", monospace; font-weight: bold; }
+table { width: 100%%; border-collapse: collapse; } td, th { text-align: left; padding: 1.2mm 2mm; }</style>
+</head><body><p><b>Caisse primaire de démonstration</b><br>1 rue de l'Exemple<br>75000 Paris</p>
+<h1>Document témoin d'une page</h1><p>Établi le 1er juin 2026</p>
+<table>%s</table><p class="mono">ABCD-EFGH-JKMN</p>
+<p>Un texte de longueur comparable à celle d'une attestation de droits, avec les mêmes polices.</p>
+</body></html>"""
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except FileNotFoundError:
+        return 0
+    return 0
+
+
+def worker_children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def render_ratio(runs: int) -> None:
+    from django.utils import timezone
+    from pypdf import PdfReader
+    from weasyprint import HTML
+
+    from accounts.models import Exemption
+    from ameli_portal.pdf import render_pdf
+    from attestations import services
+    from attestations.models import Document
+    from tests.factories import BeneficiaryFactory, InsuredFactory
+
+    insured = InsuredFactory(first_names="Camille Anne", last_name="Banc",
+                             medecin_traitant="Dr Anne Martin")
+    BeneficiaryFactory(insured=insured, first_names="Lou")
+    BeneficiaryFactory(insured=insured, first_names="Noé", birth_date=date(2020, 7, 9))
+    Exemption.objects.create(insured=insured, kind=Exemption.Kind.CSS, start=date(2020, 1, 1))
+    document = Document.objects.create(owner=insured, kind=Document.Kind.RIGHTS, content_key="banc")
+    day = timezone.localdate()
+
+    def rights():
+        context = services.CONTEXTS[document.kind](document, day)
+        return render_pdf(services.TEMPLATES[document.kind], context)
+
+    rows = "".join(f"<tr><th>Rubrique {i}</th><td>Valeur de la rubrique {i}</td></tr>" for i in range(14))
+    html = BASELINE % rows
+
+    def baseline():
+        return HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+
+    pages = len(PdfReader(io.BytesIO(rights())).pages)
+    # Interleaved, so that a burst of load from another process hits both alike.
+    times = {baseline: [], rights: []}
+    for fn in (baseline, rights, baseline, rights):  # warm-up
+        fn()
+    for _ in range(runs):
+        for fn in times:
+            t0 = time.perf_counter()
+            fn()
+            times[fn].append((time.perf_counter() - t0) * 1000)
+    base_ms, rights_ms = (statistics.median(times[fn]) for fn in (baseline, rights))
+    print(f"\n1. Attestation de droits ({pages} page), médiane de {runs} rendus, PDF/A-3b")
+    print(f"   WeasyPrint, page A4 témoin (mêmes polices) : {base_ms:7.1f} ms")
+    print(f"   attestation de droits (contexte + PDF)     : {rights_ms:7.1f} ms")
+    print(f"   rapport                                    : {rights_ms / base_ms:7.2f}x   (objectif <= 1.5x)")
+
+
+def make_people(n: int, month_first: date) -> None:
+    from reimbursements.services import care_sheet_post, payments_run
+    from tests.factories import CareActFactory, CareSheetFactory, InsuredFactory, ProfessionalFactory
+
+    gp = ProfessionalFactory(rpps="19900000777", name="Dr Banc Mensuel")
+    day = month_first + timedelta(days=3)
+    t0 = time.perf_counter()
+    for i in range(n):
+        insured = InsuredFactory(last_name=f"Mensuel{i}")
+        sheet = CareSheetFactory(insured=insured, professional=gp, received_on=day)
+        CareActFactory(sheet=sheet, care_date=day, label="Consultation")
+        CareActFactory(sheet=sheet, care_date=day, act_code="PH7", kind="medicine",
+                       label="Médicament", charged=Decimal("10.00"), base=Decimal("10.00"),
+                       medicine_rate=Decimal("0.65"))
+        care_sheet_post(sheet=sheet, actor=None)
+        if (i + 1) % 200 == 0:
+            common.log(f"  {i + 1} assurés…")
+    payments_run(day=day + timedelta(days=3))
+    common.log(f"  {n} assurés payés en {month_first:%m/%Y} ({time.perf_counter() - t0:.0f} s)")
+
+
+def monthly(n: int, sample: int, files: str) -> None:
+    from django.conf import settings
+    from django.db import connection
+
+    from ameli_portal.celery import app
+    from attestations import services
+    from attestations.models import Document, MonthlyStatement
+    from reimbursements.models import Settlement
+
+    month = (date.today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    if Settlement.objects.filter(payment__paid_on__gte=month).values("insured").distinct().count() < n:
+        common.log(f"création de {n} assurés payés le mois dernier…")
+        make_people(n, month)
+    owners = services.monthly_statement_owners(month)[:n]
+    bounds = services.month_bounds(month)
+
+    # Bare rate: the render job's work, in this process, one document after the other.
+    sample_ids = [Document.objects.create(owner_id=pk, kind=Document.Kind.STATEMENT,
+                                          period_start=bounds[0], period_end=bounds[1],
+                                          content_key="banc-nu").pk for pk in owners[:sample]]
+    services.document_render(document_id=sample_ids[0])  # warm-up (templates, fonts)
+    t0 = time.perf_counter()
+    for pk in sample_ids[1:]:
+        services.document_render(document_id=pk)
+    bare = (len(sample_ids) - 1) / (time.perf_counter() - t0)
+    Document.objects.filter(pk__in=sample_ids).update(content_key="banc-nu-fait")
+
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_QUEUE": QUEUE,
+           "PORTAL_VAR_DIR": files, "DEBUG": "0", "CONN_MAX_AGE": "0",
+           "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+           "SECRET_KEY": os.environ.get("SECRET_KEY", "banc-" + "x" * 50),
+           "ALLOWED_HOSTS": "localhost"}
+    log = Path(files) / "worker.log"
+    app.conf.task_always_eager = False
+    app.control.purge()
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ameli_portal", "worker", "-Q", QUEUE,
+             "--pool=prefork", "--concurrency=2", "--without-gossip", "--without-mingle",
+             "--loglevel=WARNING"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(8)  # the worker's start is not measured
+        if worker.poll() is not None:
+            print(log.read_text()[-3000:])
+            return
+        ready = Document.objects.filter(kind=Document.Kind.STATEMENT, period_start=bounds[0],
+                                        status=Document.Status.READY).exclude(
+            content_key__startswith="banc-nu")
+        MonthlyStatement.objects.filter(month=month).delete()
+        t0 = time.perf_counter()
+        services.monthly_statements_plan(month=month)
+        warm_rss, done = None, 0
+        deadline = time.monotonic() + max(600, n * 2)
+        while done < len(owners) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            done = ready.count()
+            if warm_rss is None and done >= len(owners) // 10:
+                warm_rss = sum(rss_kb(p) for p in worker_children(worker.pid))
+        elapsed = time.perf_counter() - t0
+        end_rss = sum(rss_kb(p) for p in worker_children(worker.pid))
+        connection.close()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        app.conf.task_always_eager = True
+    rate = done / elapsed
+    print(f"\n2. Relevés mensuels : {done}/{len(owners)} documents prêts en {elapsed:.1f} s")
+    print(f"   rendu nu, un processus (échantillon de {len(sample_ids) - 1}) : {bare:6.2f} documents/s")
+    print(f"   Celery, worker à 2 processus (lots, outbox, jobs)     : {rate:6.2f} documents/s")
+    print(f"   rapport à deux fois le rendu nu                       : {100 * rate / (2 * bare):5.0f} %"
+          "   (objectif >= 80 %)")
+    if warm_rss:
+        print(f"   mémoire des 2 processus du worker : {warm_rss / 1024:.0f} Mo après le premier dixième, "
+              f"{end_rss / 1024:.0f} Mo à la fin : {100 * (end_rss - warm_rss) / warm_rss:+.1f} %"
+              "   (objectif < 10 %)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--statements", type=int, default=1000)
+    parser.add_argument("--sample", type=int, default=30, help="documents du rendu nu")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="garder les données pour la prochaine fois")
+    args = parser.parse_args()
+    os.environ["CELERY_QUEUE"] = QUEUE  # this process publishes to the bench worker's queue
+    common.setup()
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        print("REDIS_URL est requis (le worker Celery passe par Redis).")
+        return 2
+    files = tempfile.mkdtemp(prefix="banc-attestations-")
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(Path(files) / "private"), "base_url": None}}}
+    print(f"charge de la machine : {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cœurs")
+    try:
+        render_ratio(args.runs)
+        monthly(args.statements, args.sample, files)
+    finally:
+        common.teardown(keep=args.keep)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Back office: the queue of threads waiting for the caisse, answers, assignment, notices."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from accounts.admin import NirSearchMixin
+from accounts.models import Insured
+from ameli_portal.audit import AuditedAdminMixin
+
+from . import services
+from .forms import NewThreadForm, ReplyForm
+from .models import Thread
+
+ANSWER_PERM = "messaging.add_message"
+CHANGE_PERM = "messaging.change_thread"
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "conseiller"
+    parameter_name = "conseiller"
+
+    def lookups(self, request, model_admin):
+        return [("moi", "Assignés à moi"), ("personne", "Non assignés")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "moi":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "personne":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class StaffReplyForm(ReplyForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = "Réponse de la caisse"
+        self.fields["body"].help_text = ("L'assuré reçoit un courriel qui l'invite à lire ce message "
+                                         "dans son compte, sans en reprendre le contenu.")
+        self.fields["body"].widget.attrs.update(cols=80, rows=8)
+
+
+class NoticeForm(NewThreadForm):
+    insured = forms.ModelChoiceField(
+        label="Assuré", queryset=Insured.objects.all(),
+        widget=AutocompleteSelect(Thread._meta.get_field("insured"), admin.site),
+        error_messages={"required": "Choisissez l'assuré destinataire."},
+    )
+
+    field_order = ["insured", "topic", "subject", "body"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = "Texte de l'avis"
+        self.fields["body"].help_text = "L'assuré ne peut pas répondre à un avis."
+        self.fields["body"].widget.attrs.update(cols=80)
+        self.fields["subject"].widget.attrs.update(size=60)
+
+
+@admin.register(Thread)
+class ThreadAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("last_message_at", "subject", "insured", "topic", "kind", "status",
+                    "awaiting_answer", "assigned_to")
+    list_display_links = ("last_message_at", "subject")
+    list_filter = ("awaiting_answer", AssignedFilter, "topic", "kind", "status")
+    list_select_related = ("insured", "assigned_to")
+    search_fields = ("subject", "insured__last_name", "insured__first_names")
+    search_help_text = "Objet, nom ou prénom de l'assuré."
+    date_hierarchy = "last_message_at"
+    readonly_fields = ("insured", "kind", "topic", "subject", "status", "awaiting_answer",
+                       "created_at", "last_message_at", "public_id")
+    fields = ("insured", "kind", "topic", "subject", "status", "awaiting_answer", "assigned_to",
+              "created_at", "last_message_at", "public_id")
+    change_form_template = "admin/messaging/thread/change_form.html"
+    change_list_template = "admin/messaging/thread/change_list.html"
+
+    def get_ordering(self, request):
+        # The queue is worked oldest first; everything else reads newest first.
+        if request.GET.get("awaiting_answer__exact") == "1":
+            return ["last_message_at", "pk"]
+        return super().get_ordering(request)
+
+    def has_add_permission(self, request):
+        return False  # threads start from the insured person's side, or as a notice (below)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
+                is_staff=True, is_active=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # Only the assignee is editable here; it goes through the service, which audits.
+        if "assigned_to" in form.changed_data:
+            services.thread_assign(thread=obj, assignee=obj.assigned_to, actor=request.user)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("avis/", wrap(self.notice_view), name="messaging_thread_notice"),
+            path("<path:object_id>/repondre/", wrap(self.reply_view), name="messaging_thread_reply"),
+            path("<path:object_id>/cloturer/", wrap(self.close_view), name="messaging_thread_close"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        thread = self.get_object(request, unquote(object_id))
+        if thread is not None and request.method == "GET" and self.has_view_permission(request, thread):
+            services.thread_mark_read(thread=thread, reader=request.user)
+            extra_context = {
+                **(extra_context or {}),
+                "thread_messages": list(thread.messages.select_related("author")),
+                "reply_form": StaffReplyForm(),
+                "can_answer": request.user.has_perm(ANSWER_PERM) and thread.accepts_replies,
+                "can_close": request.user.has_perm(CHANGE_PERM)
+                and thread.status == Thread.Status.OPEN and not thread.is_notice,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _thread_for_post(self, request, object_id, perm):
+        if request.method != "POST":
+            raise _NotPost
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        thread = self.get_object(request, unquote(object_id))
+        if thread is None:
+            raise Http404("Fil de messages introuvable.")
+        return thread
+
+    def reply_view(self, request, object_id):
+        try:
+            thread = self._thread_for_post(request, object_id, ANSWER_PERM)
+        except _NotPost:
+            return HttpResponseNotAllowed(["POST"])
+        change_url = reverse("admin:messaging_thread_change", args=[thread.pk])
+        form = StaffReplyForm(request.POST)
+        if not form.is_valid():
+            for error in form.errors["body"]:
+                messages.error(request, f"Réponse non envoyée : {error}")
+            return HttpResponseRedirect(change_url)
+        try:
+            services.message_reply_by_staff(thread=thread, staff_user=request.user,
+                                            body=form.cleaned_data["body"])
+        except services.MessagingError as e:
+            messages.error(request, f"Réponse non envoyée : {e}")
+        else:
+            messages.success(request, "Réponse envoyée ; l'assuré en est prévenu par courriel.")
+        return HttpResponseRedirect(change_url)
+
+    def close_view(self, request, object_id):
+        try:
+            thread = self._thread_for_post(request, object_id, CHANGE_PERM)
+        except _NotPost:
+            return HttpResponseNotAllowed(["POST"])
+        if services.thread_close(thread=thread, actor=request.user):
+            messages.success(request, "Conversation clôturée : l'assuré ne peut plus y répondre.")
+        else:
+            messages.warning(request, "Cette conversation était déjà clôturée.")
+        return HttpResponseRedirect(reverse("admin:messaging_thread_change", args=[thread.pk]))
+
+    def notice_view(self, request):
+        if not request.user.has_perm(ANSWER_PERM):
+            raise PermissionDenied
+        initial = {"topic": Thread.Topic.REQUESTS}
+        if request.GET.get("insured", "").isdigit():
+            initial["insured"] = request.GET["insured"]
+        form = NoticeForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                thread = services.notice_post_by_staff(
+                    insured=data["insured"], staff_user=request.user, subject=data["subject"],
+                    body=data["body"], topic=data["topic"])
+            except services.MessagingError as e:
+                form.add_error(None, str(e))
+            else:
+                messages.success(request, f"Avis envoyé à {thread.insured}.")
+                return HttpResponseRedirect(reverse("admin:messaging_thread_change", args=[thread.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "title": "Envoyer un avis à un assuré", "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/messaging/thread/notice.html", context)
+
+
+class _NotPost(Exception):
+    pass

@@ -1,0 +1,178 @@
+"""The only code that writes threads and messages.
+
+Every message from the caisse (a staff answer or a notice) sends one email that
+says only that a message is waiting: never its subject nor its body.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Insured
+from ameli_portal.audit import audit
+from ameli_portal.emails import enqueue_email
+
+from .models import BODY_MAX, SUBJECT_MAX, Message, Thread
+
+
+class MessagingError(ValueError):
+    """A write the thread does not allow; the message is French, for the person who tried."""
+
+
+def _clean(text: str, limit: int, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise MessagingError(f"{what} est vide.")
+    if len(text) > limit:
+        raise MessagingError(f"{what} dépasse {limit} caractères.")
+    return text
+
+
+def _notify(insured: Insured) -> None:
+    """One email per message from the caisse, sent on commit; nothing if no address is known."""
+    address = insured.contact_email
+    if not address:
+        return
+    first_name = insured.first_names.split()[0] if insured.first_names else ""
+    enqueue_email(template="new-message", to=[address], context={
+        "first_name": first_name,
+        "inbox_url": f"{settings.SITE_URL.rstrip('/')}{reverse('messaging:inbox')}",
+    })
+
+
+def _locked(thread: Thread) -> Thread:
+    return Thread.objects.select_for_update().get(pk=thread.pk)
+
+
+def _touch(thread: Thread, message: Message) -> None:
+    """A new thread's date is its first message's."""
+    thread.last_message_at = message.created_at
+    Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at)
+
+
+def notice_post(*, insured, subject: str, body: str, topic: str = "demarches") -> Thread:
+    """An avis from the caisse in the insured person's box (no reply possible), emailed on commit.
+
+    For other apps (a request's decision, a letter sent). Runs inside the caller's transaction
+    if there is one. A subject longer than the limit is shortened with an ellipsis; an empty
+    subject or body, a body over BODY_MAX characters or an unknown topic raise MessagingError.
+    """
+    subject = (subject or "").strip()
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
+    return _notice(insured=insured, subject=subject, body=body, topic=topic, author=None)
+
+
+def notice_post_by_staff(*, insured, staff_user, subject: str, body: str,
+                         topic: str = "demarches") -> Thread:
+    """A notice written by a staff member in the back office: audited."""
+    with transaction.atomic():
+        thread = _notice(insured=insured, subject=subject, body=body, topic=topic, author=staff_user)
+        audit(actor=staff_user, action="notice_post", obj=thread, summary=f"avis à {insured}")
+    return thread
+
+
+def _notice(*, insured, subject, body, topic, author) -> Thread:
+    if topic not in Thread.Topic.values:
+        raise MessagingError(f"Thème inconnu : {topic}.")
+    subject = _clean(subject, SUBJECT_MAX, "L'objet")
+    body = _clean(body, BODY_MAX, "Le message")
+    with transaction.atomic():
+        thread = Thread.objects.create(insured=insured, topic=topic, subject=subject,
+                                       kind=Thread.Kind.NOTICE, last_message_at=timezone.now())
+        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.CAISSE,
+                                         author=author, body=body)
+        _touch(thread, message)
+        _notify(insured)
+    return thread
+
+
+def thread_start(*, insured, user, topic: str, subject: str, body: str) -> Thread:
+    """The insured person writes to the caisse: a new conversation waiting for an answer."""
+    if user.insured_id != insured.pk:
+        raise MessagingError("Seul l'assuré peut écrire en son nom.")
+    if topic not in Thread.Topic.values:
+        raise MessagingError(f"Thème inconnu : {topic}.")
+    subject = _clean(subject, SUBJECT_MAX, "L'objet")
+    body = _clean(body, BODY_MAX, "Le message")
+    with transaction.atomic():
+        thread = Thread.objects.create(insured=insured, topic=topic, subject=subject,
+                                       awaiting_answer=True, last_message_at=timezone.now())
+        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
+                                         author=user, body=body)
+        _touch(thread, message)
+    return thread
+
+
+def message_reply_by_insured(*, thread: Thread, user, body: str) -> Message:
+    if user.insured_id != thread.insured_id:
+        raise MessagingError("Seul l'assuré peut répondre dans ce fil.")
+    body = _clean(body, BODY_MAX, "Le message")
+    with transaction.atomic():
+        thread = _locked(thread)
+        if not thread.accepts_replies:
+            raise MessagingError("Cette conversation n'accepte plus de réponse.")
+        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
+                                         author=user, body=body)
+        Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at,
+                                                   awaiting_answer=True)
+    return message
+
+
+def message_reply_by_staff(*, thread: Thread, staff_user, body: str) -> Message:
+    """The caisse answers: the thread leaves the queue, the insured person gets an email."""
+    if not staff_user.is_staff:
+        raise MessagingError("Seul un agent de la caisse peut répondre au nom de la caisse.")
+    body = _clean(body, BODY_MAX, "La réponse")
+    with transaction.atomic():
+        thread = _locked(thread)
+        if not thread.accepts_replies:
+            raise MessagingError("Ce fil est un avis ou une conversation clôturée : "
+                                 "il n'accepte pas de réponse.")
+        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.CAISSE,
+                                         author=staff_user, body=body)
+        changes = {"last_message_at": message.created_at, "awaiting_answer": False}
+        if thread.assigned_to_id is None:
+            changes["assigned_to"] = staff_user
+        Thread.objects.filter(pk=thread.pk).update(**changes)
+        audit(actor=staff_user, action="message_reply", obj=thread, summary="réponse de la caisse")
+        _notify(thread.insured)
+    return message
+
+
+def thread_mark_read(*, thread: Thread, reader) -> int:
+    """Mark as read what the other side wrote; return how many messages that was."""
+    if reader.insured_id is not None:
+        if reader.insured_id != thread.insured_id:
+            return 0
+        other = Message.AuthorKind.CAISSE
+    elif reader.is_staff:
+        other = Message.AuthorKind.INSURED
+    else:
+        return 0
+    return Message.objects.filter(thread=thread, author_kind=other, read_at__isnull=True).update(
+        read_at=timezone.now())
+
+
+def thread_close(*, thread: Thread, actor) -> bool:
+    """Close a conversation (no more replies); return whether it was open. Staff only, audited."""
+    with transaction.atomic():
+        updated = Thread.objects.filter(pk=thread.pk, status=Thread.Status.OPEN).update(
+            status=Thread.Status.CLOSED, awaiting_answer=False)
+        if updated:
+            audit(actor=actor, action="thread_close", obj=thread)
+    thread.refresh_from_db()
+    return bool(updated)
+
+
+def thread_assign(*, thread: Thread, assignee, actor) -> None:
+    """Give a thread to a conseiller (or to nobody with ``assignee=None``); audited."""
+    if assignee is not None and not assignee.is_staff:
+        raise MessagingError("Un fil ne peut être confié qu'à un agent de la caisse.")
+    with transaction.atomic():
+        Thread.objects.filter(pk=thread.pk).update(assigned_to=assignee)
+        audit(actor=actor, action="thread_assign", obj=thread,
+              summary=f"confié à {assignee.get_username()}" if assignee else "plus confié")
+    thread.refresh_from_db()
+

@@ -1,0 +1,104 @@
+"""Imports of uploaded CSV files, run by a job: any size, progress saved per batch.
+
+`import_run_start` stores the upload privately, records the run (audited) and
+enqueues `import_run_job` through the outbox. The job claims the run, then
+imports the file *after* its own transaction commits: `run_once` (jobs.py)
+runs a job's body in one transaction, and an import must commit batch by
+batch (one transaction each, progress visible while it runs). The claim
+(pending -> running) makes a retried or redelivered job a no-op.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from ameli_portal.audit import audit
+from ameli_portal.jobs import job
+from ameli_portal.outbox import enqueue
+
+from .importing import ImportReport, import_care_sheets, write_rejections
+from .models import ImportRun
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+
+
+def count_lines(fileobj) -> int:
+    """Data lines of a file (header excluded), read in binary chunks: constant memory."""
+    lines, last = 0, b"\n"
+    fileobj.seek(0)
+    while chunk := fileobj.read(1 << 20):
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+    fileobj.seek(0)
+    if last != b"\n":
+        lines += 1
+    return max(lines - 1, 0)
+
+
+@transaction.atomic
+def import_run_start(*, upload, post: bool, actor) -> ImportRun:
+    """Keep the uploaded file (private storage), record the run, have a job import it."""
+    run = ImportRun(file_name=upload.name[:200], file_size=upload.size, post=post, launched_by=actor,
+                    lines_total=count_lines(upload))
+    run.file.save("fichier.csv", upload, save=False)
+    run.save()
+    audit(actor=actor, action="import", obj=run,
+          summary=f"{run.file_name[:100]} : {run.lines_total} ligne(s), "
+                  f"{'avec' if post else 'sans'} liquidation")
+    enqueue(import_run_job, run.pk)
+    return run
+
+
+@job("reimbursements.import_run")
+def import_run_job(run_id: int) -> None:
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING).update(
+        status=ImportRun.Status.RUNNING, started_at=timezone.now())
+    if claimed:
+        transaction.on_commit(lambda: import_run_execute(run_id=run_id))
+
+
+def import_run_execute(*, run_id: int) -> ImportRun:
+    """Import the run's file, batch by batch; the run's counters follow each batch."""
+    run = ImportRun.objects.select_related("launched_by").get(pk=run_id)
+
+    def saved(report: ImportReport) -> None:
+        ImportRun.objects.filter(pk=run_id).update(
+            lines_read=report.rows, lines_imported=report.rows_imported,
+            lines_rejected=report.rows_rejected, sheets_imported=report.sheets_imported,
+            import_batch=report.tag)
+
+    try:
+        with run.file.open("rb") as raw:
+            stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            report = import_care_sheets(stream, actor=run.launched_by, post=run.post, batch_size=BATCH_SIZE,
+                                        on_batch=saved)
+    except Exception as exc:  # noqa: BLE001 - the run must say it failed, whatever the fault
+        logger.exception("import run %s failed", run_id)
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportRun.Status.FAILED, finished_at=timezone.now(),
+            error=f"Erreur inattendue ({type(exc).__name__}) : l'import s'est arrêté ; "
+                  "les lots déjà terminés restent importés.")
+        return ImportRun.objects.get(pk=run_id)
+    saved(report)
+    run.refresh_from_db()
+    if report.rejected or report.error:
+        with tempfile.TemporaryFile("w+b") as tmp:
+            text = io.TextIOWrapper(tmp, encoding="utf-8", newline="")
+            write_rejections(report, text)
+            text.flush()
+            tmp.seek(0)
+            run.rejects.save("rejets.csv", File(tmp), save=False)
+            text.detach()
+    run.status = ImportRun.Status.FAILED if report.error and not report.rows else ImportRun.Status.DONE
+    run.error = report.error[:500]
+    run.finished_at = timezone.now()
+    run.save(update_fields=["rejects", "status", "error", "finished_at"])
+    return run

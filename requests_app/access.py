@@ -1,0 +1,27 @@
+"""Who may see what: the same 404 for "not found" and "not yours"."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Insured
+
+from .models import Attachment, Request
+
+
+def get_insured_for_user(user) -> Insured:
+    """The insured person behind an account; staff accounts have none and get a 404."""
+    if user.insured_id is None:
+        raise Http404
+    return user.insured
+
+
+def get_request_for_user(user, public_id) -> Request:
+    insured = get_insured_for_user(user)
+    return get_object_or_404(Request.objects.select_related("beneficiary"), insured=insured,
+                             public_id=public_id)
+
+
+def get_attachment_for_user(user, public_id) -> Attachment:
+    insured = get_insured_for_user(user)
+    return get_object_or_404(Attachment.objects.select_related("request"),
+                             request__insured=insured, public_id=public_id)

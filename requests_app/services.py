@@ -1,0 +1,252 @@
+"""The only code that files requests, moves them through their workflow and stores attachments."""
+
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Beneficiary, Insured
+from ameli_portal.audit import audit
+from ameli_portal.emails import enqueue_email
+from messaging.services import notice_post
+
+from .effects import EFFECTS
+from .models import (
+    PROCESSING_DAYS,
+    ActorKind,
+    Attachment,
+    Kind,
+    Request,
+    RequestEvent,
+    Status,
+    add_working_days,
+)
+from .uploads import CheckedUpload, check_count
+
+logger = logging.getLogger(__name__)
+
+STAFF, INSURED, SYSTEM = ActorKind.STAFF, ActorKind.INSURED, ActorKind.SYSTEM
+
+# (from, to) -> who may make that move. Anything else is refused.
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (Status.FILED, Status.REVIEW): frozenset({STAFF}),
+    (Status.REVIEW, Status.COMPLEMENT): frozenset({STAFF}),
+    (Status.COMPLEMENT, Status.REVIEW): frozenset({INSURED, STAFF}),
+    (Status.REVIEW, Status.ACCEPTED): frozenset({STAFF}),
+    (Status.REVIEW, Status.REFUSED): frozenset({STAFF}),
+    # No answer to a complement in time: the caisse may refuse without one.
+    (Status.COMPLEMENT, Status.REFUSED): frozenset({STAFF}),
+    (Status.ACCEPTED, Status.CLOSED): frozenset({STAFF, SYSTEM}),
+    (Status.REFUSED, Status.CLOSED): frozenset({STAFF, SYSTEM}),
+}
+REASON_REQUIRED = {Status.REFUSED, Status.COMPLEMENT}
+DECISIONS = {Status.ACCEPTED, Status.REFUSED, Status.COMPLEMENT}
+
+
+class TransitionNotAllowed(Exception):
+    """A move that the transition table or its rules refuse; the message is for people."""
+
+
+def allowed_targets(status: str, actor_kind: str = STAFF) -> list[str]:
+    return [to for (frm, to), who in TRANSITIONS.items() if frm == status and actor_kind in who]
+
+
+def actor_kind_of(actor) -> str:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return SYSTEM
+    return STAFF if actor.is_staff else INSURED
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- emails and notices ---------------------------------------------------------------
+
+def _notify(request: Request) -> None:
+    """The status email: the kind in general words, the status, a link; nothing more."""
+    to = request.insured.contact_email
+    if not to:
+        return
+    url = ""
+    if not request.filed_without_account:
+        url = settings.SITE_URL.rstrip("/") + reverse("requests_app:detail", args=[request.public_id])
+    enqueue_email(template="request-status", to=[to], context={
+        "first_name": request.insured.first_names.split()[0],
+        "kind": request.get_kind_display(),
+        "status": request.status,
+        "status_label": request.get_status_display(),
+        "reference": request.reference,
+        "url": url,
+    })
+
+
+NOTICE_SUBJECTS = {
+    Status.ACCEPTED: "Votre démarche « {kind} » est acceptée",
+    Status.REFUSED: "Votre démarche « {kind} » est refusée",
+    Status.COMPLEMENT: "Votre démarche « {kind} » : des pièces sont demandées",
+}
+NOTICE_BODIES = {
+    Status.ACCEPTED: "Votre caisse a accepté votre démarche « {kind} » (référence {ref}).\n\n{reason}",
+    Status.REFUSED: "Votre caisse a refusé votre démarche « {kind} » (référence {ref}).\n\n"
+                    "Motif : {reason}",
+    Status.COMPLEMENT: "Pour instruire votre démarche « {kind} » (référence {ref}), votre caisse "
+                       "vous demande :\n\n{reason}\n\nRépondez depuis la page de la démarche, dans "
+                       "« Mes démarches ».",
+}
+
+
+def _post_notice(request: Request, reason: str) -> None:
+    kind = request.get_kind_display()
+    notice_post(
+        insured=request.insured,
+        subject=NOTICE_SUBJECTS[request.status].format(kind=kind),
+        body=NOTICE_BODIES[request.status].format(kind=kind, ref=request.reference,
+                                                  reason=reason).strip(),
+        topic="demarches",
+    )
+
+
+# --- attachments ----------------------------------------------------------------------
+
+def _store(request: Request, upload: CheckedUpload, *, label: str, by: str,
+           for_complement: bool = False) -> Attachment:
+    attachment = Attachment(
+        request=request, label=label[:80], content_type=upload.content_type, size=upload.size,
+        original_name=upload.original_name, sha256=upload.sha256, uploaded_by_kind=by,
+        added_for_complement=for_complement,
+    )
+    attachment.file.save("", ContentFile(upload.data), save=False)
+    attachment.save()
+    return attachment
+
+
+def _store_all(request: Request, uploads: Iterable[tuple[str, CheckedUpload]], *, by: str,
+               for_complement: bool = False) -> list[Attachment]:
+    uploads = list(uploads)
+    check_count(existing=request.attachments.count(), adding=len(uploads))
+    return [_store(request, upload, label=label, by=by, for_complement=for_complement)
+            for label, upload in uploads]
+
+
+# --- filing ---------------------------------------------------------------------------
+
+def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
+                 beneficiary: Beneficiary | None = None,
+                 actor=None, filed_without_account: bool = False) -> Request:
+    """File a request: it is "déposée", its documents stored, the insured told by email.
+
+    A carte Vitale lost or stolen is put in opposition at once, before any review.
+    ``uploads``: (label, CheckedUpload) pairs, already checked by uploads.check_upload.
+    """
+    if beneficiary is not None and beneficiary.insured_id != insured.pk:
+        raise ValueError("beneficiary of another insured")
+    with transaction.atomic():
+        request = Request.objects.create(
+            insured=insured, beneficiary=beneficiary, kind=kind, data=data,
+            filed_without_account=filed_without_account,
+            expected_by=add_working_days(timezone.localdate(), PROCESSING_DAYS[kind]),
+        )
+        by = actor_kind_of(actor)
+        RequestEvent.objects.create(request=request, from_status="", to_status=Status.FILED,
+                                    actor=_user(actor), actor_kind=by)
+        _store_all(request, uploads, by=by)
+        if kind == Kind.VITALE and data.get("reason") in ("loss", "theft"):
+            account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
+                                                reason=data["reason"], actor=_user(actor))
+        _notify(request)
+    return request
+
+
+# --- the workflow ---------------------------------------------------------------------
+
+def request_transition(*, request: Request, to_status: str, actor, reason: str = "",
+                       amount: Decimal | None = None, months: int | None = None) -> Request:
+    """Move a request along the transition table; write the event, the email, the effect.
+
+    ``amount`` and ``months`` are the decision on a prestation or a payment delay
+    (they default to what was asked).
+    """
+    reason = (reason or "").strip()
+    by = actor_kind_of(actor)
+    with transaction.atomic():
+        locked = Request.objects.select_for_update(of=("self",)).select_related("insured", "beneficiary").get(
+            pk=request.pk)
+        frm = locked.status
+        who = TRANSITIONS.get((frm, to_status))
+        if who is None:
+            raise TransitionNotAllowed(
+                f"Une démarche « {locked.get_status_display()} » ne peut pas passer à "
+                f"« {Status(to_status).label if to_status in Status.values else to_status} ».")
+        if by not in who:
+            raise TransitionNotAllowed("Vous ne pouvez pas faire ce changement d'état.")
+        if by == INSURED and actor.insured_id != locked.insured_id:
+            raise TransitionNotAllowed("Cette démarche n'est pas la vôtre.")
+        if to_status in REASON_REQUIRED and not reason:
+            raise TransitionNotAllowed(
+                "Un motif est obligatoire pour un refus." if to_status == Status.REFUSED
+                else "Indiquez ce qui est attendu de l'assuré.")
+        now = timezone.now()
+        locked.status = to_status
+        if to_status == Status.COMPLEMENT:
+            locked.expected_from_insured = reason
+        elif frm == Status.COMPLEMENT:
+            locked.expected_from_insured = ""
+            locked.expected_by = add_working_days(timezone.localdate(), PROCESSING_DAYS[locked.kind])
+        if to_status in (Status.ACCEPTED, Status.REFUSED):
+            locked.decided_at = now
+            locked.decision_reason = reason
+        if to_status == Status.ACCEPTED:
+            if locked.kind == Kind.PRESTATION:
+                locked.decided_amount = amount if amount is not None else Decimal(locked.data["amount"])
+            if locked.kind == Kind.COTISATION:
+                locked.granted_months = months if months is not None else int(locked.data["months"])
+            try:
+                EFFECTS[locked.kind](locked, actor=_user(actor))
+            except ValueError as exc:  # EffectError, CardRefused, a bad IBAN...
+                raise TransitionNotAllowed(str(exc)) from exc
+        locked.save()
+        RequestEvent.objects.create(request=locked, from_status=frm, to_status=to_status,
+                                    actor=_user(actor), actor_kind=by, reason=reason)
+        if by == STAFF:
+            audit(actor=actor, action=f"request_{to_status}", obj=locked,
+                  summary=f"{frm} -> {to_status}" + (f" : {reason}" if reason else ""))
+        _notify(locked)
+        if to_status in DECISIONS:
+            _post_notice(locked, reason)
+    request.refresh_from_db()
+    return request
+
+
+def request_answer_complement(*, request: Request, actor, uploads, message: str = "") -> Request:
+    """The insured sends the documents asked for: they are stored, the request goes back to review."""
+    with transaction.atomic():
+        locked = Request.objects.select_for_update().get(pk=request.pk)
+        if locked.status != Status.COMPLEMENT:
+            raise TransitionNotAllowed("Aucun complément n'est demandé pour cette démarche.")
+        _store_all(locked, uploads, by=actor_kind_of(actor), for_complement=True)
+        request_transition(request=locked, to_status=Status.REVIEW, actor=actor,
+                           reason=message or "Pièces complémentaires envoyées.")
+    request.refresh_from_db()
+    return request
+
+
+def request_assign(*, request: Request, to, actor) -> Request:
+    """Give a request to a conseiller (``to`` None: back to the common queue)."""
+    with transaction.atomic():
+        Request.objects.filter(pk=request.pk).update(assigned_to=to)
+        request.assigned_to = to
+        audit(actor=actor, action="request_assign", obj=request,
+              summary=f"attribuée à {to.get_username()}" if to else "désattribuée")
+    return request
+
+
+def attachment_staff_access(*, attachment: Attachment, actor) -> None:
+    audit(actor=actor, action="attachment_download", obj=attachment,
+          summary=f"démarche {attachment.request.public_id}")

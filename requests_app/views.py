@@ -1,0 +1,158 @@
+"""Mes démarches: the list, filing a request, its timeline, the complement, the attachments."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts import services as account_services
+from accounts.security import fingerprint, log_event
+
+from . import services
+from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
+from .forms import FORMS, ComplementForm, PublicVitaleForm
+from .models import Attachment, Kind, Request, Status
+
+MAX_LISTED = 50
+
+
+def _bound(request):
+    """Form data for a POST (even an empty one, which must show its errors), else nothing."""
+    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
+TOO_MANY = "Trop de tentatives. Réessayez dans quelques minutes."
+PUBLIC_RATE = "10/m/ip,5/h/key"
+
+
+@never_cache
+def request_list(request):
+    insured = get_insured_for_user(request.user)
+    requests = list(Request.objects.filter(insured=insured).select_related("beneficiary")[:MAX_LISTED])
+    return render(request, "requests_app/list.html", {"requests": requests})
+
+
+def request_new(request):
+    get_insured_for_user(request.user)
+    kinds = [{"kind": f.kind, "title": f.title, "summary": f.summary} for f in FORMS.values()]
+    return render(request, "requests_app/new.html", {"kinds": kinds})
+
+
+@never_cache
+def request_create(request, kind):
+    insured = get_insured_for_user(request.user)
+    form_class = FORMS.get(kind)
+    if form_class is None:
+        raise Http404
+    form = form_class(*_bound(request), insured=insured)
+    if request.method == "POST" and form.is_valid():
+        filed = services.request_file(insured=insured, kind=kind, data=form.request_data(),
+                                      uploads=form.uploads, beneficiary=form.beneficiary,
+                                      actor=request.user)
+        messages.success(request, _filed_message(filed))
+        return redirect("requests_app:detail", filed.public_id)
+    return render(request, "requests_app/form.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+def _filed_message(filed: Request) -> str:
+    text = f"Votre démarche « {filed.get_kind_display()} » est déposée (référence {filed.reference})."
+    if filed.kind == Kind.VITALE and filed.data.get("reason") in ("loss", "theft"):
+        text += " Votre ancienne carte Vitale est mise en opposition : elle ne peut plus être utilisée."
+    return text
+
+
+@never_cache
+def request_detail(request, public_id):
+    filed = get_request_for_user(request.user, public_id)
+    attachments = list(filed.attachments.all())
+    form = None
+    if filed.status == Status.COMPLEMENT:
+        form = ComplementForm(*_bound(request), existing_files=len(attachments))
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.request_answer_complement(request=filed, actor=request.user, uploads=form.uploads,
+                                                   message=form.cleaned_data["message"])
+            except services.TransitionNotAllowed as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Vos documents sont envoyés : votre démarche est de nouveau "
+                                          "en instruction.")
+            return redirect("requests_app:detail", filed.public_id)
+    elif request.method == "POST":
+        return redirect("requests_app:detail", filed.public_id)
+    return render(request, "requests_app/detail.html", {
+        "filed": filed, "events": filed.events.all(), "attachments": attachments, "form": form,
+        "shown_data": shown_data(filed),
+    }, status=400 if form is not None and form.errors else 200)
+
+
+def shown_data(filed: Request) -> list[tuple[str, str]]:
+    """What the insured asked, in words (an IBAN masked)."""
+    form_class = FORMS[filed.kind]
+    rows = []
+    if filed.beneficiary:
+        rows.append(("Pour", str(filed.beneficiary)))
+    for name, field in form_class.base_fields.items():
+        value = filed.data.get(name)
+        if value in ("", None):
+            continue
+        if name == "iban":
+            value = f"{value[:4]} •••• •••• {value[-4:]}"
+        elif hasattr(field, "choices") and name != "beneficiary":
+            value = dict((str(k), v) for k, v in field.choices).get(str(value), value)
+        elif name in ("since", "birth_date", "departure_on"):
+            value = "/".join(reversed(value.split("-")))
+        elif name == "amount":
+            value = f"{value.replace('.', ',')} €"
+        rows.append((field.label, str(value)))
+    return rows
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """Always a download, never rendered by the browser (a PDF's scripts never run here)."""
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True,
+                            filename=attachment.download_name, content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@require_GET
+def attachment_download(request, public_id):
+    return attachment_response(get_attachment_for_user(request.user, public_id))
+
+
+# --- the public form: a carte Vitale without an account ---------------------------------
+
+@login_not_required
+@never_cache
+def public_vitale(request):
+    from allauth.core.internal import ratelimit
+
+    form = PublicVitaleForm(*_bound(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        rate = settings.ACCOUNT_RATE_LIMITS.get("vitale_public", PUBLIC_RATE)
+        if not ratelimit.consume(request, app="allauth.account", action="vitale_public",
+                                 config={"vitale_public": rate}, key=fingerprint(data["nir"])):
+            form.add_error(None, TOO_MANY)
+            return render(request, "requests_app/public_vitale.html", {"form": form}, status=429)
+        result = account_services.identity_verify(
+            nir=data["nir"], last_name=data["last_name"], birth_date=data["birth_date"],
+            postal_code=data["postal_code"])
+        status = result.status
+        log_event("vitale_public", insured_id=getattr(result.insured, "pk", None), result=status.value)
+        if status is account_services.IdentityStatus.MISMATCH:
+            return render(request, "requests_app/public_vitale.html",
+                          {"form": form, "mismatch": True}, status=400)
+        if status is account_services.IdentityStatus.NO_RIGHTS:
+            return render(request, "requests_app/public_vitale.html", {"form": form, "no_rights": True})
+        filed = services.request_file(insured=result.insured, kind=Kind.VITALE,
+                                      data={"reason": data["reason"]}, uploads=form.uploads,
+                                      filed_without_account=True)
+        return render(request, "requests_app/public_vitale_done.html", {"filed": filed})
+    return render(request, "requests_app/public_vitale.html", {"form": form},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,194 @@
+"""Uploads of CSV files in the back office: stored privately, imported by a job, followed live."""
+
+import csv
+import html
+import io
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from ameli_portal.models import AuditEvent, OutboxJob
+from reimbursements.import_runs import import_run_execute, import_run_job
+from reimbursements.models import CareSheet, ImportRun, Settlement
+from reimbursements.services import ledger_balance
+from tests.factories import StaffFactory
+from tests.reimbursements.test_import import sample_rows, to_csv
+
+IMPORT_URL = "admin:reimbursements_caresheet_import"
+AGENT_PERMS = ["view_caresheet", "add_caresheet", "change_caresheet", "post_caresheet", "view_importrun"]
+
+
+def grant(user, codenames):
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reimbursements",
+                                                         codename__in=codenames))
+    Authenticator.objects.get_or_create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user
+
+
+@pytest.fixture
+def private_files(settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path), "base_url": None}}}
+    return tmp_path
+
+
+@pytest.fixture
+def people(db):
+    from tests.factories import BeneficiaryFactory, InsuredFactory, ProfessionalFactory
+
+    insured = [InsuredFactory() for _ in range(10)]
+    pros = [ProfessionalFactory() for _ in range(3)]
+    child = BeneficiaryFactory(insured=insured[0], birth_date="2016-02-03")
+    return insured, pros, child
+
+
+@pytest.fixture
+def agent(db):
+    return grant(StaffFactory(), AGENT_PERMS)
+
+
+def upload(rows, name="feuilles.csv"):
+    return SimpleUploadedFile(name, to_csv(rows).encode(), content_type="text/csv")
+
+
+def run_url(run, name="change"):
+    return reverse(f"admin:reimbursements_importrun_{name}", args=[run.pk])
+
+
+@pytest.mark.django_db
+def test_an_upload_is_stored_imported_by_the_job_and_reported(client, agent, people, private_files,
+                                                              django_capture_on_commit_callbacks):
+    rows, bad = sample_rows(people, sheets=30)
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse(IMPORT_URL), {"file": upload(rows), "post": "on"})
+    run = ImportRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == run_url(run)
+    # The file is kept in private storage, under a random name, never the uploaded one.
+    assert run.file.name == f"imports/{run.public_id}/fichier.csv" and run.file_name == "feuilles.csv"
+    assert (private_files / run.file.name).read_text() == to_csv(rows)
+    assert (run.status, run.launched_by, run.post) == (ImportRun.Status.DONE, agent, True)
+    assert (run.lines_total, run.lines_read, run.lines_imported, run.lines_rejected) == (90, 90, 84, 6)
+    assert run.sheets_imported == 28 and Settlement.objects.count() == 84 and ledger_balance() == 0
+    assert OutboxJob.objects.get(task_name="reimbursements.import_run").done_at is not None
+    assert AuditEvent.objects.filter(action="import", actor=agent, object_id=str(run.pk)).exists()
+
+    page = html.unescape(client.get(run_url(run)).content.decode())
+    assert "Avancement" in page and "Terminé" in page and 'value="100"' in page
+    assert "js/import-progress.js" in page and "<script>" not in page  # no inline script (CSP)
+    assert "Télécharger le rapport des lignes rejetées (CSV)" in page
+    progress = client.get(run_url(run, "progress")).json()
+    assert progress | {"rejects_url": None, "sheets_url": None} == {
+        "status": "done", "status_label": "Terminé", "finished": True, "percent": 100, "lines_total": 90,
+        "lines_read": 90, "lines_imported": 84, "lines_rejected": 6, "sheets_imported": 28, "error": "",
+        "rejects_url": None, "sheets_url": None}
+    assert progress["rejects_url"] == run_url(run, "rejects")
+
+    response = client.get(run_url(run, "rejects"))
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    report = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()), delimiter=";"))
+    assert report[0] == ["ligne", "sheet_ref", "motif"] and len(report) == 7
+    assert [str(bad[10][0]), "F0010", "NIR inconnu : aucun assuré avec ce numéro"] in report
+    assert AuditEvent.objects.filter(action="download", actor=agent, object_id=str(run.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_the_same_file_sent_twice_imports_its_sheets_once(client, agent, people, private_files,
+                                                          django_capture_on_commit_callbacks):
+    rows, _ = sample_rows(people, sheets=10)
+    client.force_login(agent)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse(IMPORT_URL), {"file": upload(rows), "post": "on"})
+    first, second = ImportRun.objects.order_by("pk")
+    assert (first.lines_imported, second.lines_imported, second.lines_rejected) == (30, 0, 30)
+    assert CareSheet.objects.count() == 10
+
+
+@pytest.mark.django_db
+def test_a_redelivered_job_does_not_import_twice(agent, people, private_files):
+    rows, _ = sample_rows(people, sheets=5)
+    run = ImportRun(file_name="f.csv", file_size=1, launched_by=agent, lines_total=15)
+    run.file.save("fichier.csv", io.BytesIO(to_csv(rows).encode()), save=False)
+    run.save()
+    import_run_execute(run_id=run.pk)  # as the job's first delivery would, once claimed
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.DONE)
+    import_run_job.apply(args=[run.pk])  # a second delivery: the run is no longer pending
+    assert CareSheet.objects.count() == 5 and ImportRun.objects.get().lines_imported == 15
+
+
+@pytest.mark.django_db
+def test_the_upload_page_refuses_a_png_named_csv_a_wrong_header_and_a_huge_file(client, agent, monkeypatch):
+    client.force_login(agent)
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    response = client.post(reverse(IMPORT_URL), {"file": SimpleUploadedFile("image.csv", png)})
+    assert response.status_code == 200
+    assert "n'est pas un fichier texte CSV en UTF-8" in html.unescape(response.content.decode())
+    other = SimpleUploadedFile("autre.csv", b"nom,prenom\nDupont,Jean\n")
+    response = client.post(reverse(IMPORT_URL), {"file": other})
+    assert "n'est pas au format attendu" in html.unescape(response.content.decode())
+    monkeypatch.setattr("reimbursements.admin.MAX_UPLOAD_BYTES", 10)
+    response = client.post(reverse(IMPORT_URL), {"file": upload([])})
+    assert "Fichier trop volumineux : 200 Mo au plus." in html.unescape(response.content.decode())
+    assert not ImportRun.objects.exists() and not CareSheet.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_agent_who_may_not_post_imports_drafts(client, people, private_files,
+                                                  django_capture_on_commit_callbacks):
+    editor = grant(StaffFactory(), ["view_caresheet", "add_caresheet", "view_importrun"])
+    client.force_login(editor)
+    page = html.unescape(client.get(reverse(IMPORT_URL)).content.decode())
+    assert "Liquider les feuilles importées" not in page
+    assert "Vous n'avez pas la permission de liquider" in page
+    rows, _ = sample_rows(people, sheets=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse(IMPORT_URL), {"file": upload(rows), "post": "on"})  # a forged "post"
+    assert ImportRun.objects.get().post is False
+    assert CareSheet.objects.filter(status="draft").count() == 3 and not Settlement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_runs_and_their_reports_are_for_staff_allowed_to_see_them(client, agent, people, private_files,
+                                                                  django_capture_on_commit_callbacks):
+    rows, _ = sample_rows(people, sheets=20)
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse(IMPORT_URL), {"file": upload(rows), "post": "on"})
+    run = ImportRun.objects.get()
+    outsider = grant(StaffFactory(), ["view_caresheet"])  # staff, no right on imports
+    client.force_login(outsider)
+    assert client.get(reverse(IMPORT_URL)).status_code == 403
+    for name in ("change", "progress", "rejects"):
+        assert client.get(run_url(run, name)).status_code == 403, name
+    assert client.get(reverse("admin:reimbursements_importrun_changelist")).status_code == 403
+    client.logout()
+    assert client.get(run_url(run, "progress")).status_code == 302  # to the login page
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_imports_an_uploaded_file(client, agent, people, celery_worker):
+    from tests.conftest import wait_for
+
+    rows, _ = sample_rows(people, sheets=200)  # 600 lines, six bad sheets
+    client.force_login(agent)
+    response = client.post(reverse(IMPORT_URL), {"file": upload(rows), "post": "on"})
+    run = ImportRun.objects.get()
+    assert response.status_code == 302
+    try:
+        wait_for(lambda: ImportRun.objects.get(pk=run.pk).status in ("done", "failed"), timeout=120,
+                 message="import terminé par le worker")
+        run.refresh_from_db()
+        assert (run.status, run.lines_read, run.lines_imported, run.lines_rejected) == ("done", 600, 582, 18)
+        assert Settlement.objects.count() == 582 and ledger_balance() == 0
+        assert client.get(run_url(run, "rejects")).status_code == 200
+    finally:
+        run.refresh_from_db()
+        run.file.delete(save=False)
+        if run.rejects:
+            run.rejects.delete(save=False)
