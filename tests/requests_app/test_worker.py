@@ -1,0 +1,44 @@
+"""A RIB change on the full stack: its emails go through Redis to the real Celery worker."""
+
+import pytest
+from django.db import transaction
+
+from ameli_portal.models import DemoMessage
+from requests_app import services
+from requests_app.models import Status
+from tests.conftest import wait_for
+
+NEW_IBAN = "FR7630006000011234567890189"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_accepted_rib_change_is_mailed_by_the_worker_without_the_iban(celery_worker, insured, agent):
+    insured.iban = "FR7630004000010001234567830"
+    insured.email = "registre@exemple.test"
+    insured.save()
+    with transaction.atomic():
+        filed = services.request_file(insured=insured, kind="rib", data={"iban": NEW_IBAN},
+                                      actor=insured.user)
+    with transaction.atomic():
+        services.request_transition(request=filed, to_status=Status.REVIEW, actor=agent)
+    with transaction.atomic():
+        services.request_transition(request=filed, to_status=Status.ACCEPTED, actor=agent)
+
+    # Filed, in review, accepted; the IBAN change (to both addresses); the decision's notice.
+    wait_for(lambda: DemoMessage.objects.count() >= 5, timeout=60, message="courriels livrés par le worker")
+    mails = list(DemoMessage.objects.all())
+    assert sorted(m.subject for m in mails) == [
+        "Vos coordonnées bancaires ont été modifiées", "Votre démarche a avancé : en instruction",
+        "Votre démarche est acceptée", "Votre démarche est déposée", "Vous avez un nouveau message"]
+    iban_mail = next(m for m in mails if "bancaires" in m.subject)
+    assert set(iban_mail.recipient.split(", ")) == {"registre@exemple.test", insured.user.email}
+    assert sum("Acceptée" in m.body_text for m in mails) == 1
+    for message in mails:
+        # Only the last four characters of an IBAN, in any email.
+        assert NEW_IBAN not in message.body_text + message.body_html
+        assert NEW_IBAN[:-4] not in message.body_text.replace(" ", "")
+        assert insured.nir not in message.body_text
+    filed.refresh_from_db()
+    insured.refresh_from_db()
+    assert (filed.status, insured.iban) == (Status.ACCEPTED, NEW_IBAN)
