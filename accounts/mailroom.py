@@ -3,6 +3,7 @@
 import io
 import logging
 import zipfile
+from collections.abc import Callable
 from datetime import date
 
 from django.conf import settings
@@ -20,6 +21,17 @@ from .models import PostalLetter, Sex
 logger = logging.getLogger(__name__)
 
 CODE_LETTER_TEMPLATE = "accounts/letters/provisional_code.html"
+
+# The documents pipeline (attestations) registers here the function that gives a letter its
+# verification code and QR code: accounts does not import attestations. It is called as
+# ``issuer(letter=letter)`` inside the rendering transaction and returns the context the
+# template prints ("verification_code", "verify_page", "qr"), never the provisional code.
+_letter_issuer: Callable[..., dict] | None = None
+
+
+def register_letter_issuer(issuer: Callable[..., dict] | None) -> None:
+    global _letter_issuer
+    _letter_issuer = issuer
 
 
 def french_date(day: date) -> str:
@@ -81,7 +93,10 @@ def letter_render(*, letter_id: int) -> None:
             logger.warning("letter %s: its code is no longer live, not rendered", letter.public_id)
             return
         code = codes.provisional_code_draw(provisional_code=provisional_code)
-        pdf = render_pdf(CODE_LETTER_TEMPLATE, _code_letter_context(letter, code))
+        context = _code_letter_context(letter, code)
+        if _letter_issuer is not None:
+            context["verification"] = _letter_issuer(letter=letter)
+        pdf = render_pdf(CODE_LETTER_TEMPLATE, context)
 
         field = letter.pdf.field
         name = letter_filename(letter)

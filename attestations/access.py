@@ -17,4 +17,7 @@ def get_insured_for_user(user) -> Insured:
 
 def get_document_for_user(user, public_id) -> Document:
     insured = get_insured_for_user(user)
-    return get_object_or_404(Document, owner=insured, public_id=public_id)
+    # A letter's document has no file of its own: the letter is printed and posted, never
+    # downloaded (it carries the provisional code).
+    return get_object_or_404(Document.objects.exclude(kind=Document.Kind.CODE_LETTER),
+                             owner=insured, public_id=public_id)

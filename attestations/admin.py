@@ -40,7 +40,7 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ("revoke", "regenerate")
     readonly_fields = ("public_id", "owner", "kind", "period_start", "period_end", "status",
-                       "content_key", "issued_at",
+                       "letter", "content_key", "issued_at",
                        "revoked_at", "revoked_by", "revoke_reason", "failure", "created_at",
                        "download_link")
     fields = readonly_fields
@@ -56,8 +56,8 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="PDF")
     def download_link(self, obj):
-        if obj.status != Document.Status.READY:
-            return "–"
+        if obj.status != Document.Status.READY or obj.is_letter:
+            return "–"  # a letter is downloaded from the mailroom (courriers), not here
         url = reverse("admin:attestations_document_download", args=[obj.pk])
         return format_html('<a href="{}">Télécharger</a>', url)
 
@@ -79,7 +79,7 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm(DOWNLOAD_PERM):
             raise PermissionDenied
         document = get_object_or_404(Document, pk=unquote(object_id))
-        if document.status != Document.Status.READY:
+        if document.status != Document.Status.READY or document.is_letter:
             raise Http404
         audit(actor=request.user, action="document_download", obj=document,
               summary=document.get_kind_display())
@@ -106,9 +106,13 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Établir de nouveau (données du jour)", permissions=["change"])
     def regenerate(self, request, queryset):
-        for document in queryset:
-            services.document_regenerate(document=document, actor=request.user)
-        self.message_user(request, f"{queryset.count()} document(s) en préparation.", messages.SUCCESS)
+        count = sum(services.document_regenerate(document=document, actor=request.user) is not None
+                    for document in queryset)
+        self.message_user(request, f"{count} document(s) en préparation.", messages.SUCCESS)
+        if count < len(queryset):
+            self.message_user(
+                request, "Un courrier de code provisoire ne s'établit pas de nouveau ici : "
+                         "émettez un nouveau code depuis la salle du courrier.", messages.WARNING)
 
 
 @admin.register(MonthlyStatement)

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AttestationsConfig(AppConfig):
     name = "attestations"
     verbose_name = "Attestations"
+
+    def ready(self):
+        # accounts must not import attestations: the mailroom calls this hook instead.
+        from accounts import mailroom
+
+        from . import services
+
+        mailroom.register_letter_issuer(services.code_letter_issue)

@@ -42,6 +42,9 @@ class Document(models.Model):
         DAILY_ALLOWANCES = "ij", "Attestation de paiement des indemnités journalières"
         TAX = "fiscal", "Relevé fiscal des indemnités journalières"
         VACCINATION = "vaccination", "Attestation de vaccination"
+        # A letter of the mailroom (accounts.PostalLetter): only its verification is issued
+        # here; the PDF, which carries the provisional code, stays with the letter.
+        CODE_LETTER = "code_letter", "Courrier : code provisoire de création de compte"
 
     # Kinds that cover a period (of payment dates); the others state a situation on a day.
     PERIOD_KINDS = ("releve", "ij", "fiscal")
@@ -67,6 +70,10 @@ class Document(models.Model):
     # Attestation de vaccination: "" for the whole household, "assure" for the insured person,
     # else the public id (hex) of one beneficiary.
     person = models.CharField("personne", max_length=32, blank=True)
+    letter = models.OneToOneField(
+        "accounts.PostalLetter", verbose_name="courrier", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="document", editable=False,
+    )
     content_key = models.CharField("empreinte des données", max_length=64, db_index=True)
     verification_code = models.CharField(
         "code de vérification", max_length=CODE_LENGTH, unique=True, default=new_verification_code,
@@ -89,14 +96,20 @@ class Document(models.Model):
         indexes = [models.Index(fields=["owner", "kind", "content_key"])]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status="ready") | ~Q(file=""), name="document_ready_has_file"
+                condition=~Q(status="ready") | ~Q(file="") | Q(kind="code_letter"),
+                name="document_ready_has_file",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="code_letter") | Q(letter__isnull=True),
+                name="document_letter_only_for_code_letter",
             ),
             models.CheckConstraint(
                 condition=~Q(status="ready") | Q(issued_at__isnull=False),
                 name="document_ready_is_issued",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["droits", "vaccination"], period_start__isnull=True,
+                condition=Q(kind__in=["droits", "vaccination", "code_letter"],
+                            period_start__isnull=True,
                             period_end__isnull=True)
                 # Spelt out: a CHECK on NULL <= NULL is unknown, which PostgreSQL lets through.
                 | Q(kind__in=["releve", "ij", "fiscal"], period_start__isnull=False,
@@ -111,6 +124,11 @@ class Document(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_letter(self) -> bool:
+        """A mailroom letter: checked on the public page, never downloaded from "Mes attestations"."""
+        return self.kind == self.Kind.CODE_LETTER
 
     @property
     def code_display(self) -> str:
@@ -131,7 +149,7 @@ class Document(models.Model):
     @property
     def is_feminine(self) -> bool:
         """French agreement in "demandée", "révoquée": attestations are, relevés are not."""
-        return self.kind not in (self.Kind.STATEMENT, self.Kind.TAX)
+        return self.kind not in (self.Kind.STATEMENT, self.Kind.TAX, self.Kind.CODE_LETTER)
 
     @property
     def download_name(self) -> str:

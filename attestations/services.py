@@ -125,6 +125,39 @@ def qr_image(url: str) -> str:
                        "QR code de vérification")
 
 
+def code_letter_issue(*, letter) -> dict:
+    """The verification of a provisional-code letter, for the letter job to print.
+
+    accounts.mailroom calls this (registered in AttestationsConfig.ready) inside the
+    transaction that draws the code and files the PDF: if the rendering fails, the row goes
+    with it. The document keeps no file and no code, only what the public page shows.
+    """
+    document, _ = Document.objects.get_or_create(
+        letter=letter,
+        defaults={
+            "owner_id": letter.insured_id, "kind": Document.Kind.CODE_LETTER,
+            "status": Document.Status.READY, "issued_at": timezone.now(),
+            "content_key": hashlib.sha256(f"code_letter:{letter.public_id}".encode()).hexdigest(),
+        },
+    )
+    return {
+        "verification_code": document.code_display,
+        "verify_page": f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}",
+        "qr": qr_image(verification_url(document.verification_code)),
+    }
+
+
+def code_letter_is_live(document: Document) -> bool:
+    """Whether the code a letter carries can still open an account: not used, not replaced
+    by a newer letter, not expired, and the letter not withdrawn from the print run."""
+    letter = document.letter
+    code = letter.provisional_code if letter is not None else None
+    return (
+        code is not None and code.used_at is None and code.voided_at is None
+        and code.expires_at > timezone.now() and letter.status != letter.Status.FAILED
+    )
+
+
 def document_request(*, insured: Insured, kind: str, period: tuple[date, date] | None = None,
                      person: str = "") -> Document:
     """The document for today's data: an existing one if ready or on its way, else a new job.
@@ -295,8 +328,13 @@ def document_retry(*, document: Document) -> Document:
     return document
 
 
-def document_regenerate(*, document: Document, actor) -> Document:
-    """Staff: a fresh document from today's data (the old one stays valid until revoked)."""
+def document_regenerate(*, document: Document, actor) -> Document | None:
+    """Staff: a fresh document from today's data (the old one stays valid until revoked).
+
+    A letter is not regenerated here (None): the mailroom issues a new code and letter.
+    """
+    if document.is_letter:
+        return None
     with transaction.atomic():
         period = (document.period_start, document.period_end) if document.has_period else None
         new = Document.objects.create(

@@ -24,7 +24,8 @@ def document_list(request):
 
 
 def _list_page(request, insured, status=200, **forms):
-    documents = list(Document.objects.filter(owner=insured)[:MAX_LISTED])
+    documents = list(Document.objects.filter(owner=insured)
+                     .exclude(kind=Document.Kind.CODE_LETTER)[:MAX_LISTED])
     vaccination_form = forms.get("vaccination_form") or VaccinationForm(insured=insured)
     # Whom an attestation de vaccination is for, from the form's choices (no other query).
     people = {value: label for value, label in vaccination_form.fields["person"].choices if value}
@@ -169,9 +170,11 @@ def verify(request):
                           status=429)
         document = (
             Document.objects.filter(verification_code=code, status=Document.Status.READY)
-            .select_related("owner").first()
+            .select_related("owner", "letter__provisional_code").first()
         )
         context["document"] = document
+        if document is not None and document.is_letter:
+            context["code_live"] = services.code_letter_is_live(document)
         if document is not None:
             owner = document.owner
             context["holder_initials"] = ".".join(

@@ -137,6 +137,8 @@ def test_the_letter_goes_through_a_real_worker_and_the_code_stays_out_of_the_dat
         assert f"{code[:4]} {code[4:]}" in text
         assert "12 allée des Tilleuls" in text and "Bâtiment B" in text and "69003 LYON" in text
         assert "Objet : votre code provisoire pour créer votre compte" in text
+        # The worker has the documents pipeline's hook too: the letter can be checked.
+        assert PostalLetter.objects.get(pk=letter.pk).document.code_display in text
         assert insured.nir not in re.sub(r"\s", "", text)
         assert insured.nir[:5] not in text  # not even the start of a masked NIR
 
