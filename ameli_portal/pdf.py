@@ -30,10 +30,11 @@ def _fetcher():
     return StaticFilesFetcher()
 
 
-def render_pdf(template_name: str, context: dict, *, variant: str = "pdf/a-3b") -> bytes:
+def render_pdf(template_name: str, context: dict, *, variant: str = "pdf/a-3a") -> bytes:
     """Return the PDF bytes of ``template_name`` rendered with ``context``.
 
-    PDF/A-3b by default: the documents the portal issues are meant to be kept.
+    PDF/A-3a by default: the documents the portal issues are meant to be kept (PDF/A), and
+    level A tags their structure (headings, tables, reading order) for screen readers.
     ``/static/...`` references resolve to the portal's static files.
     """
     from weasyprint import HTML

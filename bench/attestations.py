@@ -91,7 +91,7 @@ def render_ratio(runs: int) -> None:
     html = BASELINE % rows
 
     def baseline():
-        return HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+        return HTML(string=html).write_pdf(pdf_variant="pdf/a-3a")
 
     pages = len(PdfReader(io.BytesIO(rights())).pages)
     # Interleaved, so that a burst of load from another process hits both alike.

@@ -71,6 +71,12 @@ def test_the_pdf_says_who_is_covered_and_how_to_check_it(household):
         reader = PdfReader(io.BytesIO(f.read()))
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
     assert b"pdfaid:part" in xmp  # PDF/A
+    # For screen readers: a title, the language and a tagged structure (PDF/A level A).
+    root = reader.trailer["/Root"]
+    assert b'pdfaid:conformance="A"' in xmp
+    assert root["/Lang"] == "fr" and root["/MarkInfo"]["/Marked"]
+    assert "/StructTreeRoot" in root
+    assert reader.metadata.title.startswith("Attestation de droits")
 
 
 def test_the_same_data_on_the_same_day_reuses_the_document(household):
