@@ -8,30 +8,27 @@ Each function is one query (or a fixed few), whatever the number of rows.
 from __future__ import annotations
 
 import calendar
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import Beneficiary, Insured
 
-from .models import MONEY, ZERO, CareKind, Payment, Reversal, Settlement
+from .models import (
+    ZERO,
+    CareAct,
+    CareKind,
+    CareSheet,
+    Payment,
+    Professional,
+    Reversal,
+    Settlement,
+)
 from .rules import YEARLY_CAPS
 from .templatetags.money import euros
 
@@ -87,75 +84,179 @@ class Filters:
         return q
 
 
-def _money(expression):
-    return Coalesce(expression, Value(ZERO), output_field=DecimalField(**MONEY))
+# The page's own reads are hand-written SQL: Django compiling the equivalent querysets (their
+# correlated subqueries, their joins) cost more than PostgreSQL running them, on every view of
+# the page. Plain SQL (no casts, no FILTER) so that SQLite (the demo) runs it too; amounts are
+# made Decimals again by `_dec` (SQLite hands back floats).
+S, P, R = Settlement._meta.db_table, Payment._meta.db_table, Reversal._meta.db_table
+A, SH = CareAct._meta.db_table, CareSheet._meta.db_table
+PRO, BEN = Professional._meta.db_table, Beneficiary._meta.db_table
+CENT = Decimal("0.01")
 
 
-def payments_for(insured: Insured, filters: Filters) -> QuerySet[Payment]:
-    """Payments carrying at least one of the person's acts matching the filters, newest first.
+def _dec(value) -> Decimal:
+    if value is None:
+        return ZERO
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    return value.quantize(CENT)
+
+
+def _uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _lines_sql(filters: Filters, alias: str = "s") -> tuple[str, list]:
+    """`Filters.lines_q` in SQL, on settlements named ``alias`` (the kind needs the act joined as a)."""
+    sql, params = "", []
+    if isinstance(filters.person, Beneficiary):
+        sql += f" AND {alias}.beneficiary_id = %s"
+        params.append(filters.person.pk)
+    elif filters.person is not None:
+        sql += f" AND {alias}.beneficiary_id IS NULL"
+    if filters.kind:
+        sql += f" AND {alias}.act_id IN (SELECT a.id FROM {A} a WHERE a.kind = %s)"  # noqa: S608
+        params.append(filters.kind)
+    return sql, params
+
+
+@dataclass
+class PaymentRow:
+    """A payment as the list shows it; ``shown_amount`` is the person's share of it."""
+
+    public_id: uuid.UUID
+    paid_on: date
+    insured_id: int | None
+    professional_name: str
+    shown_amount: Decimal
+    act_count: int
+    detail_url: str = ""  # set by the view
+
+    @property
+    def paid_on_text(self) -> str:  # what |date:"d/m/Y" gives, without the filter's cost
+        return f"{self.paid_on:%d/%m/%Y}"
+
+
+def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
+                  offset: int) -> tuple[list[PaymentRow], int]:
+    """Payments carrying at least one of the person's acts matching the filters, newest first,
+    with how many there are in all (COUNT(*) OVER (), same query).
 
     ``shown_amount`` is the transfer's amount when it was made to the insured person; for a
-    transfer to a professional (tiers payant) it is only the part paid for their own acts.
+    transfer to a professional (tiers payant) it is only the part paid for their own acts
+    (acts reversed before the transfer were never in it), less what it took back of them.
     """
-    own = Settlement.objects.filter(payment=OuterRef("pk"), insured=insured)
+    lines_sql, lines_params = _lines_sql(filters)
+    period_sql, period_params = " AND p.paid_on >= %s", [filters.start]
+    if filters.end is not None:
+        period_sql += " AND p.paid_on <= %s"
+        period_params.append(filters.end)
     # Start from the person's own lines (indexed by insured), not from every payment of the
     # caisse: the payments table holds everyone's transfers.
-    matching = Settlement.objects.filter(filters.lines_q(), insured=insured,
-                                         payment__isnull=False).values("payment")
-    count = own.order_by().values("payment").annotate(n=Count("pk")).values("n")
-    # Acts reversed before the transfer were never in it.
-    paid_own = (own.exclude(reversal__created_at__lt=OuterRef("created_at")).order_by()
-                .values("payment").annotate(total=Sum("paid")).values("total"))
-    taken_back = (Reversal.objects.filter(payment=OuterRef("pk"), settlement__insured=insured).order_by()
-                  .values("payment").annotate(total=Sum("settlement__paid")).values("total"))
-    return (
-        Payment.objects.filter(pk__in=matching).filter(filters.period_q("paid_on"))
-        .select_related("professional")
-        .annotate(
-            act_count=Coalesce(Subquery(count), 0),
-            shown_amount=Case(When(insured__isnull=False, then=F("amount")),
-                              default=_money(Subquery(paid_own)) - _money(Subquery(taken_back)),
-                              output_field=DecimalField(**MONEY)),
-        )
-        .order_by("-paid_on", "-id")
-    )
+    sql = f"""
+        SELECT p.public_id, p.paid_on, p.insured_id, pro.name,
+          CASE WHEN p.insured_id IS NOT NULL THEN p.amount ELSE
+            COALESCE((SELECT SUM(s.paid) FROM {S} s LEFT JOIN {R} r ON r.settlement_id = s.id
+                      WHERE s.payment_id = p.id AND s.insured_id = %s
+                        AND (r.created_at IS NULL OR r.created_at >= p.created_at)), 0)
+            - COALESCE((SELECT SUM(s.paid) FROM {R} r INNER JOIN {S} s ON s.id = r.settlement_id
+                        WHERE r.payment_id = p.id AND s.insured_id = %s), 0)
+          END,
+          (SELECT COUNT(*) FROM {S} s WHERE s.payment_id = p.id AND s.insured_id = %s),
+          COUNT(*) OVER ()
+        FROM {P} p LEFT OUTER JOIN {PRO} pro ON pro.id = p.professional_id
+        WHERE p.id IN (SELECT s.payment_id FROM {S} s
+                       WHERE s.insured_id = %s AND s.payment_id IS NOT NULL{lines_sql}){period_sql}
+        ORDER BY p.paid_on DESC, p.id DESC
+        LIMIT %s OFFSET %s"""  # noqa: S608 (tables and fixed fragments; values are parameters)
+    params = [insured.pk, insured.pk, insured.pk, insured.pk, *lines_params, *period_params, limit, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    payments = [PaymentRow(public_id=_uuid(public_id), paid_on=_date(paid_on), insured_id=insured_id,
+                           professional_name=name or "", shown_amount=_dec(amount), act_count=count)
+                for public_id, paid_on, insured_id, name, amount, count, _ in rows]
+    return payments, (rows[0][-1] if rows else 0)
 
 
 def payments_page(insured: Insured, filters: Filters, number, *, per_page: int) -> Page:
-    """One page of `payments_for`, its total counted by the same query (COUNT(*) OVER ()).
+    """One page of the person's payments (see `_payment_rows`), its total from the same query.
 
     A page number out of range (or not a number) gives the last (or the first) page, as
-    Paginator.get_page does; only then does it cost a second query.
+    Paginator.get_page does; only then does it cost more queries.
     """
-    payments = payments_for(insured, filters).annotate(total=Window(Count("pk")))
-    paginator = Paginator(payments, per_page)
     try:
         number = max(int(number), 1)
     except (TypeError, ValueError):
         number = 1
-    rows = list(payments[(number - 1) * per_page:number * per_page])
-    if rows:
-        paginator.count = rows[0].total  # a cached_property: set, it spares the COUNT query
-        return Page(rows, number, paginator)
-    return paginator.get_page(number if number == 1 else paginator.num_pages)
+    rows, total = _payment_rows(insured, filters, limit=per_page, offset=(number - 1) * per_page)
+    if not rows and number > 1:
+        _, total = _payment_rows(insured, filters, limit=1, offset=0)
+        number = max((total + per_page - 1) // per_page, 1)
+        rows, total = _payment_rows(insured, filters, limit=per_page, offset=(number - 1) * per_page)
+    paginator = Paginator([], per_page)
+    paginator.count = total  # a cached_property: set, it is never counted again
+    return Page(rows, number, paginator)
 
 
 PENDING_SHOWN = 20
 
 
-def pending_lines(insured: Insured, filters: Filters, *,
-                  limit: int = PENDING_SHOWN) -> tuple[list[Settlement], int]:
+@dataclass(frozen=True)
+class PendingLine:
+    """An act settled and not yet paid, as the list shows it."""
+
+    care_date: date
+    patient: str
+    label: str
+    professional_name: str
+    paid: Decimal
+    payee: str
+    reversed: bool
+
+    @property
+    def care_date_text(self) -> str:  # what |date:"d/m/Y" gives, without the filter's cost
+        return f"{self.care_date:%d/%m/%Y}"
+
+    @property
+    def state_label(self) -> str:  # as `_described` says it of a line without payment
+        return "Annulé : ne sera pas versé" if self.reversed else "En cours de paiement"
+
+
+def pending_lines(insured: Insured, filters: Filters, beneficiaries: list[Beneficiary], *,
+                  limit: int = PENDING_SHOWN) -> tuple[list[PendingLine], int]:
     """Acts settled and not yet paid ("en cours de paiement"), the oldest care first.
 
-    The first `limit` of them, and how many there are in all (same query).
+    The first `limit` of them, and how many there are in all (same query): the lines are
+    chosen first, then only those are joined to their act, professional, patient, reversal.
     """
-    lines = (Settlement.objects.filter(filters.lines_q(), insured=insured, payment__isnull=True)
-             .select_related("act__sheet__professional", "beneficiary", "reversal")
-             .annotate(total=Window(Count("pk"))).order_by("care_date", "id")[:limit])
-    lines = list(lines)
-    for line in lines:
-        line.insured = insured  # known: no join for it
-    return _described(lines), (lines[0].total if lines else 0)
+    lines_sql, lines_params = _lines_sql(filters)
+    sql = f"""
+        SELECT s.care_date, s.paid, s.payee, s.beneficiary_id, a.label, a.act_code, pro.name,
+               r.id, s.total
+        FROM (SELECT s.id, s.act_id, s.beneficiary_id, s.care_date, s.paid, s.payee,
+                     COUNT(*) OVER () AS total
+              FROM {S} s WHERE s.insured_id = %s AND s.payment_id IS NULL{lines_sql}
+              ORDER BY s.care_date, s.id LIMIT %s) s
+        INNER JOIN {A} a ON a.id = s.act_id
+        INNER JOIN {SH} sh ON sh.id = a.sheet_id
+        INNER JOIN {PRO} pro ON pro.id = sh.professional_id
+        LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
+        ORDER BY s.care_date, s.id"""  # noqa: S608 (tables and fixed fragments; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [insured.pk, *lines_params, limit])
+        rows = cursor.fetchall()
+    people = {b.pk: str(b) for b in beneficiaries}  # the household, read once by the page
+    me = str(insured)
+    lines = [PendingLine(care_date=_date(care_date), paid=_dec(paid), payee=payee,
+                         patient=people[beneficiary_id] if beneficiary_id is not None else me,
+                         label=label or act_code, professional_name=name, reversed=reversal_id is not None)
+             for care_date, paid, payee, beneficiary_id, label, act_code, name, reversal_id, _ in rows]
+    return lines, (rows[0][-1] if rows else 0)
 
 
 def _with_everything(lines: QuerySet[Settlement]) -> QuerySet[Settlement]:
@@ -233,6 +334,19 @@ class Counter:
     def reached(self) -> bool:
         return self.amount >= self.cap
 
+    # What |unlocalize and |floatformat:0 gave in the template, at a fraction of their cost.
+    @property
+    def amount_raw(self) -> str:
+        return str(self.amount)
+
+    @property
+    def cap_raw(self) -> str:
+        return str(self.cap)
+
+    @property
+    def cap_text(self) -> str:
+        return str(self.cap.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
 
 @dataclass(frozen=True)
 class PersonCounters:
@@ -241,28 +355,60 @@ class PersonCounters:
     franchise: Counter
 
 
-def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: date) -> list[PersonCounters]:
-    """Participations forfaitaires and franchises due this calendar year, per person.
+def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: date,
+                    rows: dict) -> list[PersonCounters]:
+    """Participations forfaitaires and franchises due this calendar year, per person, from
+    ``rows`` (beneficiary id or None -> (participation, franchise)) read by `household_figures`.
 
     What is due counts against the cap, whether it was withheld from a payment already or
     is still to be withheld (tiers payant); cancelled acts do not count.
     """
-    rows = (
-        Settlement.objects.filter(insured=insured, care_date__year=today.year, reversal__isnull=True)
-        .order_by().values("beneficiary")
-        .annotate(participation=Sum("participation_due"), franchise=Sum("franchise_due"))
-    )
-    by_person = {row["beneficiary"]: row for row in rows}
     pf_cap, fr_cap = yearly_cap("participation", today), yearly_cap("franchise", today)
     counters = []
     for person in [insured, *beneficiaries]:
-        row = by_person.get(person.pk if isinstance(person, Beneficiary) else None, {})
+        key = person.pk if isinstance(person, Beneficiary) else None
+        participation, franchise = rows.get(key, (ZERO, ZERO))
         counters.append(PersonCounters(
             person=person,
-            participation=Counter(row.get("participation") or ZERO, pf_cap),
-            franchise=Counter(row.get("franchise") or ZERO, fr_cap),
+            participation=Counter(participation, pf_cap),
+            franchise=Counter(franchise, fr_cap),
         ))
     return counters
+
+
+def household_figures(insured: Insured, beneficiaries: list[Beneficiary],
+                      today: date) -> tuple[list[PersonCounters], Chart]:
+    """The year's counters and the 12 months' chart, from one query grouping the person's lines
+    twice: by patient for the year's deductions; by payment then by day of payment for the
+    chart (summing per payment first joins a few hundred payments, not thousands of lines, to
+    the caisse's payments table), added up by month here."""
+    year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
+    first = months_back(today.replace(day=1), CHART_MONTHS - 1)
+    sql = f"""
+        SELECT 0, s.beneficiary_id, NULL, SUM(s.participation_due), SUM(s.franchise_due)
+        FROM {S} s LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
+        WHERE s.insured_id = %s AND s.care_date >= %s AND s.care_date <= %s AND r.id IS NULL
+        GROUP BY s.beneficiary_id
+        UNION ALL
+        SELECT 1, NULL, p.paid_on, SUM(x.paid), NULL
+        FROM (SELECT s.payment_id, SUM(s.paid) AS paid FROM {S} s
+              WHERE s.insured_id = %s AND s.payment_id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM {R} r WHERE r.settlement_id = s.id)
+              GROUP BY s.payment_id) x
+        INNER JOIN {P} p ON p.id = x.payment_id
+        WHERE p.paid_on >= %s
+        GROUP BY p.paid_on"""  # noqa: S608 (tables; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [insured.pk, year_start, year_end, insured.pk, first])
+        rows = cursor.fetchall()
+    deductions, months = {}, {}
+    for part, beneficiary_id, paid_on, amount, franchise in rows:
+        if part == 0:
+            deductions[beneficiary_id] = (_dec(amount), _dec(franchise))
+        else:
+            month = _date(paid_on).replace(day=1)
+            months[month] = months.get(month, ZERO) + _dec(amount)
+    return yearly_counters(insured, beneficiaries, today, deductions), monthly_reimbursements(today, months)
 
 
 # --- Monthly chart ---------------------------------------------------------------------
@@ -285,6 +431,12 @@ class Month:
     def short_label(self) -> str:
         return MONTHS_SHORT_FR[self.first_day.month - 1]
 
+    # SVG coordinates as |stringformat:'s' wrote them (a dot, never a localized comma).
+    @property
+    def svg(self) -> dict[str, str]:
+        return {"x": str(self.bar_x), "y": str(self.bar_y), "height": str(self.bar_height),
+                "center": str(self.center_x)}
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -301,6 +453,16 @@ class Chart:
         return CHART_LEFT + len(self.months) * CHART_SLOT
 
     @property
+    def svg_ticks(self) -> list[tuple[str, str]]:
+        """(label as |floatformat:0 gave it, y as |stringformat:'s' gave it) of each grid line."""
+        return [(str(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)), str(y))
+                for amount, y in self.ticks]
+
+    @property
+    def tick_x(self) -> int:
+        return self.left - 8
+
+    @property
     def description(self) -> str:
         """The chart in one sentence, for those who do not see it."""
         best = max(self.months, key=lambda m: m.amount)
@@ -311,18 +473,12 @@ class Chart:
                 f"avec {euros(best.amount)}.")
 
 
-def monthly_reimbursements(insured: Insured, today: date) -> Chart:
-    """What the Assurance Maladie paid for the person's care, month by month, over 12 months.
+def monthly_reimbursements(today: date, totals: dict[date, Decimal]) -> Chart:
+    """What the Assurance Maladie paid for the person's care, month by month, over 12 months,
+    from ``totals`` (first day of a month -> amount) read by `household_figures`.
 
     Paid to them or, under tiers payant, to their professionals; cancelled acts left out.
     """
-    first = months_back(today.replace(day=1), CHART_MONTHS - 1)
-    rows = (
-        Settlement.objects.filter(insured=insured, payment__paid_on__gte=first, reversal__isnull=True)
-        .annotate(month=TruncMonth("payment__paid_on"))
-        .order_by().values("month").annotate(total=Sum("paid"))
-    )
-    totals = {row["month"]: row["total"] for row in rows}
     days = [months_back(today.replace(day=1), n) for n in range(CHART_MONTHS - 1, -1, -1)]
     peak = max([totals.get(d, ZERO) for d in days] + [ZERO])
     chart_height = CHART_HEIGHT

@@ -1,11 +1,17 @@
 """Pages of the reimbursements app."""
 
 import csv
+import hashlib
+import uuid
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from accounts.fields import mask_iban
@@ -43,6 +49,30 @@ def _payments_form(request, insured):
     return form, beneficiaries
 
 
+_SAMPLE_ID = uuid.UUID(int=0)
+# Each process keys its own renders: a deployed change of the form or its template is never
+# served from an older process's cache entries.
+_PROCESS_TOKEN = uuid.uuid4().hex[:12]
+FILTERS_TEMPLATE = "reimbursements/partials/payments_filters.html"
+
+
+def _blank_filters_html(form) -> str:
+    """The filter form as it first shows (no query string), rendered once a day per household.
+
+    Rendering its widgets costs more than the rest of the page's queries; unbound, its markup
+    depends only on the people it lists (ids and names) and on the day (the dates allowed),
+    all of which are in the cache key: a renamed child or a new day gives another key.
+    """
+    choices = "|".join(f"{value}={label}" for value, label in form.fields["person"].choices)
+    digest = hashlib.sha256(f"{form.today}|{choices}".encode()).hexdigest()[:32]
+    key = f"reimbursements:payments-filters:{_PROCESS_TOKEN}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(FILTERS_TEMPLATE, {"form": form, "oldest": form.oldest})
+        cache.set(key, html, timeout=24 * 3600)
+    return mark_safe(html)  # noqa: S308 (our own template's output)
+
+
 @never_cache
 def payments(request):
     """Mes paiements: the transfers, the acts on their way, the year's counters and a chart."""
@@ -51,13 +81,18 @@ def payments(request):
     filters = form.filters()
     today = timezone.localdate()
     page = queries.payments_page(insured, filters, request.GET.get("page"), per_page=PAYMENTS_PER_PAGE)
-    pending, pending_total = queries.pending_lines(insured, filters)
+    # One reverse() for the page rather than one a row: the same URL, another public id.
+    url = reverse("reimbursements:payment_detail", args=[_SAMPLE_ID])
+    for payment in page.object_list:
+        payment.detail_url = url.replace(str(_SAMPLE_ID), str(payment.public_id))
+    pending, pending_total = queries.pending_lines(insured, filters, beneficiaries)
+    counters, chart = queries.household_figures(insured, beneficiaries, today)
     return render(request, "reimbursements/payments.html", {
         "form": form, "filters": filters, "page": page, "pending": pending,
         "pending_more": pending_total - len(pending),
-        "counters": queries.yearly_counters(insured, beneficiaries, today),
-        "chart": queries.monthly_reimbursements(insured, today),
+        "counters": counters, "chart": chart,
         "year": today.year, "oldest": form.oldest,
+        "filters_html": None if form.is_bound else _blank_filters_html(form),
     })
 
 

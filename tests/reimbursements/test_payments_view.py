@@ -206,6 +206,27 @@ def test_filters_by_beneficiary_and_by_kind_of_care(logged, insured):
                                          args=[nurse_payment.public_id])]
 
 
+def test_the_blank_filter_form_follows_the_household_and_the_day(logged, insured):
+    """The form without a query string is rendered once and kept (views._blank_filters_html):
+    a new child, a renamed child or a new day must show at once all the same."""
+    url = reverse("reimbursements:payments")
+    child = BeneficiaryFactory(insured=insured, first_names="Lou")
+    html = page_of(logged.get(url))
+    assert f'<option value="{child.public_id}">Lou {child.last_name}</option>' in html
+    form = re.search(r'<form class="panel payments-filters".*?</form>', html, re.S).group()
+    assert form in page_of(logged.get(url))  # the kept form is the same form
+    child.first_names = "Louise"
+    child.save()
+    baby = BeneficiaryFactory(insured=insured, first_names="Noé")
+    html = page_of(logged.get(url))
+    assert f'<option value="{child.public_id}">Louise {child.last_name}</option>' in html
+    assert f'<option value="{baby.public_id}">Noé {baby.last_name}</option>' in html
+    assert 'max="2026-03-20"' in html
+    with time_machine.travel(date(2026, 3, 21), tick=False):
+        logged.force_login(insured.user)  # the session of the day before has run out
+        assert 'max="2026-03-21"' in page_of(logged.get(url))
+
+
 def test_bad_filters_keep_what_was_typed_and_still_list(logged, insured, other_insured):
     paid(insured, day=date(2026, 3, 2))
     stranger = BeneficiaryFactory(insured=other_insured)
@@ -312,13 +333,13 @@ def test_list_query_count_does_not_grow_with_the_rows(logged, insured, count, dj
     url = reverse("reimbursements:payments")
     logged.get(url)  # the first request of a session creates its record (allauth's user sessions)
     # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
-    # 5 its user, 6 its "last seen" update, 7 release, ..., 15 savepoint, 16 session saved,
-    # 17 release; the layout: 14 the unread messages count (messaging's context processor).
-    # This page: 8 insured, 9 beneficiaries (the filter's choices and the counters), 10 the
-    # page of payments with their total (COUNT(*) OVER ()), acts counted and amounts summed,
-    # 11 the first acts on their way with their total, 12 the year's counters, 13 the chart's
-    # months.
-    with django_assert_num_queries(17):
+    # 5 its user, 6 its "last seen" update, 7 release, ..., 14 savepoint, 15 session saved,
+    # 16 release; the layout: 13 the unread messages count (messaging's context processor).
+    # This page: 8 insured, 9 beneficiaries (the filter's choices, the patients' names and the
+    # counters), 10 the page of payments with their total (COUNT(*) OVER ()), acts counted and
+    # amounts summed, 11 the first acts on their way with their total, 12 the year's counters
+    # and the chart's months (one query, UNION ALL).
+    with django_assert_num_queries(16):
         assert logged.get(url).status_code == 200
 
 
