@@ -104,7 +104,7 @@ def render_ratio(runs: int) -> None:
             fn()
             times[fn].append((time.perf_counter() - t0) * 1000)
     base_ms, rights_ms = (statistics.median(times[fn]) for fn in (baseline, rights))
-    print(f"\n1. Attestation de droits ({pages} page), médiane de {runs} rendus, PDF/A-3b")
+    print(f"\n1. Attestation de droits ({pages} page), médiane de {runs} rendus, PDF/A-3a")
     print(f"   WeasyPrint, page A4 témoin (mêmes polices) : {base_ms:7.1f} ms")
     print(f"   attestation de droits (contexte + PDF)     : {rights_ms:7.1f} ms")
     print(f"   rapport                                    : {rights_ms / base_ms:7.2f}x   (objectif <= 1.5x)")
