@@ -85,40 +85,37 @@ def statement_request_view(request):
     return redirect("attestations:list")
 
 
-@require_POST
-def allowance_request_view(request):
+def _ask(request, *, kind, form_class, form_name, parameter, for_household=False):
+    """One document asked from its own form on "Mes attestations": the form again on error.
+
+    ``for_household``: the form lists the insured person and their beneficiaries.
+    """
     insured = get_insured_for_user(request.user)
-    form = AllowanceForm(request.POST)
+    form = form_class(request.POST, **({"insured": insured} if for_household else {}))
     if not form.is_valid():
-        return _list_page(request, insured, allowance_form=form, status=400)
-    document = services.document_request(insured=insured, kind=Document.Kind.DAILY_ALLOWANCES,
-                                         period=form.cleaned_data["period"])
+        return _list_page(request, insured, status=400, **{form_name: form})
+    document = services.document_request(insured=insured, kind=kind,
+                                         **{parameter: form.cleaned_data[parameter]})
     _announce(request, document)
     return redirect("attestations:list")
+
+
+@require_POST
+def allowance_request_view(request):
+    return _ask(request, kind=Document.Kind.DAILY_ALLOWANCES, form_class=AllowanceForm,
+                form_name="allowance_form", parameter="period")
 
 
 @require_POST
 def tax_request_view(request):
-    insured = get_insured_for_user(request.user)
-    form = TaxForm(request.POST)
-    if not form.is_valid():
-        return _list_page(request, insured, tax_form=form, status=400)
-    document = services.document_request(insured=insured, kind=Document.Kind.TAX,
-                                         period=form.cleaned_data["period"])
-    _announce(request, document)
-    return redirect("attestations:list")
+    return _ask(request, kind=Document.Kind.TAX, form_class=TaxForm, form_name="tax_form",
+                parameter="period")
 
 
 @require_POST
 def vaccination_request_view(request):
-    insured = get_insured_for_user(request.user)
-    form = VaccinationForm(request.POST, insured=insured)
-    if not form.is_valid():
-        return _list_page(request, insured, vaccination_form=form, status=400)
-    document = services.document_request(insured=insured, kind=Document.Kind.VACCINATION,
-                                         person=form.cleaned_data["person"])
-    _announce(request, document)
-    return redirect("attestations:list")
+    return _ask(request, kind=Document.Kind.VACCINATION, form_class=VaccinationForm,
+                form_name="vaccination_form", parameter="person", for_household=True)
 
 
 @require_POST
