@@ -264,3 +264,25 @@ def test_admin_revoke_action_is_audited_and_the_list_masks_the_nir(household, st
     page = client.get(reverse("attestations:verify"), {"code": document.code_display})
     page = page.content.decode()
     assert "révoqué" in page and "médecin traitant" not in page
+
+
+def test_the_qr_code_in_the_pdf_is_the_verification_address_drawn_sharp(household):
+    """The QR code printed is the one of the verification page's address for this document,
+    one image pixel per module, drawn without smoothing (square modules at any zoom)."""
+    import segno
+    from pypdf.generic import BooleanObject
+
+    document = request_rights(household)
+    document.refresh_from_db()
+    with document.file.open("rb") as f:
+        page = PdfReader(io.BytesIO(f.read())).pages[0]
+    (image,) = page.images
+    expected = segno.make(services.verification_url(document.verification_code), error="m")
+    modules = expected.symbol_size(scale=1, border=0)[0]
+    assert image.image.size == (modules + 4, modules + 4)  # quiet zone of 2 modules
+    pixels = image.image.convert("L")
+    drawn = [[pixels.getpixel((x + 2, y + 2)) < 128 for x in range(modules)] for y in range(modules)]
+    assert drawn == [[bool(bit) for bit in row] for row in expected.matrix]
+    xobject = page["/Resources"]["/XObject"]
+    (name,) = xobject.keys()
+    assert xobject[name].get_object()["/Interpolate"] == BooleanObject(False)
