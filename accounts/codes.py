@@ -107,6 +107,28 @@ def provisional_code_issue(*, insured: Insured, actor=None) -> PostalLetter:
     return letter
 
 
+def provisional_code_withdraw(*, letter: PostalLetter, actor, reason: str) -> bool:
+    """Cancel the code a letter carries (staff revoked the letter: lost, sent to an old
+    address...); return whether it could still have opened an account.
+
+    A letter not posted yet is kept out of the print run. A code already used stays as it is:
+    the account it opened is not touched.
+    """
+    with transaction.atomic():
+        voided = ProvisionalCode.objects.filter(
+            pk=letter.provisional_code_id, used_at__isnull=True, voided_at__isnull=True,
+        ).update(voided_at=timezone.now())
+        PostalLetter.objects.filter(
+            pk=letter.pk, status__in=[PostalLetter.Status.PREPARING, PostalLetter.Status.TO_PRINT],
+        ).update(status=PostalLetter.Status.FAILED)
+        if voided:
+            audit(actor=actor, action="code_withdrawn", obj=letter.insured,
+                  summary=f"courrier {letter.public_id} : {reason}")
+    if voided:
+        security_log.info("provisional_code_withdrawn insured=%s", letter.insured_id)
+    return bool(voided)
+
+
 def provisional_code_draw(*, provisional_code: ProvisionalCode) -> str:
     """Draw the 8 digits, keep only their hash, and return them for the letter.
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts.codes import provisional_code_withdraw
 from accounts.mailroom import french_date
 from accounts.models import Insured
 from accounts.nir import Nir
@@ -352,7 +353,11 @@ def document_regenerate(*, document: Document, actor) -> Document | None:
 
 
 def document_revoke(*, document: Document, actor, reason: str) -> bool:
-    """Make a document fail verification from now on; return whether it was live."""
+    """Make a document fail verification from now on; return whether it was live.
+
+    Revoking a provisional-code letter also cancels the code it carries: a letter staff no
+    longer vouch for must not open an account either.
+    """
     with transaction.atomic():
         updated = Document.objects.filter(pk=document.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor if actor and actor.pk else None,
@@ -360,6 +365,8 @@ def document_revoke(*, document: Document, actor, reason: str) -> bool:
         )
         if updated:
             audit(actor=actor, action="document_revoke", obj=document, summary=reason)
+            if document.letter_id is not None:
+                provisional_code_withdraw(letter=document.letter, actor=actor, reason=reason)
     document.refresh_from_db()
     return bool(updated)
 

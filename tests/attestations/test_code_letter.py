@@ -9,8 +9,14 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts import mailroom
-from accounts.codes import provisional_code_issue, provisional_code_spend
+from accounts.codes import (
+    ProvisionalCodeResult,
+    provisional_code_issue,
+    provisional_code_spend,
+    provisional_code_verify,
+)
 from accounts.models import PostalLetter
+from ameli_portal.models import AuditEvent
 from attestations import services
 from attestations.models import Document
 from tests.accounts.test_mailroom import code_on
@@ -111,6 +117,30 @@ def test_staff_revoke_a_letter_like_any_document(private_storage, client, holder
 
     page = check(client, letter.document.verification_code)
     assert "Document révoqué" in page and "Courrier authentique" not in page
+    # The code it carries can no longer open the account.
+    assert provisional_code_verify(insured=holder, code=code_on(letter)) == ProvisionalCodeResult.NONE
+    assert AuditEvent.objects.filter(action="code_withdrawn", actor=staff).count() == 1
+
+
+def test_revoking_the_letter_of_a_code_already_used_leaves_the_account_alone(
+        private_storage, holder, staff):
+    letter = rendered(holder)
+    provisional_code_spend(insured=holder)
+
+    assert services.document_revoke(document=letter.document, actor=staff, reason="doublon")
+
+    letter.provisional_code.refresh_from_db()
+    assert letter.provisional_code.used_at is not None and letter.provisional_code.voided_at is None
+    assert not AuditEvent.objects.filter(action="code_withdrawn").exists()
+
+
+def test_revoking_an_old_letter_does_not_cancel_the_newer_code(private_storage, holder, staff):
+    first = rendered(holder)
+    second = rendered(holder)
+
+    services.document_revoke(document=first.document, actor=staff, reason="ancienne adresse")
+
+    assert provisional_code_verify(insured=holder, code=code_on(second)) == ProvisionalCodeResult.OK
 
 
 def test_the_letter_is_neither_listed_nor_downloadable_by_anyone(
@@ -165,3 +195,19 @@ def test_a_failed_rendering_leaves_no_verification_behind(private_storage, holde
     monkeypatch.undo()
     mailroom.letter_render(letter_id=letter.pk)
     assert Document.objects.filter(letter=letter, status=Document.Status.READY).count() == 1
+
+
+def test_the_admin_warns_that_revoking_a_letter_cancels_its_code(private_storage, client, holder, staff):
+    letter = rendered(holder)
+    staff.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="attestations", codename__in=["view_document", "change_document"]))
+    client.force_login(staff)
+    url = reverse("admin:attestations_document_changelist")
+
+    asked = client.post(url, {"action": "revoke", "_selected_action": [letter.document.pk]})
+    assert "Le code provisoire de ce courrier sera annulé" in asked.content.decode()
+    done = client.post(url, {"action": "revoke", "_selected_action": [letter.document.pk],
+                             "apply": "Révoquer", "reason": "Courrier revenu : n'habite pas à l'adresse"})
+
+    assert done.status_code == 302
+    assert provisional_code_verify(insured=holder, code=code_on(letter)) == ProvisionalCodeResult.NONE
