@@ -42,6 +42,17 @@ TEMPLATES = {
     Document.Kind.VACCINATION: "attestations/pdf/vaccination.html",
 }
 
+# Parsed once per process (ameli_portal.pdf.render_pdf) instead of a <style> in the template.
+STYLESHEETS = {
+    Document.Kind.RIGHTS: ("css/pdf/rights.css",),
+}
+
+
+def document_pdf(document: Document, day: date) -> bytes:
+    """The PDF of ``document`` with the data of ``day``."""
+    context = CONTEXTS[document.kind](document, day)
+    return render_pdf(TEMPLATES[document.kind], context, stylesheets=STYLESHEETS.get(document.kind, ()))
+
 
 def _active(queryset, day: date):
     return queryset.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day)
@@ -296,8 +307,7 @@ def document_render(*, document_id: int) -> None:
         if document is None or document.status != Document.Status.PENDING:
             return
         now = timezone.now()
-        context = CONTEXTS[document.kind](document, timezone.localdate(now))
-        pdf = render_pdf(TEMPLATES[document.kind], context)
+        pdf = document_pdf(document, timezone.localdate(now))
         field = document.file.field
         stale = field.generate_filename(document, "")
         # A file left by an attempt whose transaction rolled back is stale: replace it.

@@ -70,22 +70,22 @@ def render_ratio(runs: int) -> None:
     from weasyprint import HTML
 
     from accounts.models import Exemption
-    from ameli_portal.pdf import render_pdf
     from attestations import services
     from attestations.models import Document
     from tests.factories import BeneficiaryFactory, InsuredFactory
 
-    insured = InsuredFactory(first_names="Camille Anne", last_name="Banc",
-                             medecin_traitant="Dr Anne Martin")
-    BeneficiaryFactory(insured=insured, first_names="Lou")
-    BeneficiaryFactory(insured=insured, first_names="Noé", birth_date=date(2020, 7, 9))
-    Exemption.objects.create(insured=insured, kind=Exemption.Kind.CSS, start=date(2020, 1, 1))
-    document = Document.objects.create(owner=insured, kind=Document.Kind.RIGHTS, content_key="banc")
+    document = Document.objects.filter(kind=Document.Kind.RIGHTS, content_key="banc").first()
+    if document is None:  # else kept by an earlier run (--keep)
+        insured = InsuredFactory(first_names="Camille Anne", last_name="Banc",
+                                 medecin_traitant="Dr Anne Martin")
+        BeneficiaryFactory(insured=insured, first_names="Lou")
+        BeneficiaryFactory(insured=insured, first_names="Noé", birth_date=date(2020, 7, 9))
+        Exemption.objects.create(insured=insured, kind=Exemption.Kind.CSS, start=date(2020, 1, 1))
+        document = Document.objects.create(owner=insured, kind=Document.Kind.RIGHTS, content_key="banc")
     day = timezone.localdate()
 
     def rights():
-        context = services.CONTEXTS[document.kind](document, day)
-        return render_pdf(services.TEMPLATES[document.kind], context)
+        return services.document_pdf(document, day)
 
     rows = "".join(f"<tr><th>Rubrique {i}</th><td>Valeur de la rubrique {i}</td></tr>" for i in range(14))
     html = BASELINE % rows
@@ -161,7 +161,7 @@ def monthly(n: int, sample: int, files: str) -> None:
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_QUEUE": QUEUE,
-           "PORTAL_VAR_DIR": files, "DEBUG": "0", "CONN_MAX_AGE": "0",
+           "PORTAL_VAR_DIR": files, "DEBUG": "0", "CONN_MAX_AGE": "60",  # the default
            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
            "SECRET_KEY": os.environ.get("SECRET_KEY", "banc-" + "x" * 50),
            "ALLOWED_HOSTS": "localhost"}
@@ -181,7 +181,10 @@ def monthly(n: int, sample: int, files: str) -> None:
         ready = Document.objects.filter(kind=Document.Kind.STATEMENT, period_start=bounds[0],
                                         status=Document.Status.READY).exclude(
             content_key__startswith="banc-nu")
+        # A relevé kept by an earlier run (--keep) would be reused, not rendered again.
         MonthlyStatement.objects.filter(month=month).delete()
+        Document.objects.filter(kind=Document.Kind.STATEMENT, period_start=bounds[0]).exclude(
+            content_key__startswith="banc-nu").delete()
         t0 = time.perf_counter()
         services.monthly_statements_plan(month=month)
         warm_rss, done = None, 0

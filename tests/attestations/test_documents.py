@@ -286,3 +286,26 @@ def test_the_qr_code_in_the_pdf_is_the_verification_address_drawn_sharp(househol
     xobject = page["/Resources"]["/XObject"]
     (name,) = xobject.keys()
     assert xobject[name].get_object()["/Interpolate"] == BooleanObject(False)
+
+
+def test_a_long_attestation_prints_its_code_and_page_number_on_every_page(household):
+    """The footer's code comes from the page's data (the stylesheet is shared by every
+    document): it must be this document's, on each page."""
+    for i in range(40):
+        BeneficiaryFactory(insured=household, first_names=f"Enfant{i}", birth_date=date(2010, 1, 1 + i % 28))
+    document = request_rights(household)
+    document.refresh_from_db()
+    with document.file.open("rb") as f:
+        pages = PdfReader(io.BytesIO(f.read())).pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        text = page.extract_text()
+        assert f"Code de vérification {document.code_display}" in text
+        assert f"Page {number} / {len(pages)}" in text
+
+
+def test_a_missing_pdf_stylesheet_is_an_error_not_a_bare_page():
+    from ameli_portal.pdf import render_pdf
+
+    with pytest.raises(ValueError, match="feuille de style introuvable"):
+        render_pdf("attestations/pdf/rights.html", {}, stylesheets=("css/pdf/absent.css",))
