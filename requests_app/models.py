@@ -3,6 +3,7 @@
 import uuid
 from datetime import date, timedelta
 
+import holidays
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -47,10 +48,16 @@ PROCESSING_DAYS = {
 }
 
 
+# Public holidays of metropolitan France (Easter Monday, Ascension, Whit Monday... computed per
+# year, on demand): the caisse is closed on those days.
+_HOLIDAYS = holidays.country_holidays("FR")
+
+
 def add_working_days(day: date, count: int) -> date:
+    """The day ``count`` working days after ``day``: Monday to Friday, except public holidays."""
     while count > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in _HOLIDAYS:
             count -= 1
     return day
 

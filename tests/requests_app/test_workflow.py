@@ -113,3 +113,18 @@ def test_the_database_refuses_what_the_service_refuses(insured):
             Request.objects.filter(pk=request.pk).update(**bad)
     with pytest.raises(IntegrityError), transaction.atomic():
         RequestEvent.objects.create(request=request, from_status="", to_status="nulle", actor_kind="staff")
+
+
+@pytest.mark.parametrize(("start", "days", "expected"), [
+    ("2026-11-27", 1, "2026-11-30"),  # a Friday: the weekend does not count
+    ("2026-04-30", 1, "2026-05-04"),  # 1 May (a Friday) is a public holiday
+    ("2026-12-24", 2, "2026-12-29"),  # Christmas Day
+    ("2026-05-13", 3, "2026-05-19"),  # Ascension (Thursday 14) and Whit Monday (25 is later)
+    ("2027-03-26", 1, "2027-03-30"),  # Easter Monday 2027 is 29 March
+])
+def test_the_answer_date_counts_working_days_without_public_holidays(start, days, expected):
+    from datetime import date
+
+    from requests_app.models import add_working_days
+
+    assert add_working_days(date.fromisoformat(start), days) == date.fromisoformat(expected)
