@@ -51,17 +51,20 @@ def _touch(thread: Thread, message: Message) -> None:
     Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at)
 
 
-def notice_post(*, insured, subject: str, body: str, topic: str = "demarches") -> Thread:
+def notice_post(*, insured, subject: str, body: str, topic: str = "demarches",
+                notify: bool = True) -> Thread:
     """An avis from the caisse in the insured person's box (no reply possible), emailed on commit.
 
     For other apps (a request's decision, a letter sent). Runs inside the caller's transaction
     if there is one. A subject longer than the limit is shortened with an ellipsis; an empty
     subject or body, a body over BODY_MAX characters or an unknown topic raise MessagingError.
+    ``notify=False``: no "Vous avez un nouveau message" email, for a caller whose own email
+    already points to the notice (one email per event, not two).
     """
     subject = (subject or "").strip()
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
-    return _notice(insured=insured, subject=subject, body=body, topic=topic, author=None)
+    return _notice(insured=insured, subject=subject, body=body, topic=topic, author=None, notify=notify)
 
 
 def notice_post_by_staff(*, insured, staff_user, subject: str, body: str,
@@ -73,7 +76,7 @@ def notice_post_by_staff(*, insured, staff_user, subject: str, body: str,
     return thread
 
 
-def _notice(*, insured, subject, body, topic, author) -> Thread:
+def _notice(*, insured, subject, body, topic, author, notify: bool = True) -> Thread:
     if topic not in Thread.Topic.values:
         raise MessagingError(f"Thème inconnu : {topic}.")
     subject = _clean(subject, SUBJECT_MAX, "L'objet")
@@ -84,7 +87,8 @@ def _notice(*, insured, subject, body, topic, author) -> Thread:
         message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.CAISSE,
                                          author=author, body=body)
         _touch(thread, message)
-        _notify(insured)
+        if notify:
+            _notify(insured)
     return thread
 
 

@@ -110,6 +110,7 @@ def _post_notice(request: Request, reason: str) -> None:
         body=NOTICE_BODIES[request.status].format(kind=kind, ref=request.reference,
                                                   reason=reason).strip(),
         topic="demarches",
+        notify=False,  # the status email (_notify) already says an avis is in the box
     )
 
 

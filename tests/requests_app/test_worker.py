@@ -3,7 +3,8 @@
 import pytest
 from django.db import transaction
 
-from ameli_portal.models import DemoMessage
+from ameli_portal.models import DemoMessage, OutboxJob
+from messaging.models import Thread
 from requests_app import services
 from requests_app.models import Status
 from tests.conftest import wait_for
@@ -25,12 +26,17 @@ def test_an_accepted_rib_change_is_mailed_by_the_worker_without_the_iban(celery_
     with transaction.atomic():
         services.request_transition(request=filed, to_status=Status.ACCEPTED, actor=agent)
 
-    # Filed, in review, accepted; the IBAN change (to both addresses); the decision's notice.
-    wait_for(lambda: DemoMessage.objects.count() >= 5, timeout=60, message="courriels livrés par le worker")
+    # Filed, in review, accepted; the IBAN change (to both addresses). The decision's notice is
+    # in the box, and the "accepted" email says so: no second email for it.
+    wait_for(lambda: DemoMessage.objects.count() >= 4, timeout=60, message="courriels livrés par le worker")
+    wait_for(lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(), timeout=60,
+             message="tous les jobs faits")
     mails = list(DemoMessage.objects.all())
     assert sorted(m.subject for m in mails) == [
         "Vos coordonnées bancaires ont été modifiées", "Votre démarche a avancé : en instruction",
-        "Votre démarche est acceptée", "Votre démarche est déposée", "Vous avez un nouveau message"]
+        "Votre démarche est acceptée", "Votre démarche est déposée"]
+    assert "un avis dans votre messagerie" in next(m for m in mails if "acceptée" in m.subject).body_text
+    assert Thread.objects.get(insured=insured, kind=Thread.Kind.NOTICE).subject.endswith("est acceptée")
     iban_mail = next(m for m in mails if "bancaires" in m.subject)
     assert set(iban_mail.recipient.split(", ")) == {"registre@exemple.test", insured.user.email}
     assert sum("Acceptée" in m.body_text for m in mails) == 1
