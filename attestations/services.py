@@ -92,23 +92,33 @@ def statement_lines(insured: Insured, start: date, end: date) -> list[Settlement
     return sorted(lines, key=lambda line: (line.payment.paid_on, line.care_date, line.pk))
 
 
-def statement_data(insured: Insured, start: date, end: date, lines: list[Settlement]) -> dict:
-    """What a relevé says: a new payment, or a line cancelled since, changes its key."""
+def statement_data(insured: Insured, start: date, end: date) -> dict:
+    """What a relevé says: a new payment, or a line cancelled since, changes its key.
+
+    The lines of `statement_lines` (same conditions), read as plain values: the key is computed
+    whenever a relevé is asked for (in the request, and for each person of the monthly run),
+    and building the full lines costs several times more. A line's state on the relevé
+    ("Payé", "Annulé : repris sur le paiement du ...") follows from its payment, its reversal
+    and the reversal's payment, which are all in the key; payments and reversals are never
+    edited once made.
+    """
+    filters = Filters(start=start, end=end)
+    lines = (Settlement.objects.filter(filters.lines_q(), filters.period_q("payment__paid_on"),
+                                       insured=insured, payment__isnull=False)
+             .order_by("payment__paid_on", "care_date", "pk")
+             .values_list("pk", "paid", "participation_withheld", "franchise_withheld", "payment_id",
+                          "payment__amount", "reversal__id", "reversal__payment_id"))
     return {
         "period": [start.isoformat(), end.isoformat()],
         "names": [insured.last_name, insured.first_names],
-        "lines": [
-            [line.pk, str(line.paid), str(line.participation_withheld), str(line.franchise_withheld),
-             line.payment_id, str(line.payment.amount), line.state_label]
-            for line in lines
-        ],
+        "lines": [[str(value) if isinstance(value, Decimal) else value for value in line] for line in lines],
     }
 
 
 def content_key(insured: Insured, kind: str, day: date, period: tuple[date, date] | None = None,
                 person: str = "") -> str:
     if kind == Document.Kind.STATEMENT:
-        data = statement_data(insured, *period, statement_lines(insured, *period))
+        data = statement_data(insured, *period)
     elif kind in (Document.Kind.DAILY_ALLOWANCES, Document.Kind.TAX):
         data = health.allowances_data(insured, *period)
     elif kind == Document.Kind.VACCINATION:

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from attestations import services
 from attestations.models import Document
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services import care_sheet_post, payments_run, settlement_reverse
 from reimbursements.templatetags.money import euros, percent
 from tests.factories import BeneficiaryFactory, CareActFactory, CareSheetFactory, ProfessionalFactory
 
@@ -132,6 +132,24 @@ def test_a_new_payment_in_the_period_makes_a_new_document(household, two_payment
     second.refresh_from_db()
     assert "Consultation de suivi" in pdf_text(second)
     assert "Consultation de suivi" not in pdf_text(first)
+
+
+def test_a_line_cancelled_then_recovered_makes_a_new_document_each_time(household, two_payments, staff):
+    first = request_statement(household)
+    settlement_reverse(settlement=two_payments[0], actor=staff, reason="Acte facturé deux fois")
+    cancelled = request_statement(household)
+    assert cancelled.pk != first.pk
+    cancelled.refresh_from_db()
+    assert "sera repris sur un prochain paiement" in " ".join(pdf_text(cancelled).split())
+    # A later payment takes the money back (the first new act alone only covers the debt, so
+    # nothing is paid until the second): the relevé's line says on which payment.
+    for day in (date(2026, 6, 4), date(2026, 6, 5)):
+        care(household, care_date=day, charged="30.00", paid_on=day, label="Consultation de suivi")
+    recovered = request_statement(household)
+    assert recovered.pk not in (first.pk, cancelled.pk)
+    recovered.refresh_from_db()
+    assert "repris sur le paiement du 05/06/2026" in " ".join(pdf_text(recovered).split())
+    assert request_statement(household).pk == recovered.pk
 
 
 def test_the_form_asks_for_last_month(household, two_payments, client):
