@@ -21,7 +21,7 @@ from accounts.admin import NIR_NOT_IN_SEARCH, looks_like_nir
 from accounts.fields import mask_iban
 from ameli_portal.audit import AuditedAdminMixin, audit
 
-from .import_runs import import_run_start
+from .import_runs import import_run_resume, import_run_start
 from .importing import check_header
 from .models import (
     CareAct,
@@ -325,15 +325,20 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
 class ImportRunAdmin(ReadOnlyMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Imports of uploaded files: progress while the job runs, then the report of rejected rows."""
 
-    list_display = ("created_at", "file_name", "status", "lines_read", "lines_imported", "lines_rejected",
+    list_display = ("created_at", "file_name", "state", "lines_read", "lines_imported", "lines_rejected",
                     "launched_by")
     list_filter = ("status", "post")
     list_select_related = ("launched_by",)
     date_hierarchy = "created_at"
     change_form_template = "admin/reimbursements/importrun/change_form.html"
-    fields = readonly_fields = ("file_name", "file_size", "post", "status", "lines_total", "lines_read",
+    fields = readonly_fields = ("file_name", "file_size", "post", "state", "lines_total", "lines_read",
                                 "lines_imported", "lines_rejected", "sheets_imported", "error",
-                                "import_batch", "launched_by", "created_at", "started_at", "finished_at")
+                                "import_batch", "launched_by", "created_at", "started_at", "heartbeat_at",
+                                "finished_at", "resumed")
+
+    @admin.display(description="état", ordering="status")
+    def state(self, run):
+        return run.status_text
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -342,6 +347,8 @@ class ImportRunAdmin(ReadOnlyMixin, AuditedAdminMixin, admin.ModelAdmin):
                  name="reimbursements_importrun_progress"),
             path("<path:object_id>/rejets/", wrap(self.rejects_view),
                  name="reimbursements_importrun_rejects"),
+            path("<path:object_id>/relancer/", wrap(self.resume_view),
+                 name="reimbursements_importrun_resume"),
             *super().get_urls(),
         ]
 
@@ -362,6 +369,22 @@ class ImportRunAdmin(ReadOnlyMixin, AuditedAdminMixin, admin.ModelAdmin):
     def progress_view(self, request, object_id):
         return JsonResponse(progress_data(self._run_or_404(request, object_id)))
 
+    def resume_view(self, request, object_id):
+        """POST: import the file of an interrupted or failed run again (see import_run_resume)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        run = self._run_or_404(request, object_id)
+        if not request.user.has_perm("reimbursements.add_caresheet") or (
+                run.post and not request.user.has_perm(POST_PERM)):
+            raise PermissionDenied
+        if import_run_resume(run=run, actor=request.user):
+            messages.success(request, "Import relancé : le fichier est relu depuis le début ; les "
+                                      "feuilles déjà importées par cet import sont reconnues, pas "
+                                      "importées deux fois.")
+        else:
+            messages.warning(request, "Cet import n'est ni interrompu ni en échec : il n'a pas été relancé.")
+        return HttpResponseRedirect(reverse("admin:reimbursements_importrun_change", args=[run.pk]))
+
     def rejects_view(self, request, object_id):
         run = self._run_or_404(request, object_id)
         if not run.rejects:
@@ -374,7 +397,8 @@ class ImportRunAdmin(ReadOnlyMixin, AuditedAdminMixin, admin.ModelAdmin):
 def progress_data(run: ImportRun) -> dict:
     finished = run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED)
     return {
-        "status": run.status, "status_label": run.get_status_display(), "finished": finished,
+        "status": run.status, "status_label": run.status_text, "finished": finished,
+        "can_resume": run.can_resume,
         "percent": run.percent, "lines_total": run.lines_total, "lines_read": run.lines_read,
         "lines_imported": run.lines_imported, "lines_rejected": run.lines_rejected,
         "sheets_imported": run.sheets_imported, "error": run.error,

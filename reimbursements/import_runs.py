@@ -6,6 +6,12 @@ imports the file *after* its own transaction commits: `run_once` (jobs.py)
 runs a job's body in one transaction, and an import must commit batch by
 batch (one transaction each, progress visible while it runs). The claim
 (pending -> running) makes a retried or redelivered job a no-op.
+
+A worker that dies mid-file (killed, machine restarted) leaves its run
+"running" with no batch finishing: the run then shows "Interrompu", and staff
+relaunch it (`import_run_resume`). The file is read again from the start; the
+sheets this run already imported are recognised by their reference and counted
+as imported, the others are imported now.
 """
 
 from __future__ import annotations
@@ -57,10 +63,27 @@ def import_run_start(*, upload, post: bool, actor) -> ImportRun:
     return run
 
 
+def import_run_resume(*, run: ImportRun, actor) -> bool:
+    """Start an interrupted or failed run again; return whether it was (still) to be resumed."""
+    with transaction.atomic():
+        locked = ImportRun.objects.select_for_update().filter(pk=run.pk).first()
+        if locked is None or not locked.can_resume:
+            return False
+        locked.status, locked.error, locked.finished_at = ImportRun.Status.PENDING, "", None
+        locked.resumed += 1
+        locked.save(update_fields=["status", "error", "finished_at", "resumed"])
+        audit(actor=actor, action="import_resume", obj=locked,
+              summary=f"{locked.file_name[:100]} : relance n° {locked.resumed} "
+                      f"({locked.lines_read} ligne(s) lues avant l'arrêt)")
+        enqueue(import_run_job, locked.pk)
+    return True
+
+
 @job("reimbursements.import_run")
 def import_run_job(run_id: int) -> None:
+    now = timezone.now()
     claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING).update(
-        status=ImportRun.Status.RUNNING, started_at=timezone.now())
+        status=ImportRun.Status.RUNNING, started_at=now, heartbeat_at=now)
     if claimed:
         transaction.on_commit(lambda: import_run_execute(run_id=run_id))
 
@@ -73,13 +96,14 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         ImportRun.objects.filter(pk=run_id).update(
             lines_read=report.rows, lines_imported=report.rows_imported,
             lines_rejected=report.rows_rejected, sheets_imported=report.sheets_imported,
-            import_batch=report.tag)
+            import_batch=report.tag, heartbeat_at=timezone.now())
 
     try:
         with run.file.open("rb") as raw:
             stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            # A relaunch keeps the run's tag: what the run imported before is known by it.
             report = import_care_sheets(stream, actor=run.launched_by, post=run.post, batch_size=BATCH_SIZE,
-                                        on_batch=saved)
+                                        on_batch=saved, tag=run.import_batch or None)
     except Exception as exc:  # noqa: BLE001 - the run must say it failed, whatever the fault
         logger.exception("import run %s failed", run_id)
         ImportRun.objects.filter(pk=run_id).update(

@@ -260,6 +260,7 @@ class _Group:
     ref: str
     rows: list[Row] = field(default_factory=list)
     reason: str = ""  # set when every row of the sheet is refused for one reason
+    done_before: bool = False  # imported by an earlier attempt of the same import (a relaunch)
 
     def rejections(self) -> list[RejectedRow]:
         bad = [r for r in self.rows if r.error]
@@ -296,12 +297,20 @@ def _group(rows: list[Row]) -> list[_Group]:
     return list(groups.values())
 
 
-def _skip_known(groups: list[_Group]) -> None:
-    """A sheet already imported (a file sent again) is skipped, never imported twice."""
-    known = set(CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
-                .values_list("external_ref", flat=True))
+def _skip_known(groups: list[_Group], tag: str) -> None:
+    """A sheet already imported (a file sent again) is skipped, never imported twice.
+
+    One imported by this same import (``tag``: a relaunch after an interruption) counts as
+    imported, not as refused.
+    """
+    known = dict(CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
+                 .values_list("external_ref", "import_batch"))
     for g in groups:
-        if g.ref in known and not g.reason:
+        if g.ref not in known or g.reason:
+            continue
+        if known[g.ref].startswith(f"{tag}-") and not any(r.error for r in g.rows):
+            g.done_before = True
+        else:
             g.reason = (f"feuille déjà importée (référence « {g.ref} ») : ignorée, "
                         "elle n'est pas importée une seconde fois")
 
@@ -366,7 +375,11 @@ def _write(groups: list[_Group], *, tag: str, actor, post: bool) -> tuple[int, i
 def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch) -> None:
     report.batches += 1
     groups = _group(rows)
-    _skip_known(groups)
+    _skip_known(groups, report.tag)
+    done_before = [g for g in groups if g.done_before]
+    report.sheets_imported += len(done_before)
+    report.sheets_posted += len(done_before) if post else 0
+    groups = [g for g in groups if not g.done_before]
     _resolve(groups)
     valid = [g for g in groups if not g.reason and not any(r.error for r in g.rows)]
     rejected = [rej for g in groups for rej in g.rejections()]  # none for a valid group
@@ -395,13 +408,16 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
 
 def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, post: bool = True,
                        progress: Callable[[int], None] | None = None,
-                       on_batch: Callable[[ImportReport], None] | None = None) -> ImportReport:
+                       on_batch: Callable[[ImportReport], None] | None = None,
+                       tag: str | None = None) -> ImportReport:
     """Import a CSV text stream; `progress(rows_done)` and `on_batch(report)` are called as batches go.
 
     A batch closes at the first sheet_ref change after `batch_size` rows, so a
-    sheet is never split between two transactions.
+    sheet is never split between two transactions. ``tag``: an earlier attempt's
+    `ImportReport.tag`, to import the same file again after an interruption (its
+    sheets are counted, not imported twice nor refused); a new one by default.
     """
-    report = ImportReport(tag=uuid.uuid4().hex[:12])
+    report = ImportReport(tag=tag or uuid.uuid4().hex[:12])
     reader = csv.reader(stream, delimiter=DELIMITER)
     batch: list[Row] = []
     try:

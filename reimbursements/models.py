@@ -6,6 +6,7 @@ to zero; a correction is a reversing journal, never an edit.
 """
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils import timezone
 
 from accounts.models import Beneficiary, Insured
 
@@ -382,6 +384,11 @@ class Vaccination(models.Model):
         return f"{self.vaccine} ({self.disease}) du {self.vaccinated_on:%d/%m/%Y}"
 
 
+def import_stall_minutes() -> int:
+    """Minutes without a finished batch after which a running import is deemed interrupted."""
+    return getattr(settings, "IMPORT_RUN_STALL_MINUTES", 15)
+
+
 def import_upload_to(run, filename):
     return f"imports/{run.public_id}/fichier.csv"
 
@@ -418,7 +425,9 @@ class ImportRun(models.Model):
                                     on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("déposé le", auto_now_add=True)
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("dernier lot le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    resumed = models.PositiveSmallIntegerField("relances", default=0)
 
     class Meta:
         verbose_name = "import de feuilles de soins"
@@ -427,6 +436,23 @@ class ImportRun(models.Model):
 
     def __str__(self):
         return f"Import de « {self.file_name} » du {self.created_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but no batch done for a while: its worker has died (a batch of 2,000 rows
+        takes seconds). The file can be imported again from the start: the sheets this run
+        already imported are recognised and kept, not imported twice."""
+        last = self.heartbeat_at or self.started_at
+        return (self.status == self.Status.RUNNING and last is not None
+                and last < timezone.now() - timedelta(minutes=import_stall_minutes()))
+
+    @property
+    def can_resume(self) -> bool:
+        return self.stalled or self.status == self.Status.FAILED
+
+    @property
+    def status_text(self) -> str:
+        return "Interrompu" if self.stalled else self.get_status_display()
 
     @property
     def percent(self) -> int:

@@ -16,6 +16,9 @@
         el.hidden = !value;
       }
     });
+    box.querySelectorAll("[data-show]").forEach(function (el) {
+      el.hidden = !data[el.dataset.show];
+    });
     box.querySelectorAll("[data-link]").forEach(function (el) {
       var url = data[el.dataset.link];
       el.hidden = !url;

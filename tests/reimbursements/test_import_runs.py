@@ -83,7 +83,8 @@ def test_an_upload_is_stored_imported_by_the_job_and_reported(client, agent, peo
     assert "Télécharger le rapport des lignes rejetées (CSV)" in page
     progress = client.get(run_url(run, "progress")).json()
     assert progress | {"rejects_url": None, "sheets_url": None} == {
-        "status": "done", "status_label": "Terminé", "finished": True, "percent": 100, "lines_total": 90,
+        "status": "done", "status_label": "Terminé", "finished": True, "can_resume": False,
+        "percent": 100, "lines_total": 90,
         "lines_read": 90, "lines_imported": 84, "lines_rejected": 6, "sheets_imported": 28, "error": "",
         "rejects_url": None, "sheets_url": None}
     assert progress["rejects_url"] == run_url(run, "rejects")
@@ -192,3 +193,82 @@ def test_a_real_worker_imports_an_uploaded_file(client, agent, people, celery_wo
         run.file.delete(save=False)
         if run.rejects:
             run.rejects.delete(save=False)
+
+
+def interrupted_run(agent, rows, *, done_sheets, minutes_ago=60):
+    """A run whose worker died after importing the first `done_sheets` sheets (3 rows each)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reimbursements.importing import import_care_sheets
+
+    run = ImportRun(file_name="feuilles.csv", file_size=1, launched_by=agent, lines_total=len(rows),
+                    post=True)
+    run.file.save("fichier.csv", io.BytesIO(to_csv(rows).encode()), save=False)
+    run.save()
+    # What the dead worker had done: the first batches, committed, under the run's tag.
+    partial = import_care_sheets(io.StringIO(to_csv(rows[:done_sheets * 3])), actor=agent, batch_size=15)
+    last_batch = timezone.now() - timedelta(minutes=minutes_ago)
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.RUNNING, started_at=last_batch, heartbeat_at=last_batch,
+        import_batch=partial.tag, lines_read=partial.rows, lines_imported=partial.rows_imported)
+    return ImportRun.objects.get(pk=run.pk)
+
+
+@pytest.mark.django_db
+def test_an_interrupted_run_is_shown_and_relaunched_without_importing_twice(
+        client, agent, people, private_files, django_capture_on_commit_callbacks):
+    rows, _ = sample_rows(people, sheets=30)
+    run = interrupted_run(agent, rows, done_sheets=12)
+    assert CareSheet.objects.count() == 11  # sheet F0010 (unknown NIR) was refused
+    client.force_login(agent)
+
+    page = html.unescape(client.get(run_url(run)).content.decode())
+    assert "Interrompu" in page and "Relancer l'import" in page
+    assert "Interrompu" in client.get(reverse("admin:reimbursements_importrun_changelist")).content.decode()
+    assert client.get(run_url(run, "progress")).json()["can_resume"] is True
+    assert client.get(run_url(run, "resume")).status_code == 405  # a POST only
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(run_url(run, "resume"))
+
+    assert response.status_code == 302
+    run.refresh_from_db()
+    # The same figures as an uninterrupted import of the file; nothing imported twice.
+    assert (run.status, run.lines_read, run.lines_imported, run.lines_rejected) == (ImportRun.Status.DONE,
+                                                                                    90, 84, 6)
+    assert run.sheets_imported == 28 and run.resumed == 1
+    assert CareSheet.objects.count() == 28 and Settlement.objects.count() == 84 and ledger_balance() == 0
+    with run.rejects.open("rb") as f:
+        assert "déjà importée" not in f.read().decode()
+    assert AuditEvent.objects.filter(action="import_resume", actor=agent, object_id=str(run.pk)).exists()
+    # Done: a second click relaunches nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(run_url(run, "resume"))
+    assert ImportRun.objects.get(pk=run.pk).resumed == 1 and CareSheet.objects.count() == 28
+
+
+@pytest.mark.django_db
+def test_a_run_still_working_cannot_be_relaunched(client, agent, people, private_files):
+    rows, _ = sample_rows(people, sheets=10)
+    run = interrupted_run(agent, rows, done_sheets=5, minutes_ago=1)  # a batch a minute ago: alive
+    client.force_login(agent)
+
+    page = html.unescape(client.get(run_url(run)).content.decode())
+    assert "En cours" in page and "Interrompu" not in page
+    assert 'data-show="can_resume" hidden' in page  # the button is there for the script, hidden
+    assert client.get(run_url(run, "progress")).json()["can_resume"] is False
+    client.post(run_url(run, "resume"))
+    run.refresh_from_db()
+    assert (run.status, run.resumed) == (ImportRun.Status.RUNNING, 0)
+    assert not OutboxJob.objects.filter(task_name="reimbursements.import_run").exists()
+
+
+@pytest.mark.django_db
+def test_relaunching_needs_the_right_to_post_when_the_run_posts(client, people, private_files, agent):
+    rows, _ = sample_rows(people, sheets=5)
+    run = interrupted_run(agent, rows, done_sheets=2)
+    viewer = grant(StaffFactory(), ["view_caresheet", "add_caresheet", "view_importrun"])
+    client.force_login(viewer)
+    assert client.post(run_url(run, "resume")).status_code == 403
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.RUNNING
