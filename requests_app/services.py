@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterable
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -116,7 +117,24 @@ def _post_notice(request: Request, reason: str) -> None:
 
 # --- attachments ----------------------------------------------------------------------
 
-def _store(request: Request, upload: CheckedUpload, *, label: str, by: str,
+@contextmanager
+def _files_removed_on_failure():
+    """Files stored in the block (appended to the list it gives) are deleted if the block
+    fails: a filing rolled back leaves no document on disk without its row. Entered outside
+    the block's transaction, so that a failed commit counts too."""
+    stored: list = []
+    try:
+        yield stored
+    except BaseException:
+        for file in stored:
+            try:
+                file.storage.delete(file.name)
+            except OSError:
+                logger.warning("pièce jointe orpheline non supprimée : %s", file.name)
+        raise
+
+
+def _store(request: Request, upload: CheckedUpload, *, label: str, by: str, stored: list,
            for_complement: bool = False) -> Attachment:
     attachment = Attachment(
         request=request, label=label[:80], content_type=upload.content_type, size=upload.size,
@@ -124,15 +142,16 @@ def _store(request: Request, upload: CheckedUpload, *, label: str, by: str,
         added_for_complement=for_complement,
     )
     attachment.file.save("", ContentFile(upload.data), save=False)
+    stored.append(attachment.file)
     attachment.save()
     return attachment
 
 
-def _store_all(request: Request, uploads: Iterable[tuple[str, CheckedUpload]], *, by: str,
+def _store_all(request: Request, uploads: Iterable[tuple[str, CheckedUpload]], *, by: str, stored: list,
                for_complement: bool = False) -> list[Attachment]:
     uploads = list(uploads)
     check_count(existing=request.attachments.count(), adding=len(uploads))
-    return [_store(request, upload, label=label, by=by, for_complement=for_complement)
+    return [_store(request, upload, label=label, by=by, stored=stored, for_complement=for_complement)
             for label, upload in uploads]
 
 
@@ -148,7 +167,7 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
     """
     if beneficiary is not None and beneficiary.insured_id != insured.pk:
         raise ValueError("beneficiary of another insured")
-    with transaction.atomic():
+    with _files_removed_on_failure() as stored, transaction.atomic():
         request = Request.objects.create(
             insured=insured, beneficiary=beneficiary, kind=kind, data=data,
             filed_without_account=filed_without_account,
@@ -157,7 +176,7 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
         by = actor_kind_of(actor)
         RequestEvent.objects.create(request=request, from_status="", to_status=Status.FILED,
                                     actor=_user(actor), actor_kind=by)
-        _store_all(request, uploads, by=by)
+        _store_all(request, uploads, by=by, stored=stored)
         if kind == Kind.VITALE and data.get("reason") in ("loss", "theft"):
             account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
                                                 reason=data["reason"], actor=_user(actor))
@@ -227,11 +246,11 @@ def request_transition(*, request: Request, to_status: str, actor, reason: str =
 
 def request_answer_complement(*, request: Request, actor, uploads, message: str = "") -> Request:
     """The insured sends the documents asked for: they are stored, the request goes back to review."""
-    with transaction.atomic():
+    with _files_removed_on_failure() as stored, transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=request.pk)
         if locked.status != Status.COMPLEMENT:
             raise TransitionNotAllowed("Aucun complément n'est demandé pour cette démarche.")
-        _store_all(locked, uploads, by=actor_kind_of(actor), for_complement=True)
+        _store_all(locked, uploads, by=actor_kind_of(actor), stored=stored, for_complement=True)
         request_transition(request=locked, to_status=Status.REVIEW, actor=actor,
                            reason=message or "Pièces complémentaires envoyées.")
     request.refresh_from_db()

@@ -122,3 +122,40 @@ def test_staff_without_the_right_cannot_download(client, logged, register_clerk)
     url = reverse("admin:requests_app_request_attachment", args=[attachment.request.pk, attachment.public_id])
     assert client.get(url).status_code == 403
     assert not AuditEvent.objects.filter(action="attachment_download").exists()
+
+
+def stored_files(root) -> list:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_a_filing_that_fails_leaves_no_document_on_disk(insured, private_storage, monkeypatch):
+    def broken_email(request):
+        raise RuntimeError("file d'attente indisponible")
+
+    monkeypatch.setattr(services, "_notify", broken_email)  # fails after the files are written
+    uploads = [("Justificatif", check_upload(upload(f"p{n}.pdf"))) for n in range(3)]
+    with pytest.raises(RuntimeError):
+        services.request_file(insured=insured, kind="prestation", data={"amount": "120.00"}, uploads=uploads,
+                              actor=insured.user)
+
+    assert not Request.objects.exists() and not Attachment.objects.exists()
+    assert stored_files(private_storage) == []
+
+
+def test_a_complement_answer_that_fails_leaves_no_document_on_disk(logged, insured, agent, private_storage,
+                                                                    monkeypatch):
+    file_prestation(logged, documents=[upload("devis.pdf")])
+    filed = Request.objects.get()
+    services.request_transition(request=filed, to_status="instruction", actor=agent)
+    services.request_transition(request=filed, to_status="complement", actor=agent, reason="Une facture")
+    before = stored_files(private_storage)
+
+    def broken_transition(**kwargs):
+        raise RuntimeError("base indisponible")
+
+    monkeypatch.setattr(services, "request_transition", broken_transition)
+    with pytest.raises(RuntimeError):
+        services.request_answer_complement(request=filed, actor=insured.user,
+                                           uploads=[("Facture", check_upload(upload("facture.pdf")))])
+
+    assert stored_files(private_storage) == before and filed.attachments.count() == len(before)
