@@ -38,7 +38,7 @@ from ameli_portal.models import AuditEvent
 
 from . import rules
 from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
-from .services import FRANCHISE_BY_KIND, settlement_legs
+from .services import FRANCHISE_BY_KIND, insured_figures_changed, settlement_legs
 
 Patient = tuple[int, int | None]  # (insured id, beneficiary id or None)
 
@@ -105,6 +105,8 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     good = [s for s in sheets if s.error is None]
     if not good:
         return 0
+    # Their rows are locked above: one UPDATE for the batch, in its transaction.
+    insured_figures_changed(insured_ids=sorted({s.patient[0] for s in good}))
     now = timezone.now()
     actor = actor if getattr(actor, "is_authenticated", False) else None
     actor_id = actor.pk if actor is not None else None

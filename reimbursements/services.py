@@ -1,5 +1,6 @@
 """The only code that posts care, reverses it and pays: each in one transaction."""
 
+import uuid
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -109,6 +110,17 @@ def care_sheet_preview(*, sheet: CareSheet) -> list[rules.Settlement]:
     return list(rules.compute_settlements(lines, withheld=withheld).settlements)
 
 
+def insured_figures_changed(*, insured_ids) -> None:
+    """Give these people's payment figures a new version (one UPDATE), in the caller's transaction.
+
+    « Mes paiements » caches each person's year counters and chart under their version: every
+    write to their settlements, reversals or payments calls this before it commits, so that
+    the first page after the commit reads the new figures. One uuid for all of them: the cache
+    keys hold the person's id as well.
+    """
+    Insured.objects.filter(pk__in=insured_ids).update(figures_version=uuid.uuid4())
+
+
 def _journal(*, kind, legs, actor=None, settlement=None, payment=None, memo="") -> Journal:
     """`legs`: (account, amount, insured, professional), each person an instance, an id or None."""
     journal = Journal.objects.create(kind=kind, settlement=settlement, payment=payment, actor=actor,
@@ -144,7 +156,8 @@ def settlement_legs(s, *, insured_id: int, professional_id: int, sign: int = 1):
 @transaction.atomic
 def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
     """Settle every act of a care sheet with the rules engine and post it to the ledger."""
-    Insured.objects.select_for_update().filter(pk=sheet.insured_id).first()  # one posting at a time
+    # The UPDATE locks the person's row as select_for_update would: one posting at a time.
+    insured_figures_changed(insured_ids=[sheet.insured_id])
     sheet = CareSheet.objects.select_for_update().get(pk=sheet.pk)
     if sheet.status == CareSheet.Status.POSTED:
         return list(Settlement.objects.filter(act__sheet=sheet))
@@ -184,6 +197,7 @@ def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversa
     if hasattr(settlement, "reversal"):
         raise ValueError("Cet acte est déjà annulé.")
     reversal = Reversal.objects.create(settlement=settlement, reason=reason.strip(), actor=actor)
+    insured_figures_changed(insured_ids=[settlement.insured_id])
     _journal(kind=Journal.Kind.REVERSAL, settlement=settlement, actor=actor, memo=reason[:300],
              legs=settlement_legs(settlement, insured_id=settlement.insured_id,
                                   professional_id=settlement.act.sheet.professional_id, sign=-1))
@@ -208,12 +222,22 @@ def payments_run(*, day: date) -> list[Payment]:
         key = (("pro", r.settlement.act.sheet.professional_id)
                if r.settlement.payee == Settlement.Payee.PROFESSIONAL else ("ins", r.settlement.insured_id))
         reversals[key].append(r)
+    changed = set()
     for insured_id, items in by_insured.items():
-        payments += _pay(day=day, settlements=items, reversals=reversals.pop(("ins", insured_id), []),
-                         insured=Insured.objects.get(pk=insured_id))
+        done = reversals.pop(("ins", insured_id), [])
+        if paid := _pay(day=day, settlements=items, reversals=done,
+                        insured=Insured.objects.get(pk=insured_id)):
+            payments += paid
+            changed |= {s.insured_id for s in items} | {r.settlement.insured_id for r in done}
     for pro_id, items in by_pro.items():
-        payments += _pay(day=day, settlements=items, reversals=reversals.pop(("pro", pro_id), []),
-                         professional=Professional.objects.get(pk=pro_id))
+        done = reversals.pop(("pro", pro_id), [])
+        if paid := _pay(day=day, settlements=items, reversals=done,
+                        professional=Professional.objects.get(pk=pro_id)):
+            payments += paid
+            changed |= {s.insured_id for s in items} | {r.settlement.insured_id for r in done}
+    if changed:
+        # After the settlements' locks, as settlement_reverse takes them: the same order.
+        insured_figures_changed(insured_ids=sorted(changed))
     return payments
 
 

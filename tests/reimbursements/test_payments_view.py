@@ -207,7 +207,7 @@ def test_filters_by_beneficiary_and_by_kind_of_care(logged, insured):
 
 
 def test_the_blank_filter_form_follows_the_household_and_the_day(logged, insured):
-    """The form without a query string is rendered once and kept (views._blank_filters_html):
+    """The form without a query string is rendered once and kept (views._filters_key):
     a new child, a renamed child or a new day must show at once all the same."""
     url = reverse("reimbursements:payments")
     child = BeneficiaryFactory(insured=insured, first_names="Lou")
@@ -333,13 +333,14 @@ def test_list_query_count_does_not_grow_with_the_rows(logged, insured, count, dj
     url = reverse("reimbursements:payments")
     logged.get(url)  # the first request of a session creates its record (allauth's user sessions)
     # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
-    # 5 its user, 6 its "last seen" update, 7 release, ..., 14 savepoint, 15 session saved,
-    # 16 release; the layout: 13 the unread messages count (messaging's context processor).
-    # This page: 8 insured, 9 beneficiaries (the filter's choices, the patients' names and the
-    # counters), 10 the page of payments with their total (COUNT(*) OVER ()), acts counted and
-    # amounts summed, 11 the first acts on their way with their total, 12 the year's counters
-    # and the chart's months (one query, UNION ALL).
-    with django_assert_num_queries(16):
+    # 5 its user, 6 its "last seen" update, 7 release, ..., 13 savepoint, 14 session saved,
+    # 15 release; the layout: 12 the unread messages count (messaging's context processor).
+    # This page: 8 insured (with the version of their figures), 9 beneficiaries (the filter's
+    # choices, the patients' names and the counters), 10 the page of payments with their total
+    # (COUNT(*) OVER ()), acts counted and amounts summed, 11 the first acts on their way with
+    # their total. The year's counters and the chart come from the cache, filled by the request
+    # above (one query, UNION ALL, after each write: test_payments_figures_cache.py).
+    with django_assert_num_queries(15):
         assert logged.get(url).status_code == 200
 
 
