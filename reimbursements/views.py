@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import logging
 import uuid
 from datetime import datetime, time, timedelta
 from html import escape
@@ -24,6 +25,8 @@ from .forms import PaymentsFilterForm, SimulatorForm
 from .rules import RulesError
 from .simulator import simulate
 from .templatetags.money import euros, percent
+
+logger = logging.getLogger(__name__)
 
 PAYMENTS_PER_PAGE = 20
 
@@ -103,7 +106,15 @@ def _cached_parts(form, insured, beneficiaries) -> dict:
     keys = {"figures": _figures_key(insured, beneficiaries, form.today)}
     if not form.is_bound:
         keys["filters"] = _filters_key(form)
-    found = cache.get_many(list(keys.values()))
+    try:
+        found = cache.get_many(list(keys.values()))
+    except Exception:  # noqa: BLE001 - the cache is a shortcut: without it the page is computed
+        logger.warning("cache indisponible : « Mes paiements » calculée sans lui", exc_info=True)
+        found = None
+    if found is None:
+        found, cache_ok = {}, False
+    else:
+        cache_ok = True
     parts, fresh = {name: found.get(key) for name, key in keys.items()}, {}
     if parts["figures"] is None:
         counters, chart = queries.household_figures(insured, beneficiaries, form.today)
@@ -113,8 +124,11 @@ def _cached_parts(form, insured, beneficiaries) -> dict:
     if "filters" in keys and parts["filters"] is None:
         parts["filters"] = fresh[keys["filters"]] = render_to_string(
             FILTERS_TEMPLATE, {"form": form, "oldest": form.oldest})
-    if fresh:
-        cache.set_many(fresh, timeout=_seconds_left_today())
+    if fresh and cache_ok:
+        try:
+            cache.set_many(fresh, timeout=_seconds_left_today())
+        except Exception:  # noqa: BLE001 - as above
+            logger.warning("cache indisponible : rendu de « Mes paiements » non gardé", exc_info=True)
     counters_html, chart_html = parts["figures"]
     # Our own templates' output, rendered above or by an earlier request.
     return {"counters_html": mark_safe(counters_html), "chart_html": mark_safe(chart_html),  # noqa: S308

@@ -271,3 +271,18 @@ def test_a_warm_page_reads_no_figures_and_a_write_makes_it_read_them_again(logge
     assert figures_queries() == []
     care(UserFactory().insured, day=date(2026, 3, 9))  # someone else's figures
     assert figures_queries() == []
+
+
+def test_the_page_is_computed_without_the_cache_when_the_cache_is_down(logged, insured, monkeypatch):
+    care(insured, day=date(2026, 3, 2))
+    warm = without_csrf(view(logged))
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis injoignable")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(cache, "set_many", down)
+    care(insured, day=date(2026, 3, 9))
+    page = view(logged)
+    assert figures(page)["people"] == {me(insured): ("4,00 €", "0,00 €")}
+    assert without_csrf(page) != warm
