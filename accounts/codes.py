@@ -88,7 +88,7 @@ def provisional_code_issue(*, insured: Insured, actor=None) -> PostalLetter:
             PostalLetter.objects.filter(
                 provisional_code__in=superseded,
                 status__in=[PostalLetter.Status.PREPARING, PostalLetter.Status.TO_PRINT],
-            ).update(status=PostalLetter.Status.FAILED)
+            ).update(status=PostalLetter.Status.CANCELLED)
         code = ProvisionalCode.objects.create(
             insured=insured,
             code_hash=make_password(None),  # unusable until the letter job draws the digits
@@ -120,7 +120,7 @@ def provisional_code_withdraw(*, letter: PostalLetter, actor, reason: str) -> bo
         ).update(voided_at=timezone.now())
         PostalLetter.objects.filter(
             pk=letter.pk, status__in=[PostalLetter.Status.PREPARING, PostalLetter.Status.TO_PRINT],
-        ).update(status=PostalLetter.Status.FAILED)
+        ).update(status=PostalLetter.Status.CANCELLED)
         if voided:
             audit(actor=actor, action="code_withdrawn", obj=letter.insured,
                   summary=f"courrier {letter.public_id} : {reason}")

@@ -88,7 +88,7 @@ def letter_render(*, letter_id: int) -> None:
             return  # already rendered (a retry or a redelivery), or superseded
         provisional_code = letter.provisional_code
         if provisional_code is None or provisional_code.voided_at or provisional_code.used_at:
-            letter.status = PostalLetter.Status.FAILED
+            letter.status = PostalLetter.Status.CANCELLED
             letter.save(update_fields=["status"])
             logger.warning("letter %s: its code is no longer live, not rendered", letter.public_id)
             return

@@ -335,7 +335,8 @@ class PostalLetter(models.Model):
         PREPARING = "preparing", "En préparation"
         TO_PRINT = "to_print", "À imprimer"
         SENT = "sent", "Envoyé"
-        FAILED = "failed", "Échec"
+        FAILED = "failed", "Échec"  # the rendering gave up
+        CANCELLED = "cancelled", "Annulé"  # its code was replaced or withdrawn before posting
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     insured = models.ForeignKey(

@@ -178,7 +178,8 @@ def code_letter_is_live(document: Document) -> bool:
     code = letter.provisional_code if letter is not None else None
     return (
         code is not None and code.used_at is None and code.voided_at is None
-        and code.expires_at > timezone.now() and letter.status != letter.Status.FAILED
+        and code.expires_at > timezone.now()
+        and letter.status not in (letter.Status.FAILED, letter.Status.CANCELLED)
     )
 
 

@@ -93,7 +93,7 @@ def test_a_superseded_letter_is_never_rendered(private_storage, insured_without_
     mailroom.letter_render(letter_id=first.pk)
 
     first.refresh_from_db()
-    assert first.status == PostalLetter.Status.FAILED and not first.pdf
+    assert first.status == PostalLetter.Status.CANCELLED and not first.pdf
     assert not DemoMessage.objects.exists()
 
 

@@ -81,7 +81,8 @@ def test_a_new_code_voids_the_old_one_and_its_unposted_letter(insured_without_ac
     second_letter = provisional_code_issue(insured=insured_without_account)
 
     first_letter.refresh_from_db()
-    assert first_letter.status == PostalLetter.Status.FAILED
+    assert first_letter.status == PostalLetter.Status.CANCELLED
+    assert first_letter.get_status_display() == "Annulé"
     assert first_letter.provisional_code.voided_at is not None
     assert provisional_code_verify(insured=insured_without_account, code=first) is Result.NONE
 

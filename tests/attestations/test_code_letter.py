@@ -120,6 +120,8 @@ def test_staff_revoke_a_letter_like_any_document(private_storage, client, holder
     # The code it carries can no longer open the account.
     assert provisional_code_verify(insured=holder, code=code_on(letter)) == ProvisionalCodeResult.NONE
     assert AuditEvent.objects.filter(action="code_withdrawn", actor=staff).count() == 1
+    letter.refresh_from_db()  # not posted yet: kept out of the print run
+    assert letter.status == PostalLetter.Status.CANCELLED
 
 
 def test_revoking_the_letter_of_a_code_already_used_leaves_the_account_alone(
