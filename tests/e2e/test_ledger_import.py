@@ -86,3 +86,39 @@ def test_the_run_page_follows_a_running_import(browser, live_server, conseiller)
         expect(progress).to_contain_text("Lignes importées : 975 (400 feuille(s))")
         assert_no_csp_violations(page)
         assert_no_axe_violations(page)  # last: axe itself may touch the page's styles
+
+
+def test_an_interrupted_import_is_shown_and_relaunched_from_its_page(browser, live_server, conseiller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reimbursements.models import CareSheet
+    from tests.reimbursements.test_import_runs import interrupted_run
+
+    insured = [InsuredFactory() for _ in range(10)]
+    people = (insured, [ProfessionalFactory() for _ in range(3)],
+              BeneficiaryFactory(insured=insured[0], birth_date="2016-02-03"))
+    rows, _ = sample_rows(people, sheets=30)
+    run = interrupted_run(conseiller, rows, done_sheets=12, minutes_ago=1)  # its last batch: a minute ago
+    relaunch = "Relancer l'import"
+    with signed_in_page(browser, live_server, conseiller) as page:
+        page.goto(live_server.url + reverse("admin:reimbursements_importrun_change", args=[run.pk]))
+        progress = page.locator("#import-progress")
+        expect(progress).to_contain_text("En cours")
+        expect(page.get_by_role("button", name=relaunch)).to_be_hidden()
+        # Its worker is gone: no batch for an hour. The page says so by itself.
+        an_hour_ago = timezone.now() - timedelta(hours=1)
+        ImportRun.objects.filter(pk=run.pk).update(started_at=an_hour_ago, heartbeat_at=an_hour_ago)
+        expect(progress).to_contain_text("Interrompu", timeout=10_000)
+        expect(page.get_by_role("button", name=relaunch)).to_be_visible()
+        expect(page.locator("#import-progress .errornote")).to_be_hidden()  # no error: no empty box
+        screenshot(page, "import-csv-interrompu")
+        assert_no_csp_violations(page)
+        assert_no_axe_violations(page)
+        page.get_by_role("button", name=relaunch).click()
+        expect(page.locator(".messagelist")).to_contain_text("Import relancé")
+        expect(progress).to_contain_text("Terminé")
+        expect(progress).to_contain_text("Lignes importées : 84 (28 feuille(s))")
+        expect(progress).to_contain_text("Lignes rejetées : 6")
+    assert CareSheet.objects.count() == 28 and Settlement.objects.count() == 84

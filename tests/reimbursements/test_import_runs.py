@@ -212,7 +212,8 @@ def interrupted_run(agent, rows, *, done_sheets, minutes_ago=60):
     last_batch = timezone.now() - timedelta(minutes=minutes_ago)
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.RUNNING, started_at=last_batch, heartbeat_at=last_batch,
-        import_batch=partial.tag, lines_read=partial.rows, lines_imported=partial.rows_imported)
+        import_batch=partial.tag, lines_read=partial.rows, lines_imported=partial.rows_imported,
+        sheets_imported=partial.sheets_imported)
     return ImportRun.objects.get(pk=run.pk)
 
 
