@@ -24,6 +24,7 @@ balanced-journal trigger (deferred to the commit) checks every journal then.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,6 +44,10 @@ from .services import FRANCHISE_BY_KIND, insured_figures_changed, settlement_leg
 Patient = tuple[int, int | None]  # (insured id, beneficiary id or None)
 
 # Columns written by _insert, in order (the id comes first, allocated by _insert).
+# Every column without a database default (Django's defaults are Python's: given here).
+SHEET_COLUMNS = ("public_id", "insured_id", "beneficiary_id", "professional_id", "status", "received_on",
+                 "tiers_payant", "coordinated_path", "ald_related", "posted_at", "posted_by_id",
+                 "import_batch", "external_ref")
 ACT_COLUMNS = ("sheet_id", "act_code", "label", "care_date", "end_date", "kind", "charged", "quantity",
                "coefficient", "base", "medicine_rate", "psychiatric")
 SETTLEMENT_COLUMNS = ("act_id", "insured_id", "beneficiary_id", "care_date", "base", "rate", "amo",
@@ -110,12 +115,15 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     now = timezone.now()
     actor = actor if getattr(actor, "is_authenticated", False) else None
     actor_id = actor.pk if actor is not None else None
-    sheet_rows = CareSheet.objects.bulk_create([
-        CareSheet(status=CareSheet.Status.POSTED, posted_at=now, posted_by_id=actor_id,
-                  import_batch=import_batch, external_ref=s.external_ref, **s.sheet) for s in good])
+    sheet_ids = _insert(CareSheet, SHEET_COLUMNS, [
+        (uuid.uuid4(), s.sheet["insured_id"], s.sheet.get("beneficiary_id"), s.sheet["professional_id"],
+         CareSheet.Status.POSTED.value, s.sheet["received_on"], s.sheet.get("tiers_payant", False),
+         s.sheet.get("coordinated_path", True), s.sheet.get("ald_related", False), now, actor_id,
+         import_batch, s.external_ref)
+        for s in good])
     act_ids = iter(_insert(CareAct, ACT_COLUMNS, [
-        (row.pk, *(act.get(c) for c in ACT_COLUMNS[1:])) for row, s in zip(sheet_rows, good, strict=True)
-        for act in s.acts]))
+        (sheet_id, *(act.get(c) for c in ACT_COLUMNS[1:]))
+        for sheet_id, s in zip(sheet_ids, good, strict=True) for act in s.acts]))
     settlements, legs = [], []
     for s in good:
         ids = [next(act_ids) for _ in s.acts]
@@ -142,8 +150,8 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     if actor is not None:
         AuditEvent.objects.bulk_create([
             AuditEvent(actor=actor, action="post", object_type=CareSheet._meta.label_lower,
-                       object_id=str(row.pk),
-                       summary=f"{len(s.acts)} acte(s)") for row, s in zip(sheet_rows, good, strict=True)])
+                       object_id=str(sheet_id), summary=f"{len(s.acts)} acte(s)")
+            for sheet_id, s in zip(sheet_ids, good, strict=True)])
     return len(good)
 
 
