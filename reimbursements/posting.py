@@ -38,7 +38,8 @@ from accounts.models import Beneficiary, Exemption, Insured
 from ameli_portal.models import AuditEvent
 
 from . import rules
-from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
+from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Reversal, Settlement
+from .queries import _date, _dec
 from .services import FRANCHISE_BY_KIND, insured_figures_changed, settlement_legs
 
 Patient = tuple[int, int | None]  # (insured id, beneficiary id or None)
@@ -240,17 +241,14 @@ def _withheld(sheets: list[SheetToPost], insured_ids, pros) -> dict[Patient, rul
         pf_year[key][row["year"]] = row["pf"]
         fr_year[key][row["year"]] = row["fr"]
     pf_day, fr_day = defaultdict(dict), defaultdict(dict)
-    daily = (history.filter(care_date__in=days, reversal__isnull=True)
-             .values("insured_id", "beneficiary_id", "care_date", "act__sheet__professional__rpps",
-                     "act__kind")
-             .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due")).order_by())
-    for row in daily:
-        key, day = (row["insured_id"], row["beneficiary_id"]), row["care_date"]
-        by_pro = (day, row["act__sheet__professional__rpps"])
-        pf_day[key][by_pro] = pf_day[key].get(by_pro, ZERO) + row["pf"]
-        if row["act__kind"] in FRANCHISE_BY_KIND:
-            by_kind = (day, FRANCHISE_BY_KIND[row["act__kind"]])
-            fr_day[key][by_kind] = fr_day[key].get(by_kind, ZERO) + row["fr"]
+    for insured_id, beneficiary_id, day, rpps, kind, pf, fr in _daily_rows(
+            sorted({(s.patient[0], a["care_date"]) for s in sheets for a in s.acts})):
+        key, day = (insured_id, beneficiary_id), _date(day)
+        by_pro = (day, rpps)
+        pf_day[key][by_pro] = pf_day[key].get(by_pro, ZERO) + _dec(pf)
+        if kind in FRANCHISE_BY_KIND:
+            by_kind = (day, FRANCHISE_BY_KIND[kind])
+            fr_day[key][by_kind] = fr_day[key].get(by_kind, ZERO) + _dec(fr)
     debt = {}
     for row in (history.filter(Q(carried_forward__gt=0) | Q(debt_recovered__gt=0))
                 .values("insured_id", "beneficiary_id")
@@ -262,3 +260,35 @@ def _withheld(sheets: list[SheetToPost], insured_ids, pros) -> dict[Patient, rul
                           carried_forward=max(debt.get(p, ZERO), ZERO))
         for p in patients
     }
+
+
+DAILY_PAIRS_PER_QUERY = 5_000  # two parameters each, well under the databases' limits
+
+
+def _daily_rows(pairs: list[tuple[int, date]]) -> list[tuple]:
+    """Deductions already due per (patient, day, professional, kind of care), for the days each
+    insured person of the batch has care on, and only those.
+
+    Filtering on the days of the whole batch instead (``care_date IN (...)``) reads, for every
+    person, nearly every day of their year: a batch's care spans the year. Plain SQL with row
+    values, as PostgreSQL and SQLite both read them.
+    """
+    table = {m: m._meta.db_table for m in (Settlement, CareAct, CareSheet, Professional, Reversal)}
+    rows = []
+    for start in range(0, len(pairs), DAILY_PAIRS_PER_QUERY):
+        chunk = pairs[start:start + DAILY_PAIRS_PER_QUERY]
+        sql = f"""
+            SELECT s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind,
+                   SUM(s.participation_due), SUM(s.franchise_due)
+            FROM {table[Settlement]} s
+            INNER JOIN {table[CareAct]} a ON a.id = s.act_id
+            INNER JOIN {table[CareSheet]} sh ON sh.id = a.sheet_id
+            INNER JOIN {table[Professional]} p ON p.id = sh.professional_id
+            LEFT OUTER JOIN {table[Reversal]} r ON r.settlement_id = s.id
+            WHERE r.id IS NULL
+              AND (s.insured_id, s.care_date) IN (VALUES {", ".join(["(%s, %s)"] * len(chunk))})
+            GROUP BY s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind"""  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for pair in chunk for value in pair])
+            rows += cursor.fetchall()
+    return rows
