@@ -1,7 +1,7 @@
 """Care-sheet CSV import against PostgreSQL COPY of the same file into a bare table.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/ameli_bench \\
-        .venv/bin/python -m bench.import_lines [--rows 1000000] [--batch-size 500] [--no-post]
+        .venv/bin/python -m bench.import_lines [--rows 1000000] [--batch-size 2000] [--no-post]
 
 Writes a CSV of ``--rows`` care lines in the import format (docs/care-sheets-csv.md)
 for people and professionals it registers first, imports it with
@@ -137,7 +137,7 @@ def copy_into_bare_table(path: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--no-post", action="store_true", help="importer sans liquider (post=False)")
     parser.add_argument("--keep", action="store_true", help="garder les données et le CSV")
     args = parser.parse_args()

@@ -103,7 +103,7 @@ def import_run_execute(*, run_id: int) -> ImportRun:
             stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             # A relaunch keeps the run's tag: what the run imported before is known by it.
             report = import_care_sheets(stream, actor=run.launched_by, post=run.post, batch_size=BATCH_SIZE,
-                                        on_batch=saved, tag=run.import_batch or None)
+                                        on_batch=saved, tag=run.import_batch or None, attempt=run.resumed)
     except Exception as exc:  # noqa: BLE001 - the run must say it failed, whatever the fault
         logger.exception("import run %s failed", run_id)
         ImportRun.objects.filter(pk=run_id).update(

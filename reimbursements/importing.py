@@ -62,6 +62,13 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)
     error: str = ""  # the file could not be read to the end (or at all)
     tag: str = ""  # prefix of CareSheet.import_batch for this import
+    attempt: int = 0  # 0, or the relaunch's number when the same import is run again
+
+    @property
+    def batch_prefix(self) -> str:
+        """What this attempt's batches are labelled with: `<tag>-<n>`, or `<tag>-r<k>-<n>` for
+        the k-th relaunch, so that a relaunch tells its own sheets from the earlier attempts'."""
+        return f"{self.tag}-r{self.attempt}-" if self.attempt else f"{self.tag}-"
 
     @property
     def rows_rejected(self) -> int:
@@ -297,18 +304,29 @@ def _group(rows: list[Row]) -> list[_Group]:
     return list(groups.values())
 
 
-def _skip_known(groups: list[_Group], tag: str) -> None:
-    """A sheet already imported (a file sent again) is skipped, never imported twice.
+def _skip_known(groups: list[_Group], report: ImportReport) -> None:
+    """A sheet already imported (a file sent again, a reference used twice) is skipped, never
+    imported twice.
 
-    One imported by this same import (``tag``: a relaunch after an interruption) counts as
-    imported, not as refused.
+    On a relaunch of an interrupted import, a sheet that an earlier attempt of that same
+    import wrote, with the same acts, counts as imported, not as refused. A reference used
+    twice in the file is still refused the second time: its acts are not the ones written.
     """
     known = dict(CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
                  .values_list("external_ref", "import_batch"))
+    earlier = {}
+    if report.attempt:
+        earlier = {ref: [] for ref, batch in known.items()
+                   if batch.startswith(f"{report.tag}-") and not batch.startswith(report.batch_prefix)}
+        acts = CareAct.objects.filter(sheet__external_ref__in=list(earlier)).values_list(
+            "sheet__external_ref", "act_code", "care_date", "charged", "quantity")
+        for ref, *act in acts:
+            earlier[ref].append(tuple(act))
     for g in groups:
         if g.ref not in known or g.reason:
             continue
-        if known[g.ref].startswith(f"{tag}-") and not any(r.error for r in g.rows):
+        if g.ref in earlier and not any(r.error for r in g.rows) and sorted(earlier[g.ref]) == sorted(
+                (r.act["act_code"], r.act["care_date"], r.act["charged"], r.act["quantity"]) for r in g.rows):
             g.done_before = True
         else:
             g.reason = (f"feuille déjà importée (référence « {g.ref} ») : ignorée, "
@@ -375,7 +393,7 @@ def _write(groups: list[_Group], *, tag: str, actor, post: bool) -> tuple[int, i
 def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch) -> None:
     report.batches += 1
     groups = _group(rows)
-    _skip_known(groups, report.tag)
+    _skip_known(groups, report)
     done_before = [g for g in groups if g.done_before]
     report.sheets_imported += len(done_before)
     report.sheets_posted += len(done_before) if post else 0
@@ -385,8 +403,8 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
     rejected = [rej for g in groups for rej in g.rejections()]  # none for a valid group
     try:
         with transaction.atomic():
-            written, posted, refused = _write(valid, tag=f"{report.tag}-{report.batches}", actor=actor,
-                                              post=post)
+            written, posted, refused = _write(valid, tag=f"{report.batch_prefix}{report.batches}",
+                                              actor=actor, post=post)
     except DatabaseError as e:
         report.failed_batches += 1
         reason = f"lot annulé (lignes {rows[0].line} à {rows[-1].line}) : erreur de la base de données " \
@@ -409,15 +427,16 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
 def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, post: bool = True,
                        progress: Callable[[int], None] | None = None,
                        on_batch: Callable[[ImportReport], None] | None = None,
-                       tag: str | None = None) -> ImportReport:
+                       tag: str | None = None, attempt: int = 0) -> ImportReport:
     """Import a CSV text stream; `progress(rows_done)` and `on_batch(report)` are called as batches go.
 
     A batch closes at the first sheet_ref change after `batch_size` rows, so a
-    sheet is never split between two transactions. ``tag``: an earlier attempt's
-    `ImportReport.tag`, to import the same file again after an interruption (its
-    sheets are counted, not imported twice nor refused); a new one by default.
+    sheet is never split between two transactions. ``tag`` and ``attempt``: to import
+    the same file again after an interruption, the interrupted attempt's
+    `ImportReport.tag` and this relaunch's number (1, 2...): the sheets the earlier
+    attempts wrote are counted, neither imported twice nor refused. By default a new tag.
     """
-    report = ImportReport(tag=tag or uuid.uuid4().hex[:12])
+    report = ImportReport(tag=tag or uuid.uuid4().hex[:12], attempt=attempt)
     reader = csv.reader(stream, delimiter=DELIMITER)
     batch: list[Row] = []
     try:

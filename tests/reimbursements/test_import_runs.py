@@ -273,3 +273,34 @@ def test_relaunching_needs_the_right_to_post_when_the_run_posts(client, people, 
     client.force_login(viewer)
     assert client.post(run_url(run, "resume")).status_code == 403
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.RUNNING
+
+
+@pytest.mark.django_db
+def test_a_reference_used_twice_in_the_file_is_refused_the_second_time_even_on_a_relaunch(
+        client, agent, people, private_files, django_capture_on_commit_callbacks, monkeypatch):
+    rows, _ = sample_rows(people, sheets=30)
+    # Sheet F0002 again at the end of the file, with another act: not the same sheet.
+    again = [dict(row, care_date="2026-03-20") for row in rows[6:9]]
+    run = interrupted_run(agent, rows + again, done_sheets=12)
+    monkeypatch.setattr("reimbursements.import_runs.BATCH_SIZE", 15)  # F0002's two places apart
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(run_url(run, "resume"))
+
+    run.refresh_from_db()
+    with run.rejects.open("rb") as f:
+        report = f.read().decode()
+    assert (run.lines_read, run.lines_imported, run.lines_rejected) == (93, 84, 9)
+    assert report.count("feuille déjà importée (référence « F0002 »)") == 3
+    assert CareSheet.objects.count() == 28
+
+
+@pytest.mark.django_db
+def test_without_relaunch_a_reference_used_twice_is_refused_the_second_time(agent, people, private_files):
+    from reimbursements.importing import import_care_sheets
+
+    rows, _ = sample_rows(people, sheets=30)
+    again = [dict(row, care_date="2026-03-20") for row in rows[6:9]]
+    report = import_care_sheets(io.StringIO(to_csv(rows + again)), actor=agent, batch_size=15)
+    assert (report.rows_imported, report.rows_rejected) == (84, 9)
+    assert sum("déjà importée (référence « F0002 »)" in r.reason for r in report.rejected) == 3
