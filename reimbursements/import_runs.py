@@ -28,7 +28,7 @@ from ameli_portal.audit import audit
 from ameli_portal.jobs import job
 from ameli_portal.outbox import enqueue
 
-from .importing import ImportReport, import_care_sheets, write_rejections
+from .importing import ImportReport, ImportSuperseded, import_care_sheets, write_rejections
 from .models import ImportRun
 
 logger = logging.getLogger(__name__)
@@ -81,19 +81,34 @@ def import_run_resume(*, run: ImportRun, actor) -> bool:
 
 @job("reimbursements.import_run")
 def import_run_job(run_id: int) -> None:
-    now = timezone.now()
-    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING).update(
-        status=ImportRun.Status.RUNNING, started_at=now, heartbeat_at=now)
-    if claimed:
-        transaction.on_commit(lambda: import_run_execute(run_id=run_id))
+    run = ImportRun.objects.select_for_update().filter(pk=run_id, status=ImportRun.Status.PENDING).first()
+    if run is None:
+        return
+    run.status, run.started_at = ImportRun.Status.RUNNING, timezone.now()
+    run.heartbeat_at = run.started_at
+    run.save(update_fields=["status", "started_at", "heartbeat_at"])
+    attempt = run.resumed  # the relaunch this job was sent for
+    transaction.on_commit(lambda: import_run_execute(run_id=run_id, attempt=attempt))
 
 
-def import_run_execute(*, run_id: int) -> ImportRun:
-    """Import the run's file, batch by batch; the run's counters follow each batch."""
+def import_run_execute(*, run_id: int, attempt: int | None = None) -> ImportRun:
+    """Import the run's file, batch by batch; the run's counters follow each batch.
+
+    ``attempt``: the relaunch number this execution was started for (the run's current one
+    by default). Each batch locks the run and goes on only if no later relaunch took it
+    over: a worker thought dead but only slow stops at its next batch instead of importing
+    alongside the relaunch, and a relaunch waits for the batch in progress.
+    """
     run = ImportRun.objects.select_related("launched_by").get(pk=run_id)
+    attempt = run.resumed if attempt is None else attempt
+    mine = ImportRun.objects.filter(pk=run_id, resumed=attempt)
+
+    def guard() -> None:
+        if not ImportRun.objects.select_for_update().filter(pk=run_id, resumed=attempt).exists():
+            raise ImportSuperseded
 
     def saved(report: ImportReport) -> None:
-        ImportRun.objects.filter(pk=run_id).update(
+        mine.update(
             lines_read=report.rows, lines_imported=report.rows_imported,
             lines_rejected=report.rows_rejected, sheets_imported=report.sheets_imported,
             import_batch=report.tag, heartbeat_at=timezone.now())
@@ -103,16 +118,22 @@ def import_run_execute(*, run_id: int) -> ImportRun:
             stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             # A relaunch keeps the run's tag: what the run imported before is known by it.
             report = import_care_sheets(stream, actor=run.launched_by, post=run.post, batch_size=BATCH_SIZE,
-                                        on_batch=saved, tag=run.import_batch or None, attempt=run.resumed)
+                                        on_batch=saved, tag=run.import_batch or None, attempt=attempt,
+                                        guard=guard)
+    except ImportSuperseded:
+        logger.warning("import run %s: attempt %s stopped, a relaunch has taken over", run_id, attempt)
+        return ImportRun.objects.get(pk=run_id)
     except Exception as exc:  # noqa: BLE001 - the run must say it failed, whatever the fault
         logger.exception("import run %s failed", run_id)
-        ImportRun.objects.filter(pk=run_id).update(
+        mine.update(
             status=ImportRun.Status.FAILED, finished_at=timezone.now(),
             error=f"Erreur inattendue ({type(exc).__name__}) : l'import s'est arrêté ; "
                   "les lots déjà terminés restent importés.")
         return ImportRun.objects.get(pk=run_id)
     saved(report)
     run.refresh_from_db()
+    if run.resumed != attempt:  # relaunched after this attempt's last batch: the relaunch reports
+        return run
     if report.rejected or report.error:
         with tempfile.TemporaryFile("w+b") as tmp:
             text = io.TextIOWrapper(tmp, encoding="utf-8", newline="")
@@ -121,8 +142,6 @@ def import_run_execute(*, run_id: int) -> ImportRun:
             tmp.seek(0)
             run.rejects.save("rejets.csv", File(tmp), save=False)
             text.detach()
-    run.status = ImportRun.Status.FAILED if report.error and not report.rows else ImportRun.Status.DONE
-    run.error = report.error[:500]
-    run.finished_at = timezone.now()
-    run.save(update_fields=["rejects", "status", "error", "finished_at"])
-    return run
+    mine.update(rejects=run.rejects.name or "", error=report.error[:500], finished_at=timezone.now(),
+                status=ImportRun.Status.FAILED if report.error and not report.rows else ImportRun.Status.DONE)
+    return ImportRun.objects.get(pk=run_id)

@@ -83,6 +83,10 @@ class RowError(ValueError):
     """A French reason for refusing a row."""
 
 
+class ImportSuperseded(Exception):
+    """Raised by an import's `guard`: another attempt has taken the import over; stop here."""
+
+
 def check_header(header: list[str]) -> str:
     """An empty string when the header is usable, else what is wrong, in French."""
     names = [h.strip().lstrip("\ufeff") for h in header]
@@ -390,7 +394,8 @@ def _write(groups: list[_Group], *, tag: str, actor, post: bool) -> tuple[int, i
     return posted, posted, rejections
 
 
-def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch) -> None:
+def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch,
+               guard=None) -> None:
     report.batches += 1
     groups = _group(rows)
     _skip_known(groups, report)
@@ -403,6 +408,8 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
     rejected = [rej for g in groups for rej in g.rejections()]  # none for a valid group
     try:
         with transaction.atomic():
+            if guard is not None:
+                guard()  # in the batch's transaction: may lock what tells whether to go on
             written, posted, refused = _write(valid, tag=f"{report.batch_prefix}{report.batches}",
                                               actor=actor, post=post)
     except DatabaseError as e:
@@ -427,7 +434,8 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
 def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, post: bool = True,
                        progress: Callable[[int], None] | None = None,
                        on_batch: Callable[[ImportReport], None] | None = None,
-                       tag: str | None = None, attempt: int = 0) -> ImportReport:
+                       tag: str | None = None, attempt: int = 0,
+                       guard: Callable[[], None] | None = None) -> ImportReport:
     """Import a CSV text stream; `progress(rows_done)` and `on_batch(report)` are called as batches go.
 
     A batch closes at the first sheet_ref change after `batch_size` rows, so a
@@ -435,6 +443,8 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
     the same file again after an interruption, the interrupted attempt's
     `ImportReport.tag` and this relaunch's number (1, 2...): the sheets the earlier
     attempts wrote are counted, neither imported twice nor refused. By default a new tag.
+    ``guard()`` runs inside each batch's transaction before it writes; raising
+    `ImportSuperseded` stops the import there (the batch writes nothing).
     """
     report = ImportReport(tag=tag or uuid.uuid4().hex[:12], attempt=attempt)
     reader = csv.reader(stream, delimiter=DELIMITER)
@@ -459,7 +469,8 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
                 row = parse_row(reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=True)})
             same_sheet = bool(batch) and row.sheet_ref == batch[-1].sheet_ref
             if batch and len(batch) >= batch_size and not same_sheet:
-                _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch)
+                _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch,
+                           guard=guard)
                 batch = []
             report.rows += 1
             sheet_rows = sheet_rows + 1 if same_sheet else 1
@@ -470,7 +481,8 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
                     continue
             batch.append(row)
         if batch:
-            _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch)
+            _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch,
+                           guard=guard)
     except (UnicodeDecodeError, csv.Error) as e:
         report.error = f"Lecture interrompue à la ligne {reader.line_num + 1} : fichier illisible " \
                        f"(UTF-8 et séparateur « ; » attendus) — {type(e).__name__}."

@@ -304,3 +304,24 @@ def test_without_relaunch_a_reference_used_twice_is_refused_the_second_time(agen
     report = import_care_sheets(io.StringIO(to_csv(rows + again)), actor=agent, batch_size=15)
     assert (report.rows_imported, report.rows_rejected) == (84, 9)
     assert sum("déjà importée (référence « F0002 »)" in r.reason for r in report.rejected) == 3
+
+
+@pytest.mark.django_db
+def test_a_worker_thought_dead_stops_when_the_relaunch_takes_over(agent, people, private_files,
+                                                                   django_capture_on_commit_callbacks):
+    from reimbursements.import_runs import import_run_resume
+
+    rows, _ = sample_rows(people, sheets=30)
+    run = interrupted_run(agent, rows, done_sheets=12)
+    assert import_run_resume(run=run, actor=agent)
+    # The first attempt's worker was only slow: it reaches its next batch now.
+    import_run_execute(run_id=run.pk, attempt=0)
+
+    run.refresh_from_db()
+    assert (run.status, run.resumed, run.lines_read) == (ImportRun.Status.PENDING, 1, 36)  # untouched
+    assert CareSheet.objects.count() == 11  # it wrote nothing more
+    with django_capture_on_commit_callbacks(execute=True):
+        import_run_job.apply(args=[run.pk])  # the relaunch's job
+    run.refresh_from_db()
+    assert (run.status, run.lines_imported, run.lines_rejected) == (ImportRun.Status.DONE, 84, 6)
+    assert CareSheet.objects.count() == 28 and ledger_balance() == 0
