@@ -38,8 +38,8 @@ from accounts.models import Beneficiary, Exemption, Insured
 from ameli_portal.models import AuditEvent
 
 from . import rules
-from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Reversal, Settlement
-from .queries import _date, _dec
+from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
+from .queries import PRO, SH, A, R, S, _date, _dec
 from .services import FRANCHISE_BY_KIND, insured_figures_changed, settlement_legs
 
 Patient = tuple[int, int | None]  # (insured id, beneficiary id or None)
@@ -273,18 +273,17 @@ def _daily_rows(pairs: list[tuple[int, date]]) -> list[tuple]:
     person, nearly every day of their year: a batch's care spans the year. Plain SQL with row
     values, as PostgreSQL and SQLite both read them.
     """
-    table = {m: m._meta.db_table for m in (Settlement, CareAct, CareSheet, Professional, Reversal)}
     rows = []
     for start in range(0, len(pairs), DAILY_PAIRS_PER_QUERY):
         chunk = pairs[start:start + DAILY_PAIRS_PER_QUERY]
         sql = f"""
             SELECT s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind,
                    SUM(s.participation_due), SUM(s.franchise_due)
-            FROM {table[Settlement]} s
-            INNER JOIN {table[CareAct]} a ON a.id = s.act_id
-            INNER JOIN {table[CareSheet]} sh ON sh.id = a.sheet_id
-            INNER JOIN {table[Professional]} p ON p.id = sh.professional_id
-            LEFT OUTER JOIN {table[Reversal]} r ON r.settlement_id = s.id
+            FROM {S} s
+            INNER JOIN {A} a ON a.id = s.act_id
+            INNER JOIN {SH} sh ON sh.id = a.sheet_id
+            INNER JOIN {PRO} p ON p.id = sh.professional_id
+            LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
             WHERE r.id IS NULL
               AND (s.insured_id, s.care_date) IN (VALUES {", ".join(["(%s, %s)"] * len(chunk))})
             GROUP BY s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind"""  # noqa: S608

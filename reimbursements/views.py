@@ -107,14 +107,10 @@ def _cached_parts(form, insured, beneficiaries) -> dict:
     if not form.is_bound:
         keys["filters"] = _filters_key(form)
     try:
-        found = cache.get_many(list(keys.values()))
+        found, cache_ok = cache.get_many(list(keys.values())), True
     except Exception:  # noqa: BLE001 - the cache is a shortcut: without it the page is computed
         logger.warning("cache indisponible : « Mes paiements » calculée sans lui", exc_info=True)
-        found = None
-    if found is None:
         found, cache_ok = {}, False
-    else:
-        cache_ok = True
     parts, fresh = {name: found.get(key) for name, key in keys.items()}, {}
     if parts["figures"] is None:
         counters, chart = queries.household_figures(insured, beneficiaries, form.today)
