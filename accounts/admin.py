@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ameli_portal.audit import AuditedAdminMixin, audit
+from ameli_portal.audit import AuditedAdminMixin, audit, value_changes
 
 from . import admin_mailroom  # registers the mailroom too
 from .forms import InsuredAdminForm
@@ -23,10 +25,12 @@ from .models import (
 )
 from .nir import NirError, parse_nir
 from .services import (
+    IDENTITY_FIELDS,
     CardRefused,
     health_card_deliver,
     insured_change_family_situation,
     insured_change_iban,
+    insured_change_identity,
     user_unlock,
 )
 
@@ -151,6 +155,23 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
     readonly_fields = ("public_id", "created_at", "updated_at")
     actions = [admin_mailroom.issue_code_admin_action]
     form = InsuredAdminForm
+    # Each goes through its service, which audits it with its own detail.
+    audit_skip_fields = (*IDENTITY_FIELDS, "identity_reason", "iban", "family_situation",
+                         "family_situation_since")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The identity of a registered person is a superviseur's to change (with a reason).
+        if obj is not None and not request.user.has_perm("accounts.change_identity"):
+            return (*self.readonly_fields, *IDENTITY_FIELDS)
+        return self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and request.user.has_perm("accounts.change_identity"):
+            (title, options), *rest = fieldsets
+            fieldsets = [(title, {**options, "fields": (*options["fields"], "identity_reason")}),
+                         *rest]
+        return fieldsets
 
     def get_urls(self):
         lookup = path("nir/", self.admin_site.admin_view(self.nir_lookup), name="accounts_insured_nir")
@@ -194,7 +215,10 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
         return inlines
 
     def save_model(self, request, obj, form, change):
-        """A new IBAN or family situation goes through its service: history, email, audit."""
+        """Identity, IBAN and family situation go through their services: history, email, audit."""
+        identity = form.identity_changes() if change else {}
+        for field in identity:
+            setattr(obj, field, form.initial.get(field))
         new_iban = new_situation = None
         if change and "iban" in form.changed_data and obj.iban:
             new_iban, obj.iban = obj.iban, form.initial.get("iban", "")
@@ -209,6 +233,9 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
         if new_situation:
             insured_change_family_situation(insured=obj, situation=new_situation[0],
                                             since=new_situation[1], actor=request.user)
+        if identity:
+            insured_change_identity(insured=obj, changes=identity, actor=request.user,
+                                    reason=form.cleaned_data["identity_reason"])
 
 
 @admin.register(Beneficiary)
@@ -233,22 +260,35 @@ class LockedFilter(admin.SimpleListFilter):
         return queryset
 
 
+PRIVILEGE_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def _privileges(user: User) -> dict:
+    if user.pk is None:
+        return {}
+    return {
+        "is_active": user.is_active, "is_staff": user.is_staff, "is_superuser": user.is_superuser,
+        "groups": [g.name for g in user.groups.all()],
+        "user_permissions": [f"{p.content_type.app_label}.{p.codename}"
+                             for p in user.user_permissions.select_related("content_type")],
+    }
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Accounts: staff read them and unlock; only a superuser adds, changes or deletes one.
+
+    Nobody changes their own privileges, and ``is_superuser`` is never set here: a superuser
+    is made with ``manage.py createsuperuser``. Privilege changes, passwords set and unlocks
+    are audited with old and new values.
+    """
+
     list_display = ("login", "email", "is_staff", "is_active", "locked_at", "last_login")
     list_filter = ("is_staff", "is_active", LockedFilter, "groups")
     search_fields = ("email", "first_name", "last_name")
-    readonly_fields = ("failed_logins", "locked_at")
     actions = ["unlock_accounts"]
-
-    @admin.action(description="Déverrouiller les comptes sélectionnés", permissions=["change"])
-    def unlock_accounts(self, request, queryset):
-        count = 0
-        for user in queryset.filter(locked_at__isnull=False):
-            user_unlock(user=user)
-            audit(actor=request.user, action="unlock", obj=user)
-            count += 1
-        self.message_user(request, f"{count} compte(s) déverrouillé(s).")
+    # Privileges are audited by save_related (with the groups), not field by field.
+    audit_skip_fields = PRIVILEGE_FIELDS
     list_select_related = ("insured",)
     fieldsets = BaseUserAdmin.fieldsets + (
         ("Assuré", {"fields": ("insured",)}),
@@ -259,6 +299,77 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="identifiant")
     def login(self, obj):
         return obj.display_login
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return (request.user.is_active and request.user.is_superuser
+                and (obj is None or obj.pk != request.user.pk))
+
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("accounts.unlock_user")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["failed_logins", "locked_at", "is_superuser", "last_login", "date_joined"]
+        if obj is not None and obj.pk == request.user.pk:
+            fields += ["is_active", "is_staff", "groups", "user_permissions"]
+        return fields
+
+    @admin.action(description="Déverrouiller les comptes sélectionnés", permissions=["unlock"])
+    def unlock_accounts(self, request, queryset):
+        count = 0
+        for user in queryset.filter(locked_at__isnull=False):
+            before = {"locked_at": user.locked_at, "failed_logins": user.failed_logins}
+            user_unlock(user=user)
+            audit(actor=request.user, action="unlock", obj=user,
+                  changes=value_changes(before, {"locked_at": None, "failed_logins": 0}))
+            count += 1
+        self.message_user(request, f"{count} compte(s) déverrouillé(s).")
+
+    def save_model(self, request, obj, form, change):
+        if obj.pk == request.user.pk:  # belt and braces: read-only fields are not posted
+            for name in ("is_active", "is_staff", "is_superuser"):
+                setattr(obj, name, form.initial.get(name, getattr(request.user, name)))
+        request._privileges_before = _privileges(User.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        changes = value_changes(getattr(request, "_privileges_before", {}), _privileges(user))
+        if changes:
+            audit(actor=request.user, action="privilege_change", obj=user,
+                  summary=f"droits : {', '.join(changes)}", changes=changes)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if (request.method == "POST" and response.status_code == 302
+                and response["Location"] != request.get_full_path()):
+            user = self.get_object(request, admin.utils.unquote(id))
+            audit(actor=request.user, action="password_set", obj=user,
+                  changes={"password": ["…", "(modifié)"]})
+        return response
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """The roles are code (accounts/roles.py): the back office shows them, nobody edits them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class HealthCardEventInline(ReadOnlyInline):

@@ -1,4 +1,13 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, **kwargs):
+    # Once per migrate, after the last app's permissions exist (they are made per app).
+    if sender.label == list(apps.get_app_configs())[-1].label:
+        from .roles import roles_sync
+
+        roles_sync()
 
 
 class AccountsConfig(AppConfig):
@@ -7,3 +16,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+
+        post_migrate.connect(_sync_roles, dispatch_uid="accounts.roles_sync")

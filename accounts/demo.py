@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from schwifty import IBAN
 
@@ -24,12 +24,14 @@ from .models import (
     age_on,
 )
 from .nir import generate_nir
+from .roles import roles_sync
 
 INSURED_PASSWORD = "Demo-Assure-2026"
 STAFF = [
     # username, password, group, superuser
     ("conseiller", "Demo-Conseiller-2026", "Conseiller", False),
     ("superviseur", "Demo-Superviseur-2026", "Superviseur", False),
+    ("courrier", "Demo-Courrier-2026", "Agent courrier", False),
     ("admin", "Demo-Admin-2026", None, True),
 ]
 
@@ -70,54 +72,9 @@ CHILDREN = {
     "Dubois": [],
 }
 
-CONSEILLER_PERMS = {
-    "accounts": {"insured": "vc", "beneficiary": "vca", "coverageperiod": "vcad",
-                 "exemption": "vcad", "caisse": "v", "user": "v",
-                 "postalletter": "vc"},
-}
-# Permissions are named by app label only: the register does not import the apps above it.
-CONSEILLER_PERMS["reimbursements"] = {
-    "professional": "vca", "caresheet": "vca", "careact": "vcad", "settlement": "v",
-    "reversal": "v", "payment": "v", "dailyallowance": "va", "vaccination": "vca",
-    "importrun": "v",
-    # Custom rights, by codename: the conseiller liquidates, the superviseur also reverses.
-    "+": ["post_caresheet"],
-}
-CONSEILLER_PERMS["attestations"] = {"document": "vc", "monthlystatement": "v"}
-CONSEILLER_PERMS["accounts"].update(
-    {"healthcard": "vc", "healthcardevent": "v", "ibanhistory": "v", "familysituationchange": "v"}
-)
-CONSEILLER_PERMS["messaging"] = {"thread": "vc", "message": "va"}
-CONSEILLER_PERMS["requests_app"] = {"request": "vc", "attachment": "v", "requestevent": "v"}
-SUPERVISEUR_EXTRA = {
-    "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc",
-                 "provisionalcode": "v"},
-    "ameli_portal": {"auditevent": "v", "outboxjob": "v"},
-    "reimbursements": {"journal": "v", "ledgerentry": "v", "vaccination": "vcad",
-                       "+": ["reverse_caresheet"]},
-}
-_CODENAMES = {"v": "view", "c": "change", "a": "add", "d": "delete"}
-
-
-def _grant(group: Group, spec: dict) -> None:
-    for app_label, models in spec.items():
-        for model, letters in models.items():
-            if model == "+":
-                codenames = list(letters)
-            else:
-                codenames = [f"{_CODENAMES[c]}_{model}" for c in letters if c in _CODENAMES]
-            group.permissions.add(
-                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-            )
-
 
 def seed_staff() -> list[str]:
-    conseiller, _ = Group.objects.get_or_create(name="Conseiller")
-    superviseur, _ = Group.objects.get_or_create(name="Superviseur")
-    _grant(conseiller, CONSEILLER_PERMS)
-    _grant(superviseur, CONSEILLER_PERMS)
-    _grant(superviseur, SUPERVISEUR_EXTRA)
-    groups = {"Conseiller": conseiller, "Superviseur": superviseur}
+    roles_sync()
     lines = []
     for username, password, group, is_superuser in STAFF:
         user, created = User.objects.get_or_create(
@@ -129,7 +86,7 @@ def seed_staff() -> list[str]:
             user.set_password(password)
             user.save()
         if group:
-            user.groups.add(groups[group])
+            user.groups.add(Group.objects.get(name=group))
         lines.append(f"back-office  {username} / {password}")
     return lines
 

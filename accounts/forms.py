@@ -162,13 +162,30 @@ class LoginCodeForm(ConfirmLoginCodeForm):
 class InsuredAdminForm(forms.ModelForm):
     """The back office's insured form: a family situation comes with its date, never a future one."""
 
+    identity_reason = forms.CharField(
+        label="Motif de la modification d'identité", required=False, max_length=250,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire si vous modifiez le NIR, un nom, les prénoms, la date de naissance "
+                  "ou le sexe. L'assuré en est informé (courriel et messagerie).",
+    )
+
     class Meta:
         model = Insured
         # The admin adds the fields of its fieldsets; these are the ones clean() checks.
         fields = ["family_situation", "family_situation_since"]
 
+    def identity_changes(self) -> dict:
+        from .services import IDENTITY_FIELDS
+
+        if self.instance.pk is None:
+            return {}
+        return {f: self.cleaned_data[f] for f in IDENTITY_FIELDS
+                if f in self.changed_data and f in self.cleaned_data}
+
     def clean(self):
         data = super().clean()
+        if self.identity_changes() and not (data.get("identity_reason") or "").strip():
+            self.add_error("identity_reason", "Indiquez le motif de la modification d'identité.")
         situation, since = data.get("family_situation"), data.get("family_situation_since")
         if situation and not since:
             self.add_error("family_situation_since", "Indiquez depuis quand dure cette situation.")

@@ -84,6 +84,9 @@ class Insured(models.Model):
     class Meta:
         verbose_name = "assuré"
         verbose_name_plural = "assurés"
+        permissions = [
+            ("change_identity", "Peut modifier l'identité d'un assuré (NIR, noms, naissance, sexe)"),
+        ]
         ordering = ["last_name", "first_names"]
         indexes = [models.Index(fields=["last_name", "first_names"])]
         constraints = [
@@ -281,6 +284,7 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = "compte"
         verbose_name_plural = "comptes"
+        permissions = [("unlock_user", "Peut déverrouiller un compte")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(insured__isnull=True) | Q(is_staff=False),

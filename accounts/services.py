@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ameli_portal.audit import audit
+from ameli_portal.audit import audit, value_changes
 from ameli_portal.emails import enqueue_email
 
 from .cards import (  # noqa: F401 - the card services are part of this module's API
@@ -23,6 +23,7 @@ from .cards import (  # noqa: F401 - the card services are part of this module's
     vitale_card_oppose,
     vitale_card_order,
 )
+from .events import identity_changed
 from .fields import clean_iban
 from .models import (
     Beneficiary,
@@ -238,6 +239,71 @@ def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
                 "changed_on": today.strftime("%d/%m/%Y"),
             })
     insured.iban = compact
+
+
+IDENTITY_FIELDS = ("nir", "last_name", "birth_name", "first_names", "birth_date", "sex")
+
+
+class IdentityChangeRefused(Exception):
+    """The identity change is not allowed (no right, no reason, nothing to change)."""
+
+
+def _shown(field: str, value, insured: Insured) -> str:
+    if value in (None, ""):
+        return "(vide)"
+    if field == "nir":
+        return Insured(nir=value).nir_masked
+    if field == "birth_date":
+        return value.strftime("%d/%m/%Y")
+    if field == "sex":
+        return Sex(value).label
+    return str(value)
+
+
+def insured_change_identity(*, insured: Insured, changes: dict, reason: str, actor: User) -> Insured:
+    """Change the register's identity of a person: a superviseur's act, with its reason.
+
+    ``changes`` maps fields of ``IDENTITY_FIELDS`` to their new value. Audited with old and
+    new values; the person is told by email (field names only, never the NIR) and by a
+    notice in their messagerie (the detail, the NIR masked, and the reason).
+    """
+    reason = (reason or "").strip()
+    if not actor.has_perm("accounts.change_identity"):
+        raise IdentityChangeRefused("Seul un superviseur peut modifier l'identité d'un assuré.")
+    if not reason:
+        raise IdentityChangeRefused("Indiquez le motif de la modification d'identité.")
+    unknown = set(changes) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise IdentityChangeRefused(f"Champs hors identité : {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        locked = Insured.objects.select_for_update().get(pk=insured.pk)
+        old = {field: getattr(locked, field) for field in changes}
+        changed = {field: value for field, value in changes.items() if old[field] != value}
+        if not changed:
+            return locked
+        for field, value in changed.items():
+            setattr(locked, field, value)
+        locked.full_clean(exclude=[f.name for f in Insured._meta.fields if f.name not in changed])
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit(actor=actor, action="identity_change", obj=locked, summary=f"motif : {reason}",
+              changes=value_changes({f: old[f] for f in changed}, changed))
+        log_event("identity_changed", insured_id=locked.pk)
+        labels = [str(Insured._meta.get_field(field).verbose_name) for field in changed]
+        lines = [f"{label} : {_shown(field, old[field], locked)} → {_shown(field, value, locked)}"
+                 for label, (field, value) in zip(labels, changed.items(), strict=True)]
+        identity_changed.send(sender=Insured, insured=locked, labels=labels, lines=lines,
+                              reason=reason)
+        to = _addresses_of_record(locked)
+        if to:
+            enqueue_email(template="identity-changed", to=to, context={
+                "first_name": locked.first_names.split()[0] if locked.first_names else "",
+                "fields": ", ".join(labels),
+                "changed_on": timezone.localdate().strftime("%d/%m/%Y"),
+                "has_account": hasattr(locked, "user"),
+            })
+    for field in changed:
+        setattr(insured, field, getattr(locked, field))
+    return locked
 
 
 def beneficiary_attach(*, insured: Insured, last_name: str, first_names: str, birth_date: date,

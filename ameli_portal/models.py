@@ -73,19 +73,26 @@ class DemoMessage(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only trail of who did or saw what on insured data."""
+    """Append-only trail of who did or saw what on insured data.
 
+    The database refuses UPDATE and DELETE on its table (triggers, migration 0002).
+    """
+
+    # PROTECT: the database refuses any UPDATE of a row (see migration 0002), so deleting an
+    # actor cannot null it; a staff account with a trail is deactivated, not deleted.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="agent",
         null=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     action = models.CharField("action", max_length=40)
     object_type = models.CharField("type d'objet", max_length=100)
-    object_id = models.CharField("identifiant", max_length=64)
+    object_id = models.CharField("identifiant", max_length=64, blank=True)
     summary = models.CharField("résumé", max_length=300, blank=True)
+    # {field: [old, new]} for a change; {"ids": [...]} for a list that was shown.
+    changes = models.JSONField("valeurs", default=dict, blank=True)
     created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
 
     class Meta:

@@ -48,7 +48,7 @@ if DEMO_MODE and not DEBUG:
     raise ImproperlyConfigured("DEMO_MODE n'est permis qu'avec DEBUG=1 (jamais en production).")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ameli_portal.apps.PortalAdminConfig",  # django.contrib.admin, every page audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

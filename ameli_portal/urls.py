@@ -4,9 +4,6 @@ from django.urls import include, path
 
 from . import views
 
-admin.site.site_header = "Back-office de la caisse"
-admin.site.site_title = "Back-office"
-admin.site.index_title = "Gestion"
 # Staff log in through the same door as everyone (rate limits, lockout, emailed code, MFA).
 admin.site.login = secure_admin_login(admin.site.login)
 

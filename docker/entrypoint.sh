@@ -1,6 +1,7 @@
 #!/bin/sh
 # Container entrypoint for the portal image.
-#   web          migrate, optionally seed the demo data (SEED_DEMO=1), then gunicorn
+#   web          migrate, then gunicorn (demo data: a one-off `seed_demo` run with DEBUG=1,
+#                see the README; never by the DEBUG=0 web itself)
 #   anything else is executed as given (celery worker/beat, manage.py ..., the default CMD)
 set -eu
 
@@ -8,9 +9,6 @@ case "${1:-}" in
     web)
         shift
         python manage.py migrate --noinput
-        if [ "${SEED_DEMO:-0}" = "1" ]; then
-            python manage.py seed_demo
-        fi
         exec gunicorn ameli_portal.wsgi:application \
             --bind 0.0.0.0:8000 \
             --workers "${GUNICORN_WORKERS:-3}" \

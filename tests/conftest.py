@@ -48,12 +48,11 @@ def insured_without_account(db):
 def staff(db):
     from django.contrib.auth.models import Group
 
-    from accounts.demo import CONSEILLER_PERMS, _grant
+    from accounts.roles import CONSEILLER, roles_sync
 
+    roles_sync()
     user = StaffFactory()
-    group, _ = Group.objects.get_or_create(name="Conseiller")
-    _grant(group, CONSEILLER_PERMS)
-    user.groups.add(group)
+    user.groups.add(Group.objects.get(name=CONSEILLER))
     return user
 
 

@@ -120,18 +120,17 @@ def test_staff_viewing_an_insured_is_audited(client, staff, insured):
     assert event.actor == staff and event.object_id == str(insured.pk)
 
 
-def test_staff_change_is_audited_with_the_fields(client, staff, insured):
+def test_staff_change_is_audited_with_the_fields_and_their_old_and_new_values(client, staff, insured):
     client.force_login(staff)
     url = reverse("admin:accounts_insured_change", args=[insured.pk])
-    form = _insured_form(insured.caisse, nir=insured.nir, last_name=insured.last_name,
-                         first_names="Nouveau", birth_date=insured.birth_date.isoformat(),
-                         postal_code=insured.postal_code, address_line1=insured.address_line1,
-                         city=insured.city)
+    form = _insured_form(insured.caisse, postal_code=insured.postal_code, email=insured.email,
+                         address_line1="8 avenue Nouvelle", city=insured.city)
     form.update({"coverage_periods-TOTAL_FORMS": "0"})
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     event = AuditEvent.objects.get(action="change")
-    assert "first_names" in event.summary and event.actor == staff
+    assert "address_line1" in event.summary and event.actor == staff
+    assert event.changes == {"address_line1": ["3 rue des Essais", "8 avenue Nouvelle"]}
 
 
 def test_conseiller_cannot_delete_an_insured(client, staff, insured):

@@ -2,7 +2,8 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 
@@ -13,6 +14,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        # The demo staff and insured have published passwords: never on a real portal.
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "seed_demo ne s'exécute qu'en mode démonstration (DEMO_MODE=1, avec DEBUG=1) : "
+                "ses comptes ont des mots de passe publiés."
+            )
         logins = []
         for config in apps.get_app_configs():
             module_name = f"{config.name}.demo"
