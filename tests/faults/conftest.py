@@ -73,6 +73,9 @@ def portal_on(redis_server, settings):
     if settings.CACHES["default"]["BACKEND"] != "ameli_portal.cache.RedisCache":
         pytest.fail("REDIS_URL est requis : les tests de panne coupent le cache Redis du portail.")
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": redis_server.url}}
+    # Hashing is not what these tests are about: a million PBKDF2 rounds per login would
+    # be most of their time on a busy machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     broker, eager = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url, app.conf.task_always_eager = redis_server.url, False
     _reset_producer(app)

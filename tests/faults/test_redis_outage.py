@@ -7,12 +7,14 @@ what a real worker delivered.
 """
 
 import logging
+import re
 from datetime import date
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import PostalLetter, User
 from ameli_portal.models import DemoMessage, OutboxJob
 from ameli_portal.outbox import relay_pending
 from attestations.models import Document
@@ -29,8 +31,6 @@ def _identity(insured):
 
 
 def _code(address: str) -> str:
-    import re
-
     body = DemoMessage.objects.get(recipient=address).body_text
     return re.search(r"\b(\d{6})\b", body).group(1)
 
@@ -53,13 +53,13 @@ def _enter_code(client, user):
 
 
 def test_login_reset_signup_and_a_document_during_a_redis_outage(
-        portal_on, client_factory, tmp_path, caplog):
+        portal_on, tmp_path, caplog):
     redis_server = portal_on
     already_in, logging_in, resetting = UserFactory(), UserFactory(), UserFactory()
     newcomer = InsuredFactory(iban="FR7630004000010001234567830", birth_date=date(1984, 3, 9))
     with running_celery_worker(redis_url=redis_server.url, log=tmp_path / "worker.log"):
         # Before the outage: one person has typed their password and got the emailed code.
-        first = client_factory()
+        first = Client()
         _log_in(first, already_in)
         wait_for(lambda: _mails(already_in.email), message="code de connexion envoyé")
 
@@ -72,17 +72,17 @@ def test_login_reset_signup_and_a_document_during_a_redis_outage(
         assert "en préparation" in first.get(reverse("attestations:list")).content.decode()
 
         # Someone else logs in: the password step answers, the code mail waits in the outbox.
-        second = client_factory()
+        second = Client()
         _log_in(second, logging_in)
 
         # A forgotten password.
-        third = client_factory()
+        third = Client()
         response = third.post(reverse("account_reset_password"),
                               {"nir": resetting.username, "email": resetting.email})
         assert response.status_code == 302, response.content.decode()[-1500:]
 
         # A new account: identity, IBAN proof, credentials; the confirmation code mail waits.
-        fourth = client_factory()
+        fourth = Client()
         response = fourth.post(reverse("accounts:signup_identity"), _identity(newcomer))
         assert response["Location"] == reverse("accounts:signup_proof")
         response = fourth.post(reverse("accounts:signup_proof"), {"last_seven": newcomer.iban[-7:]})
@@ -122,8 +122,42 @@ def test_login_reset_signup_and_a_document_during_a_redis_outage(
         _enter_code(second, logging_in)
 
 
-@pytest.fixture
-def client_factory():
-    from django.test import Client
+def test_pages_and_every_limited_form_answer_and_the_lockout_holds_with_redis_down(portal_on, client):
+    portal_on.stop()
+    user, newcomer = UserFactory(), InsuredFactory()
 
-    return Client
+    # With the rate limits' counters gone, the database floor still locks an account
+    # after five wrong passwords, and the right one is then refused like a wrong one.
+    for _ in range(5):
+        response = client.post(reverse("account_login"),
+                               {"login": user.username, "password": "Motdepasse-Faux-1"})
+        assert response.status_code == 200 and "incorrect" in response.content.decode()
+    user.refresh_from_db()
+    assert user.locked_at is not None
+    response = client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})
+    assert response.status_code == 200 and "incorrect" in response.content.decode()
+
+    # Every other form behind a rate limit answers.
+    public = Client()
+    mismatch = {**_identity(newcomer), "postal_code": "00000"}
+    assert public.post(reverse("accounts:signup_identity"), mismatch).status_code == 200
+    assert public.post(reverse("accounts:signup_code"),
+                       {"nir": newcomer.nir, "code": "12345678"}).status_code == 200
+    assert public.get(reverse("attestations:verify"), {"code": "ABCD2345EFGH"}).status_code == 200
+    assert public.post(reverse("requests_app:public_vitale"), {
+        **mismatch, "reason": "loss"}).status_code == 400
+    public.post(reverse("accounts:signup_identity"), _identity(newcomer))
+    assert public.post(reverse("accounts:signup_request_letter")).status_code == 200
+    # Asked again (no daily limit during the outage): the letter not yet printed is
+    # cancelled, so the person still gets one code by post.
+    public.post(reverse("accounts:signup_identity"), _identity(newcomer))
+    assert public.post(reverse("accounts:signup_request_letter")).status_code == 200
+    letters = PostalLetter.objects.filter(insured=newcomer)
+    assert letters.exclude(status=PostalLetter.Status.CANCELLED).count() == 1
+
+    # A logged-in person's pages: home, payments (its figures cache), messages, documents.
+    person = Client()
+    person.force_login(UserFactory())
+    for name in ("accounts:home", "accounts:vitale_card", "reimbursements:payments",
+                 "messaging:inbox", "attestations:list", "requests_app:list"):
+        assert person.get(reverse(name)).status_code == 200, name
