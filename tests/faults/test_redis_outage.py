@@ -52,8 +52,7 @@ def _enter_code(client, user):
     assert client.get(reverse("accounts:home")).status_code == 200
 
 
-def test_login_reset_signup_and_a_document_during_a_redis_outage(
-        portal_on, tmp_path, caplog):
+def test_login_reset_signup_and_a_document_during_a_redis_outage(portal_on, tmp_path, caplog):
     redis_server = portal_on
     already_in, logging_in, resetting = UserFactory(), UserFactory(), UserFactory()
     newcomer = InsuredFactory(iban="FR7630004000010001234567830", birth_date=date(1984, 3, 9))
@@ -105,8 +104,9 @@ def test_login_reset_signup_and_a_document_during_a_redis_outage(
         wait_for(lambda: relay_pending(older_than_seconds=0) >= 0
                  and not OutboxJob.objects.filter(published_at__isnull=True).exists(),
                  interval=0.5, message="relais de l'outbox après le retour de Redis")
+        # The worker reconnects by itself (Celery's backoff: 2 s, 4 s, 6 s...), then renders.
         wait_for(lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(),
-                 message="tâches terminées par le worker")
+                 timeout=90, message="tâches terminées par le worker")
         assert relay_pending(older_than_seconds=0) == 0  # nothing is published twice
 
         assert len(_mails(already_in.email)) == 1
