@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,24 +78,24 @@ def celery_worker(celery_worker_process):
     app.conf.task_always_eager = eager
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker process consuming from Redis, on the test database."""
-    if not settings.REDIS_URL:
-        pytest.fail("REDIS_URL est requis pour les tests d'intégration avec un worker Celery.")
-    from ameli_portal.celery import app
-
+def worker_database_url() -> str:
+    """The test database's address, for a worker process that must share it."""
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("le worker partage la base de test : PostgreSQL requis")
     url = f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
     if db.get("PASSWORD"):
         url = url.replace("@", f":{db['PASSWORD']}@", 1)
-    app.control.purge()
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    return url
+
+
+@contextmanager
+def running_celery_worker(*, redis_url: str, log: Path):
+    """A real Celery worker process on ``redis_url`` (broker and cache), on the test database."""
     env = {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "EMAIL_BACKEND": "ameli_portal.mailbox.DemoMailboxBackend",
         "CONN_MAX_AGE": "0",
@@ -120,3 +121,17 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             process.kill()
         if os.environ.get("CI"):
             sys.stderr.write(f"\n--- worker log (fin) ---\n{log.read_text()[-2000:]}\n")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process consuming from Redis, on the test database."""
+    if not settings.REDIS_URL:
+        pytest.fail("REDIS_URL est requis pour les tests d'intégration avec un worker Celery.")
+    from ameli_portal.celery import app
+
+    worker_database_url()
+    app.control.purge()
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with running_celery_worker(redis_url=settings.REDIS_URL, log=log) as process:
+        yield process
