@@ -5,7 +5,7 @@ hidden field, drawn each time the form is shown. The service that acts on the fo
 the token on what it makes, in an ``idempotency_key`` column (``key_field``) under a unique
 constraint scoped to the owner (``unique_key_per``). A double click, a reload that sends the
 form again, two requests at the same instant: the same token, so one thing, and it is the
-database that decides between two requests running at once (``create_once``).
+database that decides between two requests running at once (``first_wins``).
 
 A submission refused by validation made nothing: the form shown again carries the same
 token, still good for the corrected submission. A missing or malformed token (an old page,
@@ -17,8 +17,8 @@ made.
 
 import re
 import secrets
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django import forms
 from django.db import IntegrityError, models
@@ -27,8 +27,6 @@ from django.db.models import Q
 FIELD = "idempotency_key"
 MAX_LENGTH = 64
 _VALID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-T = TypeVar("T")
 
 
 def new_key() -> str:
@@ -73,23 +71,25 @@ def unique_key_per(*scope: str, name: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(fields=[*scope, FIELD], condition=~Q(**{FIELD: ""}), name=name)
 
 
-def create_once(*, key: str, find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:
-    """``(what the token already made, False)``, else ``(create(), True)``.
+class Race:
+    """What ``first_wins`` tells after its block: ``found``, the row of the request that won."""
 
-    ``create`` runs its own ``transaction.atomic()`` (a savepoint inside a caller's) and
-    writes ``key`` on a row under ``unique_key_per``. Two requests at once both pass the
-    first ``find``; the second insert waits for the first transaction and, once it has
-    committed, fails on the constraint: its block rolls back (no second email, no second
-    file) and it answers with the first one's row.
+    found = None
+
+
+@contextmanager
+def first_wins(*, key: str, find: Callable[[], object | None]) -> Iterator[Race]:
+    """Around the block (its own ``transaction.atomic()``) that writes ``key`` on a new row
+    under ``unique_key_per``; the caller has already looked for that row with ``find``.
+
+    Two requests at once both pass that look; the second insert waits for the first
+    transaction and, once it has committed, fails on the constraint: the block rolls back
+    (no second email, no second file) and ``race.found`` is the first request's row.
     """
-    if key:
-        found = find()
-        if found is not None:
-            return found, False
+    race = Race()
     try:
-        return create(), True
+        yield race
     except IntegrityError:
-        found = find() if key else None
-        if found is None:
+        race.found = find() if key else None
+        if race.found is None:
             raise
-        return found, False

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
-from ameli_portal.idempotency import create_once
+from ameli_portal.idempotency import first_wins
 
 from .models import BODY_MAX, SUBJECT_MAX, Message, Thread
 
@@ -106,21 +106,22 @@ def thread_start(*, insured, user, topic: str, subject: str, body: str,
     subject = _clean(subject, SUBJECT_MAX, "L'objet")
     body = _clean(body, BODY_MAX, "Le message")
 
-    def create() -> Thread:
-        with transaction.atomic():
-            thread = Thread.objects.create(insured=insured, topic=topic, subject=subject,
-                                           awaiting_answer=True, last_message_at=timezone.now(),
-                                           idempotency_key=idempotency_key)
-            message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
-                                             author=user, body=body)
-            _touch(thread, message)
+    if (thread := _started_with(insured=insured, key=idempotency_key)) is not None:
         return thread
+    with (first_wins(key=idempotency_key,
+                     find=lambda: _started_with(insured=insured, key=idempotency_key)) as race,
+          transaction.atomic()):
+        thread = Thread.objects.create(insured=insured, topic=topic, subject=subject,
+                                       awaiting_answer=True, last_message_at=timezone.now(),
+                                       idempotency_key=idempotency_key)
+        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
+                                         author=user, body=body)
+        _touch(thread, message)
+    return race.found or thread
 
-    def find() -> Thread | None:
-        return Thread.objects.filter(insured=insured, idempotency_key=idempotency_key).first()
 
-    thread, _ = create_once(key=idempotency_key, find=find, create=create)
-    return thread
+def _started_with(*, insured, key: str) -> Thread | None:
+    return Thread.objects.filter(insured=insured, idempotency_key=key).first() if key else None
 
 
 def message_reply_by_insured(*, thread: Thread, user, body: str, idempotency_key: str = "") -> Message:

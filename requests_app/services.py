@@ -15,7 +15,7 @@ from accounts import services as account_services
 from accounts.models import Beneficiary, Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
-from ameli_portal.idempotency import create_once
+from ameli_portal.idempotency import first_wins
 from messaging.services import notice_post
 
 from .effects import EFFECTS
@@ -171,27 +171,25 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
     """
     if beneficiary is not None and beneficiary.insured_id != insured.pk:
         raise ValueError("beneficiary of another insured")
-
-    def create() -> Request:
-        with _files_removed_on_failure() as stored, transaction.atomic():
-            request = Request.objects.create(
-                insured=insured, beneficiary=beneficiary, kind=kind, data=data,
-                filed_without_account=filed_without_account, idempotency_key=idempotency_key,
-                expected_by=add_working_days(timezone.localdate(), PROCESSING_DAYS[kind]),
-            )
-            by = actor_kind_of(actor)
-            RequestEvent.objects.create(request=request, from_status="", to_status=Status.FILED,
-                                        actor=_user(actor), actor_kind=by)
-            _store_all(request, uploads, by=by, stored=stored)
-            if kind == Kind.VITALE and data.get("reason") in ("loss", "theft"):
-                account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
-                                                    reason=data["reason"], actor=_user(actor))
-            _notify(request)
-        return request
-
-    request, _ = create_once(key=idempotency_key, create=create,
-                             find=lambda: request_filed_with(insured=insured, key=idempotency_key))
-    return request
+    if (filed := request_filed_with(insured=insured, key=idempotency_key)) is not None:
+        return filed
+    with (first_wins(key=idempotency_key,
+                     find=lambda: request_filed_with(insured=insured, key=idempotency_key)) as race,
+          _files_removed_on_failure() as stored, transaction.atomic()):
+        request = Request.objects.create(
+            insured=insured, beneficiary=beneficiary, kind=kind, data=data,
+            filed_without_account=filed_without_account, idempotency_key=idempotency_key,
+            expected_by=add_working_days(timezone.localdate(), PROCESSING_DAYS[kind]),
+        )
+        by = actor_kind_of(actor)
+        RequestEvent.objects.create(request=request, from_status="", to_status=Status.FILED,
+                                    actor=_user(actor), actor_kind=by)
+        _store_all(request, uploads, by=by, stored=stored)
+        if kind == Kind.VITALE and data.get("reason") in ("loss", "theft"):
+            account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
+                                                reason=data["reason"], actor=_user(actor))
+        _notify(request)
+    return race.found or request
 
 
 def request_filed_with(*, insured: Insured, key: str) -> Request | None:
