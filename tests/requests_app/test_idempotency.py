@@ -7,7 +7,7 @@ from django.urls import reverse
 from ameli_portal.models import OutboxJob
 from requests_app import services
 from requests_app.models import Attachment, Request, Status
-from tests.requests_app.helpers import upload
+from tests.requests_app.helpers import photo, upload
 from tests.submissions import post_at_once, token_in
 
 CREATE = reverse("requests_app:create", args=["prestation"])
@@ -26,16 +26,24 @@ def stored_files(root) -> int:
     return sum(1 for path in root.rglob("*") if path.is_file())
 
 
+def card_order(token: str) -> dict:
+    return {"reason": "loss", "photo": photo(), "id_document": upload(), "idempotency_key": token}
+
+
 @pytest.mark.django_db
-def test_the_same_form_sent_twice_files_one_demarche_with_one_email(logged, insured, private_storage):
-    token = token_in(logged.get(CREATE))
-    first = logged.post(CREATE, prestation(token))
-    second = logged.post(CREATE, prestation(token))
+@pytest.mark.parametrize(("kind", "form", "files"), [("prestation", prestation, 1),
+                                                     ("carte_vitale", card_order, 2)])
+def test_the_same_form_sent_twice_files_one_demarche_with_one_email(logged, insured, private_storage,
+                                                                    kind, form, files):
+    url = reverse("requests_app:create", args=[kind])
+    token = token_in(logged.get(url))
+    first = logged.post(url, form(token))
+    second = logged.post(url, form(token))
     filed = Request.objects.get(insured=insured)
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"] == reverse("requests_app:detail", args=[filed.public_id])
     assert emails() == 1
-    assert filed.attachments.count() == 1 and stored_files(private_storage) == 1
+    assert filed.attachments.count() == files and stored_files(private_storage) == files
     assert "déjà déposée" in logged.get(second["Location"]).content.decode()
 
 
