@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
+from ameli_portal.idempotency import IdempotentForm
 from reimbursements.queries import HISTORY_MONTHS, history_start
 
 
@@ -21,7 +22,14 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class StatementForm(forms.Form):
+class RightsForm(IdempotentForm):
+    """The attestation de droits: a button, and the token that makes it one document."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="id_droits_%s", **kwargs)
+
+
+class StatementForm(IdempotentForm):
     """``cleaned_data["period"]`` is (start, end) of payment dates; both within the history."""
 
     start = forms.DateField(label="Du", required=False, widget=DateInput(),
@@ -84,7 +92,7 @@ class AllowanceForm(StatementForm):
 TAX_YEARS = 3
 
 
-class TaxForm(forms.Form):
+class TaxForm(IdempotentForm):
     """The relevé fiscal: a past calendar year, by default last year."""
 
     year = forms.TypedChoiceField(label="Année des revenus", coerce=int)
@@ -103,7 +111,7 @@ class TaxForm(forms.Form):
         return data
 
 
-class VaccinationForm(forms.Form):
+class VaccinationForm(IdempotentForm):
     """The attestation de vaccination: the whole household or one person."""
 
     person = forms.ChoiceField(label="Pour", required=False)

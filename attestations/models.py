@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Insured
+from ameli_portal.idempotency import key_field, unique_key_per
 
 # No 0/O, 1/I/L: a code read from paper and typed back must not be ambiguous.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -88,6 +89,9 @@ class Document(models.Model):
     revoke_reason = models.CharField("motif de révocation", max_length=200, blank=True)
     failure = models.CharField("erreur", max_length=200, blank=True)
     created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    # The token of the form that asked for it: the same form sent twice asks one document,
+    # even when the first one failed or the data changed in between.
+    idempotency_key = key_field()
 
     class Meta:
         verbose_name = "document"
@@ -116,6 +120,7 @@ class Document(models.Model):
                     period_end__isnull=False, period_start__lte=F("period_end")),
                 name="document_period_matches_kind",
             ),
+            unique_key_per("owner", name="document_asked_once_per_form"),
         ]
 
     def __str__(self):

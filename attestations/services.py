@@ -184,16 +184,22 @@ def code_letter_is_live(document: Document) -> bool:
 
 
 def document_request(*, insured: Insured, kind: str, period: tuple[date, date] | None = None,
-                     person: str = "") -> Document:
+                     person: str = "", idempotency_key: str = "") -> Document:
     """The document for today's data: an existing one if ready or on its way, else a new job.
 
     ``period`` (first and last payment dates) is for the kinds in Document.PERIOD_KINDS;
     ``person`` narrows an attestation de vaccination (see Document.person).
+    ``idempotency_key``: the form's token; the same form sent again is the document it
+    asked, even one that failed since or whose data changed in between.
     """
     start, end = period or (None, None)
     with transaction.atomic():
         # Lock the insured so that two clicks at once make one document.
         Insured.objects.select_for_update().filter(pk=insured.pk).first()
+        asked = idempotency_key and Document.objects.filter(
+            owner=insured, idempotency_key=idempotency_key).first()
+        if asked:
+            return asked
         key = content_key(insured, kind, timezone.localdate(), period, person)
         existing = (
             Document.objects.filter(
@@ -206,7 +212,8 @@ def document_request(*, insured: Insured, kind: str, period: tuple[date, date] |
         if existing is not None:
             return existing
         document = Document.objects.create(owner=insured, kind=kind, content_key=key,
-                                           period_start=start, period_end=end, person=person)
+                                           period_start=start, period_end=end, person=person,
+                                           idempotency_key=idempotency_key)
         _enqueue_render(document)
     return document
 

@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from ameli_portal.idempotency import submitted_key
+
 from . import services
 from .access import get_document_for_user, get_insured_for_user
-from .forms import AllowanceForm, StatementForm, TaxForm, VaccinationForm, last_month
+from .forms import AllowanceForm, RightsForm, StatementForm, TaxForm, VaccinationForm, last_month
 from .models import Document, normalize_code
 
 MAX_LISTED = 20
@@ -33,6 +35,7 @@ def _list_page(request, insured, status=200, **forms):
         document.person_label = people.get(document.person, "")
     context = {
         "documents": documents,
+        "rights_form": RightsForm(),
         "form": forms.get("form") or StatementForm(),
         "allowance_form": forms.get("allowance_form") or AllowanceForm(),
         "tax_form": forms.get("tax_form") or TaxForm(),
@@ -56,7 +59,8 @@ def _announce(request, document: Document) -> None:
 @require_POST
 def document_request_view(request):
     insured = get_insured_for_user(request.user)
-    document = services.document_request(insured=insured, kind=Document.Kind.RIGHTS)
+    document = services.document_request(insured=insured, kind=Document.Kind.RIGHTS,
+                                         idempotency_key=submitted_key(request))
     if document.status == Document.Status.READY:
         messages.info(request, "Votre attestation de droits du jour est prête : vos informations "
                                "n'ont pas changé depuis.")
@@ -75,7 +79,8 @@ def statement_request_view(request):
         period = form.cleaned_data["period"]
     else:
         return _list_page(request, insured, form=form, status=400)
-    document = services.document_request(insured=insured, kind=Document.Kind.STATEMENT, period=period)
+    document = services.document_request(insured=insured, kind=Document.Kind.STATEMENT, period=period,
+                                         idempotency_key=submitted_key(request))
     when = document.period_display
     if document.status == Document.Status.READY:
         messages.info(request, f"Votre relevé de remboursements {when} est prêt : aucun paiement "
@@ -95,6 +100,7 @@ def _ask(request, *, kind, form_class, form_name, parameter, for_household=False
     if not form.is_valid():
         return _list_page(request, insured, status=400, **{form_name: form})
     document = services.document_request(insured=insured, kind=kind,
+                                         idempotency_key=form.cleaned_data["idempotency_key"],
                                          **{parameter: form.cleaned_data[parameter]})
     _announce(request, document)
     return redirect("attestations:list")

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from ameli_portal.idempotency import IdempotentForm
+
 from .models import BODY_MAX, SUBJECT_MAX, Thread
 
 BODY_HELP = (f"{BODY_MAX} caractères au plus. N'indiquez pas votre numéro de sécurité sociale : "
@@ -20,7 +22,7 @@ def _body_field(label: str) -> forms.CharField:
     )
 
 
-class NewThreadForm(forms.Form):
+class NewThreadForm(IdempotentForm):
     topic = forms.ChoiceField(
         label="Thème", choices=[("", "Choisissez un thème"), *Thread.Topic.choices],
         error_messages={"required": "Choisissez le thème de votre message.",
@@ -37,5 +39,5 @@ class NewThreadForm(forms.Form):
     body = _body_field("Votre message")
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(IdempotentForm):
     body = _body_field("Votre réponse")

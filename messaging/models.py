@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import Insured
+from ameli_portal.idempotency import key_field, unique_key_per
 
 SUBJECT_MAX = 120
 BODY_MAX = 5000
@@ -55,6 +56,8 @@ class Thread(models.Model):
     )
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     last_message_at = models.DateTimeField("dernier message le")
+    # The token of the "Écrire à ma caisse" form: the same form sent twice opens one thread.
+    idempotency_key = key_field()
 
     class Meta:
         verbose_name = "fil de messages"
@@ -77,6 +80,7 @@ class Thread(models.Model):
                 condition=Q(awaiting_answer=False) | Q(kind="conversation", status="open"),
                 name="thread_awaiting_only_open_conversation",
             ),
+            unique_key_per("insured", name="thread_started_once_per_form"),
         ]
 
     def __str__(self):
@@ -112,6 +116,8 @@ class Message(models.Model):
     created_at = models.DateTimeField("envoyé le", auto_now_add=True)
     # Read by the other side: the insured person for the caisse's messages, and the reverse.
     read_at = models.DateTimeField("lu le", null=True, blank=True)
+    # The token of the reply form: the same reply sent twice is one message.
+    idempotency_key = key_field()
 
     class Meta:
         verbose_name = "message"
@@ -129,6 +135,7 @@ class Message(models.Model):
             models.CheckConstraint(condition=~Q(body=""), name="message_has_body"),
             models.CheckConstraint(condition=Q(read_at__isnull=True) | Q(read_at__gte=F("created_at")),
                                    name="message_read_after_sent"),
+            unique_key_per("thread", name="message_sent_once_per_form"),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
+from ameli_portal.idempotency import first_wins
 
 from .models import BODY_MAX, SUBJECT_MAX, Message, Thread
 
@@ -92,33 +93,52 @@ def _notice(*, insured, subject, body, topic, author, notify: bool = True) -> Th
     return thread
 
 
-def thread_start(*, insured, user, topic: str, subject: str, body: str) -> Thread:
-    """The insured person writes to the caisse: a new conversation waiting for an answer."""
+def thread_start(*, insured, user, topic: str, subject: str, body: str,
+                 idempotency_key: str = "") -> Thread:
+    """The insured person writes to the caisse: a new conversation waiting for an answer.
+
+    ``idempotency_key``: the form's token; the same form sent again is the thread it opened.
+    """
     if user.insured_id != insured.pk:
         raise MessagingError("Seul l'assuré peut écrire en son nom.")
     if topic not in Thread.Topic.values:
         raise MessagingError(f"Thème inconnu : {topic}.")
     subject = _clean(subject, SUBJECT_MAX, "L'objet")
     body = _clean(body, BODY_MAX, "Le message")
-    with transaction.atomic():
+
+    if (thread := _started_with(insured=insured, key=idempotency_key)) is not None:
+        return thread
+    with (first_wins(key=idempotency_key,
+                     find=lambda: _started_with(insured=insured, key=idempotency_key)) as race,
+          transaction.atomic()):
         thread = Thread.objects.create(insured=insured, topic=topic, subject=subject,
-                                       awaiting_answer=True, last_message_at=timezone.now())
+                                       awaiting_answer=True, last_message_at=timezone.now(),
+                                       idempotency_key=idempotency_key)
         message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
                                          author=user, body=body)
         _touch(thread, message)
-    return thread
+    return race.found or thread
 
 
-def message_reply_by_insured(*, thread: Thread, user, body: str) -> Message:
+def _started_with(*, insured, key: str) -> Thread | None:
+    return Thread.objects.filter(insured=insured, idempotency_key=key).first() if key else None
+
+
+def message_reply_by_insured(*, thread: Thread, user, body: str, idempotency_key: str = "") -> Message:
+    """``idempotency_key``: the reply form's token; the same reply sent again is one message."""
     if user.insured_id != thread.insured_id:
         raise MessagingError("Seul l'assuré peut répondre dans ce fil.")
     body = _clean(body, BODY_MAX, "Le message")
     with transaction.atomic():
         thread = _locked(thread)
+        # Under the thread's lock: a second sending of the same form waits, then finds the first.
+        sent = idempotency_key and thread.messages.filter(idempotency_key=idempotency_key).first()
+        if sent:
+            return sent
         if not thread.accepts_replies:
             raise MessagingError("Cette conversation n'accepte plus de réponse.")
         message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
-                                         author=user, body=body)
+                                         author=user, body=body, idempotency_key=idempotency_key)
         Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at,
                                                    awaiting_answer=True)
     return message

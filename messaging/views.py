@@ -31,7 +31,7 @@ def thread_new(request):
         try:
             thread = services.thread_start(insured=request.user.insured, user=request.user,
                                            topic=data["topic"], subject=data["subject"],
-                                           body=data["body"])
+                                           body=data["body"], idempotency_key=data["idempotency_key"])
         except services.MessagingError as e:
             form.add_error(None, str(e))
         else:
@@ -63,7 +63,8 @@ def thread_reply(request, public_id):
     if form.is_valid():
         try:
             services.message_reply_by_insured(thread=thread, user=request.user,
-                                              body=form.cleaned_data["body"])
+                                              body=form.cleaned_data["body"],
+                                              idempotency_key=form.cleaned_data["idempotency_key"])
         except services.MessagingError as e:
             messages.error(request, f"Votre réponse n'a pas été envoyée : {e}")
         else:

@@ -16,6 +16,8 @@ from accounts.cards import OWN_VITALE_MIN_AGE
 from accounts.fields import IbanFormField, NirFormField
 from accounts.forms import IdentityForm
 from accounts.models import Beneficiary, FamilySituation, Sex, age_on
+from ameli_portal.idempotency import FIELD as IDEMPOTENCY_FIELD
+from ameli_portal.idempotency import IdempotentForm
 
 from .models import Kind
 from .uploads import ACCEPT, HELP, MAX_FILES, check_count, check_upload
@@ -53,8 +55,9 @@ def _date(label: str, **kwargs) -> forms.DateField:
                            error_messages=DATE_ERROR, **kwargs)
 
 
-class RequestForm(forms.Form):
-    """What every kind's form shares: the checked files, the other documents, the stored data."""
+class RequestForm(IdempotentForm):
+    """What every kind's form shares: the checked files, the other documents, the stored data,
+    and the token that makes it file one démarche however many times it is sent."""
 
     kind: str = ""
     title = ""
@@ -101,7 +104,7 @@ class RequestForm(forms.Form):
         return cleaned
 
     def request_data(self) -> dict:
-        skip = {"beneficiary", "documents", *self.FILES}
+        skip = {"beneficiary", "documents", IDEMPOTENCY_FIELD, *self.FILES}
         data = {}
         for name, value in self.cleaned_data.items():
             if name in skip:
@@ -315,7 +318,7 @@ FORMS: dict[str, type[RequestForm]] = {
 }
 
 
-class ComplementForm(forms.Form):
+class ComplementForm(IdempotentForm):
     documents = MultipleFileField(label="Documents demandés",
                                   help_text=f"Vous pouvez en sélectionner plusieurs. {HELP}")
     message = forms.CharField(label="Message pour votre caisse (facultatif)", required=False,

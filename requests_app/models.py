@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Beneficiary, Insured
+from ameli_portal.idempotency import key_field, unique_key_per
 
 
 class Kind(models.TextChoices):
@@ -100,6 +101,8 @@ class Request(models.Model):
                                          null=True, blank=True)
     granted_months = models.PositiveSmallIntegerField("délai accordé (mois)", null=True, blank=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
+    # The token of the form that filed it: the same form sent twice files one démarche.
+    idempotency_key = key_field()
 
     class Meta:
         verbose_name = "démarche"
@@ -126,6 +129,7 @@ class Request(models.Model):
                 condition=Q(decided_amount__isnull=True) | Q(decided_amount__gte=0),
                 name="request_decided_amount_positive",
             ),
+            unique_key_per("insured", name="request_filed_once_per_form"),
         ]
 
     def __str__(self):
@@ -158,6 +162,8 @@ class RequestEvent(models.Model):
     actor_kind = models.CharField("acteur", max_length=8, choices=ActorKind.choices)
     reason = models.TextField("motif", blank=True)
     at = models.DateTimeField("le", auto_now_add=True)
+    # The token of the insured person's complement form: one answer per form sent.
+    idempotency_key = key_field()
 
     class Meta:
         verbose_name = "étape de démarche"
@@ -172,6 +178,7 @@ class RequestEvent(models.Model):
             ),
             models.CheckConstraint(condition=_choices_check("actor_kind", ActorKind.choices),
                                    name="request_event_actor_kind_valid"),
+            unique_key_per("request", name="request_event_once_per_form"),
         ]
 
     def __str__(self):

@@ -15,6 +15,7 @@ from accounts import services as account_services
 from accounts.models import Beneficiary, Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
+from ameli_portal.idempotency import first_wins
 from messaging.services import notice_post
 
 from .effects import EFFECTS
@@ -159,18 +160,25 @@ def _store_all(request: Request, uploads: Iterable[tuple[str, CheckedUpload]], *
 
 def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
                  beneficiary: Beneficiary | None = None,
-                 actor=None, filed_without_account: bool = False) -> Request:
+                 actor=None, filed_without_account: bool = False,
+                 idempotency_key: str = "") -> Request:
     """File a request: it is "déposée", its documents stored, the insured told by email.
 
     A carte Vitale lost or stolen is put in opposition at once, before any review.
     ``uploads``: (label, CheckedUpload) pairs, already checked by uploads.check_upload.
+    ``idempotency_key``: the filing form's token; a form sent again (in a row or at the same
+    instant) gets the démarche it filed, with no second email, file or opposition.
     """
     if beneficiary is not None and beneficiary.insured_id != insured.pk:
         raise ValueError("beneficiary of another insured")
-    with _files_removed_on_failure() as stored, transaction.atomic():
+    if (filed := request_filed_with(insured=insured, key=idempotency_key)) is not None:
+        return filed
+    with (first_wins(key=idempotency_key,
+                     find=lambda: request_filed_with(insured=insured, key=idempotency_key)) as race,
+          _files_removed_on_failure() as stored, transaction.atomic()):
         request = Request.objects.create(
             insured=insured, beneficiary=beneficiary, kind=kind, data=data,
-            filed_without_account=filed_without_account,
+            filed_without_account=filed_without_account, idempotency_key=idempotency_key,
             expected_by=add_working_days(timezone.localdate(), PROCESSING_DAYS[kind]),
         )
         by = actor_kind_of(actor)
@@ -181,17 +189,26 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
             account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
                                                 reason=data["reason"], actor=_user(actor))
         _notify(request)
-    return request
+    return race.found or request
+
+
+def request_filed_with(*, insured: Insured, key: str) -> Request | None:
+    """The démarche that the filing form with this token made, if any."""
+    if not key:
+        return None
+    return Request.objects.filter(insured=insured, idempotency_key=key).first()
 
 
 # --- the workflow ---------------------------------------------------------------------
 
 def request_transition(*, request: Request, to_status: str, actor, reason: str = "",
-                       amount: Decimal | None = None, months: int | None = None) -> Request:
+                       amount: Decimal | None = None, months: int | None = None,
+                       idempotency_key: str = "") -> Request:
     """Move a request along the transition table; write the event, the email, the effect.
 
     ``amount`` and ``months`` are the decision on a prestation or a payment delay
-    (they default to what was asked).
+    (they default to what was asked). ``idempotency_key``: the insured person's form token,
+    kept on the event (see request_answer_complement).
     """
     reason = (reason or "").strip()
     by = actor_kind_of(actor)
@@ -233,7 +250,8 @@ def request_transition(*, request: Request, to_status: str, actor, reason: str =
                 raise TransitionNotAllowed(str(exc)) from exc
         locked.save()
         RequestEvent.objects.create(request=locked, from_status=frm, to_status=to_status,
-                                    actor=_user(actor), actor_kind=by, reason=reason)
+                                    actor=_user(actor), actor_kind=by, reason=reason,
+                                    idempotency_key=idempotency_key)
         if by == STAFF:
             audit(actor=actor, action=f"request_{to_status}", obj=locked,
                   summary=f"{frm} -> {to_status}" + (f" : {reason}" if reason else ""))
@@ -244,17 +262,32 @@ def request_transition(*, request: Request, to_status: str, actor, reason: str =
     return request
 
 
-def request_answer_complement(*, request: Request, actor, uploads, message: str = "") -> Request:
-    """The insured sends the documents asked for: they are stored, the request goes back to review."""
+def request_answer_complement(*, request: Request, actor, uploads, message: str = "",
+                              idempotency_key: str = "") -> Request:
+    """The insured sends the documents asked for: they are stored, the request goes back to review.
+
+    ``idempotency_key``: the complement form's token; the same form sent again, even after
+    the caisse asked for another complement, is the answer already given, not a new one.
+    """
     with _files_removed_on_failure() as stored, transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=request.pk)
+        # Under the lock: a second sending of the same form waits here, then finds the answer.
+        if complement_answered_with(request=locked, key=idempotency_key):
+            request.refresh_from_db()
+            return request
         if locked.status != Status.COMPLEMENT:
             raise TransitionNotAllowed("Aucun complément n'est demandé pour cette démarche.")
         _store_all(locked, uploads, by=actor_kind_of(actor), stored=stored, for_complement=True)
         request_transition(request=locked, to_status=Status.REVIEW, actor=actor,
-                           reason=message or "Pièces complémentaires envoyées.")
+                           reason=message or "Pièces complémentaires envoyées.",
+                           idempotency_key=idempotency_key)
     request.refresh_from_db()
     return request
+
+
+def complement_answered_with(*, request: Request, key: str) -> bool:
+    """Whether the complement form with this token was already answered."""
+    return bool(key) and request.events.filter(idempotency_key=key).exists()
 
 
 def request_assign(*, request: Request, to, actor) -> Request:

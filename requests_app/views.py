@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from accounts import services as account_services
 from accounts.security import fingerprint, log_event
+from ameli_portal.idempotency import submitted_key
 
 from . import services
 from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
@@ -17,6 +18,7 @@ from .forms import FORMS, ComplementForm, PublicVitaleForm
 from .models import Attachment, Kind, Request, Status
 
 MAX_LISTED = 50
+COMPLEMENT_SENT = "Vos documents sont envoyés : votre démarche est de nouveau en instruction."
 
 
 def _bound(request):
@@ -45,11 +47,16 @@ def request_create(request, kind):
     form_class = FORMS.get(kind)
     if form_class is None:
         raise Http404
+    if request.method == "POST" and (filed := services.request_filed_with(
+            insured=insured, key=submitted_key(request))):
+        messages.info(request, f"Cette démarche est déjà déposée (référence {filed.reference}) : "
+                               "elle n'a été enregistrée qu'une fois.")
+        return redirect("requests_app:detail", filed.public_id)
     form = form_class(*_bound(request), insured=insured)
     if request.method == "POST" and form.is_valid():
         filed = services.request_file(insured=insured, kind=kind, data=form.request_data(),
                                       uploads=form.uploads, beneficiary=form.beneficiary,
-                                      actor=request.user)
+                                      actor=request.user, idempotency_key=form.idempotency_key_value)
         messages.success(request, _filed_message(filed))
         return redirect("requests_app:detail", filed.public_id)
     return render(request, "requests_app/form.html", {"form": form},
@@ -66,6 +73,12 @@ def _filed_message(filed: Request) -> str:
 @never_cache
 def request_detail(request, public_id):
     filed = get_request_for_user(request.user, public_id)
+    if request.method == "POST" and services.complement_answered_with(request=filed,
+                                                                     key=submitted_key(request)):
+        # The same complement form sent again: its answer is given, whatever the status now.
+        messages.info(request, "Ces documents ont déjà été envoyés : ils n'ont été enregistrés "
+                               "qu'une fois.")
+        return redirect("requests_app:detail", filed.public_id)
     attachments = list(filed.attachments.all())
     form = None
     if filed.status == Status.COMPLEMENT:
@@ -73,12 +86,12 @@ def request_detail(request, public_id):
         if request.method == "POST" and form.is_valid():
             try:
                 services.request_answer_complement(request=filed, actor=request.user, uploads=form.uploads,
-                                                   message=form.cleaned_data["message"])
+                                                   message=form.cleaned_data["message"],
+                                                   idempotency_key=form.idempotency_key_value)
             except services.TransitionNotAllowed as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, "Vos documents sont envoyés : votre démarche est de nouveau "
-                                          "en instruction.")
+                messages.success(request, COMPLEMENT_SENT)
             return redirect("requests_app:detail", filed.public_id)
     elif request.method == "POST":
         return redirect("requests_app:detail", filed.public_id)
