@@ -19,6 +19,12 @@ from tests.factories import CareActFactory, CareSheetFactory, StaffFactory, Thre
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    # One account per test: the real hasher's cost is not what is checked here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 BIGINT_MAX = "9223372036854775807"
 WEIRD_NUMBERS = [
     BIGINT_MAX, "9223372036854775808", "-9223372036854775809", "9" * 30, "9" * 5000,
