@@ -140,8 +140,14 @@ def provisional_code_draw(*, provisional_code: ProvisionalCode) -> str:
     return code
 
 
-def provisional_code_verify(*, insured: Insured, code: str) -> ProvisionalCodeResult:
+def provisional_code_verify(*, insured: Insured | None, code: str) -> ProvisionalCodeResult:
     """Check ``code`` against the insured's live code without spending it.
+
+    ``insured`` is ``None`` when the NIR typed opens no account (not in the register, or
+    an account already exists): the answer is then ``NONE``, as for a person without a
+    live code. Whoever is asked about, every answer but ``FORMAT`` costs exactly one hash
+    of the typed code (against the live code, or a throwaway one), so that the timing
+    does not tell who is in the register; ``FORMAT`` is decided before anyone is looked at.
 
     A wrong code is counted in its own transaction: call this outside any
     ``atomic`` block that may roll back, or the count is lost with it.
@@ -149,6 +155,9 @@ def provisional_code_verify(*, insured: Insured, code: str) -> ProvisionalCodeRe
     typed = normalize_code(code)
     if typed is None:
         return ProvisionalCodeResult.FORMAT
+    if insured is None:
+        make_password(typed)  # the work of the check below, on nobody's code
+        return ProvisionalCodeResult.NONE
     with transaction.atomic():
         live = _live_codes(insured).select_for_update().first()
         if live is None or not is_password_usable(live.code_hash):

@@ -156,9 +156,10 @@ def signup_code(request):
         if _limited(request, "signup_code", nir):
             form.add_error(None, TOO_MANY)
         else:
+            # Nobody (unknown NIR, or an account already open) is verified too: same answer,
+            # same work.
             insured = Insured.objects.filter(nir=nir, user__isnull=True).first()
-            result = (provisional_code_verify(insured=insured, code=form.cleaned_data["code"])
-                      if insured else ProvisionalCodeResult.NONE)
+            result = provisional_code_verify(insured=insured, code=form.cleaned_data["code"])
             log_event("signup_code", insured_id=getattr(insured, "pk", None), result=result.name)
             if result is ProvisionalCodeResult.OK:
                 services.identity_remember(request, insured=insured, proven_by="code")

@@ -170,8 +170,9 @@ class ThreadAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm(ANSWER_PERM):
             raise PermissionDenied
         initial = {"topic": Thread.Topic.REQUESTS}
-        if request.GET.get("insured", "").isdigit():
-            initial["insured"] = request.GET["insured"]
+        insured_id = request.GET.get("insured", "")
+        if insured_id.isascii() and insured_id.isdigit():  # "²" is a digit to str.isdigit()
+            initial["insured"] = insured_id
         form = NoticeForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

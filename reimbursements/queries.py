@@ -183,14 +183,19 @@ def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
     return payments, (rows[0][-1] if rows else 0)
 
 
+# Far past any real history (27 months of payments): a larger number is past the end too.
+MAX_PAGE = 100_000
+
+
 def payments_page(insured: Insured, filters: Filters, number, *, per_page: int) -> Page:
     """One page of the person's payments (see `_payment_rows`), its total from the same query.
 
     A page number out of range (or not a number) gives the last (or the first) page, as
-    Paginator.get_page does; only then does it cost more queries.
+    Paginator.get_page does; only then does it cost more queries. A number from the query
+    string is capped before it becomes an OFFSET: 2**63 would overflow the database's bigint.
     """
     try:
-        number = max(int(number), 1)
+        number = min(max(int(number), 1), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     rows, total = _payment_rows(insured, filters, limit=per_page, offset=(number - 1) * per_page)
