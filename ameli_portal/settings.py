@@ -370,8 +370,8 @@ PERMISSIONS_POLICY = {
         "display-capture", "document-domain", "encrypted-media", "geolocation", "gyroscope",
         "hid", "idle-detection", "magnetometer", "microphone", "midi", "payment",
         "picture-in-picture", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
-        # no ad tracking: Google's FLoC and its successor, the Topics API
-        "interest-cohort", "browsing-topics",
+        # no ad tracking: the Topics API (FLoC's "interest-cohort" is gone: Chromium logs it unknown)
+        "browsing-topics",
     )
 }
 X_FRAME_OPTIONS = "DENY"

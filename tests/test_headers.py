@@ -36,7 +36,7 @@ def _paths(patterns, prefix="/"):
 
 PATHS = sorted(set(_paths(get_resolver().url_patterns)))
 DENIED = ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()",
-          "interest-cohort=()")
+          "browsing-topics=()")
 
 
 def test_the_resolver_gives_the_private_pages_the_audit_found_without_no_store():
