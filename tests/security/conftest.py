@@ -8,7 +8,7 @@ from tests.factories import StaffFactory, UserFactory
 from .household import build_household, grant
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def private_storage(tmp_path_factory):
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -22,16 +22,16 @@ def private_storage(tmp_path_factory):
         yield
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _fast_hasher():
     # Many accounts and logins here: the real hasher's cost is not what these tests check.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def household(django_db_setup, django_db_blocker):
-    """Built once per module (PDFs and all) inside a transaction rolled back at the end; each
+    """Built once for tests/security (PDFs and all) inside a transaction rolled back at the end; each
     test runs in a savepoint within it, as pytest-django's db fixture nests its own atomic."""
     with django_db_blocker.unblock(), transaction.atomic():
         with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
