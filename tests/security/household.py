@@ -27,11 +27,14 @@ from tests.factories import (
     CareSheetFactory,
     HealthCardEventFactory,
     HealthCardFactory,
+    InsuredFactory,
     MessageFactory,
     StaffFactory,
     UserFactory,
 )
 from tests.requests_app.helpers import upload
+
+NEWCOMER_IBAN = "FR7630006000011234567890189"
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Household:
     thread: Thread
     notice: Thread
     demo_letter: DemoMessage
+    newcomer: object            # in the register, no account yet: the sign-up steps are theirs
 
 
 def build_household(capture_on_commit) -> Household:
@@ -96,8 +100,10 @@ def build_household(capture_on_commit) -> Household:
     letter = DemoMessage.objects.create(kind=DemoMessage.Kind.LETTER, recipient="Claude", subject="Courrier",
                                         body_text="Bonjour", body_html="<p>Bonjour</p>",
                                         pdf=b"%PDF-1.4 test")
+    newcomer = InsuredFactory(iban=NEWCOMER_IBAN, postal_code="75011")
     return Household(
-        user=user, insured=insured, beneficiary=beneficiary, card=card, payment=settlement.payment,
+        newcomer=newcomer, user=user, insured=insured, beneficiary=beneficiary, card=card,
+        payment=settlement.payment,
         document=document, failed_document=failed, request=filed, complement_request=complement,
         attachment=filed.attachments.get(), thread=thread, notice=notice, demo_letter=letter,
     )

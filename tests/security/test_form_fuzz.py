@@ -11,12 +11,14 @@ has written nothing (every table's row count is unchanged).
 
 import string
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +26,7 @@ from requests_app.forms import FORMS
 from tests.requests_app.helpers import pdf_bytes
 
 from .forms import post_forms
-from .household import EXTRA_PAGES, IDENTIFIERS
+from .household import EXTRA_PAGES, IDENTIFIERS, NEWCOMER_IBAN
 from .urlmap import all_routes
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -40,7 +42,7 @@ ROUTES = [r for r in all_routes() if not r.is_admin]
 BY_NAME = {r.name: r for r in ROUTES}
 
 
-def pages(household) -> list[str]:
+def pages(household) -> list[tuple[str, str]]:
     """Every path worth opening: each pattern once, with the household's identifiers."""
     found = []
     for route in ROUTES:
@@ -49,14 +51,37 @@ def pages(household) -> list[str]:
         values += [make(household) for make in EXTRA_PAGES.get(route.name, [])]
         if route.name == "requests_app:create":
             values = [{"kind": kind} for kind in FORMS]
-        found += [route.path(**v) for v in values]
+        found += [(route.name, route.path(**v)) for v in values]
     return found
 
 
+ROLES = ("anonymous", "insured", "identified", "proven")
+# The sign-up steps only exist for someone in the middle of them: those roles open only these.
+SIGNUP_PAGES = {"accounts:signup_identity", "accounts:signup_proof", "accounts:signup_code",
+                "accounts:signup_request_letter", "account_signup"}
+
+
+def submit(client, page: str, data: dict):
+    """Post the page's own form as a browser would (its CSRF token included)."""
+    [form] = [f for f in post_forms(client.get(page).content.decode(), page) if f.action == page]
+    response = client.post(page, {"csrfmiddlewaretoken": form.csrf_token, **data})
+    assert response.status_code == 302, (page, response.status_code)
+    return response
+
+
 def client_for(role, household) -> Client:
+    """A browser session: signed in, or a newcomer who passed the identity step ("identified")
+    and then proved it with their IBAN ("proven"), through the real sign-up pages."""
     client = Client(enforce_csrf_checks=True)
     if role == "insured":
         client.force_login(household.user)
+    elif role in ("identified", "proven"):
+        newcomer = household.newcomer
+        submit(client, reverse("accounts:signup_identity"), {
+            "nir": newcomer.nir, "last_name": newcomer.last_name,
+            "birth_date": f"{newcomer.birth_date:%d/%m/%Y}", "postal_code": newcomer.postal_code})
+        if role == "proven":
+            submit(client, reverse("accounts:signup_proof"), {"last_seven": NEWCOMER_IBAN[-7:]})
     return client
 
 
@@ -70,10 +95,13 @@ def discovered(household) -> dict:
     from django.urls import resolve
 
     forms, seen = {}, set()
-    for role in ("anonymous", "insured"):
+    for role in ROLES:
         client = client_for(role, household)
-        for page in pages(household):
+        for name, page in pages(household):
+            if role in ("identified", "proven") and name not in SIGNUP_PAGES:
+                continue
             response = client.get(page)
+            assert response.status_code < 500, f"{page} ({role}) : {response.status_code}"
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
             for form in post_forms(response.content.decode(), page):
@@ -210,14 +238,23 @@ def has_errors(response) -> bool:
 def fuzz(role, household, page, form):
     """Post ``form`` with generated values, in a client of its own that opened ``page`` first
     (its CSRF cookie, and the token of that page's form)."""
-    client = client_for(role, household)
-    response = client.get(page)
-    form = next(f for f in post_forms(response.content.decode(), page) if f.signature == form.signature)
+    session = {}
+
+    def open_page():
+        session["client"] = client = client_for(role, household)
+        response = client.get(page)
+        session["form"] = next(f for f in post_forms(response.content.decode(), page)
+                               if f.signature == form.signature)
+
+    open_page()
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(data=form_data(form, household))
     def post(data):
+        client, form = session["client"], session["form"]
+        if "csrfmiddlewaretoken" in data:  # this session's token (the fields are the same)
+            data = {**data, "csrfmiddlewaretoken": form.csrf_token}
         cache.clear()  # rate limits would otherwise answer the later examples in place of the form
         with transaction.atomic():
             before = row_counts()
@@ -228,12 +265,17 @@ def fuzz(role, household, page, form):
             assert response.status_code < 500, f"{form.action} ({role}) : {response.status_code}"
             assert not (response.status_code == 403 and b"CSRF" in response.content), (
                 f"{form.action} ({role}) : refusé par le contrôle CSRF (le formulaire n'a pas son jeton ?)")
+            if role == "insured" and response.status_code == 302:
+                assert urlsplit(response["Location"]).path != reverse("account_login"), (
+                    f"{form.action} : la session de l'assuré est perdue, l'essai ne teste plus rien")
             if has_errors(response):
                 after = row_counts()
                 changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
                 assert not changed, (
                     f"{form.action} ({role}) a répondu par des erreurs mais a écrit : {changed}")
             transaction.set_rollback(True)
+        if response.status_code in (301, 302, 303):
+            open_page()  # the form did its job (or sent elsewhere): a fresh session for the next one
 
     post()
 
@@ -244,7 +286,8 @@ def test_forms_are_found(household, db):
     targets = {target for _, target in forms}
     for expected in ("account_login", "accounts:signup_identity", "requests_app:public_vitale",
                      "accounts:profile", "messaging:new", "messaging:reply", "requests_app:create",
-                     "requests_app:detail", "attestations:request_statement"):
+                     "requests_app:detail", "attestations:request_statement", "accounts:signup_proof",
+                     "account_signup"):
         assert expected in targets, expected
 
 
