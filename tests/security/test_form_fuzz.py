@@ -31,7 +31,7 @@ from .urlmap import all_routes
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
-EXAMPLES = 12
+EXAMPLES = 10
 
 # Forms not posted: ending the session would leave the other examples signed out.
 NOT_POSTED = {"account_logout"}
