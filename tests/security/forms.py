@@ -1,4 +1,4 @@
-"""The POST forms of a page, read with the standard library's HTML parser."""
+"""The forms of a page, read with the standard library's HTML parser."""
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -18,11 +18,12 @@ class Field:
 class Form:
     action: str                    # a path on this site
     enctype: str
+    method: str = "post"
     fields: list[Field] = field(default_factory=list)
 
     @property
     def signature(self) -> tuple:
-        return (self.action, tuple(sorted({f.name for f in self.fields})))
+        return (self.method, self.action, tuple(sorted({f.name for f in self.fields})))
 
     @property
     def csrf_token(self) -> str:
@@ -37,13 +38,15 @@ class _Parser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
         if tag == "form":
-            if a.get("method", "get").lower() == "post":
-                action = urljoin("http://testserver" + self.page, a.get("action", "") or self.page)
-                parts = urlsplit(action)
-                if parts.netloc == "testserver":
-                    self.form = Form(action=parts.path + (f"?{parts.query}" if parts.query else ""),
-                                     enctype=a.get("enctype", ""))
-                    self.forms.append(self.form)
+            action = urljoin("http://testserver" + self.page, a.get("action", "") or self.page)
+            parts = urlsplit(action)
+            if parts.netloc == "testserver":
+                method = a.get("method", "get").lower()
+                # A GET form's query string replaces the action's own.
+                query = f"?{parts.query}" if parts.query and method == "post" else ""
+                self.form = Form(action=parts.path + query, enctype=a.get("enctype", ""),
+                                 method="post" if method == "post" else "get")
+                self.forms.append(self.form)
             return
         if self.form is None or "disabled" in a:  # a browser sends no disabled field
             return
@@ -77,7 +80,8 @@ class _Parser(HTMLParser):
             self.textarea = None
 
 
-def post_forms(html: str, page: str) -> list[Form]:
+def page_forms(html: str, page: str) -> list[Form]:
+    """Every form of the page that goes to this site, GET and POST."""
     parser = _Parser(page)
     parser.feed(html)
     return parser.forms

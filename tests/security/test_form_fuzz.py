@@ -1,12 +1,14 @@
-"""Family 3: every POST form of the portal, posted with values from hypothesis.
+"""Family 3: every form of the portal, sent with values from hypothesis.
 
 The forms are found, not listed: every URL pattern (outside the back office) is opened as an
-anonymous visitor and as a signed-in insured person (pages with an identifier through the
-household's own objects), and each <form method="post"> is read with html.parser, CSRF token
-included (the client enforces CSRF as a browser session would). Each form is then posted with
-awkward values: unicode, NUL bytes, huge and negative numbers, impossible dates, very long
-strings, nothing at all. No answer may be a server error, and a form that answers with errors
-has written nothing (every table's row count is unchanged).
+anonymous visitor, as a signed-in insured person (pages with an identifier through the
+household's own objects) and as a newcomer in the middle of the sign-up steps; each <form> is
+read with html.parser, CSRF token included (the client enforces CSRF as a browser session
+would). Each form is then sent (POST, or GET for the simulator, the filters and the code check)
+with awkward values: unicode, NUL bytes, huge and negative numbers, impossible dates, very long
+strings, nothing at all, mostly one or two of them among plausible values. No answer may be a
+server error, and a form that answers with errors (or any GET form) has written nothing: every
+table's row count is unchanged.
 """
 
 import string
@@ -25,7 +27,7 @@ from hypothesis import strategies as st
 from requests_app.forms import FORMS
 from tests.requests_app.helpers import pdf_bytes
 
-from .forms import post_forms
+from .forms import page_forms
 from .household import EXTRA_PAGES, IDENTIFIERS, NEWCOMER_IBAN
 from .urlmap import all_routes
 
@@ -63,7 +65,8 @@ SIGNUP_PAGES = {"accounts:signup_identity", "accounts:signup_proof", "accounts:s
 
 def submit(client, page: str, data: dict):
     """Post the page's own form as a browser would (its CSRF token included)."""
-    [form] = [f for f in post_forms(client.get(page).content.decode(), page) if f.action == page]
+    [form] = [f for f in page_forms(client.get(page).content.decode(), page)
+              if f.action == page and f.method == "post"]
     response = client.post(page, {"csrfmiddlewaretoken": form.csrf_token, **data})
     assert response.status_code == 302, (page, response.status_code)
     return response
@@ -104,7 +107,7 @@ def discovered(household) -> dict:
             assert response.status_code < 500, f"{page} ({role}) : {response.status_code}"
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
-            for form in post_forms(response.content.decode(), page):
+            for form in page_forms(response.content.decode(), page):
                 name = resolve(form.action.split("?")[0]).route
                 target = next(r.name for r in ROUTES if r.route == name)
                 if target in NOT_POSTED or (role, form.signature) in seen:
@@ -243,7 +246,7 @@ def fuzz(role, household, page, form):
     def open_page():
         session["client"] = client = client_for(role, household)
         response = client.get(page)
-        session["form"] = next(f for f in post_forms(response.content.decode(), page)
+        session["form"] = next(f for f in page_forms(response.content.decode(), page)
                                if f.signature == form.signature)
 
     open_page()
@@ -258,8 +261,10 @@ def fuzz(role, household, page, form):
         cache.clear()  # rate limits would otherwise answer the later examples in place of the form
         with transaction.atomic():
             before = row_counts()
+            if form.method == "get":
+                data = {k: v for k, v in data.items() if isinstance(v, str)}
             try:
-                response = client.post(form.action, data)
+                response = getattr(client, form.method)(form.action, data)
             except Exception as exc:  # the test client re-raises a view's exception: a 500
                 raise AssertionError(f"{form.action} ({role}) : erreur serveur {exc!r}") from exc
             assert response.status_code < 500, f"{form.action} ({role}) : {response.status_code}"
@@ -268,7 +273,7 @@ def fuzz(role, household, page, form):
             if role == "insured" and response.status_code == 302:
                 assert urlsplit(response["Location"]).path != reverse("account_login"), (
                     f"{form.action} : la session de l'assuré est perdue, l'essai ne teste plus rien")
-            if has_errors(response):
+            if has_errors(response) or form.method == "get":  # a GET form never writes either
                 after = row_counts()
                 changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
                 assert not changed, (
@@ -287,7 +292,8 @@ def test_forms_are_found(household, db):
     for expected in ("account_login", "accounts:signup_identity", "requests_app:public_vitale",
                      "accounts:profile", "messaging:new", "messaging:reply", "requests_app:create",
                      "requests_app:detail", "attestations:request_statement", "accounts:signup_proof",
-                     "account_signup"):
+                     "account_signup", "reimbursements:simulator", "reimbursements:payments",
+                     "attestations:verify"):
         assert expected in targets, expected
 
 
