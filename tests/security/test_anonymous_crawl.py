@@ -3,6 +3,7 @@
 Every page but the public ones below sends them to the login (the admin's pages to the
 admin's login); no page answers a 5xx. A pattern added tomorrow is crawled too: if it does
 not ask for the login, this test fails with its name until it is added to PUBLIC.
+Then every page of the portal, signed in, with odd numbers in its query string.
 """
 
 from urllib.parse import parse_qs, urlsplit
@@ -91,3 +92,33 @@ def test_the_demo_mailbox_is_closed_outside_demo_mode(settings):
     for route in ROUTES:
         if route.name in DEMO:
             assert client.get(route.path()).status_code == 404, route.name
+
+
+# --- numbers from the query string, as a signed-in insured person ------------------------
+
+PORTAL_ROUTES = [r for r in ROUTES if not r.is_admin and not r.is_allauth and r.name not in DEMO]
+AWKWARD_NUMBERS = ["99999999999999999999", "-1", "0", "1e400", "abc", "\x00"]
+KNOWN = {
+    # Helper "timing" fixes it now: an OFFSET past PostgreSQL's bigint is a DataError.
+    "reimbursements:payments": pytest.mark.xfail(
+        strict=True, reason="?page= au-delà d'un bigint : erreur 500 (corrigé par la tâche « timing »)"),
+}
+
+
+@pytest.mark.parametrize("route", [pytest.param(r, marks=KNOWN.get(r.name, ()), id=r.name)
+                                   for r in PORTAL_ROUTES])
+def test_insured_with_awkward_numbers_in_the_query_string(route, household, db):
+    """Each page of the portal, signed in, with ?page= (and its kin) given odd numbers: no 5xx."""
+    from .household import IDENTIFIERS
+
+    case = IDENTIFIERS.get(route.name)
+    path = route.path(**case.kwargs(household)) if case else route.path()
+    client = Client()
+    client.force_login(household.user)
+    for value in AWKWARD_NUMBERS:
+        query = {"page": value, "year": value, "month": value}
+        try:
+            response = client.get(path, query)
+        except Exception as exc:  # the test client re-raises a view's exception (a 500)
+            raise AssertionError(f"{route.name} ({path}?page={value!r}) : erreur serveur {exc!r}") from exc
+        assert response.status_code < 500, f"{route.name} ({path}?page={value!r}) : {response.status_code}"
