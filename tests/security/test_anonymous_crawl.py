@@ -97,7 +97,7 @@ def test_the_demo_mailbox_is_closed_outside_demo_mode(settings):
 # --- numbers from the query string, as a signed-in insured person ------------------------
 
 PORTAL_ROUTES = [r for r in ROUTES if not r.is_admin and not r.is_allauth and r.name not in DEMO]
-AWKWARD_NUMBERS = ["99999999999999999999", "-1", "0", "1e400", "abc", "\x00"]
+AWKWARD_NUMBERS = ["99999999999999999999", "-1", "abc\x00"]
 KNOWN = {
     # Helper "timing" fixes it now: an OFFSET past PostgreSQL's bigint is a DataError.
     "reimbursements:payments": pytest.mark.xfail(
