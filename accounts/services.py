@@ -85,7 +85,8 @@ def identity_verify(*, nir: str, last_name: str, birth_date: date, postal_code: 
 def iban_matches(*, insured: Insured, last_seven: str) -> bool:
     typed = "".join(last_seven.split()).upper()
     on_file = insured.iban[-7:] if insured.iban else ""
-    return bool(on_file) and len(typed) == 7 and hmac.compare_digest(typed, on_file)
+    # Bytes: compare_digest refuses a str with non-ASCII characters (anyone can type "É").
+    return bool(on_file) and len(typed) == 7 and hmac.compare_digest(typed.encode(), on_file.encode())
 
 
 # --- what the session remembers between the steps --------------------------------

@@ -6,7 +6,6 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -78,8 +77,9 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def download_view(self, request, object_id):
         if not request.user.has_perm(DOWNLOAD_PERM):
             raise PermissionDenied
-        document = get_object_or_404(Document, pk=unquote(object_id))
-        if document.status != Document.Status.READY or document.is_letter:
+        # get_object: an id that is no number is a 404, not a server error.
+        document = self.get_object(request, unquote(object_id))
+        if document is None or document.status != Document.Status.READY or document.is_letter:
             raise Http404
         audit(actor=request.user, action="document_download", obj=document,
               summary=document.get_kind_display())

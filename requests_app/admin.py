@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -190,7 +191,10 @@ class RequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def transition_view(self, request, object_id, to_status):
         if not request.user.has_perm(CHANGE_PERM):
             raise PermissionDenied
-        obj = get_object_or_404(Request.objects.select_related("insured"), pk=unquote(object_id))
+        # get_object: an id that is no number is a 404, not a server error.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
         change_url = reverse("admin:requests_app_request_change", args=[obj.pk])
         if to_status not in ACTION_LABELS:
             raise PermissionDenied
@@ -220,7 +224,10 @@ class RequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def attachment_view(self, request, object_id, attachment_id):
         if not request.user.has_perm(DOWNLOAD_PERM):
             raise PermissionDenied
+        filed = self.get_object(request, unquote(object_id))  # a 404 for an id that is no number
+        if filed is None:
+            raise Http404
         attachment = get_object_or_404(Attachment.objects.select_related("request"),
-                                       request__pk=unquote(object_id), public_id=attachment_id)
+                                       request=filed, public_id=attachment_id)
         services.attachment_staff_access(attachment=attachment, actor=request.user)
         return attachment_response(attachment)

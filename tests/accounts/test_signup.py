@@ -94,6 +94,14 @@ def test_wrong_iban_digits_are_refused(client, person):
     assert "ne correspondent pas" in response.content.decode()
 
 
+def test_iban_characters_with_accents_are_refused_not_an_error(client, person):
+    # Found by tests/security/test_form_fuzz.py: hmac.compare_digest refuses non-ASCII str.
+    client.post(reverse("accounts:signup_identity"), identity(person))
+    response = client.post(reverse("accounts:signup_proof"), {"last_seven": "12345É7"})
+    assert response.status_code == 200
+    assert "ne correspondent pas" in response.content.decode()
+
+
 def _create_credentials(client, email, password=PASSWORD):
     return client.post(reverse("account_signup"),
                        {"email": email, "password1": password, "password2": password})
