@@ -67,12 +67,11 @@ def publish(job_id) -> bool:
 def _send(job: OutboxJob, *, unclaim: bool) -> bool:
     task = current_app.tasks[job.task_name]
     if task.app.conf.task_always_eager:
-        # No broker: the job runs here and now; its own failures are not publish faults
-        # (run_once has recorded them on the row).
-        try:
-            task.apply_async(args=job.args, kwargs=job.kwargs, task_id=str(job.pk))
-        except Exception:
-            logger.exception("outbox: job %s failed in-process", job.pk)
+        # No broker: the job runs here and now, as a worker would run it (its on_failure
+        # too); its own failures are not publish faults (run_once recorded them on the row).
+        result = task.apply(args=job.args, kwargs=job.kwargs, task_id=str(job.pk), throw=False)
+        if result.failed():
+            logger.error("outbox: job %s failed in-process (%s)", job.pk, type(result.result).__name__)
         return True
     try:
         task.apply_async(args=job.args, kwargs=job.kwargs, task_id=str(job.pk))
