@@ -76,11 +76,14 @@ def retry_schedule(max_attempts: int | None = None) -> list[float]:
     return [retry_delay(n) for n in range(1, runs)]
 
 
-def run_once(job_id, body, *, wipe_args: bool = False, max_attempts: int | None = None):
+def run_once(job_id, body, *, wipe_args: bool = False, max_attempts: int | None = None,
+             on_give_up=None):
     """Run ``body()`` unless the outbox job ``job_id`` is already done (or failed).
 
     ``wipe_args``: the job's arguments hold a secret (a code in an email): once the
-    job is done they are erased from the outbox row.
+    job is done they are erased from the outbox row. ``on_give_up(exc)``: called once
+    when the job fails for good (the task's ``on_failure``). The exception is not raised
+    then: Celery would log it in full, and an SMTP refusal quotes the address.
     """
     tracked = False
     try:
@@ -103,16 +106,18 @@ def run_once(job_id, body, *, wipe_args: bool = False, max_attempts: int | None 
             OutboxJob.objects.filter(pk=job_id).update(**done)
             return result
     except Exception as exc:
-        if not tracked or not _record_failure(job_id, exc, max_attempts or settings.JOB_MAX_ATTEMPTS):
+        if not tracked:
             raise
+        if not _record_failure(job_id, exc, max_attempts or settings.JOB_MAX_ATTEMPTS):
+            if on_give_up is not None:
+                on_give_up(exc)
         return None
 
 
 def _record_failure(job_id, exc: Exception, max_attempts: int) -> bool:
     """Schedule the next run of a job that failed, or fail it for good.
 
-    Return True when the job will run again (the task ends quietly), False when it is
-    failed for good (the task raises, so that its ``on_failure`` tells the insured).
+    Return True when the job will run again, False when it is failed for good.
     """
     error = describe(exc)
     now = timezone.now()
@@ -156,8 +161,14 @@ def job(name: str, *, wipe_args: bool = False, max_attempts: int | None = None, 
         @shared_task(bind=True, name=name, **defaults)
         @wraps(fn)
         def task(self, *args, **kwargs):
-            return run_once(self.request.id, lambda: fn(*args, **kwargs), wipe_args=wipe_args,
-                            max_attempts=max_attempts)
+            task_id = self.request.id
+
+            def give_up(exc):
+                # What a worker does for a task that raised: the app's hook tells the insured.
+                self.on_failure(exc, task_id, args, kwargs, None)
+
+            return run_once(task_id, lambda: fn(*args, **kwargs), wipe_args=wipe_args,
+                            max_attempts=max_attempts, on_give_up=give_up)
 
         return task
 
