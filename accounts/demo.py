@@ -92,7 +92,7 @@ CONSEILLER_PERMS["requests_app"] = {"request": "vc", "attachment": "v", "request
 SUPERVISEUR_EXTRA = {
     "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc",
                  "provisionalcode": "v"},
-    "ameli_portal": {"auditevent": "v", "outboxjob": "v"},
+    "ameli_portal": {"auditevent": "v", "outboxjob": "vc"},  # vc: the operations page and « Relancer »
     "reimbursements": {"journal": "v", "ledgerentry": "v", "vaccination": "vcad",
                        "+": ["reverse_caresheet"]},
 }

@@ -5,6 +5,7 @@ import socket
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from ruamel.yaml import YAML
 
 from ameli_portal.celery import app
 from ameli_portal.emails import enqueue_email
@@ -343,3 +345,12 @@ def test_readyz_needs_a_worker_heartbeat_and_a_moving_outbox(db, client, broker_
     assert response.status_code == 503
     outbox = response.json()["checks"]["outbox"]
     assert outbox["ok"] is False and outbox["oldest_waiting_seconds"] > settings.HEALTH_OUTBOX_MAX_AGE_SECONDS
+
+
+def test_compose_checks_readiness_on_web_and_the_image_checks_liveness():
+    root = Path(__file__).resolve().parent.parent
+    compose = YAML(typ="safe", pure=True).load((root / "docker-compose.yml").read_text())
+    web_check = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    assert "'/readyz'" in web_check and "status != 200" in web_check
+    assert "'/healthz'" in (root / "Dockerfile").read_text()
+    assert {reverse("healthz"), reverse("readyz")} == {"/healthz", "/readyz"}
