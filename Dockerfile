@@ -55,11 +55,12 @@ VOLUME ["/var/lib/portal"]
 
 EXPOSE 8000
 
-# Any HTTP answer below 500 means alive. http.client rather than urlopen: it neither
-# follows the HTTPS redirect (SECURE_SSL_REDIRECT) nor raises on a 400 for a public
-# ALLOWED_HOSTS; X-Forwarded-Proto avoids the redirect altogether.
+# /healthz (the process answers, touches neither the database nor Redis): any HTTP
+# answer below 500 means alive. http.client rather than urlopen: it neither follows the
+# HTTPS redirect (SECURE_SSL_REDIRECT) nor raises on a 400 for a public ALLOWED_HOSTS;
+# X-Forwarded-Proto avoids the redirect altogether. Compose's web checks /readyz instead.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import http.client as h, sys; c = h.HTTPConnection('127.0.0.1', 8000, timeout=4); c.request('GET', '/', headers={'X-Forwarded-Proto': 'https'}); sys.exit(c.getresponse().status >= 500)"]
+    CMD ["python", "-c", "import http.client as h, sys; c = h.HTTPConnection('127.0.0.1', 8000, timeout=4); c.request('GET', '/healthz', headers={'X-Forwarded-Proto': 'https'}); sys.exit(c.getresponse().status >= 500)"]
 
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 CMD ["gunicorn", "ameli_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -42,7 +42,8 @@ _SUPERVISEUR_EXTRA = {
         # NIR, names, birth date and sex: with a reason, audited, the insured told.
         "+": ["change_identity"],
     },
-    "ameli_portal": {"auditevent": "v", "outboxjob": "v"},
+    # change on the jobs: the operations page's « Relancer » (audited)
+    "ameli_portal": {"auditevent": "v", "outboxjob": "vc"},
     "reimbursements": {"journal": "v", "ledgerentry": "v", "vaccination": "vcad",
                        "+": ["reverse_caresheet"]},
 }

@@ -10,7 +10,19 @@ class OutboxJob(models.Model):
     It is published to the broker after commit; if the broker is down at that
     moment, the relay publishes it later. Its id is the Celery task id, which is
     how a redelivered or retried task finds out that it already ran.
+
+    Life of a job (see ``state``): waiting -> published (leased until ``lease_until``)
+    -> done; a transient fault sends it back to waiting until ``next_attempt_at``; when
+    its attempts run out, or on a fault that is not transient, it is failed
+    (``failed_at``) until staff relaunch it.
     """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "En attente"
+        SCHEDULED = "scheduled", "Nouvel essai prévu"
+        PUBLISHED = "published", "En cours"
+        FAILED = "failed", "Échec"
+        DONE = "done", "Terminée"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     task_name = models.CharField("tâche", max_length=200)
@@ -20,6 +32,12 @@ class OutboxJob(models.Model):
     published_at = models.DateTimeField("publiée le", null=True, blank=True)
     publish_attempts = models.PositiveIntegerField("tentatives de publication", default=0)
     run_attempts = models.PositiveIntegerField("exécutions échouées", default=0)
+    # When the relay may publish it again after a transient fault (None: as soon as possible).
+    next_attempt_at = models.DateTimeField("prochain essai le", null=True, blank=True)
+    # A published job not done by then is published again: its worker may have died.
+    lease_until = models.DateTimeField("bail jusqu'au", null=True, blank=True)
+    lease_expiries = models.PositiveIntegerField("baux expirés", default=0)
+    failed_at = models.DateTimeField("en échec depuis le", null=True, blank=True)
     done_at = models.DateTimeField("terminée le", null=True, blank=True)
     last_error = models.CharField("dernière erreur", max_length=200, blank=True)
 
@@ -32,7 +50,13 @@ class OutboxJob(models.Model):
                 fields=["created_at"],
                 name="outbox_unpublished",
                 condition=models.Q(published_at__isnull=True),
-            )
+            ),
+            # The jobs not done: the relay's leases, the ops page and /readyz read only them.
+            models.Index(
+                fields=["created_at"],
+                name="outbox_open",
+                condition=models.Q(done_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -41,10 +65,32 @@ class OutboxJob(models.Model):
     @property
     def state(self) -> str:
         if self.done_at:
-            return "terminée"
+            return self.State.DONE
+        if self.failed_at:
+            return self.State.FAILED
         if self.published_at:
-            return "publiée"
-        return "en attente"
+            return self.State.PUBLISHED
+        if self.next_attempt_at:
+            return self.State.SCHEDULED
+        return self.State.WAITING
+
+    @property
+    def state_label(self) -> str:
+        return self.State(self.state).label
+
+    @classmethod
+    def state_q(cls, state: str) -> models.Q:
+        """The rows in ``state``, as a filter (the ops page counts them by state)."""
+        open_ = models.Q(done_at__isnull=True, failed_at__isnull=True)
+        return {
+            cls.State.DONE: models.Q(done_at__isnull=False),
+            cls.State.FAILED: models.Q(done_at__isnull=True, failed_at__isnull=False),
+            cls.State.PUBLISHED: open_ & models.Q(published_at__isnull=False),
+            cls.State.SCHEDULED: open_ & models.Q(published_at__isnull=True,
+                                                  next_attempt_at__isnull=False),
+            cls.State.WAITING: open_ & models.Q(published_at__isnull=True,
+                                                next_attempt_at__isnull=True),
+        }[state]
 
 
 class DemoMessage(models.Model):

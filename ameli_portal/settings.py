@@ -182,15 +182,25 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
+# A message a worker took but did not acknowledge (the worker was killed) goes back to the
+# queue after the visibility timeout; the redis transport looks for such messages every
+# unacked_restore_interval x unacked_restore_throttle seconds (30 s here, 100 s by default).
+# It must be longer than CELERY_TASK_TIME_LIMIT, or a long job would be run twice at once;
+# no job uses an ETA or a countdown (retries are scheduled from the outbox, see jobs.py).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    "visibility_timeout": _setting("CELERY_VISIBILITY_TIMEOUT",
+                                   lambda: env.int("CELERY_VISIBILITY_TIMEOUT", default=300)),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 3,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
-    "outbox-relay": {"task": "ameli_portal.relay_outbox", "schedule": 30.0},
+    # Also the workers' heartbeat (/readyz). Expires: after an outage, one relay, not hundreds.
+    "outbox-relay": {"task": "ameli_portal.relay_outbox", "schedule": 30.0,
+                     "options": {"expires": 25}},
     "daily-payment-run": {
         "task": "reimbursements.daily_payment_run",
         "schedule": crontab(hour=6, minute=0),
@@ -206,6 +216,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 OUTBOX_RELAY_AGE_SECONDS = env.int("OUTBOX_RELAY_AGE_SECONDS", default=20)
+# Retries of transient faults (SMTP or database unreachable, SMTP 4xx), from the outbox:
+# 30 s, 1, 2, 4, 8, 16, 32 min, 1 h 04, 2 h 08, then every 4 h, for 15 runs in all: the
+# last one comes about 24 h after the first (up to 20 % later with the jitter), then the
+# job is « Échec » on the operations page. See ameli_portal/jobs.py.
+JOB_RETRY_BASE_SECONDS = _setting("JOB_RETRY_BASE_SECONDS",
+                                  lambda: env.float("JOB_RETRY_BASE_SECONDS", default=30))
+JOB_RETRY_MAX_DELAY_SECONDS = _setting(
+    "JOB_RETRY_MAX_DELAY_SECONDS", lambda: env.float("JOB_RETRY_MAX_DELAY_SECONDS", default=4 * 3600))
+JOB_MAX_ATTEMPTS = _setting("JOB_MAX_ATTEMPTS", lambda: env.int("JOB_MAX_ATTEMPTS", default=15))
+# A published job not done after its lease is published again by the relay (its worker
+# died, or Redis lost the message): longer than CELERY_TASK_TIME_LIMIT (180 s).
+JOB_LEASE_SECONDS = _setting("JOB_LEASE_SECONDS", lambda: env.float("JOB_LEASE_SECONDS", default=300))
+# /readyz: the relay task (beat, every 30 s, run by a worker) writes a heartbeat; older than
+# this, no worker or no beat is running. And the oldest job not done nor failed.
+HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", default=120)
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=1800)
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
@@ -217,6 +243,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # The tests' worker keeps its mail in the database, where the tests read it.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)
+# A mail server that hangs must fail the attempt (then retried) well before the time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ne-pas-repondre@caisse-demo.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

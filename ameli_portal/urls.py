@@ -30,6 +30,8 @@ public_patterns = (
 )
 
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("", include(public_patterns)),
     path("compte/", include("allauth.urls")),
     path("mon-espace/", include("accounts.urls")),

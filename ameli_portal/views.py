@@ -3,12 +3,13 @@
 from csp.decorators import csp
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .glossary import GLOSSARY
+from .health import readiness
 from .models import DemoMessage
 
 
@@ -75,3 +76,21 @@ def demo_letter_pdf(request, message_id):
     response["Content-Disposition"] = f'inline; filename="courrier-{message.pk}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """Liveness: the process answers. No database, no Redis: a restart would not fix them."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+def readyz(request):
+    """Readiness: database, Redis, a worker's heartbeat, the outbox's oldest waiting job.
+
+    503 when any check fails; the figures are counts and ages, never a person or a job.
+    """
+    result = readiness()
+    return JsonResponse(result, status=200 if result["status"] == "ok" else 503)

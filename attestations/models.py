@@ -2,6 +2,7 @@
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -129,6 +130,12 @@ class Document(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_stuck(self) -> bool:
+        """Pending for longer than a job's lease: its owner may ask for it again."""
+        return (self.status == self.Status.PENDING and self.created_at is not None
+                and timezone.now() - self.created_at > timedelta(seconds=settings.JOB_LEASE_SECONDS))
 
     @property
     def is_letter(self) -> bool:

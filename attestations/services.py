@@ -23,6 +23,7 @@ from accounts.models import Insured
 from accounts.nir import Nir
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
+from ameli_portal.models import OutboxJob
 from ameli_portal.outbox import enqueue
 from ameli_portal.pdf import render_pdf
 from reimbursements.models import ZERO, Settlement
@@ -210,12 +211,17 @@ def document_request(*, insured: Insured, kind: str, period: tuple[date, date] |
             .first()
         )
         if existing is not None:
+            if existing.is_stuck:
+                _resume_stuck(existing)
             return existing
         document = Document.objects.create(owner=insured, kind=kind, content_key=key,
                                            period_start=start, period_end=end, person=person,
                                            idempotency_key=idempotency_key)
         _enqueue_render(document)
     return document
+
+
+RENDER_TASK = "attestations.render_document"
 
 
 def _enqueue_render(document: Document) -> None:
@@ -348,15 +354,37 @@ def document_mark_failed(*, document_id: int, error: str = "") -> None:
 
 
 def document_retry(*, document: Document) -> Document:
-    """Send a failed document back to the job; anything else is left as it is."""
+    """Send a failed document, or one stuck in preparation, back to the job; anything else
+    is left as it is."""
     with transaction.atomic():
         updated = Document.objects.filter(pk=document.pk, status=Document.Status.FAILED).update(
             status=Document.Status.PENDING, failure=""
         )
         if updated:
             _enqueue_render(document)
+        elif document.is_stuck:
+            _resume_stuck(document)
     document.refresh_from_db()
     return document
+
+
+def document_reopen(*, document_id: int) -> None:
+    """A failed document's job is relaunched by staff: the owner sees it in preparation again."""
+    Document.objects.filter(pk=document_id, status=Document.Status.FAILED).update(
+        status=Document.Status.PENDING, failure=""
+    )
+
+
+def _resume_stuck(document: Document) -> None:
+    """A new render job for a document pending longer than a job's lease (its job was lost,
+    or failed before it could say so), unless one was sent within the lease: clicking
+    « Réessayer » ten times sends one job. A render that comes late does nothing twice:
+    document_render locks the document and renders only a pending one."""
+    recent = timezone.now() - timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    if not OutboxJob.objects.filter(task_name=RENDER_TASK, kwargs__document_id=document.pk,
+                                    created_at__gt=recent).exists():
+        logger.warning("document %s: pending for too long, its rendering is sent again", document.pk)
+        _enqueue_render(document)
 
 
 def document_regenerate(*, document: Document, actor) -> Document | None:

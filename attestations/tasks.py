@@ -15,8 +15,13 @@ class DocumentTask(Task):
         if kwargs.get("document_id"):
             services.document_mark_failed(document_id=kwargs["document_id"], error=type(exc).__name__)
 
+    def before_relaunch(self, kwargs):
+        # Staff relaunch the failed job (operations page): the document is pending again.
+        if kwargs.get("document_id"):
+            services.document_reopen(document_id=kwargs["document_id"])
 
-@job("attestations.render_document", base=DocumentTask)
+
+@job(services.RENDER_TASK, base=DocumentTask)
 def render_document_job(*, document_id: int) -> None:
     services.document_render(document_id=document_id)
 

@@ -1,16 +1,19 @@
 """Attestation de droits: request, render (through the job), download and access."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.template import TemplateDoesNotExist
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Exemption
-from ameli_portal.models import AuditEvent
+from ameli_portal.models import AuditEvent, OutboxJob
+from ameli_portal.outbox import outbox_job_relaunch
 from attestations import services
 from attestations.models import Document
 from attestations.tasks import render_document_job
@@ -133,6 +136,57 @@ def test_a_failed_render_is_shown_and_the_retry_button_renders_it(household, cli
     document.refresh_from_db()
     assert document.status == Document.Status.READY
     assert document.code_display in pdf_text(document)
+
+
+def _stuck_rights(household) -> Document:
+    # Its job was lost (the worker holding it was killed): nothing will render it by itself.
+    return Document.objects.create(
+        owner=household, kind=Document.Kind.RIGHTS,
+        content_key=services.content_key(household, Document.Kind.RIGHTS, timezone.localdate()))
+
+
+def test_a_document_stuck_in_preparation_can_be_retried_by_its_owner(household, client, settings,
+                                                                     private_storage):
+    document = _stuck_rights(household)
+    client.force_login(household.user)
+    page = client.get(reverse("attestations:list")).content.decode()
+    assert "En préparation" in page and "Réessayer" not in page  # not late yet
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS + 1)):
+        page = client.get(reverse("attestations:list")).content.decode()
+        assert "La préparation prend plus de temps que prévu" in page and "Réessayer" in page
+        response = client.post(reverse("attestations:retry", args=[document.public_id]))
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.status == Document.Status.READY
+    assert OutboxJob.objects.filter(kwargs__document_id=document.pk).count() == 1
+
+
+def test_asking_again_for_a_stuck_document_renders_it_once(household, client, settings, private_storage):
+    document = _stuck_rights(household)
+    client.force_login(household.user)
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS + 1)):
+        client.post(reverse("attestations:request"))
+        client.post(reverse("attestations:request"))
+    assert Document.objects.filter(owner=household).count() == 1
+    document.refresh_from_db()
+    assert document.status == Document.Status.READY
+    assert OutboxJob.objects.filter(kwargs__document_id=document.pk).count() == 1
+
+
+def test_staff_relaunching_a_failed_render_job_makes_the_document(household, staff, settings,
+                                                                   private_storage):
+    with override_settings(TEMPLATES=[{**settings.TEMPLATES[0], "DIRS": []}]):
+        document = request_rights(household)
+    document.refresh_from_db()
+    job = OutboxJob.objects.get(kwargs__document_id=document.pk)
+    assert document.status == Document.Status.FAILED and job.state == OutboxJob.State.FAILED
+    assert job.last_error == "TemplateDoesNotExist"
+
+    assert outbox_job_relaunch(job=job, actor=staff)
+    document.refresh_from_db()
+    job.refresh_from_db()
+    assert document.status == Document.Status.READY and job.state == OutboxJob.State.DONE
 
 
 def test_the_list_button_and_download(household, client):
