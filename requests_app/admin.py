@@ -40,6 +40,7 @@ class QueueFilter(admin.SimpleListFilter):
             ("attente", "En attente de l'assuré"),
             ("retard", "En retard (date prévue dépassée)"),
             ("ouvertes", "Toutes les démarches ouvertes"),
+            ("a_confirmer", "Sans compte, pas encore confirmées par l'assuré"),
         ]
 
     def queryset(self, request, queryset):
@@ -50,6 +51,9 @@ class QueueFilter(admin.SimpleListFilter):
             "attente": queryset.filter(status=Status.COMPLEMENT),
             "retard": queryset.filter(open_q, expected_by__lt=timezone.localdate()),
             "ouvertes": queryset.filter(open_q),
+            "a_confirmer": queryset.filter(open_q, public_confirmation__isnull=False,
+                                           public_confirmation__confirmed_at__isnull=True,
+                                           public_confirmation__voided_at__isnull=True),
         }.get(self.value(), queryset)
 
 

@@ -44,6 +44,12 @@ def back_office(client, agent):
     return client
 
 
+def to_confirm(back_office):
+    """The back office's queue of requests filed without an account and not yet confirmed."""
+    response = back_office.get(reverse("admin:requests_app_request_changelist"), {"file": "a_confirmer"})
+    return response.context["cl"].queryset
+
+
 def form(person, **overrides):
     data = {"nir": person.nir, "last_name": "lefevre dupre", "birth_date": "09/03/1984",
             "postal_code": "75010", "reason": "loss", "photo": photo(), "id_document": upload()}
@@ -152,6 +158,7 @@ def test_staff_acceptance_in_the_back_office_opposes_the_card_and_orders_a_new_o
     url = declare(anonymous, django_capture_on_commit_callbacks, person)
     code = emailed_code()
     filed = Request.objects.get()
+    assert list(to_confirm(back_office)) == [filed]
     change = back_office.get(reverse("admin:requests_app_request_change", args=[filed.pk]))
     assert "Non confirmée : un code a été envoyé" in change.content.decode()
 
@@ -163,6 +170,7 @@ def test_staff_acceptance_in_the_back_office_opposes_the_card_and_orders_a_new_o
     assert card.status == "opposed"
     assert HealthCard.objects.filter(insured=person, status="ordered").exists()
     assert PublicConfirmation.objects.get().confirmed_by == "staff"
+    assert list(to_confirm(back_office)) == []
     # The decision settles it: the emailed code no longer does anything.
     assert confirm(anonymous, url, code).status_code == 400
 
