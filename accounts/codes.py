@@ -129,13 +129,47 @@ def provisional_code_withdraw(*, letter: PostalLetter, actor, reason: str) -> bo
     return bool(voided)
 
 
+def code_draw() -> tuple[str, str]:
+    """Fresh digits and their hash: only the hash is stored, the digits go out once."""
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    return code, make_password(code)
+
+
+def code_check(live, typed: str, *, event: str, owner: str) -> ProvisionalCodeResult:
+    """Check normalised digits against a code row locked by the caller (or ``None``).
+
+    The row has ``code_hash``, ``expires_at`` and ``failed_attempts``; a wrong code is
+    counted on it. Shared by every code we issue (letters, emails), so that they expire,
+    block and log alike. ``event`` and ``owner`` name the log lines, never a NIR.
+    """
+    if live is None or not is_password_usable(live.code_hash):
+        result = ProvisionalCodeResult.NONE
+    elif live.expires_at <= timezone.now():
+        result = ProvisionalCodeResult.EXPIRED
+    elif live.failed_attempts >= max_attempts():
+        result = ProvisionalCodeResult.BLOCKED
+    elif check_password(typed, live.code_hash):
+        return ProvisionalCodeResult.OK
+    else:
+        live.failed_attempts += 1
+        live.save(update_fields=["failed_attempts"])
+        security_log.warning("%s_wrong %s attempts=%d", event, owner, live.failed_attempts)
+        if live.failed_attempts >= max_attempts():
+            security_log.warning("%s_blocked %s", event, owner)
+            return ProvisionalCodeResult.BLOCKED
+        return ProvisionalCodeResult.WRONG
+    # Hash anyway, so that the answer's timing does not tell whether a code exists.
+    make_password(typed)
+    security_log.info("%s_refused %s reason=%s", event, owner, result.value)
+    return result
+
+
 def provisional_code_draw(*, provisional_code: ProvisionalCode) -> str:
     """Draw the 8 digits, keep only their hash, and return them for the letter.
 
     Only the letter job calls this, inside the transaction that saves the PDF.
     """
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    provisional_code.code_hash = make_password(code)
+    code, provisional_code.code_hash = code_draw()
     provisional_code.save(update_fields=["code_hash"])
     return code
 
@@ -160,28 +194,7 @@ def provisional_code_verify(*, insured: Insured | None, code: str) -> Provisiona
         return ProvisionalCodeResult.NONE
     with transaction.atomic():
         live = _live_codes(insured).select_for_update().first()
-        if live is None or not is_password_usable(live.code_hash):
-            result = ProvisionalCodeResult.NONE
-        elif live.expires_at <= timezone.now():
-            result = ProvisionalCodeResult.EXPIRED
-        elif live.failed_attempts >= max_attempts():
-            result = ProvisionalCodeResult.BLOCKED
-        elif check_password(typed, live.code_hash):
-            return ProvisionalCodeResult.OK
-        else:
-            live.failed_attempts += 1
-            live.save(update_fields=["failed_attempts"])
-            security_log.warning(
-                "provisional_code_wrong insured=%s attempts=%d", insured.pk, live.failed_attempts
-            )
-            if live.failed_attempts >= max_attempts():
-                security_log.warning("provisional_code_blocked insured=%s", insured.pk)
-                return ProvisionalCodeResult.BLOCKED
-            return ProvisionalCodeResult.WRONG
-    # Hash anyway, so that the answer's timing does not tell whether a code exists.
-    make_password(typed)
-    security_log.info("provisional_code_refused insured=%s reason=%s", insured.pk, result.value)
-    return result
+        return code_check(live, typed, event="provisional_code", owner=f"insured={insured.pk}")
 
 
 def provisional_code_spend(*, insured: Insured) -> None:

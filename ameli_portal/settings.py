@@ -309,7 +309,9 @@ ACCOUNT_RATE_LIMITS = {
     "signup_identity": "10/m/ip,5/h/key",
     "signup_iban": "10/m/ip,5/h/key",
     "signup_code": "10/m/ip,10/h/key",
+    # The public carte Vitale form: as signup_identity; its emailed code: as signup_code.
     "vitale_public": "10/m/ip,5/h/key",
+    "vitale_public_code": "10/m/ip,10/h/key",
     "code_letter": "5/h/ip,3/d/key",
     "verify_document": "30/m/ip",
 }

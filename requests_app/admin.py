@@ -41,6 +41,7 @@ class QueueFilter(admin.SimpleListFilter):
             ("attente", "En attente de l'assuré"),
             ("retard", "En retard (date prévue dépassée)"),
             ("ouvertes", "Toutes les démarches ouvertes"),
+            ("a_confirmer", "Sans compte, pas encore confirmées par l'assuré"),
         ]
 
     def queryset(self, request, queryset):
@@ -51,6 +52,9 @@ class QueueFilter(admin.SimpleListFilter):
             "attente": queryset.filter(status=Status.COMPLEMENT),
             "retard": queryset.filter(open_q, expected_by__lt=timezone.localdate()),
             "ouvertes": queryset.filter(open_q),
+            "a_confirmer": queryset.filter(open_q, public_confirmation__isnull=False,
+                                           public_confirmation__confirmed_at__isnull=True,
+                                           public_confirmation__voided_at__isnull=True),
         }.get(self.value(), queryset)
 
 
@@ -81,7 +85,8 @@ class RequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     actions = ("assign_to_me", "unassign")
     fieldsets = [
         ("Démarche", {"fields": ("reference", "kind", "insured", "insured_nir", "beneficiary",
-                                 "filed_without_account", "filed_at", "request_data")}),
+                                 "filed_without_account", "confirmation_state", "filed_at",
+                                 "request_data")}),
         ("Traitement", {"fields": ("status", "transition_buttons", "assigned_to", "expected_by",
                                    "expected_from_insured", "decided_at", "decision_reason",
                                    "decided_amount", "granted_months")}),
@@ -100,6 +105,23 @@ class RequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.display(description="en retard", boolean=True)
     def late(self, obj):
         return obj.is_open and obj.expected_by < timezone.localdate()
+
+    @admin.display(description="confirmation (sans compte)")
+    def confirmation_state(self, obj):
+        confirmation = getattr(obj, "public_confirmation", None) if obj.filed_without_account else None
+        if confirmation is None:
+            return "Sans objet (déposée depuis le compte de l'assuré)."
+        if confirmation.confirmed_at:
+            return (f"Confirmée le {timezone.localtime(confirmation.confirmed_at):%d/%m/%Y à %H:%M} "
+                    f"par : {confirmation.get_confirmed_by_display().lower()}.")
+        if confirmation.voided_at:
+            return "Annulée (démarche refusée) : le code ne peut plus servir."
+        if confirmation.by_email:
+            return ("Non confirmée : un code a été envoyé à l'adresse électronique du dossier. "
+                    "Rien n'est fait (pas d'opposition) avant le code ou votre acceptation ; "
+                    "vérifiez les pièces, au besoin en appelant l'assuré.")
+        return ("Non confirmée, aucune adresse électronique au dossier : vous seul pouvez la "
+                "confirmer en l'acceptant. Vérifiez les pièces, au besoin en appelant l'assuré.")
 
     @admin.display(description="demande")
     def request_data(self, obj):

@@ -375,6 +375,14 @@ class PublicVitaleForm(IdentityForm):
         return cleaned
 
 
+class PublicCodeForm(forms.Form):
+    """The code emailed to the holder of a request filed without an account."""
+
+    code = forms.CharField(
+        label="Code de confirmation reçu par courriel", max_length=12, help_text="8 chiffres.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+
 class DecisionForm(forms.Form):
     """Staff: the reason (required for a refusal or a complement) and the decision's figures."""
 
@@ -385,4 +393,5 @@ class DecisionForm(forms.Form):
     months = forms.IntegerField(label="Délai accordé (mois)", required=False, min_value=1, max_value=24)
 
 
-__all__ = ["FORMS", "MAX_FILES", "ComplementForm", "DecisionForm", "PublicVitaleForm", "RequestForm"]
+__all__ = ["FORMS", "MAX_FILES", "ComplementForm", "DecisionForm", "PublicCodeForm", "PublicVitaleForm",
+           "RequestForm"]

@@ -233,3 +233,48 @@ class Attachment(models.Model):
     @property
     def download_name(self) -> str:
         return f"piece-{self.public_id.hex[:8]}.{self.extension}"
+
+
+class PublicConfirmation(models.Model):
+    """A request filed without an account, waiting for its holder or for staff to confirm it.
+
+    Anyone who knows a person's identity can fill the public form: nothing irreversible
+    (a card opposed) happens until the holder types the code emailed to the address on
+    file, or a conseiller accepts the request. Only the code's hash is kept; it is drawn
+    by the email job (see ``services.public_confirmation_send``). No address on file: no
+    code, staff only.
+    """
+
+    class ConfirmedBy(models.TextChoices):
+        CODE = "code", "L'assuré, par le code envoyé par courriel"
+        STAFF = "staff", "Un conseiller de la caisse"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="public_confirmation")
+    by_email = models.BooleanField("code envoyé par courriel")
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    expires_at = models.DateTimeField("code valable jusqu'au")
+    failed_attempts = models.PositiveSmallIntegerField("essais erronés", default=0)
+    confirmed_at = models.DateTimeField("confirmée le", null=True, blank=True)
+    confirmed_by = models.CharField("confirmée par", max_length=8, choices=ConfirmedBy.choices,
+                                    blank=True)
+    voided_at = models.DateTimeField("annulée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "confirmation d'une démarche sans compte"
+        verbose_name_plural = "confirmations des démarches sans compte"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True, confirmed_by="")
+                | (Q(confirmed_at__isnull=False) & ~Q(confirmed_by="")),
+                name="public_confirmation_confirmed_by_whom",
+            ),
+        ]
+
+    def __str__(self):
+        return f"confirmation de {self.request}"
+
+    @property
+    def pending(self) -> bool:
+        return self.confirmed_at is None and self.voided_at is None

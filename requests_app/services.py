@@ -3,27 +3,33 @@
 import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.codes import ProvisionalCodeResult, code_check, code_draw, format_code, normalize_code
 from accounts.models import Beneficiary, Insured
 from ameli_portal.audit import audit
-from ameli_portal.emails import enqueue_email
+from ameli_portal.emails import enqueue_email, send_templated_email
 from ameli_portal.idempotency import first_wins
+from ameli_portal.outbox import enqueue
 from messaging.services import notice_post
 
+from . import tasks
 from .effects import EFFECTS
 from .models import (
     PROCESSING_DAYS,
     ActorKind,
     Attachment,
     Kind,
+    PublicConfirmation,
     Request,
     RequestEvent,
     Status,
@@ -164,7 +170,9 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
                  idempotency_key: str = "") -> Request:
     """File a request: it is "déposée", its documents stored, the insured told by email.
 
-    A carte Vitale lost or stolen is put in opposition at once, before any review.
+    Filed from an account, a carte Vitale lost or stolen is put in opposition at once,
+    before any review. Filed without an account (by anyone who knows the identity), nothing
+    is done until the holder or staff confirm it: see :func:`_await_confirmation`.
     ``uploads``: (label, CheckedUpload) pairs, already checked by uploads.check_upload.
     ``idempotency_key``: the filing form's token; a form sent again (in a row or at the same
     instant) gets the démarche it filed, with no second email, file or opposition.
@@ -185,10 +193,13 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
         RequestEvent.objects.create(request=request, from_status="", to_status=Status.FILED,
                                     actor=_user(actor), actor_kind=by)
         _store_all(request, uploads, by=by, stored=stored)
-        if kind == Kind.VITALE and data.get("reason") in ("loss", "theft"):
-            account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
-                                                reason=data["reason"], actor=_user(actor))
-        _notify(request)
+        if filed_without_account:
+            _await_confirmation(request)
+        else:
+            if _opposes_card(request):
+                account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
+                                                    reason=data["reason"], actor=_user(actor))
+            _notify(request)
     return race.found or request
 
 
@@ -197,6 +208,10 @@ def request_filed_with(*, insured: Insured, key: str) -> Request | None:
     if not key:
         return None
     return Request.objects.filter(insured=insured, idempotency_key=key).first()
+
+
+def _opposes_card(request: Request) -> bool:
+    return request.kind == Kind.VITALE and request.data.get("reason") in ("loss", "theft")
 
 
 # --- the workflow ---------------------------------------------------------------------
@@ -248,6 +263,12 @@ def request_transition(*, request: Request, to_status: str, actor, reason: str =
                 EFFECTS[locked.kind](locked, actor=_user(actor))
             except ValueError as exc:  # EffectError, CardRefused, a bad IBAN...
                 raise TransitionNotAllowed(str(exc)) from exc
+        if locked.filed_without_account and to_status in (Status.ACCEPTED, Status.REFUSED):
+            # The decision settles it: the emailed code can no longer do anything.
+            _pending_confirmation(locked).update(
+                code_hash=make_password(None),
+                **({"confirmed_at": now, "confirmed_by": PublicConfirmation.ConfirmedBy.STAFF}
+                   if to_status == Status.ACCEPTED else {"voided_at": now}))
         locked.save()
         RequestEvent.objects.create(request=locked, from_status=frm, to_status=to_status,
                                     actor=_user(actor), actor_kind=by, reason=reason,
@@ -303,3 +324,126 @@ def request_assign(*, request: Request, to, actor) -> Request:
 def attachment_staff_access(*, attachment: Attachment, actor) -> None:
     audit(actor=actor, action="attachment_download", obj=attachment,
           summary=f"démarche {attachment.request.public_id}")
+
+
+# --- requests filed without an account: confirmed by the holder's emailed code, or by staff ---
+
+OPEN_STATUSES = (Status.FILED, Status.REVIEW, Status.COMPLEMENT)
+PUBLIC_EVENT = "public_confirmation"
+
+
+def public_code_validity() -> timedelta:
+    return timedelta(hours=getattr(settings, "PUBLIC_CONFIRMATION_VALIDITY_HOURS", 48))
+
+
+def _pending_confirmation(request: Request):
+    return PublicConfirmation.objects.filter(request=request, confirmed_at__isnull=True,
+                                             voided_at__isnull=True)
+
+
+def _await_confirmation(request: Request) -> PublicConfirmation:
+    """The request waits; the holder is told by email (with the code) and in their box."""
+    insured = request.insured
+    email = insured.contact_email
+    confirmation = PublicConfirmation.objects.create(
+        request=request, by_email=bool(email), code_hash=make_password(None),
+        expires_at=timezone.now() + public_code_validity())
+    if email:
+        # The job draws the digits: the clear code never sits in the outbox or the broker.
+        enqueue(tasks.send_public_confirmation_job, confirmation_id=confirmation.pk)
+    if hasattr(insured, "user"):
+        notice_post(insured=insured, subject=f"Une demande « {request.get_kind_display()} » a été "
+                                             "faite sans compte",
+                    body=_public_notice_body(request, by_email=bool(email)), topic="demarches",
+                    notify=False)  # the email to the same address already tells them
+    return confirmation
+
+
+def _public_notice_body(request: Request, *, by_email: bool) -> str:
+    phone = settings.BRANDING["phone"]
+    confirm = ("confirmez-la avec le code envoyé à votre adresse électronique, ou attendez qu'un "
+               "conseiller de votre caisse la vérifie" if by_email
+               else "un conseiller de votre caisse la vérifiera avant d'y donner suite")
+    return (
+        f"Le {timezone.localtime(request.filed_at):%d/%m/%Y à %H:%M}, une demande « "
+        f"{request.get_kind_display()} » (référence {request.reference}) a été faite à votre nom "
+        "depuis le formulaire public, sans connexion à votre compte.\n\n"
+        f"Si c'est vous : {confirm}. Rien n'est fait avant cette confirmation ; en cas de perte ou "
+        "de vol, votre carte actuelle n'est mise en opposition qu'après elle.\n\n"
+        "Si ce n'est pas vous : ne communiquez le code à personne (votre caisse ne vous le "
+        f"demandera jamais) et appelez votre caisse au {phone} pour faire annuler la demande."
+    )
+
+
+def public_confirmation_send(*, confirmation_id: int) -> None:
+    """Draw the code, keep its hash, and email the holder that a request was made without account.
+
+    Called by the email job only, inside the job's transaction: an email that fails rolls
+    the hash back, and the retry draws new digits.
+    """
+    with transaction.atomic():
+        confirmation = (PublicConfirmation.objects.select_for_update(of=("self",))
+                        .select_related("request__insured").filter(pk=confirmation_id).first())
+        if confirmation is None or not confirmation.request.insured.contact_email:
+            return
+        code = ""
+        if confirmation.pending and confirmation.request.status in OPEN_STATUSES:
+            code, confirmation.code_hash = code_draw()
+            confirmation.save(update_fields=["code_hash"])
+        _send_public_email(confirmation, code=format_code(code) if code else "")
+
+
+def _send_public_email(confirmation: PublicConfirmation, *, code: str) -> None:
+    request = confirmation.request
+    url = settings.SITE_URL.rstrip("/") + reverse("requests_app:public_vitale_confirm",
+                                                  args=[confirmation.public_id])
+    send_templated_email(template="public-request", to=[request.insured.contact_email], context={
+        "first_name": request.insured.first_names.split()[0],
+        "kind": request.get_kind_display(),
+        "reference": request.reference,
+        "filed_at": timezone.localtime(request.filed_at),
+        "opposes_card": _opposes_card(request),
+        "code": code,
+        "expires_at": timezone.localtime(confirmation.expires_at),
+        "url": url,
+    })
+
+
+def public_confirmation_verify(*, public_id, code: str) -> ProvisionalCodeResult:
+    """The holder types the emailed code: the request is confirmed, a lost card opposed.
+
+    The same answers whether or not ``public_id`` exists. A wrong code is counted in its own
+    transaction: call this outside any ``atomic`` block that may roll back.
+    """
+    typed = normalize_code(code)
+    if typed is None:
+        return ProvisionalCodeResult.FORMAT
+    with transaction.atomic():
+        live = (PublicConfirmation.objects.select_for_update(of=("self",))
+                .select_related("request__insured", "request__beneficiary")
+                .filter(public_id=public_id, confirmed_at__isnull=True, voided_at__isnull=True,
+                        request__status__in=OPEN_STATUSES).first())
+        result = code_check(live, typed, event=PUBLIC_EVENT,
+                            owner=f"request={live.request_id if live else '-'}")
+        if result is ProvisionalCodeResult.OK:
+            _confirm_by_code(live)
+    return result
+
+
+def _confirm_by_code(confirmation: PublicConfirmation) -> None:
+    request = confirmation.request
+    confirmation.confirmed_at = timezone.now()
+    confirmation.confirmed_by = PublicConfirmation.ConfirmedBy.CODE
+    confirmation.code_hash = make_password(None)  # single use
+    confirmation.save(update_fields=["confirmed_at", "confirmed_by", "code_hash"])
+    note = "Demande confirmée par le code envoyé à l'adresse électronique connue de la caisse."
+    if _opposes_card(request):
+        card = account_services.vitale_card_oppose(insured=request.insured,
+                                                   beneficiary=request.beneficiary,
+                                                   reason=request.data["reason"])
+        if card is not None:
+            note += " Ancienne carte mise en opposition."
+    # Not a status change: the event keeps the status and says who confirmed.
+    RequestEvent.objects.create(request=request, from_status=request.status, to_status=request.status,
+                                actor_kind=INSURED, reason=note)
+    logger.info("public_confirmation_confirmed request=%s", request.pk)

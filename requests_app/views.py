@@ -1,6 +1,8 @@
 """Mes démarches: the list, filing a request, its timeline, the complement, the attachments."""
 
-from django.conf import settings
+import uuid
+
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404
@@ -9,13 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import services as account_services
+from accounts.codes import ProvisionalCodeResult, max_attempts
 from accounts.security import fingerprint, log_event
 from ameli_portal.idempotency import submitted_key
 
 from . import services
 from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
-from .forms import FORMS, ComplementForm, PublicVitaleForm
-from .models import Attachment, Kind, Request, Status
+from .forms import FORMS, ComplementForm, PublicCodeForm, PublicVitaleForm
+from .models import Attachment, Kind, PublicConfirmation, Request, Status
 
 MAX_LISTED = 50
 COMPLEMENT_SENT = "Vos documents sont envoyés : votre démarche est de nouveau en instruction."
@@ -24,8 +27,9 @@ COMPLEMENT_SENT = "Vos documents sont envoyés : votre démarche est de nouveau 
 def _bound(request):
     """Form data for a POST (even an empty one, which must show its errors), else nothing."""
     return (request.POST, request.FILES) if request.method == "POST" else (None, None)
+
+
 TOO_MANY = "Trop de tentatives. Réessayez dans quelques minutes."
-PUBLIC_RATE = "10/m/ip,5/h/key"
 
 
 @never_cache
@@ -139,33 +143,64 @@ def attachment_download(request, public_id):
 
 
 # --- the public form: a carte Vitale without an account ---------------------------------
+#
+# Anyone may fill it with someone else's identity: it answers the same whether or not the
+# identity matches (no register oracle), and it never does anything irreversible. A matching
+# request waits for the holder's emailed code or for a conseiller (services._await_confirmation).
+
+CODE_REFUSED = ("Ce code n'est pas valable : il est erroné, a expiré ou a déjà servi. Après "
+                f"{max_attempts()} essais erronés, il ne peut plus servir et la demande est vérifiée "
+                "par un conseiller.")
+CODE_FORMAT = "Le code de confirmation comporte 8 chiffres."
+
+
+def _limited(request, action: str, key: str) -> bool:
+    """True when over the limit, by IP and by a hashed key (never a NIR in the cache)."""
+    return not ratelimit.consume(request, action=action, key=fingerprint(key))
+
 
 @login_not_required
 @never_cache
 def public_vitale(request):
-    from allauth.core.internal import ratelimit
-
     form = PublicVitaleForm(*_bound(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        rate = settings.ACCOUNT_RATE_LIMITS.get("vitale_public", PUBLIC_RATE)
-        if not ratelimit.consume(request, app="allauth.account", action="vitale_public",
-                                 config={"vitale_public": rate}, key=fingerprint(data["nir"])):
+        if _limited(request, "vitale_public", data["nir"]):
             form.add_error(None, TOO_MANY)
             return render(request, "requests_app/public_vitale.html", {"form": form}, status=429)
         result = account_services.identity_verify(
             nir=data["nir"], last_name=data["last_name"], birth_date=data["birth_date"],
             postal_code=data["postal_code"])
-        status = result.status
-        log_event("vitale_public", insured_id=getattr(result.insured, "pk", None), result=status.value)
-        if status is account_services.IdentityStatus.MISMATCH:
-            return render(request, "requests_app/public_vitale.html",
-                          {"form": form, "mismatch": True}, status=400)
-        if status is account_services.IdentityStatus.NO_RIGHTS:
-            return render(request, "requests_app/public_vitale.html", {"form": form, "no_rights": True})
+        log_event("vitale_public", insured_id=getattr(result.insured, "pk", None),
+                  result=result.status.value)
+        if result.insured is None:
+            # A confirmation page like any other, for a request that does not exist.
+            return redirect("requests_app:public_vitale_confirm", uuid.uuid4())
         filed = services.request_file(insured=result.insured, kind=Kind.VITALE,
                                       data={"reason": data["reason"]}, uploads=form.uploads,
                                       filed_without_account=True)
-        return render(request, "requests_app/public_vitale_done.html", {"filed": filed})
+        return redirect("requests_app:public_vitale_confirm", filed.public_confirmation.public_id)
     return render(request, "requests_app/public_vitale.html", {"form": form},
                   status=400 if form.errors else 200)
+
+
+@login_not_required
+@never_cache
+def public_vitale_confirm(request, public_id):
+    form = PublicCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _limited(request, "vitale_public_code", str(public_id)):
+            form.add_error(None, TOO_MANY)
+        else:
+            result = services.public_confirmation_verify(public_id=public_id,
+                                                         code=form.cleaned_data["code"])
+            if result is ProvisionalCodeResult.OK:
+                confirmation = PublicConfirmation.objects.select_related("request").get(
+                    public_id=public_id)
+                return render(request, "requests_app/public_vitale_done.html",
+                              {"filed": confirmation.request})
+            form.add_error("code", CODE_FORMAT if result is ProvisionalCodeResult.FORMAT
+                           else CODE_REFUSED)
+    hours = int(services.public_code_validity().total_seconds() // 3600)
+    return render(request, "requests_app/public_vitale_confirm.html",
+                  {"form": form, "validity_hours": hours}, status=400 if form.errors else 200)

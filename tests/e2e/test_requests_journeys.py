@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -21,7 +22,7 @@ from tests.e2e.conftest import (
     screenshot,
     signed_in_page,
 )
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import HealthCardFactory, InsuredFactory, StaffFactory, UserFactory
 from tests.requests_app.helpers import jpeg_bytes, pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -176,6 +177,11 @@ def test_a_prestation_complement_is_asked_and_answered(browser, live_server, per
 
 
 def test_the_public_carte_vitale_form(page, live_server, person):
+    """Without an account: the loss is declared, then confirmed with the code emailed to the
+    address on file; only then is the old card opposed."""
+    holder = InsuredFactory(first_names="Noémie", last_name="Lefèvre", birth_date=date(1984, 3, 9),
+                            postal_code="75010", email="noemie@exemple.test")
+    card = HealthCardFactory(insured=holder)
     page.goto(live_server.url + reverse("public:home"))
     page.get_by_role("link", name="Commander une carte Vitale sans compte").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Commander une carte Vitale sans compte")
@@ -183,3 +189,38 @@ def test_the_public_carte_vitale_form(page, live_server, person):
     page.get_by_role("button", name="Commander ma carte Vitale").click()
     expect(page.locator("#erreurs")).to_be_visible()
     checked(page, "publique-erreurs")
+
+    page.get_by_label("Numéro de sécurité sociale").fill(holder.nir)
+    page.get_by_label(re.compile(r"^\s*Nom\s*:?\s*$")).fill("lefevre")
+    page.get_by_label("Date de naissance").fill("09/03/1984")
+    page.get_by_label("Code postal").fill("75010")
+    page.get_by_label("Perte").check()
+    page.get_by_label("Photo d'identité").set_input_files(
+        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()})
+    page.get_by_label("Pièce d'identité").set_input_files(pdf("cni.pdf"))
+    page.get_by_role("button", name="Commander ma carte Vitale").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer la demande de carte Vitale")
+    expect(page.get_by_role("status")).to_contain_text("Si ces informations correspondent à un assuré")
+    checked(page, "publique-a-confirmer")
+    card.refresh_from_db()
+    assert card.status == "valid"  # nothing done before the confirmation
+    [email] = [m for m in mail.outbox if m.to == ["noemie@exemple.test"]]
+    code = re.search(r"\b\d{4} \d{4}\b", email.body).group(0)
+    assert holder.nir not in email.body
+
+    page.get_by_label("Code de confirmation reçu par courriel").fill("0000 0001" if code != "0000 0001"
+                                                                      else "0000 0002")
+    page.get_by_role("button", name="Confirmer ma demande").click()
+    expect(page.locator("#erreurs")).to_contain_text("pas valable")
+    checked(page, "publique-code-erreur")
+    page.get_by_label("Code de confirmation reçu par courriel").fill(code)
+    page.get_by_role("button", name="Confirmer ma demande").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre demande de carte Vitale est confirmée")
+    expect(page.get_by_role("status")).to_contain_text("mise en opposition")
+    checked(page, "publique-confirmee")
+    page.set_viewport_size(MOBILE)
+    checked(page, "publique-confirmee-mobile")
+    card.refresh_from_db()
+    assert card.status == "opposed"
+    assert Request.objects.get(insured=holder).public_confirmation.confirmed_by == "code"

@@ -48,3 +48,38 @@ def test_an_accepted_rib_change_is_mailed_by_the_worker_without_the_iban(celery_
     filed.refresh_from_db()
     insured.refresh_from_db()
     assert (filed.status, insured.iban) == (Status.ACCEPTED, NEW_IBAN)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_code_of_a_request_without_account_is_drawn_by_the_worker_and_never_queued(
+        celery_worker, insured_without_account, settings):
+    import re
+
+    from django.conf import global_settings
+
+    from accounts.models import HealthCard
+    from requests_app.models import PublicConfirmation
+
+    # The worker hashes with the real hashers: this process must know them to check the code.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+    card = HealthCard.objects.create(insured=insured_without_account, kind="vitale", status="valid",
+                                     valid_from="2020-01-01")
+    with transaction.atomic():
+        filed = services.request_file(insured=insured_without_account, kind="carte_vitale",
+                                      data={"reason": "theft"}, filed_without_account=True)
+    [mail] = wait_for(lambda: list(DemoMessage.objects.all()), timeout=60, message="courriel du worker")
+    wait_for(lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(), timeout=60,
+             message="job fait")
+    assert mail.recipient == insured_without_account.email
+    code = re.search(r"\b\d{4} \d{4}\b", mail.body_text).group(0)
+    # The digits exist only in the email: not in the queued job, only a hash in the database.
+    assert all(code.replace(" ", "") not in str(job.args) + str(job.kwargs) and code not in
+               str(job.kwargs) for job in OutboxJob.objects.all())
+    card.refresh_from_db()
+    assert card.status == "valid"
+    confirmation = PublicConfirmation.objects.get(request=filed)
+    assert services.public_confirmation_verify(public_id=confirmation.public_id, code=code).value == "ok"
+    card.refresh_from_db()
+    assert card.status == "opposed"
