@@ -16,6 +16,7 @@ from accounts.cards import OWN_VITALE_MIN_AGE
 from accounts.fields import IbanFormField, NirFormField
 from accounts.forms import IdentityForm
 from accounts.models import Beneficiary, FamilySituation, Sex, age_on
+from accounts.terms import TermsFieldsMixin
 
 from .models import Kind
 from .uploads import ACCEPT, HELP, MAX_FILES, check_count, check_upload
@@ -340,7 +341,7 @@ class ComplementForm(forms.Form):
         return self.cleaned_data["documents"]
 
 
-class PublicVitaleForm(IdentityForm):
+class PublicVitaleForm(TermsFieldsMixin, IdentityForm):
     """Commander une carte Vitale sans compte: identity as at signup, then the card's reason."""
 
     nir = NirFormField(label="Numéro de sécurité sociale",

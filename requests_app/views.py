@@ -3,13 +3,16 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import services as account_services
+from accounts.models import TermsAcceptance
 from accounts.security import fingerprint, log_event
+from accounts.terms import terms_accept
 
 from . import services
 from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
@@ -150,9 +153,12 @@ def public_vitale(request):
                           {"form": form, "mismatch": True}, status=400)
         if status is account_services.IdentityStatus.NO_RIGHTS:
             return render(request, "requests_app/public_vitale.html", {"form": form, "no_rights": True})
-        filed = services.request_file(insured=result.insured, kind=Kind.VITALE,
-                                      data={"reason": data["reason"]}, uploads=form.uploads,
-                                      filed_without_account=True)
+        with transaction.atomic():  # the request and the terms accepted with it, or neither
+            filed = services.request_file(insured=result.insured, kind=Kind.VITALE,
+                                          data={"reason": data["reason"]}, uploads=form.uploads,
+                                          filed_without_account=True)
+            terms_accept(insured=result.insured, context=TermsAcceptance.Context.VITALE_PUBLIC,
+                         reference=str(filed.public_id))
         return render(request, "requests_app/public_vitale_done.html", {"filed": filed})
     return render(request, "requests_app/public_vitale.html", {"form": form},
                   status=400 if form.errors else 200)

@@ -23,7 +23,8 @@ def person(db):
 
 def form(person, **overrides):
     data = {"nir": person.nir, "last_name": "lefevre dupre", "birth_date": "09/03/1984",
-            "postal_code": "75010", "reason": "loss", "photo": photo(), "id_document": upload()}
+            "postal_code": "75010", "reason": "loss", "photo": photo(), "id_document": upload(),
+            "accept_terms": "on", "accept_privacy": "on"}
     data.update(overrides)
     return data
 
