@@ -28,9 +28,9 @@ def terms_fields() -> dict[str, forms.Field]:
         + " : comment la caisse utilise mes données et comment exercer mes droits.",
         reverse("public:privacy"))
     return {
-        "accept_terms": forms.BooleanField(label=terms_label, required=True,
+        "accept_terms": forms.BooleanField(label=terms_label, required=True, label_suffix="",
                                            error_messages={"required": TERMS_REQUIRED}),
-        "accept_privacy": forms.BooleanField(label=privacy_label, required=True,
+        "accept_privacy": forms.BooleanField(label=privacy_label, required=True, label_suffix="",
                                              error_messages={"required": PRIVACY_REQUIRED}),
     }
 
