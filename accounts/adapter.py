@@ -5,7 +5,9 @@ from django.db import transaction
 from ameli_portal.emails import enqueue_rendered_email
 
 from . import services
+from .models import TermsAcceptance
 from .security import log_event
+from .terms import terms_accept
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -53,6 +55,8 @@ class AccountAdapter(DefaultAccountAdapter):
                     from .codes import provisional_code_spend
 
                     provisional_code_spend(insured=insured)
+                # The form is valid only with both boxes ticked.
+                terms_accept(insured=insured, user=user, context=TermsAcceptance.Context.SIGNUP)
                 services.identity_forget(request)
                 log_event("account_created", user_id=user.pk, proof=proven_by)
         return user

@@ -20,11 +20,13 @@ from .models import (
     HealthCard,
     HealthCardEvent,
     Insured,
+    TermsAcceptance,
     User,
     age_on,
 )
 from .nir import generate_nir
 from .roles import roles_sync
+from .terms import terms_accept
 
 INSURED_PASSWORD = "Demo-Assure-2026"
 STAFF = [
@@ -223,6 +225,7 @@ def seed() -> list[str]:
             if created:
                 user.set_password(INSURED_PASSWORD)
                 user.save()
+                terms_accept(insured=insured, user=user, context=TermsAcceptance.Context.SIGNUP)
             EmailAddress.objects.update_or_create(
                 user=user, email=insured.email, defaults={"verified": True, "primary": True}
             )

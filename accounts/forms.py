@@ -6,6 +6,7 @@ from django.utils import timezone
 from .fields import NirFormField
 from .models import Insured, User
 from .nir import NirError, normalize_login
+from .terms import TermsFieldsMixin
 
 DATE_HELP = "Au format JJ/MM/AAAA, par exemple 31/01/1985."
 
@@ -84,8 +85,8 @@ class NirLoginForm(LoginForm):
             return login  # staff logins are not NIRs; a wrong one fails like a wrong password
 
 
-class CredentialsForm(SignupForm):
-    """Second half of account creation: the email and the password."""
+class CredentialsForm(TermsFieldsMixin, SignupForm):
+    """Second half of account creation: the email, the password and the two boxes."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.urls import reverse
 
 SESSION_KEY = "_session_started_at"
 
@@ -32,8 +33,6 @@ class StaffMfaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.urls import reverse
-
         user = request.user
         if (
             settings.STAFF_MFA_REQUIRED
@@ -48,3 +47,35 @@ class StaffMfaMiddleware:
                 messages.warning(request, "Activez la double authentification pour accéder au back-office.")
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class NewTermsMiddleware:
+    """A signed-in insured person whose accepted terms are not the ones in force is asked to
+    accept the new version before going on. Public pages, the acceptance page itself and
+    logging out stay open; the check reads the user row, no extra query."""
+
+    ALLOWED = {"accounts:accept_terms", "account_logout"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from .terms import user_needs_new_terms
+
+        if not user_needs_new_terms(request.user):
+            return None
+        match = request.resolver_match
+        if getattr(view_func, "login_required", True) is False or (
+            match and match.view_name in self.ALLOWED
+        ):
+            return None
+        from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+        target = reverse("accounts:accept_terms")
+        nxt = request.get_full_path()
+        if request.method == "GET" and url_has_allowed_host_and_scheme(nxt, allowed_hosts=None):
+            target += "?" + urlencode({"next": nxt})
+        return redirect(target)

@@ -280,6 +280,10 @@ class User(AbstractUser):
     )
     failed_logins = models.PositiveSmallIntegerField("échecs de connexion consécutifs", default=0)
     locked_at = models.DateTimeField("verrouillé le", null=True, blank=True)
+    # The last accepted version, kept on the account so that the check on every page reads
+    # the row already loaded for the session (the history is TermsAcceptance).
+    terms_version = models.CharField("conditions acceptées (version)", max_length=20, blank=True)
+    terms_accepted_at = models.DateTimeField("conditions acceptées le", null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = "compte"
@@ -595,3 +599,80 @@ class FamilySituationChange(models.Model):
 
     def __str__(self):
         return f"{self.get_situation_display()} depuis le {self.since:%d/%m/%Y}"
+
+
+class TermsAcceptance(models.Model):
+    """One acceptance of the terms of use and the privacy notice: by whom, which version, when.
+
+    Either an account (at sign-up, or a new version later) or, for a request filed without an
+    account, the insured person and the request's public reference.
+    """
+
+    class Context(models.TextChoices):
+        SIGNUP = "signup", "Création du compte"
+        NEW_VERSION = "new_version", "Nouvelle version des conditions"
+        VITALE_PUBLIC = "vitale_public", "Carte Vitale commandée sans compte"
+
+    user = models.ForeignKey(User, verbose_name="compte", null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="terms_acceptances")
+    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.CASCADE,
+                                related_name="terms_acceptances")
+    version = models.CharField("version des conditions", max_length=20)
+    terms_accepted = models.BooleanField("conditions d'utilisation acceptées")
+    privacy_acknowledged = models.BooleanField("notice de protection des données lue")
+    context = models.CharField("occasion", max_length=16, choices=Context.choices)
+    reference = models.CharField("référence de la démarche", max_length=40, blank=True)
+    accepted_at = models.DateTimeField("accepté le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "acceptation des conditions"
+        verbose_name_plural = "acceptations des conditions"
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(terms_accepted=True, privacy_acknowledged=True),
+                                   name="terms_acceptance_both_boxes"),
+            models.CheckConstraint(condition=Q(context__in=["signup", "new_version", "vitale_public"]),
+                                   name="terms_acceptance_context_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.version} – {self.accepted_at:%d/%m/%Y %H:%M}"
+
+
+def data_export_upload_to(export, filename):
+    return f"exports/{export.public_id}.zip"
+
+
+class DataExport(models.Model):
+    """« Télécharger mes données »: an archive built by a job, for its owner only, expiring."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En préparation"
+        READY = "ready", "Prêt"
+        FAILED = "failed", "Échec"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, verbose_name="compte", on_delete=models.CASCADE,
+                             related_name="data_exports")
+    status = models.CharField("état", max_length=8, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField("archive", upload_to=data_export_upload_to, blank=True)
+    size = models.PositiveIntegerField("taille (octets)", default=0)
+    requested_at = models.DateTimeField("demandé le", default=timezone.now)
+    ready_at = models.DateTimeField("prêt le", null=True, blank=True)
+    expires_at = models.DateTimeField("expire le")
+
+    class Meta:
+        verbose_name = "export de données personnelles"
+        verbose_name_plural = "exports de données personnelles"
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"export {self.public_id}"
+
+    @property
+    def expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def filename(self) -> str:
+        return f"mes-donnees-{self.requested_at:%Y-%m-%d}.zip"

@@ -22,3 +22,18 @@ def render_code_letter_job(*, letter_id: int) -> None:
 def expire_health_cards() -> int:
     """Beat publishes this directly (no outbox row); running it twice changes nothing more."""
     return health_cards_expire()
+
+
+@job("accounts.data_export_build")
+def data_export_build_job(*, export_id: int) -> None:
+    from .data_export import data_export_build
+
+    data_export_build(export_id=export_id)
+
+
+@shared_task(name="accounts.purge_data_exports", ignore_result=True)
+def purge_data_exports() -> int:
+    """Beat publishes this daily: an archive of someone's data never outlives its date."""
+    from .data_export import data_exports_purge
+
+    return data_exports_purge()

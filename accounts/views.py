@@ -167,3 +167,70 @@ def signup_code(request):
             form.add_error("code", CODE_MESSAGES[result.name])
     return render(request, "accounts/signup/code.html", {"form": form,
                                                          "identity_url": reverse("accounts:signup_identity")})
+
+
+@never_cache
+def accept_terms(request):
+    """The terms changed since the person last accepted them: accept the new version to go on."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from .models import TermsAcceptance
+    from .terms import AcceptNewTermsForm, terms_accept, user_needs_new_terms
+
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        nxt = reverse("accounts:home")
+    if not user_needs_new_terms(request.user):
+        return redirect(nxt)
+    form = AcceptNewTermsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        terms_accept(insured=request.user.insured, user=request.user,
+                     context=TermsAcceptance.Context.NEW_VERSION)
+        messages.success(request, "Merci : les nouvelles conditions d'utilisation sont acceptées.")
+        return redirect(nxt)
+    return render(request, "accounts/accept_terms.html", {
+        "form": form, "next": nxt, "version": settings.TERMS_VERSION,
+        "previous": request.user.terms_version,
+    }, status=400 if form.errors else 200)
+
+
+@never_cache
+def my_data(request):
+    """Mes données personnelles: the archives asked for, and how to use one's rights."""
+    from .models import DataExport
+
+    _insured_or_404(request)
+    exports = DataExport.objects.filter(user=request.user)[:5]
+    return render(request, "accounts/my_data.html", {"exports": exports,
+                                                     "days": settings.DATA_EXPORT_DAYS})
+
+
+@require_POST
+def my_data_request(request):
+    from .data_export import data_export_request
+    from .models import DataExport
+
+    _insured_or_404(request)
+    if DataExport.objects.filter(user=request.user, status=DataExport.Status.PENDING).exists():
+        messages.info(request, "Votre archive est déjà en préparation.")
+    else:
+        data_export_request(user=request.user)
+        log_event("data_export_requested", user_id=request.user.pk)
+        messages.success(request, "Votre archive est en préparation : rechargez cette page dans "
+                                  "quelques instants pour la télécharger.")
+    return redirect("accounts:my_data")
+
+
+@never_cache
+def my_data_download(request, public_id):
+    from django.http import FileResponse
+
+    from .access import get_data_export_for_user
+
+    export = get_data_export_for_user(request.user, public_id)
+    log_event("data_export_downloaded", user_id=request.user.pk)
+    response = FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename,
+                            content_type="application/zip")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.AbsoluteSessionLimitMiddleware",
     "accounts.middleware.StaffMfaMiddleware",
+    "accounts.middleware.NewTermsMiddleware",
 ]
 
 ROOT_URLCONF = "ameli_portal.urls"
@@ -213,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-health-cards": {
         "task": "accounts.expire_health_cards",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "purge-data-exports": {
+        "task": "accounts.purge_data_exports",
+        "schedule": crontab(hour=3, minute=10),
     },
 }
 OUTBOX_RELAY_AGE_SECONDS = env.int("OUTBOX_RELAY_AGE_SECONDS", default=20)
@@ -381,12 +386,33 @@ BRANDING = {
         "CAISSE_PHONE_NOTE", default="service gratuit + prix d'un appel local"
     ),
     "hours": env.str("CAISSE_HOURS", default="du lundi au vendredi, de 8 h 30 à 17 h 30"),
+    # Legal notices (mentions légales, RGPD articles 13-14): the caisse's own facts.
+    "publisher": env.str("CAISSE_PUBLISHER", default="Caisse d'assurance maladie de démonstration "
+                         "(organisme fictif)"),
+    "publication_director": env.str("CAISSE_PUBLICATION_DIRECTOR",
+                                    default="Le directeur de la caisse de démonstration"),
+    "siret": env.str("CAISSE_SIRET", default="000 000 000 00000 (fictif)"),
+    "host": env.str("PORTAL_HOST_NAME", default="Hébergeur de démonstration (aucun hébergeur réel)"),
+    "host_address": env.str("PORTAL_HOST_ADDRESS", default="1 avenue du Serveur, 99999 Villedémo"),
+    "host_note": env.str("PORTAL_HOST_NOTE",
+                         default="Hébergement de données de santé certifié (HDS) exigé en production."),
+    "dpo_email": env.str("CAISSE_DPO_EMAIL", default="dpo@caisse-demo.invalid"),
+    "dpo_address": env.str(
+        "CAISSE_DPO_ADDRESS",
+        default="Délégué à la protection des données, 1 rue de l'Exemple, 99999 Villedémo",
+    ),
     "demo_banner": env.str(
         "DEMO_BANNER",
         default="Site de démonstration : caisse fictive, aucune donnée réelle. "
         "Ce site n'est pas celui de l'Assurance Maladie.",
     ),
 }
+
+# The terms of use and privacy notice in force: bump it when their text changes, and every
+# signed-in person is asked to accept the new version before going on.
+TERMS_VERSION = env.str("TERMS_VERSION", default="2026-12")
+# How long a « télécharger mes données » archive stays downloadable.
+DATA_EXPORT_DAYS = env.int("DATA_EXPORT_DAYS", default=7)
 
 # --- Security -----------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -13,6 +13,9 @@ public_patterns = (
         path("aide/", views.help_page, name="help"),
         path("glossaire/", views.glossary, name="glossary"),
         path("contact/", views.contact, name="contact"),
+        path("conditions-d-utilisation/", views.terms, name="terms"),
+        path("donnees-personnelles/", views.privacy, name="privacy"),
+        path("mentions-legales/", views.legal, name="legal"),
         path("demo/boite-aux-lettres/", views.demo_mailbox, name="demo_mailbox"),
         path("demo/boite-aux-lettres/<uuid:message_id>/", views.demo_message, name="demo_message"),
         path(

@@ -10,6 +10,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .glossary import GLOSSARY
 from .health import readiness
+from .legal import PURPOSES, retention
 from .models import DemoMessage
 
 
@@ -31,6 +32,24 @@ def glossary(request):
 @login_not_required
 def contact(request):
     return render(request, "public/contact.html")
+
+
+@login_not_required
+def terms(request):
+    return render(request, "public/terms.html", {"version": settings.TERMS_VERSION})
+
+
+@login_not_required
+def privacy(request):
+    return render(request, "public/privacy.html", {
+        "version": settings.TERMS_VERSION, "purposes": PURPOSES,
+        "retention": retention(export_days=settings.DATA_EXPORT_DAYS),
+    })
+
+
+@login_not_required
+def legal(request):
+    return render(request, "public/legal.html")
 
 
 def _demo_only():

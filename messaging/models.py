@@ -19,6 +19,7 @@ class ThreadTopic(models.TextChoices):
     ATTESTATIONS = "attestations", "Attestations"
     REQUESTS = "demarches", "Démarches"
     ACCOUNT = "compte", "Mon compte"
+    PERSONAL_DATA = "donnees", "Mes données personnelles (accès, rectification, opposition)"
     OTHER = "autre", "Autre question"
 
 

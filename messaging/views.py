@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import services
 from .access import get_insured_id_for_user, get_thread_for_user
 from .forms import NewThreadForm, ReplyForm
+from .models import Thread
 from .queries import inbox_threads
 
 PER_PAGE = 20
@@ -25,7 +26,10 @@ def inbox(request):
 @require_http_methods(["GET", "POST"])
 def thread_new(request):
     get_insured_id_for_user(request.user)
-    form = NewThreadForm(request.POST or None)
+    # A link may choose the topic (« Données personnelles » opens a message on that one).
+    topic = request.GET.get("theme", "")
+    initial = {"topic": topic} if topic in Thread.Topic.values else {}
+    form = NewThreadForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -16,6 +16,7 @@ from accounts.cards import OWN_VITALE_MIN_AGE
 from accounts.fields import IbanFormField, NirFormField
 from accounts.forms import IdentityForm
 from accounts.models import Beneficiary, FamilySituation, Sex, age_on
+from accounts.terms import TermsFieldsMixin
 from ameli_portal.idempotency import FIELD as IDEMPOTENCY_FIELD
 from ameli_portal.idempotency import IdempotentForm
 
@@ -343,7 +344,7 @@ class ComplementForm(IdempotentForm):
         return self.cleaned_data["documents"]
 
 
-class PublicVitaleForm(IdentityForm):
+class PublicVitaleForm(TermsFieldsMixin, IdentityForm):
     """Commander une carte Vitale sans compte: identity as at signup, then the card's reason."""
 
     nir = NirFormField(label="Numéro de sécurité sociale",

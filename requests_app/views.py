@@ -5,6 +5,7 @@ import uuid
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -12,7 +13,9 @@ from django.views.decorators.http import require_GET
 
 from accounts import services as account_services
 from accounts.codes import ProvisionalCodeResult, max_attempts
+from accounts.models import TermsAcceptance
 from accounts.security import fingerprint, log_event
+from accounts.terms import terms_accept
 from ameli_portal.idempotency import submitted_key
 
 from . import services
@@ -176,9 +179,12 @@ def public_vitale(request):
         if result.insured is None:
             # A confirmation page like any other, for a request that does not exist.
             return redirect("requests_app:public_vitale_confirm", uuid.uuid4())
-        filed = services.request_file(insured=result.insured, kind=Kind.VITALE,
-                                      data={"reason": data["reason"]}, uploads=form.uploads,
-                                      filed_without_account=True)
+        with transaction.atomic():  # the request and the terms accepted with it, or neither
+            filed = services.request_file(insured=result.insured, kind=Kind.VITALE,
+                                          data={"reason": data["reason"]}, uploads=form.uploads,
+                                          filed_without_account=True)
+            terms_accept(insured=result.insured, context=TermsAcceptance.Context.VITALE_PUBLIC,
+                         reference=str(filed.public_id))
         return redirect("requests_app:public_vitale_confirm", filed.public_confirmation.public_id)
     return render(request, "requests_app/public_vitale.html", {"form": form},
                   status=400 if form.errors else 200)

@@ -2,6 +2,7 @@ from datetime import date
 
 import factory
 from allauth.account.models import EmailAddress
+from django.conf import settings
 
 from accounts.models import Beneficiary, Caisse, CoveragePeriod, Insured, User
 from accounts.nir import generate_nir
@@ -75,6 +76,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     insured = factory.SubFactory(InsuredFactory)
     username = factory.SelfAttribute("insured.nir")
     email = factory.SelfAttribute("insured.email")
+    # Accepted the terms in force when the account was made (a version bump asks again).
+    terms_version = factory.LazyFunction(lambda: settings.TERMS_VERSION)
 
     @factory.post_generation
     def password(self, create, extracted, **kwargs):

@@ -102,9 +102,10 @@ def test_iban_characters_with_accents_are_refused_not_an_error(client, person):
     assert "ne correspondent pas" in response.content.decode()
 
 
-def _create_credentials(client, email, password=PASSWORD):
-    return client.post(reverse("account_signup"),
-                       {"email": email, "password1": password, "password2": password})
+def _create_credentials(client, email, password=PASSWORD, **boxes):
+    data = {"email": email, "password1": password, "password2": password,
+            "accept_terms": "on", "accept_privacy": "on"} | boxes
+    return client.post(reverse("account_signup"), {k: v for k, v in data.items() if v})
 
 
 def test_creation_by_iban_then_email_confirmation(client, person):

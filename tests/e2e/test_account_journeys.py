@@ -101,8 +101,14 @@ def start_signup(page, live_server, insured, *, journey: str):
     checked(page, f"{journey}-2-proof")
 
 
-def create_credentials_and_confirm(page, email: str, *, journey: str, step: int):
-    """The credentials page, then the code emailed to confirm the address."""
+TERMS_BOX = re.compile(r"^J'accepte les conditions d'utilisation")
+PRIVACY_BOX = re.compile(r"^J'ai pris connaissance de la notice de protection des données")
+
+
+def create_credentials_and_confirm(page, email: str, *, journey: str, step: int,
+                                   forget_boxes: bool = False):
+    """The credentials page (the two boxes ticked; with ``forget_boxes``, first refused without
+    them), then the code emailed to confirm the address."""
     at(page, "account_signup")
     main = page.locator("main")
     for rule in ("8 caractères", "une lettre majuscule", "un chiffre", "128 caractères",
@@ -111,6 +117,18 @@ def create_credentials_and_confirm(page, email: str, *, journey: str, step: int)
     field(page, "Adresse électronique").fill(email)
     field(page, "Mot de passe").fill(NEW_PASSWORD)
     field(page, "Confirmez le mot de passe").fill(NEW_PASSWORD)
+    if forget_boxes:
+        submit(page, "Créer mon compte")
+        at(page, "account_signup")
+        expect(main).to_contain_text("Acceptez les conditions d'utilisation")
+        expect(main).to_contain_text("Cochez la case de protection de la vie privée")
+        expect(field(page, "Adresse électronique")).to_have_value(email)  # kept
+        assert not User.objects.filter(email=email).exists()
+        checked(page, f"{journey}-{step}-credentials-refused")
+        field(page, "Mot de passe").fill(NEW_PASSWORD)
+        field(page, "Confirmez le mot de passe").fill(NEW_PASSWORD)
+    page.get_by_role("checkbox", name=TERMS_BOX).check()
+    page.get_by_role("checkbox", name=PRIVACY_BOX).check()
     checked(page, f"{journey}-{step}-credentials")
     submit(page, "Créer mon compte")
 
@@ -121,16 +139,30 @@ def create_credentials_and_confirm(page, email: str, *, journey: str, step: int)
     submit(page, "Confirmer")
 
 
-def test_creation_by_iban(page, live_server, person):
+def test_creation_by_iban(page, live_server, person, settings):
+    # A newcomer reads the privacy notice first, from the footer of any page.
+    page.goto(live_server.url + reverse("public:home"))
+    follow(page, "Données personnelles")
+    at(page, "public:privacy")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Données personnelles")
+    expect(page.get_by_role("table", name="Durées de conservation, par type de données")).to_be_visible()
+    expect(page.get_by_role("heading", name="Réclamation auprès de la CNIL")).to_be_visible()
+    checked(page, "iban-0-privacy")
+
     start_signup(page, live_server, person, journey="iban")
     field(page, "Les 7 derniers caractères de votre IBAN").fill(person.iban[-7:])
     submit(page, "Vérifier")
     checked(page)
-    create_credentials_and_confirm(page, "noemie@exemple.test", journey="iban", step=3)
+    create_credentials_and_confirm(page, "noemie@exemple.test", journey="iban", step=3,
+                                   forget_boxes=True)
 
     assert_in_my_space(page, person)
     checked(page, "iban-5-my-space")
-    assert User.objects.get(insured=person).emailaddress_set.get().verified
+    user = User.objects.get(insured=person)
+    assert user.emailaddress_set.get().verified
+    acceptance = user.terms_acceptances.get()
+    assert (acceptance.version, acceptance.context) == (settings.TERMS_VERSION, "signup")
+    assert user.terms_version == settings.TERMS_VERSION
 
 
 def test_creation_by_provisional_code(page, live_server, person):

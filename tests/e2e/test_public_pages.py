@@ -14,7 +14,7 @@ from tests.e2e.conftest import (
 
 pytestmark = pytest.mark.browser
 
-PUBLIC_PAGES = ["home", "help", "glossary", "contact", "demo_mailbox"]
+PUBLIC_PAGES = ["home", "help", "glossary", "contact", "demo_mailbox", "terms", "privacy", "legal"]
 VIEWPORTS = {"desktop": DESKTOP, "mobile": MOBILE}
 
 

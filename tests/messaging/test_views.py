@@ -148,3 +148,11 @@ def test_html_in_messages_is_shown_as_text(client_insured, insured):
     thread = ThreadFactory(insured=insured)
     MessageFactory(thread=thread, body="<script>alert(1)</script>")
     assert b"<script>alert(1)</script>" not in client_insured.get(thread_url(thread)).content
+
+
+def test_a_link_can_choose_the_topic_of_a_new_message(client_insured):
+    # « Données personnelles » links here to ask for a rectification or to object.
+    page = client_insured.get(NEW + "?theme=donnees").content.decode()
+    assert '<option value="donnees" selected>' in page
+    unknown = client_insured.get(NEW + "?theme=nimportequoi").content.decode()
+    assert "selected>" not in unknown.replace('<option value="" selected>', "")

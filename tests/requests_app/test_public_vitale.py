@@ -52,7 +52,8 @@ def to_confirm(back_office):
 
 def form(person, **overrides):
     data = {"nir": person.nir, "last_name": "lefevre dupre", "birth_date": "09/03/1984",
-            "postal_code": "75010", "reason": "loss", "photo": photo(), "id_document": upload()}
+            "postal_code": "75010", "reason": "loss", "photo": photo(), "id_document": upload(),
+            "accept_terms": "on", "accept_privacy": "on"}
     data.update(overrides)
     return data
 
