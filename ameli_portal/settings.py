@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.expire_health_cards",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The code letter for anyone whose rights opened and who got none (the safety net).
+    "welcome-letters-catch-up": {
+        "task": "accounts.welcome_letters_catch_up",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 OUTBOX_RELAY_AGE_SECONDS = env.int("OUTBOX_RELAY_AGE_SECONDS", default=20)
 
