@@ -87,7 +87,7 @@ CONSEILLER_PERMS["attestations"] = {"document": "vc", "monthlystatement": "v"}
 CONSEILLER_PERMS["accounts"].update(
     {"healthcard": "vc", "healthcardevent": "v", "ibanhistory": "v", "familysituationchange": "v"}
 )
-CONSEILLER_PERMS["messaging"] = {"thread": "vc", "message": "va"}
+CONSEILLER_PERMS["messaging"] = {"thread": "vc", "message": "va", "contactrequest": "vc"}
 CONSEILLER_PERMS["requests_app"] = {"request": "vc", "attachment": "v", "requestevent": "v"}
 SUPERVISEUR_EXTRA = {
     "accounts": {"insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "user": "vc",

@@ -274,6 +274,8 @@ ACCOUNT_RATE_LIMITS = {
     "signup_code": "10/m/ip,10/h/key",
     "vitale_public": "10/m/ip,5/h/key",
     "code_letter": "5/h/ip,3/d/key",
+    # The public contact form (key: a hash of the reply address).
+    "contact_form": "10/h/ip,3/h/key",
     "verify_document": "30/m/ip",
 }
 ACCOUNT_MAX_FAILED_LOGINS = 5

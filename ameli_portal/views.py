@@ -27,11 +27,6 @@ def glossary(request):
     return render(request, "public/glossary.html", {"terms": GLOSSARY})
 
 
-@login_not_required
-def contact(request):
-    return render(request, "public/contact.html")
-
-
 def _demo_only():
     if not settings.DEMO_MODE:
         raise Http404
