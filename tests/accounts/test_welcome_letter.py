@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -14,7 +15,9 @@ from accounts import welcome
 from accounts.codes import provisional_code_issue, provisional_code_withdraw
 from accounts.models import CoveragePeriod, Insured, PostalLetter
 from accounts.tasks import welcome_letter_job, welcome_letters_catch_up
-from ameli_portal.models import AuditEvent
+from ameli_portal.models import AuditEvent, OutboxJob
+from ameli_portal.outbox import enqueue
+from tests.conftest import wait_for
 from tests.factories import CoverageFactory, InsuredFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +247,22 @@ def test_a_renewal_is_not_a_new_opening_but_a_reopening_after_a_gap_is():
     periods[0].end = date(2020, 6, 30)
     assert welcome.current_rights_start(periods, date(2026, 1, 1)) == date(2021, 1, 1)
     assert welcome.current_rights_start(periods[:1], date(2026, 1, 1)) is None
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_welcome_letter_goes_through_a_real_worker_once(celery_worker):
+    insured = without_rights()
+    welcome.coverage_period_add(insured=insured, regime="general", start=today())
+
+    wait_for(lambda: welcome_letters(insured).filter(status=PostalLetter.Status.TO_PRINT).exists(),
+             message="courrier de bienvenue prêt à imprimer")
+    # The job enqueued once more (a second save, a replay): it finds the live code, does nothing.
+    with transaction.atomic():
+        enqueue(welcome_letter_job, insured_id=insured.pk)
+    wait_for(lambda: OutboxJob.objects.filter(task_name="accounts.welcome_letter",
+                                              done_at__isnull=False).count() == 2,
+             message="second passage du job terminé")
+    letter = welcome_letters(insured).get()
+    assert insured.provisional_codes.count() == 1
+    letter.pdf.delete(save=False)
