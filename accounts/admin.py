@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from ameli_portal.audit import AuditedAdminMixin, audit, value_changes
 
-from . import admin_mailroom  # registers the mailroom too
+from . import admin_mailroom, welcome  # admin_mailroom registers the mailroom too
 from .forms import InsuredAdminForm
 from .models import (
     Beneficiary,
@@ -213,6 +213,11 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
         if obj is None:
             return [i for i in inlines if not isinstance(i, self.HISTORY_INLINES)]
         return inlines
+
+    def save_related(self, request, form, formsets, change):
+        # Rights opened by the coverage inline: the welcome letter with the code follows.
+        with welcome.rights_watch(insured=form.instance, actor=request.user):
+            super().save_related(request, form, formsets, change)
 
     def save_model(self, request, obj, form, change):
         """Identity, IBAN and family situation go through their services: history, email, audit."""

@@ -69,12 +69,13 @@ def _live_codes(insured: Insured):
     return ProvisionalCode.objects.filter(insured=insured, used_at__isnull=True, voided_at__isnull=True)
 
 
-def provisional_code_issue(*, insured: Insured, actor=None) -> PostalLetter:
+def provisional_code_issue(*, insured: Insured, actor=None,
+                           kind: str = PostalLetter.Kind.PROVISIONAL_CODE) -> PostalLetter:
     """Void the insured's live code and prepare a letter carrying a new one.
 
     The digits are drawn later, by the letter job (see the module docstring).
     ``actor`` is the staff member who asked for it, or ``None`` when the insured
-    asked from the portal.
+    asked from the portal (or the portal sent it by itself, ``kind=WELCOME``).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -96,12 +97,13 @@ def provisional_code_issue(*, insured: Insured, actor=None) -> PostalLetter:
         )
         letter = PostalLetter.objects.create(
             insured=insured,
-            kind=PostalLetter.Kind.PROVISIONAL_CODE,
+            kind=kind,
             status=PostalLetter.Status.PREPARING,
             provisional_code=code,
         )
         audit(actor=actor, action="code_issued", obj=insured,
-              summary=f"courrier {letter.public_id}" + (" (remplace le précédent)" if superseded else ""))
+              summary=f"courrier {letter.public_id} ({letter.get_kind_display()})"
+              + (" (remplace le précédent)" if superseded else ""))
         enqueue(tasks.render_code_letter_job, letter_id=letter.pk)
     security_log.info("provisional_code_issued insured=%s voided=%d", insured.pk, len(superseded))
     return letter

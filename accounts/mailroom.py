@@ -50,6 +50,8 @@ def _code_letter_context(letter: PostalLetter, code: str) -> dict:
     branding = settings.BRANDING
     return {
         "letter": letter,
+        # Sent unasked because rights opened: the letter says why it comes.
+        "welcome": letter.kind == PostalLetter.Kind.WELCOME,
         "caisse": {
             "name": caisse.name,
             "address_lines": [line.strip() for line in caisse.address.splitlines() if line.strip()],
@@ -111,7 +113,8 @@ def letter_render(*, letter_id: int) -> None:
         if settings.DEMO_MODE:
             post_demo_letter(
                 recipient=" / ".join(letter.insured.postal_address),
-                subject="Votre code provisoire",
+                subject=("Bienvenue : votre code provisoire"
+                         if letter.kind == PostalLetter.Kind.WELCOME else "Votre code provisoire"),
                 pdf=pdf,
             )
 

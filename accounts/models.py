@@ -338,6 +338,8 @@ class PostalLetter(models.Model):
 
     class Kind(models.TextChoices):
         PROVISIONAL_CODE = "code", "Code provisoire"
+        # The same code letter, sent unasked when rights open (see accounts/welcome.py).
+        WELCOME = "bienvenue", "Bienvenue (code provisoire)"
 
     class Status(models.TextChoices):
         PREPARING = "preparing", "En préparation"

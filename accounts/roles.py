@@ -33,7 +33,8 @@ _CONSEILLER = {
         "+": ["post_caresheet"],
     },
     "attestations": {"document": "vc", "monthlystatement": "v"},
-    "messaging": {"thread": "vc", "message": "va"},
+    # contactrequest: the public contact form's queue (answer by email, close).
+    "messaging": {"thread": "vc", "message": "va", "contactrequest": "vc"},
     "requests_app": {"request": "vc", "attachment": "v", "requestevent": "v"},
 }
 _SUPERVISEUR_EXTRA = {

@@ -18,6 +18,23 @@ def render_code_letter_job(*, letter_id: int) -> None:
     mailroom.letter_render(letter_id=letter_id)
 
 
+@job("accounts.welcome_letter")
+def welcome_letter_job(*, insured_id: int, actor_id: int | None = None) -> None:
+    from .models import User
+    from .welcome import welcome_letter_issue
+
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    welcome_letter_issue(insured_id=insured_id, actor=actor)
+
+
+@shared_task(name="accounts.welcome_letters_catch_up", ignore_result=True)
+def welcome_letters_catch_up() -> int:
+    """Beat, every night: the welcome letters no path sent (idempotent, like the job)."""
+    from .welcome import welcome_letters_catch_up as catch_up
+
+    return catch_up()
+
+
 @shared_task(name="accounts.expire_health_cards", ignore_result=True)
 def expire_health_cards() -> int:
     """Beat publishes this directly (no outbox row); running it twice changes nothing more."""

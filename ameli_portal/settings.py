@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.purge_data_exports",
         "schedule": crontab(hour=3, minute=10),
     },
+    # The code letter for anyone whose rights opened and who got none (the safety net).
+    "welcome-letters-catch-up": {
+        "task": "accounts.welcome_letters_catch_up",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 OUTBOX_RELAY_AGE_SECONDS = env.int("OUTBOX_RELAY_AGE_SECONDS", default=20)
 # Retries of transient faults (SMTP or database unreachable, SMTP 4xx), from the outbox:
@@ -318,6 +323,8 @@ ACCOUNT_RATE_LIMITS = {
     "vitale_public": "10/m/ip,5/h/key",
     "vitale_public_code": "10/m/ip,10/h/key",
     "code_letter": "5/h/ip,3/d/key",
+    # The public contact form (key: a hash of the reply address).
+    "contact_form": "10/h/ip,3/h/key",
     "verify_document": "30/m/ip",
 }
 ACCOUNT_MAX_FAILED_LOGINS = 5

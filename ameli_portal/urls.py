@@ -12,10 +12,11 @@ public_patterns = (
         path("", views.home, name="home"),
         path("aide/", views.help_page, name="help"),
         path("glossaire/", views.glossary, name="glossary"),
-        path("contact/", views.contact, name="contact"),
         path("conditions-d-utilisation/", views.terms, name="terms"),
         path("donnees-personnelles/", views.privacy, name="privacy"),
         path("mentions-legales/", views.legal, name="legal"),
+        # The contact page and its form belong to messaging (the form lands in its queue).
+        path("", include("messaging.contact_urls")),
         path("demo/boite-aux-lettres/", views.demo_mailbox, name="demo_mailbox"),
         path("demo/boite-aux-lettres/<uuid:message_id>/", views.demo_message, name="demo_message"),
         path(

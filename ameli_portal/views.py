@@ -30,11 +30,6 @@ def glossary(request):
 
 
 @login_not_required
-def contact(request):
-    return render(request, "public/contact.html")
-
-
-@login_not_required
 def terms(request):
     return render(request, "public/terms.html", {"version": settings.TERMS_VERSION})
 

@@ -8,14 +8,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from accounts.admin import NirSearchMixin
 from accounts.models import Insured
 from ameli_portal.audit import AuditedAdminMixin
 
-from . import services
+from . import contact, services
 from .forms import NewThreadForm, ReplyForm
-from .models import Thread
+from .models import BODY_MAX, ContactRequest, Thread
 
 ANSWER_PERM = "messaging.add_message"
 CHANGE_PERM = "messaging.change_thread"
@@ -195,3 +196,114 @@ class ThreadAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
 
 class _NotPost(Exception):
     pass
+
+
+class ContactStatusFilter(admin.SimpleListFilter):
+    """The queue opens on what is left to do."""
+
+    title = "état"
+    parameter_name = "etat"
+
+    def lookups(self, request, model_admin):
+        return [(None, "À traiter"), *[(v, label) for v, label in ContactRequest.Status.choices
+                                       if v != ContactRequest.Status.NEW], ("tout", "Toutes")]
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}
+                                                            if value else {}, [self.parameter_name]),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset.filter(status=ContactRequest.Status.NEW)
+        if self.value() == "tout":
+            return queryset
+        return queryset.filter(status=self.value())
+
+
+class ContactRequestAdminForm(forms.ModelForm):
+    answer_text = forms.CharField(
+        label="Répondre par courriel", required=False, max_length=BODY_MAX,
+        widget=forms.Textarea(attrs={"cols": 80, "rows": 8}),
+        help_text="Envoyé à l'adresse indiquée par la personne, qui n'est pas vérifiée : "
+                  "aucune donnée personnelle ni médicale dans la réponse.",
+    )
+
+    class Meta:
+        model = ContactRequest
+        fields = ["assigned_to"]
+
+    def clean_answer_text(self):
+        text = self.cleaned_data["answer_text"].strip()
+        if text and self.instance.status != ContactRequest.Status.NEW:
+            raise forms.ValidationError("Cette demande a déjà reçu une réponse ou est clôturée.")
+        return text
+
+
+@admin.register(ContactRequest)
+class ContactRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = ContactRequestAdminForm
+    list_display = ("created_at", "subject", "identity", "status", "assigned_to", "answered_at")
+    list_display_links = ("created_at", "subject")
+    list_filter = (ContactStatusFilter, "subject", AssignedFilter)
+    list_select_related = ("assigned_to",)
+    search_fields = ("last_name", "first_names", "postal_code")
+    search_help_text = "Nom, prénom ou code postal saisis par la personne."
+    readonly_fields = ("created_at", "subject", "body", "reply_email", "identity", "birth_date",
+                       "postal_code", "nir_display", "register_match", "status", "answer",
+                       "answered_by", "answered_at", "closed_at")
+    fieldsets = [
+        ("Demande", {"fields": ("created_at", "subject", "body", "reply_email")}),
+        ("Identité saisie (non vérifiée)", {"fields": ("identity", "birth_date", "postal_code",
+                                                       "nir_display", "register_match")}),
+        ("Traitement", {"fields": ("status", "assigned_to", "answer_text", "answer", "answered_by",
+                                   "answered_at", "closed_at")}),
+    ]
+    actions = ["close"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="identité saisie")
+    def identity(self, obj):
+        return " ".join(p for p in (obj.first_names, obj.last_name) if p) or "–"
+
+    @admin.display(description="NIR saisi")
+    def nir_display(self, obj):
+        return obj.nir_masked or "–"
+
+    @admin.display(description="dans le registre")
+    def register_match(self, obj):
+        # Staff only: the public page never says whether a NIR is known.
+        insured = Insured.objects.filter(nir=obj.nir).first() if obj.nir else None
+        if insured is None:
+            return "Aucun assuré n'a ce NIR." if obj.nir else "–"
+        url = reverse("admin:accounts_insured_change", args=[insured.pk])
+        return format_html('<a href="{}">{}</a>', url, insured)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
+                is_staff=True, is_active=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # The services write and audit; the admin form never saves the row itself.
+        if "assigned_to" in form.changed_data:
+            contact.contact_request_assign(request=obj, assignee=obj.assigned_to, actor=request.user)
+        if form.cleaned_data.get("answer_text"):
+            contact.contact_request_answer(request=obj, staff_user=request.user,
+                                           body=form.cleaned_data["answer_text"])
+            messages.success(request, "Réponse envoyée par courriel.")
+
+    @admin.action(description="Clôturer les demandes sélectionnées", permissions=["change"])
+    def close(self, request, queryset):
+        count = sum(contact.contact_request_close(request=r, actor=request.user) for r in queryset)
+        self.message_user(request, f"{count} demande(s) clôturée(s).", messages.SUCCESS)

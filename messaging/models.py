@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import Insured
+from accounts.nir import parse_nir
 from ameli_portal.idempotency import key_field, unique_key_per
 
 SUBJECT_MAX = 120
@@ -145,3 +146,77 @@ class Message(models.Model):
     @property
     def from_caisse(self) -> bool:
         return self.author_kind == self.AuthorKind.CAISSE
+
+
+class ContactSubject(models.TextChoices):
+    CODE_MISSING = "code_absent", "Je n'ai pas reçu mon code"
+    ACCOUNT_LOCKED = "compte_bloque", "Mon compte est bloqué"
+    OTHER = "autre", "Autre"
+
+
+class ContactStatus(models.TextChoices):
+    NEW = "a_traiter", "À traiter"
+    ANSWERED = "repondu", "Répondu"
+    CLOSED = "clos", "Clôturé"
+
+
+class ContactRequest(models.Model):
+    """A question sent from the public contact form, by someone who is not signed in.
+
+    The identity typed is unchecked (anyone can type anything): staff read it as a hint,
+    and the person never learns from the portal whether it matched the register.
+    """
+
+    Subject = ContactSubject
+    Status = ContactStatus
+
+    public_id = models.UUIDField("identifiant public", default=uuid.uuid4, unique=True, editable=False)
+    subject = models.CharField("objet", max_length=16, choices=ContactSubject.choices)
+    body = models.TextField("message", max_length=BODY_MAX)
+    reply_email = models.EmailField("courriel de réponse")
+    last_name = models.CharField("nom", max_length=80, blank=True)
+    first_names = models.CharField("prénoms", max_length=120, blank=True)
+    birth_date = models.DateField("date de naissance", null=True, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    # 13 characters when typed, validated; shown masked in the back office, never on the site.
+    nir = models.CharField("NIR saisi", max_length=13, blank=True)
+    status = models.CharField("état", max_length=10, choices=ContactStatus.choices,
+                              default=ContactStatus.NEW, db_index=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="conseiller", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+", limit_choices_to={"is_staff": True},
+    )
+    created_at = models.DateTimeField("reçue le", auto_now_add=True)
+    answer = models.TextField("réponse envoyée", blank=True)
+    answered_at = models.DateTimeField("répondu le", null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="répondu par", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    closed_at = models.DateTimeField("clôturée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "demande de contact"
+        verbose_name_plural = "demandes de contact (formulaire public)"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(subject__in=ContactSubject.values),
+                                   name="contact_subject_known"),
+            models.CheckConstraint(condition=Q(status__in=ContactStatus.values),
+                                   name="contact_status_known"),
+            models.CheckConstraint(condition=~Q(body=""), name="contact_has_body"),
+            models.CheckConstraint(condition=Q(status="a_traiter") | Q(answered_at__isnull=False)
+                                   | Q(closed_at__isnull=False), name="contact_done_is_dated"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_subject_display()} – {self.created_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def reference(self) -> str:
+        """What the person quotes on the phone: not an id that counts requests."""
+        return self.public_id.hex[:8].upper()
+
+    @property
+    def nir_masked(self) -> str:
+        return parse_nir(self.nir).masked if self.nir else ""

@@ -1,14 +1,19 @@
 """Ma messagerie: the inbox, a new message, a thread and its reply."""
 
+from allauth.core import ratelimit
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.security import fingerprint
+
 from . import services
 from .access import get_insured_id_for_user, get_thread_for_user
-from .forms import NewThreadForm, ReplyForm
+from .contact import contact_request_submit
+from .forms import ContactRequestForm, NewThreadForm, ReplyForm
 from .models import Thread
 from .queries import inbox_threads
 
@@ -75,3 +80,32 @@ def thread_reply(request, public_id):
             messages.success(request, "Votre réponse a été envoyée.")
         return redirect("messaging:thread", public_id=thread.public_id)
     return _thread_page(request, thread, form, status=400)
+
+
+TOO_MANY = ("Vous avez envoyé plusieurs demandes en peu de temps. Réessayez dans une heure, "
+            "ou appelez-nous.")
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def contact(request):
+    """Contacter la caisse: the public form; a signed-in insured person is sent to the messagerie."""
+    if getattr(request.user, "insured_id", None):
+        return render(request, "public/contact.html", {"signed_in": True})
+    form = ContactRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Keyed by the reply address (hashed: no address in the cache), and by IP.
+        if not ratelimit.consume(request, action="contact_form",
+                                 key=fingerprint(form.cleaned_data["reply_email"].casefold())):
+            form.add_error(None, TOO_MANY)
+        else:
+            contact_request_submit(**form.cleaned_data)
+            return redirect("public:contact_sent")
+    status = 400 if form.is_bound else 200
+    return render(request, "public/contact.html", {"form": form}, status=status)
+
+
+@login_not_required
+def contact_sent(request):
+    return render(request, "public/contact_sent.html")

@@ -22,7 +22,7 @@ _CONSEILLER_MODELS = {
     "accounts.healthcard": "vc", "accounts.insured": "vc",
     "accounts.postalletter": "vc", "accounts.user": "v",
     "attestations.document": "vc", "attestations.monthlystatement": "v",
-    "messaging.thread": "vc",
+    "messaging.contactrequest": "vc", "messaging.thread": "vc",
     "reimbursements.caresheet": "vac", "reimbursements.dailyallowance": "va",
     "reimbursements.importrun": "v", "reimbursements.payment": "v",
     "reimbursements.professional": "vac", "reimbursements.vaccination": "vac",
