@@ -198,6 +198,8 @@ def test_the_public_carte_vitale_form(page, live_server, person):
     page.get_by_label("Photo d'identité").set_input_files(
         {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()})
     page.get_by_label("Pièce d'identité").set_input_files(pdf("cni.pdf"))
+    page.get_by_role("checkbox", name=re.compile(r"^J'accepte les conditions d'utilisation")).check()
+    page.get_by_role("checkbox", name=re.compile(r"^J'ai pris connaissance de la notice")).check()
     page.get_by_role("button", name="Commander ma carte Vitale").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer la demande de carte Vitale")

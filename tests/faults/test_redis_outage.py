@@ -87,7 +87,8 @@ def test_login_reset_signup_and_a_document_during_a_redis_outage(portal_on, tmp_
         response = fourth.post(reverse("accounts:signup_proof"), {"last_seven": newcomer.iban[-7:]})
         assert response["Location"] == reverse("account_signup")
         response = fourth.post(reverse("account_signup"), {
-            "email": "nouvelle@exemple.test", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+            "email": "nouvelle@exemple.test", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+            "accept_terms": "on", "accept_privacy": "on"})
         assert response.status_code == 302, response.content.decode()[-1500:]
         assert User.objects.filter(insured=newcomer).exists()
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from accounts.data_export import data_export_request
 from accounts.models import Exemption
 from ameli_portal.models import DemoMessage
 from attestations import services as attestation_services
@@ -53,6 +54,8 @@ class Household:
     notice: Thread
     demo_letter: DemoMessage
     newcomer: object            # in the register, no account yet: the sign-up steps are theirs
+    data_export: object         # « Télécharger mes données », ready
+    public_confirmation: object  # a carte Vitale asked without an account, waiting for its code
 
 
 def build_household(capture_on_commit) -> Household:
@@ -95,6 +98,11 @@ def build_household(capture_on_commit) -> Household:
                                                  subject="Ma question", body="Bonjour, une question.")
         MessageFactory(thread=thread, body="Bonjour, voici notre réponse.")
         notice = messaging_services.notice_post(insured=insured, subject="Avis", body="Un avis de la caisse.")
+        export = data_export_request(user=user)
+        without_account = request_services.request_file(
+            insured=insured, kind="carte_vitale", data={"reason": "loss"}, filed_without_account=True)
+    export.refresh_from_db()
+    assert export.file, "l'archive de « Télécharger mes données » est prête"
     document.refresh_from_db()
     assert document.status == Document.Status.READY and document.file
     letter = DemoMessage.objects.create(kind=DemoMessage.Kind.LETTER, recipient="Claude", subject="Courrier",
@@ -106,6 +114,7 @@ def build_household(capture_on_commit) -> Household:
         payment=settlement.payment,
         document=document, failed_document=failed, request=filed, complement_request=complement,
         attachment=filed.attachments.get(), thread=thread, notice=notice, demo_letter=letter,
+        data_export=export, public_confirmation=without_account.public_confirmation,
     )
 
 
@@ -126,7 +135,8 @@ class Case:
     used (a POST-only action is posted). ``owned``: False when the identifier is no one's (a kind
     of form): another insured then gets the page too. ``owner_status``: what the owner gets.
     ``staff``: the same object in the back office, and the permission that opens it.
-    ``demo``: a demo-mode page, public by design (no owner).
+    ``demo``: a demo-mode page, public by design (no owner). ``public``: a public page whose
+    identifier is a random token (anyone, signed in or not, gets the same page).
     """
 
     kwargs: object
@@ -137,6 +147,7 @@ class Case:
     staff: object = None
     staff_perm: str = ""
     demo: bool = False
+    public: bool = False
 
 
 def _admin(name, *args):
@@ -173,6 +184,9 @@ IDENTIFIERS = {
         staff_perm="messaging.view_thread"),
     "messaging:reply": Case(kwargs=lambda h: {"public_id": h.thread.public_id}, method="post",
                             data={"body": "Merci pour votre réponse."}, owner_status=302),
+    "accounts:my_data_download": Case(kwargs=lambda h: {"public_id": h.data_export.public_id}),
+    "requests_app:public_vitale_confirm": Case(
+        kwargs=lambda h: {"public_id": h.public_confirmation.public_id}, public=True),
     "public:demo_message": Case(kwargs=lambda h: {"message_id": h.demo_letter.pk}, demo=True),
     "public:demo_message_html": Case(kwargs=lambda h: {"message_id": h.demo_letter.pk}, demo=True),
     "public:demo_letter_pdf": Case(kwargs=lambda h: {"message_id": h.demo_letter.pk}, demo=True),

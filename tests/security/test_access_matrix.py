@@ -61,6 +61,13 @@ def test_access_matrix(name, household, stranger, client, db):
             settings.DEMO_MODE = demo
         return
 
+    if case.public:
+        for who in (None, stranger, make_staff(), household.user):
+            if who is not None:
+                client.force_login(who)
+            assert call(client, case, path).status_code == 200, f"{name} est public ({who})"
+        return
+
     assert_sent_to_login(call(client, case, path), path)
 
     client.force_login(stranger)

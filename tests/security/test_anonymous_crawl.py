@@ -20,10 +20,13 @@ pytestmark = pytest.mark.django_db
 # The pages anyone may open without an account, and why.
 PUBLIC = {
     # the public site
-    "public:home", "public:help", "public:glossary", "public:contact",
+    "public:home", "public:help", "public:glossary", "public:contact", "public:contact_sent",
+    "public:terms", "public:privacy", "public:legal",  # conditions, privacy notice, legal notice
+    "healthz", "readyz",               # the probes: no personal data in them
     "reimbursements:simulator",        # the public simulator
     "attestations:verify",             # checking the code printed on an attestation
     "requests_app:public_vitale",      # carte Vitale without an account
+    "requests_app:public_vitale_confirm",  # its emailed code (same page whatever the identity)
     # creating an account: the identity checks before allauth's sign-up
     "accounts:signup_identity", "accounts:signup_proof", "accounts:signup_request_letter",
     "accounts:signup_code",
