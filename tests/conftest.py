@@ -24,6 +24,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The cost of hashing is not what the tests are about (a PBKDF2 hash is 0.5 s on a CI core,
+    and most tests make a user): MD5 first, PBKDF2 kept to check hashes made by the real worker.
+    The tests of the hashing work itself (tests/accounts/test_uniform_hashing.py) set their own."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield
