@@ -134,15 +134,15 @@ def signup_request_letter(request):
     })
 
 
-CODE_MESSAGES = {
-    "WRONG": "Le numéro de sécurité sociale ou le code provisoire est incorrect.",
-    "NONE": "Le numéro de sécurité sociale ou le code provisoire est incorrect.",
-    "FORMAT": "Le code provisoire comporte 8 chiffres.",
-    "EXPIRED": "Ce code provisoire a expiré. Refaites la vérification d'identité pour en "
-               "recevoir un nouveau par courrier.",
-    "BLOCKED": "Ce code provisoire est bloqué après 5 essais erronés. Refaites la vérification "
-               "d'identité pour en recevoir un nouveau par courrier.",
-}
+# One answer whether the NIR is unknown, has no code, a wrong, expired or blocked one: "expired"
+# or "blocked" would tell a stranger that this NIR is in the register with a live letter.
+CODE_REFUSED = (
+    "Le numéro de sécurité sociale ou le code provisoire est incorrect, ou ce code n'est plus "
+    "valable (il expire au bout de {days} jours et se bloque après {attempts} essais erronés). "
+    "Vérifiez votre saisie ; sinon, refaites la vérification d'identité pour recevoir un nouveau "
+    "code par courrier."
+)
+CODE_FORMAT = "Le code provisoire comporte 8 chiffres."
 
 
 @login_not_required
@@ -164,7 +164,9 @@ def signup_code(request):
             if result is ProvisionalCodeResult.OK:
                 services.identity_remember(request, insured=insured, proven_by="code")
                 return redirect("account_signup")
-            form.add_error("code", CODE_MESSAGES[result.name])
+            form.add_error("code", CODE_FORMAT if result is ProvisionalCodeResult.FORMAT else
+                           CODE_REFUSED.format(days=settings.PROVISIONAL_CODE_VALIDITY_DAYS,
+                                               attempts=settings.PROVISIONAL_CODE_MAX_ATTEMPTS))
     return render(request, "accounts/signup/code.html", {"form": form,
                                                          "identity_url": reverse("accounts:signup_identity")})
 

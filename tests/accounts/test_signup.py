@@ -158,8 +158,34 @@ def test_a_wrong_code_and_an_unknown_nir_read_the_same(client, person):
     wrong = client.post(reverse("accounts:signup_code"), {"nir": person.nir, "code": "00000000"})
     other = generate_nir(sex=1, year=1970, month=1, department="13", commune="055", order=9)
     unknown = client.post(reverse("accounts:signup_code"), {"nir": other.number, "code": "12345678"})
-    message = "Le numéro de sécurité sociale ou le code provisoire est incorrect."
+    message = "Le numéro de sécurité sociale ou le code provisoire est incorrect"
     assert message in wrong.content.decode() and message in unknown.content.decode()
+
+
+def test_an_expired_or_blocked_code_reads_like_a_wrong_code_or_an_unknown_nir(client, person):
+    """« Expiré » or « bloqué » would tell a stranger that this NIR has a letter on its way."""
+    from accounts.models import ProvisionalCode
+
+    def error_of(response):
+        page = response.content.decode()
+        start = page.index("Le numéro de sécurité sociale ou le code provisoire")
+        return page[start:page.index("<", start)]
+
+    client.post(reverse("accounts:signup_identity"), identity(person))
+    client.post(reverse("accounts:signup_request_letter"))
+    answers = [error_of(client.post(reverse("accounts:signup_code"),
+                                    {"nir": person.nir, "code": "00000000"}))]
+    assert ProvisionalCode.objects.filter(insured=person).update(failed_attempts=5) == 1
+    answers.append(error_of(client.post(reverse("accounts:signup_code"),
+                                        {"nir": person.nir, "code": "00000000"})))
+    assert ProvisionalCode.objects.filter(insured=person).update(
+        failed_attempts=0, expires_at="2000-01-01T00:00:00Z") == 1
+    answers.append(error_of(client.post(reverse("accounts:signup_code"),
+                                        {"nir": person.nir, "code": "00000000"})))
+    other = generate_nir(sex=1, year=1970, month=1, department="13", commune="055", order=9)
+    answers.append(error_of(client.post(reverse("accounts:signup_code"),
+                                        {"nir": other.number, "code": "12345678"})))
+    assert len(set(answers)) == 1 and "refaites la vérification d&#x27;identité" in answers[0]
 
 
 @pytest.mark.parametrize("password,message", [

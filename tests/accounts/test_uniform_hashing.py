@@ -200,14 +200,14 @@ def code_expired(client):
     person = _person()
     code = _with_code(person)
     ProvisionalCode.objects.filter(insured=person).update(expires_at=timezone.now() - timedelta(days=1))
-    return _code_step(client, person.nir, code, "a expiré")
+    return _code_step(client, person.nir, code, INCORRECT)
 
 
 def code_blocked(client):
     person = _person()
     code = _with_code(person)
     ProvisionalCode.objects.filter(insured=person).update(failed_attempts=5)
-    return _code_step(client, person.nir, code, "est bloqué")
+    return _code_step(client, person.nir, code, INCORRECT)
 
 
 def code_format_unknown_nir(client):
