@@ -17,6 +17,7 @@ from accounts.models import CoveragePeriod, Insured, PostalLetter
 from accounts.tasks import welcome_letter_job, welcome_letters_catch_up
 from ameli_portal.models import AuditEvent, OutboxJob
 from ameli_portal.outbox import enqueue
+from tests.accounts.test_register import _insured_form as register_form
 from tests.conftest import wait_for
 from tests.factories import CoverageFactory, InsuredFactory, UserFactory
 
@@ -60,19 +61,7 @@ def pdf_text(letter) -> str:
 
 
 def _insured_form(caisse, **overrides):
-    data = {
-        "caisse": caisse.pk, "nir": "1 84 12 75 123 456", "last_name": "Bienvenu",
-        "first_names": "Dominique", "birth_date": "1984-12-01", "sex": "1",
-        "address_line1": "1 rue A", "postal_code": "75001", "city": "Paris",
-        "beneficiaries-TOTAL_FORMS": "0", "beneficiaries-INITIAL_FORMS": "0",
-        "coverage_periods-TOTAL_FORMS": "0", "coverage_periods-INITIAL_FORMS": "0",
-        "exemptions-TOTAL_FORMS": "0", "exemptions-INITIAL_FORMS": "0",
-        "health_cards-TOTAL_FORMS": "0", "health_cards-INITIAL_FORMS": "0",
-        "iban_history-TOTAL_FORMS": "0", "iban_history-INITIAL_FORMS": "0",
-        "family_situation_changes-TOTAL_FORMS": "0", "family_situation_changes-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
+    return register_form(caisse, **{"last_name": "Bienvenu", **overrides})
 
 
 # --- the service path ---------------------------------------------------------------
