@@ -15,12 +15,14 @@ from .models import (
     Beneficiary,
     Caisse,
     CoveragePeriod,
+    DataExport,
     Exemption,
     FamilySituationChange,
     HealthCard,
     HealthCardEvent,
     IbanHistory,
     Insured,
+    TermsAcceptance,
     User,
 )
 from .nir import NirError, parse_nir
@@ -446,3 +448,38 @@ class HealthCardAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if refused:
             self.message_user(request, f"{refused} carte(s) ignorée(s) : seule une carte commandée "
                                        "peut être remise.", messages.WARNING)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the services only: staff read, nobody edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TermsAcceptance)
+class TermsAcceptanceAdmin(_ReadOnlyAdmin):
+    """Proof of what a person accepted, which version and when (sign-up, public card order)."""
+
+    list_display = ("accepted_at", "insured", "version", "context", "terms_accepted",
+                    "privacy_acknowledged", "reference")
+    list_filter = ("version", "context")
+    list_select_related = ("insured",)
+    date_hierarchy = "accepted_at"
+    fields = readonly_fields = list_display + ("user",)
+
+
+@admin.register(DataExport)
+class DataExportAdmin(_ReadOnlyAdmin):
+    """« Télécharger mes données »: when an archive was asked and made; never its content."""
+
+    list_display = ("requested_at", "user", "status", "size", "ready_at", "expires_at")
+    list_filter = ("status",)
+    list_select_related = ("user",)
+    fields = readonly_fields = list_display

@@ -40,6 +40,8 @@ _CONSEILLER = {
 _SUPERVISEUR_EXTRA = {
     "accounts": {
         "insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "provisionalcode": "v",
+        # what a person accepted, and the archives of their data asked for (not their content)
+        "termsacceptance": "v", "dataexport": "v",
         # NIR, names, birth date and sex: with a reason, audited, the insured told.
         "+": ["change_identity"],
     },

@@ -33,6 +33,7 @@ EXPECTED = {
     SUPERVISEUR: {
         **_CONSEILLER_MODELS,
         "accounts.beneficiary": "vacd", "accounts.caisse": "vc", "accounts.insured": "vacd",
+        "accounts.termsacceptance": "v", "accounts.dataexport": "v",
         "ameli_portal.auditevent": "v", "ameli_portal.outboxjob": "vc",
         "reimbursements.journal": "v", "reimbursements.ledgerentry": "v",
         "reimbursements.vaccination": "vacd",
