@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin, ReadOnlyAdminMixin
 from ameli_portal.audit import AuditedAdminMixin, audit, value_changes
 
 from . import admin_mailroom, welcome  # admin_mailroom registers the mailroom too
@@ -60,21 +61,12 @@ class ExemptionInline(admin.TabularInline):
     fields = ("kind", "beneficiary", "start", "end")
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     """History kept by the services: staff read it, never edit it by hand."""
 
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class IbanHistoryInline(ReadOnlyInline):
@@ -366,17 +358,8 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RoleAdmin(GroupAdmin):
+class RoleAdmin(ReadOnlyAdminMixin, GroupAdmin):
     """The roles are code (accounts/roles.py): the back office shows them, nobody edits them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class HealthCardEventInline(ReadOnlyInline):
@@ -385,7 +368,7 @@ class HealthCardEventInline(ReadOnlyInline):
 
 
 @admin.register(HealthCard)
-class HealthCardAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class HealthCardAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("serial", "kind", "status", "holder_name", "insured_nir", "order_reason",
                     "ordered_at", "valid_from", "valid_until")
     list_filter = ("status", "kind", "order_reason")
@@ -421,12 +404,6 @@ class HealthCardAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return queryset.none(), False
         return queryset.filter(serial_number__endswith=term), False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Every field is kept by the services: the page reads, the action list writes.
         extra_context = {**(extra_context or {}), "show_save": False,
@@ -450,17 +427,8 @@ class HealthCardAdmin(AuditedAdminMixin, admin.ModelAdmin):
                                        "peut être remise.", messages.WARNING)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Written by the services only: staff read, nobody edits."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TermsAcceptance)

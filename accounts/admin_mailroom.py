@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin
 from ameli_portal.audit import audit
 
 from .codes import provisional_code_issue
@@ -25,7 +26,7 @@ def _no_store(response):
 
 
 @admin.register(PostalLetter)
-class PostalLetterAdmin(admin.ModelAdmin):
+class PostalLetterAdmin(NoAddDeleteAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "status", "destination", "ready_at", "sent_at", "pdf_link")
     list_filter = ("status", "kind")
     list_select_related = ("insured",)
@@ -41,12 +42,6 @@ class PostalLetterAdmin(admin.ModelAdmin):
     fields = ("kind", "status", "destination", "created_at", "ready_at", "sent_at", "sent_by", "pdf_link")
     readonly_fields = fields
     actions = ["download_zip", "mark_sent"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_change_permission(self, request, obj=None):
         # "change" is what the mark-as-sent action needs; a letter itself is never edited.

@@ -8,6 +8,7 @@ included, so a model registered tomorrow is covered without anyone remembering.
 from django.contrib import admin
 from django.db.models import Model
 
+from .admin_tools import ReadOnlyAdminMixin
 from .models import AuditEvent
 
 # Values never copied into the trail: the change is recorded, not the secret.
@@ -144,7 +145,7 @@ class PortalAdminSite(admin.AdminSite):
         super().register(model_or_iterable, admin_class, **options)
 
 
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "actor", "action", "object_type", "object_id", "summary")
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "actor__username")
@@ -152,12 +153,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ("actor",)
     readonly_fields = ("created_at", "actor", "action", "object_type", "object_id", "summary",
                        "changes")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin, ReadOnlyAdminMixin
 from ameli_portal.audit import AuditedAdminMixin, audit
 
 from . import services
@@ -31,7 +32,7 @@ class RevokeForm(forms.Form):
 
 
 @admin.register(Document)
-class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class DocumentAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "owner_nir", "owner", "kind", "status", "issued_at", "revoked",
                     "download_link")
     list_filter = ("kind", "status", ("revoked_at", admin.EmptyFieldListFilter))
@@ -59,12 +60,6 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return "–"  # a letter is downloaded from the mailroom (courriers), not here
         url = reverse("admin:attestations_document_download", args=[obj.pk])
         return format_html('<a href="{}">Télécharger</a>', url)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -116,7 +111,7 @@ class DocumentAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(MonthlyStatement)
-class MonthlyStatementAdmin(admin.ModelAdmin):
+class MonthlyStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What the monthly beat job prepared, and whether the person was told: read-only."""
 
     list_display = ("month", "owner", "document", "created_at", "notified_at")
@@ -124,12 +119,3 @@ class MonthlyStatementAdmin(admin.ModelAdmin):
     list_select_related = ("owner", "document")
     fields = readonly_fields = ("month", "owner", "document", "created_at", "notified_at")
     date_hierarchy = "month"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

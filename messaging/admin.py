@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from accounts.admin import NirSearchMixin
 from accounts.models import Insured
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin
 from ameli_portal.audit import AuditedAdminMixin
 
 from . import contact, services
@@ -64,7 +65,8 @@ class NoticeForm(NewThreadForm):
 
 
 @admin.register(Thread)
-class ThreadAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
+    # Threads start from the insured person's side, or as a notice (below).
     list_display = ("last_message_at", "subject", "insured", "topic", "kind", "status",
                     "awaiting_answer", "assigned_to")
     list_display_links = ("last_message_at", "subject")
@@ -85,12 +87,6 @@ class ThreadAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
         if request.GET.get("awaiting_answer__exact") == "1":
             return ["last_message_at", "pk"]
         return super().get_ordering(request)
-
-    def has_add_permission(self, request):
-        return False  # threads start from the insured person's side, or as a notice (below)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
@@ -245,7 +241,7 @@ class ContactRequestAdminForm(forms.ModelForm):
 
 
 @admin.register(ContactRequest)
-class ContactRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     form = ContactRequestAdminForm
     list_display = ("created_at", "subject", "identity", "status", "assigned_to", "answered_at")
     list_display_links = ("created_at", "subject")
@@ -264,12 +260,6 @@ class ContactRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
                                    "answered_at", "closed_at")}),
     ]
     actions = ["close"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="identité saisie")
     def identity(self, obj):

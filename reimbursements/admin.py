@@ -19,6 +19,7 @@ from django.urls import path, reverse
 
 from accounts.admin import NIR_NOT_IN_SEARCH, looks_like_nir
 from accounts.fields import mask_iban
+from ameli_portal.admin_tools import ReadOnlyAdminMixin
 from ameli_portal.audit import AuditedAdminMixin, audit
 
 from .import_runs import import_run_resume, import_run_start
@@ -53,17 +54,6 @@ class NoBulkDeleteMixin:
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Professional)
@@ -322,7 +312,7 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(ReadOnlyMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ImportRunAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Imports of uploaded files: progress while the job runs, then the report of rejected rows."""
 
     list_display = ("created_at", "file_name", "state", "lines_read", "lines_imported", "lines_rejected",
@@ -412,7 +402,7 @@ def progress_data(run: ImportRun) -> dict:
 # --- Payments and the ledger: read-only --------------------------------------------
 
 
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -446,7 +436,7 @@ class PaymentReversalInline(ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, AuditedAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("paid_on", "payee", "amount", "masked_iban")
     list_filter = ("paid_on",)
     list_select_related = ("insured", "professional")
@@ -476,7 +466,7 @@ class LedgerEntryInline(ReadOnlyInline):
 
 
 @admin.register(Journal)
-class JournalAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class JournalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("posted_at", "kind", "settlement", "payment", "actor", "memo")
     list_filter = ("kind", "posted_at")
     list_select_related = ("settlement__act", "payment", "actor")
@@ -486,7 +476,7 @@ class JournalAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("journal", "account", "insured", "professional", "amount")
     list_filter = ("account", "journal__kind")
     list_select_related = ("journal", "insured", "professional")

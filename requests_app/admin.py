@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin
 from ameli_portal.audit import AuditedAdminMixin
 
 from . import services
@@ -74,7 +75,7 @@ class AssignedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Request)
-class RequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("reference", "kind", "insured_nir", "insured", "status", "filed_at", "expected_by",
                     "late", "assigned_to")
     list_filter = (QueueFilter, AssignedFilter, "kind", "status", "filed_without_account")
@@ -170,12 +171,6 @@ class RequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
             "<table><thead><tr><th>Le</th><th>De</th><th>Vers</th><th>Par</th><th>Motif</th></tr></thead>"
             "<tbody>{}</tbody></table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":

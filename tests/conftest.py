@@ -66,6 +66,19 @@ def staff(db):
     return user
 
 
+@pytest.fixture
+def superviseur(db):
+    """A staff member with the Superviseur role (username « sup »)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import SUPERVISEUR, roles_sync
+
+    roles_sync()
+    user = StaffFactory(username="sup")
+    user.groups.add(Group.objects.get(name=SUPERVISEUR))
+    return user
+
+
 def wait_for(predicate, *, timeout=30.0, interval=0.1, message="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

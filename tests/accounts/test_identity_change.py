@@ -2,26 +2,15 @@
 audited with old and new values, and the insured person told by email and in the messagerie."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
-from accounts.roles import SUPERVISEUR, roles_sync
 from accounts.services import IdentityChangeRefused, insured_change_identity
 from ameli_portal.models import AuditEvent
 from messaging.models import Thread
 from tests.accounts.test_register import _insured_form
-from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def superviseur():
-    roles_sync()
-    user = StaffFactory(username="sup")
-    user.groups.add(Group.objects.get(name=SUPERVISEUR))
-    return user
 
 
 def _form(insured, **changes):

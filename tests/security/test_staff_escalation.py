@@ -8,19 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import CONSEILLER, SUPERVISEUR, roles_sync
+from accounts.roles import CONSEILLER, roles_sync
 from ameli_portal.models import AuditEvent
 from tests.factories import PASSWORD, StaffFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def superviseur():
-    roles_sync()
-    user = StaffFactory(username="sup")
-    user.groups.add(Group.objects.get(name=SUPERVISEUR))
-    return user
 
 
 @pytest.fixture
