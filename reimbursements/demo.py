@@ -377,8 +377,15 @@ def _summary() -> str:
 
 
 def seed() -> list[str]:
+    """Called by ``manage.py seed_demo``: the care and payments, then IJ and vaccinations."""
+    from . import demo_health
+
+    return [_seed_care(), *demo_health.seed()]
+
+
+def _seed_care() -> str:
     if CareSheet.objects.filter(import_batch=BATCH).exists():
-        return [_summary()]
+        return _summary()
     pros = _professionals()
     today = timezone.localdate()
     start = today - timedelta(days=365 * YEARS)
@@ -401,4 +408,4 @@ def seed() -> list[str]:
     for sheet in pending:  # arrived since the last payment run: posted, not yet paid
         care_sheet_post(sheet=sheet, actor=None)
     _backdate()
-    return [_summary()]
+    return _summary()

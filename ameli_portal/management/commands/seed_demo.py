@@ -27,8 +27,6 @@ class Command(BaseCommand):
                 continue
             with transaction.atomic():
                 logins += import_module(module_name).seed() or []
-        with transaction.atomic():  # IJ and vaccinations, after the register and the care
-            logins += import_module("reimbursements.demo_health").seed()
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         if logins:
             self.stdout.write("\nIdentifiants de démonstration :")
