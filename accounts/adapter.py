@@ -6,6 +6,7 @@ from ameli_portal.emails import enqueue_rendered_email
 
 from . import services
 from .models import TermsAcceptance
+from .nir import login_identifier
 from .security import log_event
 from .terms import terms_accept
 
@@ -73,6 +74,12 @@ class AccountAdapter(DefaultAccountAdapter):
         ).exists():
             return False
         return super().is_login_by_code_required(login)
+
+    def authenticate(self, request, **credentials):
+        # The web form cleans the NIR itself; allauth's app API (api/) hands it over as typed.
+        if "username" in credentials:
+            credentials["username"] = login_identifier(credentials["username"])
+        return super().authenticate(request, **credentials)
 
     def authentication_failed(self, request, **credentials):
         login = credentials.get("username") or ""

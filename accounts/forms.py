@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from .fields import NirFormField
 from .models import Insured, User
-from .nir import NirError, normalize_login
+from .nir import login_identifier
 from .terms import TermsFieldsMixin
 
 DATE_HELP = "Au format JJ/MM/AAAA, par exemple 31/01/1985."
@@ -78,11 +78,7 @@ class NirLoginForm(LoginForm):
         self.fields["password"].help_text = ""
 
     def clean_login(self):
-        login = self.cleaned_data["login"].strip()
-        try:
-            return normalize_login(login)
-        except NirError:
-            return login  # staff logins are not NIRs; a wrong one fails like a wrong password
+        return login_identifier(self.cleaned_data["login"])
 
 
 class CredentialsForm(TermsFieldsMixin, SignupForm):

@@ -255,6 +255,17 @@ def normalize_login(value: str) -> str:
     return parse_nir(value).number
 
 
+def login_identifier(value: str) -> str:
+    """What a person typed to sign in, as the account's username: a NIR (13 or 15
+    characters, spaces allowed) becomes its 13 characters; anything else (a staff login)
+    is kept as typed, and a wrong one fails like a wrong password."""
+    value = value.strip()
+    try:
+        return normalize_login(value)
+    except NirError:
+        return value
+
+
 def validate_nir(value: str) -> None:
     """Django validator: raises ``ValidationError(message, code=...)``."""
     from django.core.exceptions import ValidationError

@@ -2,6 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from api import v1 as api_v1
+
 from . import views
 
 # Staff log in through the same door as everyone (rate limits, lockout, emailed code, MFA).
@@ -44,4 +46,6 @@ urlpatterns = [
     path("demarches/", include("requests_app.urls")),
     path("messagerie/", include("messaging.urls")),
     path("back-office/", admin.site.urls),
+    path("api/auth/", include("allauth.headless.urls")),
+    path("api/v1/", api_v1.urlpatterns()),
 ]

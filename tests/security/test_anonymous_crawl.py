@@ -37,6 +37,13 @@ PUBLIC = {
     "account_confirm_login_code", "account_email_verification_sent",
     "mfa_authenticate", "mfa_trust",
 }
+# The API for apps: its description, and allauth's sign-in API's steps for people not signed
+# in (its configuration, login, the emailed code, the forgotten password...). Every other API
+# route answers an anonymous caller with a JSON refusal (see refused_without_token).
+PUBLIC_API = {
+    "api-v1:openapi-json", "api-v1:openapi-view", "api-v1:api-root",
+    "headless:app:config",
+}
 # (admin:login is not public: it hands over to account_login, as a protected page does.)
 # The demo mailbox: public in demo mode only (DEMO_MODE, never in production); elsewhere a 404.
 DEMO = {"public:demo_mailbox", "public:demo_message", "public:demo_message_html",
@@ -58,6 +65,12 @@ def sent_to_login(response, path: str, *, admin: bool) -> bool:
     return location.path in logins and parse_qs(location.query).get("next") == [path]
 
 
+def refused_without_token(response) -> bool:
+    """The API's refusals: sign in first (401), not allowed (403), not with this method (405),
+    or a step that needs one before it (400, 409). Never what was asked for (2xx) or a page."""
+    return response.status_code in (400, 401, 403, 405, 409)
+
+
 def request(client, method: str, route, path: str):
     try:
         return getattr(client, method)(path)
@@ -67,7 +80,7 @@ def request(client, method: str, route, path: str):
 
 def test_the_public_lists_name_real_patterns():
     names = {route.name for route in ROUTES}
-    assert (PUBLIC | DEMO) - names == set()
+    assert (PUBLIC | DEMO | PUBLIC_API) - names == set()
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
@@ -79,7 +92,11 @@ def test_anonymous_visitor(route):
     for method in ("get", "post"):
         response = request(client, method, route, path)
         assert response.status_code < 500, f"{route.name} ({method.upper()} {path}) : {response.status_code}"
-        if public:
+        if route.is_api:
+            assert route.name in PUBLIC_API or refused_without_token(response), (
+                f"{route.name} ({method.upper()} {path}) répond sans jeton ({response.status_code}) : "
+                f"protégez l'opération, ou ajoutez-la à PUBLIC_API si elle est publique")
+        elif public:
             assert not sent_to_login(response, path, admin=route.is_admin), (
                 f"{route.name} est dans PUBLIC mais demande de se connecter : retirez-le de la liste")
         else:

@@ -1,0 +1,81 @@
+"""What the API sends: plain values, a French label beside every code, no internal id."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from django.urls import reverse
+from ninja import Field, Schema
+
+
+class Profile(Schema):
+    nir_masked: str
+    first_names: str
+    last_name: str
+    birth_date: date
+    email: str
+    postal_address: list[str]
+
+
+class _Labelled(Schema):
+    id: UUID = Field(alias="public_id")
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+
+    @staticmethod
+    def resolve_kind_label(obj) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
+
+
+class Card(_Labelled):
+    serial_end: str
+    valid_from: date | None
+    valid_until: date | None
+
+    @staticmethod
+    def resolve_serial_end(obj) -> str:
+        return (obj.serial_number or "")[-4:]
+
+
+class PersonCards(Schema):
+    name: str
+    is_beneficiary: bool
+    cards: list[Card]
+
+
+class Document(_Labelled):
+    created_at: datetime
+    period_start: date | None
+    period_end: date | None
+    download_url: str | None = Field(None, description="Présent quand le PDF est prêt.")
+
+    @staticmethod
+    def resolve_download_url(obj) -> str | None:
+        if obj.status != obj.Status.READY:
+            return None
+        return reverse("api-v1:document_pdf", args=[obj.public_id])
+
+
+class Demarche(_Labelled):
+    filed_at: datetime
+    expected_by: date
+    expected_from_insured: str
+
+
+class Thread(Schema):
+    id: UUID = Field(alias="public_id")
+    topic: str
+    topic_label: str
+    subject: str
+    status: str
+    last_message_at: datetime
+    unread: int
+
+    @staticmethod
+    def resolve_topic_label(obj) -> str:
+        return obj.get_topic_display()

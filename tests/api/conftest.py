@@ -1,0 +1,41 @@
+import pytest
+from django.test import Client
+
+from tests.accounts.helpers import last_code
+from tests.factories import PASSWORD
+
+LOGIN = "/api/auth/app/v1/auth/login"
+CODE = "/api/auth/app/v1/auth/code/confirm"
+
+
+def sign_in(user, *, login=None) -> str:
+    """The app's way in: NIR and password, then the emailed code; returns the session token."""
+    client = Client()
+    response = client.post(LOGIN, {"username": login or user.username, "password": PASSWORD},
+                           content_type="application/json")
+    assert response.status_code == 401, response.content  # one more step: the emailed code
+    body = response.json()
+    assert [f["id"] for f in body["data"]["flows"] if f.get("is_pending")] == ["login_by_code"]
+    token = body["meta"]["session_token"]
+    response = client.post(CODE, {"code": last_code(user.email)}, content_type="application/json",
+                           HTTP_X_SESSION_TOKEN=token)
+    assert response.status_code == 200, response.content
+    return response.json()["meta"]["session_token"]
+
+
+class ApiClient(Client):
+    def __init__(self, token: str | None = None):
+        super().__init__()
+        self.token = token
+
+    def request(self, **request):
+        if self.token:
+            request["HTTP_X_SESSION_TOKEN"] = self.token
+        return super().request(**request)
+
+
+@pytest.fixture
+def api_for():
+    def make(user):
+        return ApiClient(sign_in(user))
+    return make
