@@ -342,6 +342,7 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # allauth's API for apps: the same accounts, codes and limits as the web, with a session token
 # (X-Session-Token) instead of a cookie. The browser keeps the web pages.
 HEADLESS_CLIENTS = ("app",)
+HEADLESS_ADAPTER = "api.headless.HeadlessAdapter"
 HEADLESS_SERVE_SPECIFICATION = False  # its page loads scripts from a CDN; /api/v1/docs does not
 PROVISIONAL_CODE_VALIDITY_DAYS = env.int("PROVISIONAL_CODE_VALIDITY_DAYS", default=30)
 PROVISIONAL_CODE_MAX_ATTEMPTS = 5

@@ -7,6 +7,21 @@ from django.urls import reverse
 from ninja import Field, Schema
 
 
+class FieldError(Schema):
+    champ: str
+    message: str
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, served as application/problem+json."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
 class Profile(Schema):
     nir_masked: str
     first_names: str

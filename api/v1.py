@@ -8,8 +8,9 @@ pages: another person's object is a 404, like one that does not exist.
 """
 
 from django.contrib.auth.decorators import login_not_required
+from django.urls import re_path
 from ninja import NinjaAPI, Router
-from ninja.pagination import CursorPagination, paginate
+from ninja.pagination import paginate
 
 from accounts.cards import cards_by_person
 from attestations.access import get_document_for_user, get_insured_for_user
@@ -21,8 +22,29 @@ from requests_app.models import Request
 
 from . import problems, schemas
 from .auth import session_token
+from .pagination import Cursor
 
-api = NinjaAPI(
+
+class PortalAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Errors are documented as what they are: application/problem+json."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[problems.MEDIA_TYPE] = content.pop("application/json")
+        return schema
+
+
+# Every operation may answer these; one that reads an object by its id adds 404, one that
+# takes parameters adds 422.
+SIGNED_IN = {401: schemas.Problem}
+ONE = {**SIGNED_IN, 404: schemas.Problem, 422: schemas.Problem}
+MANY = {**SIGNED_IN, 422: schemas.Problem}
+
+api = PortalAPI(
     title="API du compte santé",
     version="1",
     description=__doc__,
@@ -37,7 +59,7 @@ demarches = Router(tags=["Mes démarches"])
 messages = Router(tags=["Ma messagerie"])
 
 
-@me.get("/profil", response=schemas.Profile, summary="Mes informations")
+@me.get("/profil", response={200: schemas.Profile, **SIGNED_IN}, summary="Mes informations")
 def profile(request):
     insured = get_insured_for_user(request.user)
     return {"nir_masked": insured.nir_masked, "first_names": insured.first_names,
@@ -45,7 +67,8 @@ def profile(request):
             "email": request.user.email, "postal_address": insured.postal_address}
 
 
-@me.get("/cartes", response=list[schemas.PersonCards], summary="Mes cartes Vitale et CEAM")
+@me.get("/cartes", response={200: list[schemas.PersonCards], **SIGNED_IN},
+        summary="Mes cartes Vitale et CEAM")
 def cards(request):
     insured = get_insured_for_user(request.user)
     return [{"name": person.name, "is_beneficiary": person.beneficiary is not None,
@@ -53,20 +76,24 @@ def cards(request):
             for person in cards_by_person(insured)]
 
 
-@documents.get("", response=list[schemas.Document], summary="Mes documents, les plus récents d'abord")
-@paginate(CursorPagination, ordering=("-created_at", "-pk"), page_size=20)
+@documents.get("", response={200: list[schemas.Document], **MANY},
+               summary="Mes documents, les plus récents d'abord")
+@paginate(Cursor, ordering=("-created_at", "-pk"), page_size=20)
 def document_list(request):
     insured = get_insured_for_user(request.user)
-    return (Document.objects.filter(owner=insured).exclude(kind=Document.Kind.CODE_LETTER))
+    return Document.objects.filter(owner=insured).exclude(kind=Document.Kind.CODE_LETTER)
 
 
-@documents.get("/{uuid:document_id}", response=schemas.Document, summary="Un document et son état")
+@documents.get("/{uuid:document_id}", response={200: schemas.Document, **ONE},
+               summary="Un document et son état")
 def document_detail(request, document_id):
     return get_document_for_user(request.user, document_id)
 
 
 @documents.get("/{uuid:document_id}/pdf", summary="Télécharger le PDF d'un document prêt",
-               response={200: None}, url_name="document_pdf")
+               response={200: None, 409: schemas.Problem, **ONE}, url_name="document_pdf",
+               openapi_extra={"responses": {"200": {"description": "Le PDF", "content": {
+                   "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}})
 def document_pdf(request, document_id):
     from attestations.views import pdf_response
 
@@ -77,20 +104,22 @@ def document_pdf(request, document_id):
     return pdf_response(document)
 
 
-@demarches.get("", response=list[schemas.Demarche], summary="Mes démarches, les plus récentes d'abord")
-@paginate(CursorPagination, ordering=("-filed_at", "-pk"), page_size=20)
+@demarches.get("", response={200: list[schemas.Demarche], **MANY},
+               summary="Mes démarches, les plus récentes d'abord")
+@paginate(Cursor, ordering=("-filed_at", "-pk"), page_size=20)
 def demarche_list(request):
     insured = get_insured_for_user(request.user)
     return Request.objects.filter(insured=insured)
 
 
-@demarches.get("/{uuid:demarche_id}", response=schemas.Demarche, summary="Une démarche et son état")
+@demarches.get("/{uuid:demarche_id}", response={200: schemas.Demarche, **ONE},
+               summary="Une démarche et son état")
 def demarche_detail(request, demarche_id):
     return get_request_for_user(request.user, demarche_id)
 
 
-@messages.get("/fils", response=list[schemas.Thread], summary="Mes fils de messages")
-@paginate(CursorPagination, ordering=("-last_message_at", "-pk"), page_size=20)
+@messages.get("/fils", response={200: list[schemas.Thread], **MANY}, summary="Mes fils de messages")
+@paginate(Cursor, ordering=("-last_message_at", "-pk"), page_size=20)
 def thread_list(request):
     return inbox_threads(get_insured_id_for_user(request.user))
 
@@ -105,6 +134,13 @@ def urlpatterns():
     """The API's URL patterns, open to the login-required middleware: the API answers 401
     itself (a redirect to the sign-in page means nothing to an app)."""
     patterns, app_name, namespace = api.urls
+    patterns = [*patterns, re_path(r"^[\s\S]*$", _no_such_route)]
     for pattern in patterns:
         login_not_required(pattern.callback)
     return patterns, app_name, namespace
+
+
+def _no_such_route(request):
+    """Any other address under /api/v1/: a problem in JSON, not the site's 404 page."""
+    return problems.problem(api, request, 404, "Cette adresse ne correspond à aucune opération "
+                                               "de l'API : voyez /api/v1/docs.")

@@ -20,6 +20,9 @@ def sign_in(user, *, login=None) -> str:
     response = client.post(CODE, {"code": last_code(user.email)}, content_type="application/json",
                            HTTP_X_SESSION_TOKEN=token)
     assert response.status_code == 200, response.content
+    # The account's NIR is not in the user allauth describes (the record of how the person
+    # signed in still repeats what they typed: allauth keeps it with the session).
+    assert "username" not in response.json()["data"]["user"]
     return response.json()["meta"]["session_token"]
 
 

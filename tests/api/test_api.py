@@ -17,7 +17,7 @@ from accounts.nir import compute_key
 from api.v1 import api
 from attestations.models import Document
 from tests.api.conftest import LOGIN, ApiClient, sign_in
-from tests.factories import DemarcheFactory, HealthCardFactory, ThreadFactory, UserFactory
+from tests.factories import PASSWORD, DemarcheFactory, HealthCardFactory, ThreadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -153,3 +153,27 @@ def test_a_staff_account_reads_nothing_of_insured_people(staff):
     client = Client()
     client.force_login(staff)
     assert client.get("/api/v1/moi/profil").status_code == 401  # a cookie is not a token
+
+
+def test_the_person_lists_their_app_sessions_and_ends_one():
+    user = UserFactory()
+    first, second = ApiClient(sign_in(user)), ApiClient(sign_in(user))
+    sessions = first.get("/api/auth/app/v1/auth/sessions").json()["data"]
+    assert len(sessions) == 2 and sum(s["is_current"] for s in sessions) == 1
+    other = next(s["id"] for s in sessions if not s["is_current"])
+    response = first.delete("/api/auth/app/v1/auth/sessions", {"sessions": [other]},
+                            content_type="application/json")
+    assert response.status_code == 200
+    assert second.get("/api/v1/moi/profil").status_code == 401
+    assert first.get("/api/v1/moi/profil").status_code == 200
+
+
+def test_after_five_wrong_passwords_the_right_one_gives_no_token():
+    user = UserFactory()
+    for _ in range(5):
+        Client().post(LOGIN, {"username": user.username, "password": "Faux-Mot-2026"},
+                      content_type="application/json")
+    response = Client().post(LOGIN, {"username": user.username, "password": PASSWORD},
+                             content_type="application/json")
+    assert response.status_code in (400, 429)
+    assert "session_token" not in response.content.decode()

@@ -66,9 +66,10 @@ def sent_to_login(response, path: str, *, admin: bool) -> bool:
 
 
 def refused_without_token(response) -> bool:
-    """The API's refusals: sign in first (401), not allowed (403), not with this method (405),
-    or a step that needs one before it (400, 409). Never what was asked for (2xx) or a page."""
-    return response.status_code in (400, 401, 403, 405, 409)
+    """The API's refusals: sign in first (401), not allowed (403), no such route (404), not
+    with this method (405), or a step that needs one before it (400, 409). Never what was
+    asked for (2xx), never a page."""
+    return response.status_code in (400, 401, 403, 404, 405, 409)
 
 
 def request(client, method: str, route, path: str):
