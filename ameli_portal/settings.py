@@ -275,6 +275,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "accounts.passwords.PersonalDataValidator"},
 ]
+
+# allauth's API for apps: the same accounts, codes and limits as the web, with a session token
+# (X-Session-Token) instead of a cookie. The browser keeps the web pages.
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_ADAPTER = "api.headless.HeadlessAdapter"
+HEADLESS_SERVE_SPECIFICATION = False  # its page loads scripts from a CDN; /api/v1/docs does not
+
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
     "login": "accounts.forms.NirLoginForm",
@@ -339,11 +346,6 @@ MFA_TOTP_ISSUER = env.str("PORTAL_NAME", default="Mon compte santé")
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEMO_MODE)
 MFA_TRUST_COOKIE_AGE = 30 * 24 * 3600
 USERSESSIONS_TRACK_ACTIVITY = True
-# allauth's API for apps: the same accounts, codes and limits as the web, with a session token
-# (X-Session-Token) instead of a cookie. The browser keeps the web pages.
-HEADLESS_CLIENTS = ("app",)
-HEADLESS_ADAPTER = "api.headless.HeadlessAdapter"
-HEADLESS_SERVE_SPECIFICATION = False  # its page loads scripts from a CDN; /api/v1/docs does not
 PROVISIONAL_CODE_VALIDITY_DAYS = env.int("PROVISIONAL_CODE_VALIDITY_DAYS", default=30)
 PROVISIONAL_CODE_MAX_ATTEMPTS = 5
 SIGNUP_IDENTITY_MAX_AGE = 30 * 60

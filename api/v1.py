@@ -31,7 +31,13 @@ class PortalAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for item in schema["paths"].values():
             for operation in item.values():
-                for status, response in operation.get("responses", {}).items():
+                # ninja keys the responses it infers by int and those of openapi_extra by str:
+                # one key per status in the document, the explicit description winning.
+                responses = operation.get("responses", {})
+                merged = {str(k): v for k, v in responses.items() if not isinstance(k, str)}
+                merged.update({k: v for k, v in responses.items() if isinstance(k, str)})
+                operation["responses"] = merged
+                for status, response in merged.items():
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[problems.MEDIA_TYPE] = content.pop("application/json")
@@ -47,7 +53,15 @@ MANY = {**SIGNED_IN, 422: schemas.Problem}
 api = PortalAPI(
     title="API du compte santé",
     version="1",
-    description=__doc__,
+    description=(
+        "Ce qu'une personne connectée lit dans son compte, en JSON, pour une application.\n\n"
+        "Connexion : l'API d'allauth pour les applications, sous `/api/auth/app/v1/` "
+        "(`POST auth/login` avec le NIR et le mot de passe, puis `POST auth/code/confirm` avec le "
+        "code reçu par courriel, ou l'étape TOTP). Elle rend un jeton de session à envoyer dans "
+        "l'en-tête `X-Session-Token` de chaque opération ci-dessous. L'objet d'une autre "
+        "personne est un 404, comme un objet qui n'existe pas. Les erreurs sont des détails de "
+        "problème (RFC 9457), en français."
+    ),
     urls_namespace="api-v1",
     auth=session_token,
 )
