@@ -247,7 +247,7 @@ def _withheld(sheets: list[SheetToPost], insured_ids, pros) -> dict[Patient, rul
         by_pro = (day, rpps)
         pf_day[key][by_pro] = pf_day[key].get(by_pro, ZERO) + _dec(pf)
         if kind in FRANCHISE_BY_KIND:
-            by_kind = (day, FRANCHISE_BY_KIND[kind])
+            by_kind = (day, FRANCHISE_BY_KIND[kind], rpps)
             fr_day[key][by_kind] = fr_day[key].get(by_kind, ZERO) + _dec(fr)
     debt = {}
     for row in (history.filter(Q(carried_forward__gt=0) | Q(debt_recovered__gt=0))

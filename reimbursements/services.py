@@ -91,7 +91,7 @@ def withheld_so_far(*, insured: Insured, beneficiary, years: set[int]) -> rules.
         pf_day[(day, rpps)] += pf
         fr_year[day.year] += fr
         if kind in FRANCHISE_BY_KIND:
-            fr_day[(day, FRANCHISE_BY_KIND[kind])] += fr
+            fr_day[(day, FRANCHISE_BY_KIND[kind], rpps)] += fr
     debt = Settlement.objects.filter(insured=insured, beneficiary=beneficiary).aggregate(
         carried=Sum("carried_forward"), recovered=Sum("debt_recovered"))
     carried = (debt["carried"] or ZERO) - (debt["recovered"] or ZERO)
