@@ -182,7 +182,7 @@ _FRANCHISES: Mapping[CareKind, Deduction] = {
 # --- Data in -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Situation:
     """The person's situation; dates let one value serve every care date."""
 
@@ -195,7 +195,7 @@ class Situation:
     delivery_date: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CareLine:
     act_code: str
     care_date: date  # for a hospital stay, the admission day
@@ -222,7 +222,7 @@ class CareLine:
     costly_act: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Withheld:
     """What was already deducted, counted against the caps, and what is owed.
 
@@ -244,7 +244,7 @@ class Withheld:
 # --- Data out ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settlement:
     """How one care line is settled. All amounts in euros, to the cent.
 
@@ -276,7 +276,7 @@ class Settlement:
     costly_act_participation: Decimal = ZERO  # the flat 24/32 EUR; it is the ticket modérateur
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SettlementRun:
     settlements: tuple[Settlement, ...]  # in the order of the input lines
     withheld: Withheld  # updated counters, to persist
@@ -370,8 +370,11 @@ def _settle(index: int, line: CareLine, ledger: _Ledger) -> Settlement:
     )
     ledger.debt += carried_forward
 
-    hospital_daily_charge = _hospital_daily_charge(index, line, maternity=maternity)
-    emergency_charge = _emergency_charge(line, maternity=maternity)
+    hospital_daily_charge = emergency_charge = ZERO
+    if line.kind == CareKind.HOSPITAL:
+        hospital_daily_charge = _hospital_daily_charge(index, line, maternity=maternity)
+    elif line.kind == CareKind.EMERGENCY:
+        emergency_charge = _emergency_charge(line, maternity=maternity)
     return Settlement(
         line=line,
         base=base,
@@ -569,8 +572,6 @@ def _amount(index: int, line: CareLine, key: str) -> Decimal:
 
 
 def _hospital_daily_charge(index: int, line: CareLine, *, maternity: bool) -> Decimal:
-    if line.kind != CareKind.HOSPITAL:
-        return ZERO
     situation = line.situation
     if situation.css or situation.ame or maternity:
         return ZERO
@@ -590,8 +591,6 @@ def _emergency_charge(line: CareLine, *, maternity: bool) -> Decimal:
     CSS and the AME. Reduced for a person in ALD (the line's `ald_related` is the
     engine's only sign of it).
     """
-    if line.kind != CareKind.EMERGENCY:
-        return ZERO
     situation = line.situation
     newborn = (line.care_date - situation.birth_date).days < NEWBORN_DAYS
     row = AMOUNT_INDEX.lookup("fpu:reduced" if line.ald_related else "fpu", line.care_date)

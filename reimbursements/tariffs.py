@@ -96,7 +96,7 @@ class Deduction(StrEnum):
     FRANCHISE_TRANSPORT = "franchise_transport"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TariffRow:
     kind: CareKind
     code: str
@@ -107,7 +107,7 @@ class TariffRow:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RateRow:
     key: RateKey
     start: date
@@ -115,7 +115,7 @@ class RateRow:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeductionRow:
     deduction: Deduction
     start: date
@@ -124,7 +124,7 @@ class DeductionRow:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AmountRow:
     """A flat amount in force from `start`: yearly caps, forfaits, thresholds."""
 
