@@ -41,15 +41,17 @@ def _line(rng: random.Random, situation: Situation, person: int) -> CareLine:
         boxes = rng.randint(1, 3)
         price, rate = rng.choice([("2.18", "0.65"), ("3.31", "0.65"), ("2.71", "0.30"), ("4.84", "0.15")])
         return CareLine("CIP3400930000000", charged=D(price) * boxes, kind=CareKind.MEDICINE,
-                        professional_id="ph-1", medicine_rate=D(rate), base=D(price), quantity=boxes, **common)
+                        professional_id="ph-1", medicine_rate=D(rate), base=D(price), quantity=boxes,
+                        **common)
     if pick < 0.80:
         coefficient = D(rng.choice(["30", "50", "80"]))
         return CareLine("B", charged=(D("0.27") * coefficient).quantize(D("0.01")), kind=CareKind.LAB,
                         professional_id="lab-1", coefficient=coefficient, **common)
     if pick < 0.92:
         code, value, coefficient = rng.choice([("AMI", "3.15", "1"), ("AMK", "2.15", "7.5")])
-        return CareLine(code, charged=(D(value) * D(coefficient)).quantize(D("0.01")), kind=CareKind.AUXILIARY,
-                        professional_id=f"aux-{person % 30}", coefficient=D(coefficient), **common)
+        charged = (D(value) * D(coefficient)).quantize(D("0.01"))
+        return CareLine(code, charged=charged, kind=CareKind.AUXILIARY, professional_id=f"aux-{person % 30}",
+                        coefficient=D(coefficient), **common)
     if pick < 0.96:
         return CareLine("TRANSPORT", charged=D("45.00"), kind=CareKind.TRANSPORT, professional_id="taxi-1",
                         base=D("45.00"), **common)

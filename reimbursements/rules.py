@@ -500,7 +500,9 @@ def _is_costly_act(line: CareLine, unit_base: Decimal, coefficient: Decimal | No
     when = line.care_date
     threshold = AMOUNT_INDEX.lookup("costly:threshold", when)
     min_coefficient = AMOUNT_INDEX.lookup("costly:coefficient", when)
-    return unit_base >= threshold.amount or (coefficient is not None and coefficient >= min_coefficient.amount)
+    if unit_base >= threshold.amount:
+        return True
+    return coefficient is not None and coefficient >= min_coefficient.amount
 
 
 def _long_stay_amo(line: CareLine, base: Decimal, rate: Decimal, amo: Decimal) -> Decimal:

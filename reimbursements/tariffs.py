@@ -144,7 +144,7 @@ CONV_2024 = "convention médicale 2024 (signée le 04/06/2024), revalorisations 
 UNCONFIRMED = "UNCONFIRMED: "
 
 _GP_VALUES = (
-    (TABLE_START, D("23.00"), "convention médicale 2011 (JO du 25/09/2011)"),
+    (TABLE_START, D("23.00"), "G 23 EUR until the convention 2016 raised it (" + CONV_2016 + ")"),
     (date(2017, 5, 1), D("25.00"), CONV_2016),
     (date(2023, 11, 1), D("26.50"), ARBITRAL_2023),
     (date(2024, 12, 22), D("30.00"), CONV_2024),
@@ -181,11 +181,11 @@ TARIFFS: tuple[TariffRow, ...] = (
     TariffRow(CareKind.DOCTOR, "APC", date(2023, 11, 1), D("56.50"), source=ARBITRAL_2023),
     TariffRow(CareKind.DOCTOR, "APC", date(2024, 12, 22), D("60.00"), source=CONV_2024),
     TariffRow(CareKind.MIDWIFE, "C", date(2024, 2, 22), D("26.50"),
-              source="avenant 7 sages-femmes, 6 months after publication"),
+              source=UNCONFIRMED + "avenant 7 sages-femmes, 6 months after publication"),
     TariffRow(CareKind.MIDWIFE, "SF", date(2024, 2, 22), D("3.10"), per_coefficient=True,
-              source="avenant 7 sages-femmes"),
+              source=UNCONFIRMED + "avenant 7 sages-femmes"),
     TariffRow(CareKind.MIDWIFE, "SF", date(2025, 1, 1), D("3.20"), per_coefficient=True,
-              source="avenant 7 sages-femmes"),
+              source=UNCONFIRMED + "avenant 7 sages-femmes"),
     TariffRow(CareKind.DENTIST, "C", TABLE_START, D("23.00"), source="convention dentaire 2018"),
     TariffRow(CareKind.AUXILIARY, "AMI", TABLE_START, D("3.15"), per_coefficient=True,
               source=UNCONFIRMED + "AMI 3.15 over the whole table (nurses' avenants not checked)"),
@@ -202,9 +202,9 @@ TARIFFS: tuple[TariffRow, ...] = (
                      "B 0.25 in metropolitan France from 15/01/2024"),
     # Hearing aids (LPP, 100 % Santé): BR per ear, adults over 20; 1,400 EUR up to 20.
     TariffRow(CareKind.AUDIOLOGY, "APPAREIL", date(2021, 1, 1), D("400.00"),
-              source="arrêté du 14/11/2018 (LPP, réforme 100 % Santé), BR adulte au 01/01/2021"),
+              source="arrêté du 14/11/2018 (LPP, 100 % Santé): BR 400 (60 % = 240), cap 950 from 2021"),
     TariffRow(CareKind.AUDIOLOGY, "APPAREIL", date(2021, 1, 1), D("1400.00"), scope=TariffScope.CHILD,
-              source="arrêté du 14/11/2018 (LPP), BR 20 ans et moins"),
+              source="arrêté du 14/11/2018 (LPP): BR and price cap 1,400 up to age 20"),
 )
 AUDIOLOGY_CHILD_UP_TO_AGE = 20
 
@@ -220,32 +220,33 @@ RATES: tuple[RateRow, ...] = (
     RateRow(RateKey.HOSPITAL, TABLE_START, D("0.80"), "CSS art. R160-5"),
     RateRow(RateKey.TRANSPORT, TABLE_START, D("0.55"), UNCONFIRMED + "transport 55 % stable over the table"),
     RateRow(RateKey.DEVICES, TABLE_START, D("0.60"), "CSS art. R160-5 (dispositifs, prothèses dentaires)"),
-    RateRow(RateKey.FULL, TABLE_START, D("1.00"), "CSS art. L160-14 (ALD, maternité), CASF L251-2 (AME)"),
+    RateRow(RateKey.FULL, TABLE_START, D("1.00"),
+            "CSS art. L160-14 (ALD), L160-9 (maternité), CASF L251-2 (AME)"),
 )
 
+FRANCHISES_2024 = "décret du 16/02/2024 (franchises doubled from 31/03/2024)"
 DEDUCTIONS: tuple[DeductionRow, ...] = (
-    DeductionRow(Deduction.PARTICIPATION, TABLE_START, D("1.00"), D("4.00"), "CSS art. D160-9"),
+    DeductionRow(Deduction.PARTICIPATION, TABLE_START, D("1.00"), D("4.00"), "CSS art. L160-13"),
     DeductionRow(Deduction.PARTICIPATION, date(2024, 5, 15), D("2.00"), D("8.00"),
-                 "décret 2024-113 du 16/02/2024, décision Uncam (2 EUR au 15/05/2024)"),
-    DeductionRow(Deduction.FRANCHISE_MEDICINE, TABLE_START, D("0.50"), None, "CSS art. D160-9"),
-    DeductionRow(Deduction.FRANCHISE_MEDICINE, date(2024, 3, 31), D("1.00"), None, "décret 2024-114 du 16/02/2024"),
-    DeductionRow(Deduction.FRANCHISE_PARAMEDICAL, TABLE_START, D("0.50"), D("2.00"), "CSS art. D160-9"),
-    DeductionRow(Deduction.FRANCHISE_PARAMEDICAL, date(2024, 3, 31), D("1.00"), D("4.00"),
-                 "décret 2024-114 du 16/02/2024"),
-    DeductionRow(Deduction.FRANCHISE_TRANSPORT, TABLE_START, D("2.00"), D("4.00"), "CSS art. D160-9"),
-    DeductionRow(Deduction.FRANCHISE_TRANSPORT, date(2024, 3, 31), D("4.00"), D("8.00"),
-                 "décret 2024-114 du 16/02/2024"),
+                 "décret du 16/02/2024, décision Uncam (2 EUR from 15/05/2024)"),
+    DeductionRow(Deduction.FRANCHISE_MEDICINE, TABLE_START, D("0.50"), None, "CSS art. L160-13"),
+    DeductionRow(Deduction.FRANCHISE_MEDICINE, date(2024, 3, 31), D("1.00"), None, FRANCHISES_2024),
+    DeductionRow(Deduction.FRANCHISE_PARAMEDICAL, TABLE_START, D("0.50"), D("2.00"), "CSS art. L160-13"),
+    DeductionRow(Deduction.FRANCHISE_PARAMEDICAL, date(2024, 3, 31), D("1.00"), D("4.00"), FRANCHISES_2024),
+    DeductionRow(Deduction.FRANCHISE_TRANSPORT, TABLE_START, D("2.00"), D("4.00"), "CSS art. L160-13"),
+    DeductionRow(Deduction.FRANCHISE_TRANSPORT, date(2024, 3, 31), D("4.00"), D("8.00"), FRANCHISES_2024),
 )
 
-FJ_2026 = UNCONFIRMED + "arrêté published in the JO of 28/02/2026 as reported by the press (AFP); text not read"
+FJ_2026 = UNCONFIRMED + "arrêtés in the JO of 28/02/2026 as reported by the press (AFP); text not read"
+FJ_2018 = "arrêté of December 2017: 18 -> 20 EUR, 13.50 -> 15 EUR on 01/01/2018, per the MSA"
 AMOUNTS: tuple[AmountRow, ...] = (
-    AmountRow("cap:participation", TABLE_START, D("50.00"), "CSS art. D160-9"),
-    AmountRow("cap:franchise", TABLE_START, D("50.00"), "CSS art. D160-9"),
+    AmountRow("cap:participation", TABLE_START, D("50.00"), "CSS art. L160-13"),
+    AmountRow("cap:franchise", TABLE_START, D("50.00"), "CSS art. L160-13"),
     # Forfait journalier hospitalier, per day; psychiatry at most 75 % of it (CSS R174-5-1).
-    AmountRow("fj", TABLE_START, D("18.00"), "arrêté du 17/12/2009"),
-    AmountRow("fj:psy", TABLE_START, D("13.50"), "arrêté du 17/12/2009"),
-    AmountRow("fj", date(2018, 1, 1), D("20.00"), "arrêté du 21/12/2017 (JO du 28/12/2017)"),
-    AmountRow("fj:psy", date(2018, 1, 1), D("15.00"), "arrêté du 21/12/2017 (JO du 28/12/2017)"),
+    AmountRow("fj", TABLE_START, D("18.00"), FJ_2018),
+    AmountRow("fj:psy", TABLE_START, D("13.50"), FJ_2018),
+    AmountRow("fj", date(2018, 1, 1), D("20.00"), FJ_2018),
+    AmountRow("fj:psy", date(2018, 1, 1), D("15.00"), FJ_2018),
     AmountRow("fj", date(2026, 3, 1), D("23.00"), FJ_2026),
     AmountRow("fj:psy", date(2026, 3, 1), D("17.00"), FJ_2026),
     # Forfait patient urgences (CSS L160-13): full and reduced (ALD, AT-MP < 2/3).
@@ -258,7 +259,7 @@ AMOUNTS: tuple[AmountRow, ...] = (
     # of 120 EUR or more, or of a coefficient of 60 or more.
     AmountRow("costly:flat", TABLE_START, D("18.00"), "décret 2011-201 du 21/02/2011 (seuil 120 EUR)"),
     AmountRow("costly:flat", date(2019, 1, 1), D("24.00"),
-              UNCONFIRMED + "24 EUR from 01/01/2019 (amount per ameli.fr « Le forfait à 24 euros »; decree not read)"),
+              UNCONFIRMED + "24 EUR from 01/01/2019 (amount: ameli.fr « Le forfait à 24 euros »; date)"),
     AmountRow("costly:flat", date(2026, 4, 22), D("32.00"),
               UNCONFIRMED + "32 EUR in April 2026: 22/04 per Que Choisir, 01/04 per the AFP on the drafts"),
     AmountRow("costly:threshold", TABLE_START, D("120.00"), "décret 2011-201 du 21/02/2011"),
