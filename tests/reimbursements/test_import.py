@@ -242,3 +242,24 @@ def test_the_command_drafts_with_no_post_and_reports_where_asked(people, tmp_pat
     assert report.read_bytes() == b"ligne;sheet_ref;motif\r\n"
 
 
+
+
+def test_the_new_kinds_of_care_import_and_post(agent):
+    """Emergency visits and the 100 % Santé kinds, by code or French label, up to their settlement."""
+    person = InsuredFactory()
+    cases = [  # (kind as written in the file, professional's kind, code, charged, base, AMO)
+        ("emergency", "emergency", "URG", "150,00", "150,00", Decimal("150.00")),
+        ("Optique", "optics", "VERRE", "120,00", "9,00", Decimal("5.40")),
+        ("dental_prosthesis", "dental_prosthesis", "HBLD634", "500,00", "120,00", Decimal("72.00")),
+        ("Audiologie", "audiology", "APPAREIL", "950,00", "", Decimal("240.00")),
+    ]
+    rows = []
+    for n, (kind, pro_kind, code, charged, base, _) in enumerate(cases):
+        pro = ProfessionalFactory(kind=pro_kind, specialty="")
+        rows.append(act_row(f"K{n}", person.nir, pro.rpps, kind=kind, act_code=code, charged=charged,
+                            base=base))
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
+    assert report.sheets_posted == 4, report.rejected
+    amo = {s.act.sheet.external_ref: s.amo for s in Settlement.objects.select_related("act__sheet")}
+    assert amo == {f"K{n}": case[-1] for n, case in enumerate(cases)}
+    assert CareAct.objects.get(sheet__external_ref="K2").kind == "dental_prosthesis"
