@@ -40,6 +40,12 @@ class CareKind(models.TextChoices):
     AUDIOLOGY = rules.CareKind.AUDIOLOGY.value, "Audiologie"
 
 
+class Basket(models.TextChoices):
+    RAC_ZERO = rules.Basket.RAC_ZERO.value, "100 % Santé"
+    MODERATE = rules.Basket.MODERATE.value, "Tarifs maîtrisés"
+    FREE = rules.Basket.FREE.value, "Tarifs libres"
+
+
 class Specialty(models.TextChoices):
     GENERAL_PRACTICE = rules.Specialty.GENERAL_PRACTICE.value, "Médecine générale"
     GYNAECOLOGY = rules.Specialty.GYNAECOLOGY.value, "Gynécologie"
@@ -144,6 +150,13 @@ class CareAct(models.Model):
                                         choices=[(Decimal("1.00"), "100 %"), (Decimal("0.65"), "65 %"),
                                                  (Decimal("0.30"), "30 %"), (Decimal("0.15"), "15 %")])
     psychiatric = models.BooleanField("psychiatrie", default=False)
+    basket = models.CharField("panier 100 % Santé", max_length=10, choices=Basket.choices, blank=True,
+                              help_text="Optique, prothèse dentaire, audiologie.")
+    emergency_transport = models.BooleanField("transport d'urgence", default=False,
+                                              help_text="SMUR ou transport urgent : pas de franchise.")
+    costly_act = models.BooleanField("acte de 120 € ou plus (séjour)", default=False,
+                                     help_text="Séjour comportant un acte coûteux : forfait au lieu du "
+                                               "ticket modérateur.")
 
     class Meta:
         verbose_name = "acte"

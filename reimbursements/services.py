@@ -73,6 +73,9 @@ def care_line(act: CareAct, *, situation: rules.Situation) -> rules.CareLine:
         base=act.base,
         end_date=act.end_date,
         psychiatric=act.psychiatric,
+        basket=rules.Basket(act.basket) if act.basket else None,
+        emergency_transport=act.emergency_transport,
+        costly_act=True if act.costly_act else None,  # unticked: the engine decides from the tariff
     )
 
 
