@@ -57,8 +57,8 @@ def world(db):
         sheet = CareSheetFactory(insured=a, professional=gp2)
         CareActFactory(sheet=sheet, care_date=date(2026, 1, day))
         care_sheet_post(sheet=sheet, actor=None)
-    pros = {"gp1": gp1, "gp2": gp2, "s2": s2, "pharmacy": pharmacy, "nurse": nurse, "nurse2": nurse2, "taxi": taxi,
-            "lab": lab,
+    pros = {"gp1": gp1, "gp2": gp2, "s2": s2, "pharmacy": pharmacy, "nurse": nurse, "nurse2": nurse2,
+            "taxi": taxi, "lab": lab,
             "hospital": hospital}
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "child": child, **pros}
 
