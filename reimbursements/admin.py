@@ -90,7 +90,7 @@ class CareActInline(admin.TabularInline):
     extra = 0
     formfield_overrides = {models.DecimalField: {"localize": True}}  # staff type "30,00"
     fields = ("act_code", "label", "care_date", "end_date", "kind", "charged", "quantity", "coefficient",
-              "base", "medicine_rate", "psychiatric")
+              "base", "medicine_rate", "psychiatric", "basket", "emergency_transport", "costly_act")
 
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is None else 0

@@ -22,14 +22,15 @@ from django.db import DatabaseError, transaction
 from accounts.models import Beneficiary, Insured
 from accounts.nir import NirError, parse_nir
 
-from .models import CareAct, CareKind, CareSheet, Professional
+from .models import Basket, CareAct, CareKind, CareSheet, Professional
 from .posting import SheetToPost, care_sheets_post_batch
 
 DELIMITER = ";"
 # Columns every file must carry; the others may be left out.
 REQUIRED_COLUMNS = ("sheet_ref", "nir", "rpps", "received_on", "act_code", "care_date", "kind", "charged")
 OPTIONAL_COLUMNS = ("beneficiary_birth_date", "label", "end_date", "quantity", "coefficient", "base",
-                    "medicine_rate", "tiers_payant", "coordinated_path", "ald_related", "psychiatric")
+                    "medicine_rate", "tiers_payant", "coordinated_path", "ald_related", "psychiatric",
+                    "basket", "emergency_transport", "costly_act")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # What must be the same on every row of a sheet.
 SHEET_COLUMNS = ("nir", "beneficiary_birth_date", "rpps", "received_on", "tiers_payant",
@@ -43,6 +44,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 KINDS = {k.value: k.value for k in CareKind} | {k.label.lower(): k.value for k in CareKind}
 RPPS = re.compile(r"^[0-9]{9,11}$")
 SPACES = re.compile(r"[\s\u00a0\u202f]")
+BASKETS = ({b.value: b.value for b in Basket} | {SPACES.sub("", b.label.lower()): b.value for b in Basket}
+           | {"100%santé": Basket.RAC_ZERO.value, "raczero": Basket.RAC_ZERO.value})
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,15 @@ def _amount(value: str, label: str, *, required: bool = True) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
+def _basket(value: str) -> str:
+    if not value:
+        return ""
+    basket = BASKETS.get(SPACES.sub("", value.lower()))
+    if basket is None:
+        raise RowError(f"panier invalide « {value[:20]} » (100_sante, moderate ou free attendu)")
+    return basket
+
+
 def _bool(value: str, label: str, default: bool) -> bool:
     lowered = value.lower()
     if not lowered:
@@ -255,6 +267,9 @@ def parse_row(line: int, values: dict[str, str]) -> Row:
             "base": _amount(values.get("base", ""), "base unitaire", required=False),
             "medicine_rate": _medicine_rate(values.get("medicine_rate", "")),
             "psychiatric": _bool(values.get("psychiatric", ""), "psychiatrie", False),
+            "basket": _basket(values.get("basket", "")),
+            "emergency_transport": _bool(values.get("emergency_transport", ""), "transport d'urgence", False),
+            "costly_act": _bool(values.get("costly_act", ""), "acte coûteux", False),
         }
     except RowError as e:
         row.error = str(e)

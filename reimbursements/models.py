@@ -34,6 +34,16 @@ class CareKind(models.TextChoices):
     MEDICINE = rules.CareKind.MEDICINE.value, "Médicaments"
     HOSPITAL = rules.CareKind.HOSPITAL.value, "Hospitalisation"
     TRANSPORT = rules.CareKind.TRANSPORT.value, "Transport"
+    EMERGENCY = rules.CareKind.EMERGENCY.value, "Urgences sans hospitalisation"
+    OPTICS = rules.CareKind.OPTICS.value, "Optique"
+    DENTAL_PROSTHESIS = rules.CareKind.DENTAL_PROSTHESIS.value, "Prothèse dentaire"
+    AUDIOLOGY = rules.CareKind.AUDIOLOGY.value, "Audiologie"
+
+
+class Basket(models.TextChoices):
+    RAC_ZERO = rules.Basket.RAC_ZERO.value, "100 % Santé"
+    MODERATE = rules.Basket.MODERATE.value, "Tarifs maîtrisés"
+    FREE = rules.Basket.FREE.value, "Tarifs libres"
 
 
 class Specialty(models.TextChoices):
@@ -50,7 +60,7 @@ class Professional(models.Model):
     rpps = models.CharField("n° RPPS / FINESS", max_length=11, unique=True,
                             validators=[RegexValidator(r"^[0-9]{9,11}$", "9 à 11 chiffres.")])
     name = models.CharField("nom", max_length=120)
-    kind = models.CharField("profession", max_length=12, choices=CareKind.choices)
+    kind = models.CharField("profession", max_length=20, choices=CareKind.choices)
     specialty = models.CharField("spécialité", max_length=20, choices=Specialty.choices, blank=True)
     sector = models.CharField("secteur", max_length=1, choices=[("1", "Secteur 1"), ("2", "Secteur 2")],
                               default="1")
@@ -129,7 +139,7 @@ class CareAct(models.Model):
     label = models.CharField("libellé", max_length=120, blank=True)
     care_date = models.DateField("date des soins")
     end_date = models.DateField("date de sortie", null=True, blank=True)
-    kind = models.CharField("nature", max_length=12, choices=CareKind.choices)
+    kind = models.CharField("nature", max_length=20, choices=CareKind.choices)
     charged = models.DecimalField("montant facturé", **MONEY, validators=[MinValueValidator(ZERO)])
     quantity = models.PositiveIntegerField("quantité", default=1)
     coefficient = models.DecimalField("coefficient", max_digits=6, decimal_places=2, null=True,
@@ -140,6 +150,13 @@ class CareAct(models.Model):
                                         choices=[(Decimal("1.00"), "100 %"), (Decimal("0.65"), "65 %"),
                                                  (Decimal("0.30"), "30 %"), (Decimal("0.15"), "15 %")])
     psychiatric = models.BooleanField("psychiatrie", default=False)
+    basket = models.CharField("panier 100 % Santé", max_length=10, choices=Basket.choices, blank=True,
+                              help_text="Optique, prothèse dentaire, audiologie.")
+    emergency_transport = models.BooleanField("transport d'urgence", default=False,
+                                              help_text="SMUR ou transport urgent : pas de franchise.")
+    costly_act = models.BooleanField("acte de 120 € ou plus (séjour)", default=False,
+                                     help_text="Séjour comportant un acte coûteux : forfait au lieu du "
+                                               "ticket modérateur.")
 
     class Meta:
         verbose_name = "acte"

@@ -50,7 +50,8 @@ SHEET_COLUMNS = ("public_id", "insured_id", "beneficiary_id", "professional_id",
                  "tiers_payant", "coordinated_path", "ald_related", "posted_at", "posted_by_id",
                  "import_batch", "external_ref")
 ACT_COLUMNS = ("sheet_id", "act_code", "label", "care_date", "end_date", "kind", "charged", "quantity",
-               "coefficient", "base", "medicine_rate", "psychiatric")
+               "coefficient", "base", "medicine_rate", "psychiatric", "basket", "emergency_transport",
+               "costly_act")
 SETTLEMENT_COLUMNS = ("act_id", "insured_id", "beneficiary_id", "care_date", "base", "rate", "amo",
                       "ticket_moderateur", "depassement", "participation_due", "franchise_due",
                       "participation_withheld", "franchise_withheld", "carried_forward", "debt_recovered",
@@ -219,6 +220,9 @@ def _care_line(act: dict, sheet: dict, pro: Professional, situation: rules.Situa
         ald_related=sheet.get("ald_related", False), medicine_rate=act.get("medicine_rate"),
         quantity=act.get("quantity", 1), coefficient=act.get("coefficient"), base=act.get("base"),
         end_date=act.get("end_date"), psychiatric=act.get("psychiatric", False),
+        basket=rules.Basket(act["basket"]) if act.get("basket") else None,
+        emergency_transport=act.get("emergency_transport", False),
+        costly_act=True if act.get("costly_act") else None,
     )
 
 
@@ -247,7 +251,7 @@ def _withheld(sheets: list[SheetToPost], insured_ids, pros) -> dict[Patient, rul
         by_pro = (day, rpps)
         pf_day[key][by_pro] = pf_day[key].get(by_pro, ZERO) + _dec(pf)
         if kind in FRANCHISE_BY_KIND:
-            by_kind = (day, FRANCHISE_BY_KIND[kind])
+            by_kind = (day, FRANCHISE_BY_KIND[kind], rpps)
             fr_day[key][by_kind] = fr_day[key].get(by_kind, ZERO) + _dec(fr)
     debt = {}
     for row in (history.filter(Q(carried_forward__gt=0) | Q(debt_recovered__gt=0))

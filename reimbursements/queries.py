@@ -29,7 +29,7 @@ from .models import (
     Reversal,
     Settlement,
 )
-from .rules import YEARLY_CAPS
+from .tariffs import AMOUNT_INDEX
 from .templatetags.money import euros
 
 HISTORY_MONTHS = 27  # what the caisse keeps online, as on ameli.fr
@@ -326,8 +326,7 @@ def export_lines(insured: Insured, filters: Filters) -> list[Settlement]:
 
 
 def yearly_cap(pool: str, day: date) -> Decimal:
-    rows = [r for r in YEARLY_CAPS if r.pool == pool and r.start <= day]
-    return max(rows, key=lambda r: r.start).cap
+    return AMOUNT_INDEX.lookup(f"cap:{pool}", day).amount
 
 
 @dataclass(frozen=True)

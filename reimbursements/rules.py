@@ -16,23 +16,61 @@ Money
     cents and are never rounded.
 
 Dated tables
-    Tariffs, rates, deductions, caps and the hospital forfait journalier are
-    rows with a start date. The row in force on the care date applies, so a
-    new figure is one new row and older care keeps older figures. The tables
-    begin on TABLE_START; care before it is refused.
+    Tariffs, rates, deductions, caps and forfaits live in
+    `reimbursements.tariffs`, each row with a start date and its source (rows
+    whose figure or date no official text we read confirms say UNCONFIRMED).
+    The row in force on the care date applies: the tables are indexed by key
+    (kind and act code, rate key, deduction, amount key) and the row found by a
+    bisect on the start dates. They begin on TABLE_START; care before it is
+    refused.
 
 Base (BR)
     The tariff table prices acts by (kind of care, act code). When it has a row
     in force for the act, that row wins and any base on the line is ignored.
-    When it has none (imaging, medicines, hospital stays, transport, and any
-    act the table does not list), the line must carry its own unit base. BR is
-    the unit base times the quantity, and never more than what was charged:
-    the AMO reimburses within the limit of the expense.
+    When it has none (imaging, medicines, hospital stays, transport, optics,
+    dental prostheses, and any act the table does not list), the line must
+    carry its own unit base. BR is the unit base times the quantity, and never
+    more than what was charged: the AMO reimburses within the limit of the
+    expense. The specialist consultation CS is priced with the MCS in the
+    coordinated path (or direct access, or under 16) and without it outside;
+    a GP consultation or visit (G, VG) of a child under 6 adds the MEG.
+
+Rates
+    By kind of care; doctors at 70 % in the coordinated path, 30 % outside.
+    ALD-related care, maternity cover and AME: 100 % of the BR, except
+    medicines at 15 %, which stay at 15 % in ALD. Acts of 120 EUR or more (or of
+    a coefficient of 60 or more) by a doctor, midwife or dentist, and hospital
+    stays with such an act (`costly_act=True` on the line): a flat
+    participation (24 EUR, then 32 EUR) replaces the ticket modérateur
+    (`costly_act_participation`; the AMO pays BR minus it). A hospital stay
+    of more than 30 days (calendar days, admission and exit included) is paid
+    at 100 % from the 31st day, the BR shared equally between the days.
+
+Emergency visits (CareKind.EMERGENCY, without admission)
+    The AMO pays 100 % of the BR; the person owes the forfait patient urgences
+    (`emergency_charge`, in `out_of_pocket`): full, or reduced for a line in
+    ALD; none in maternity cover, for a baby under 30 days, and for the
+    person under CSS or AME (they cover it).
+
+Optics, dental prostheses, hearing aids (the 100 % Santé reform)
+    Three kinds of care with an optional `basket` (Basket.RAC_ZERO, MODERATE,
+    FREE). In every basket the AMO pays its rate (60 %) on the BR, which comes
+    from the line (hearing aids: from the table, 400 EUR per ear, 1,400 EUR up to
+    age 20). What differs is the price: in the RAC_ZERO basket the price is
+    capped by the prix limite de vente, and a contrat responsable complémentaire
+    must cover everything above the AMO share, so the person pays nothing;
+    in the MODERATE basket the price is capped but the cover depends on the
+    contract; in the FREE basket neither is. The engine does not know the caps:
+    `depassement` is charged minus BR for every basket, and the caller (the
+    simulator) applies the complémentaire's share.
 
 Deductions
     The participation forfaitaire (PF) and the franchises are *due* per line
     within their daily and yearly caps; the caps count what is due, whether
-    it is withheld now or later. A due deduction is withheld from the line's
+    it is withheld now or later. The PF's daily cap counts per day and per
+    professional, the paramedical and transport franchises' daily caps per
+    day, per professional and per patient. Emergency transport carries no
+    franchise. A due deduction is withheld from the line's
     own payment to the insured when it can be; what cannot be withheld (tiers
     payant lines, or a deduction larger than the AMO share) is carried
     forward and withheld from the next payments to the insured. A deduction
@@ -41,14 +79,31 @@ Deductions
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
-from typing import TypeVar
+
+from .tariffs import (
+    AMOUNT_INDEX,
+    AUDIOLOGY_CHILD_UP_TO_AGE,
+    DEDUCTION_INDEX,
+    RATE_INDEX,
+    TABLE_START,
+    TARIFF_INDEX,
+    Basket,
+    CareKind,
+    Deduction,
+    DeductionRow,
+    Payee,
+    RateKey,
+    Sector,
+    Specialty,
+    TariffScope,
+)
 
 __all__ = [
+    "Basket",
     "CareKind",
     "CareLine",
     "Deduction",
@@ -65,6 +120,8 @@ __all__ = [
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+ONE = Decimal("1.00")
+D = Decimal
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -79,216 +136,8 @@ class RulesError(ValueError):
         self.index = index
 
 
-# --- Vocabulary ----------------------------------------------------------------
-
-
-class CareKind(StrEnum):
-    DOCTOR = "doctor"
-    MIDWIFE = "midwife"
-    DENTIST = "dentist"
-    AUXILIARY = "auxiliary"  # auxiliaire médical: nurse, physiotherapist, speech therapist...
-    LAB = "lab"
-    IMAGING = "imaging"
-    MEDICINE = "medicine"
-    HOSPITAL = "hospital"
-    TRANSPORT = "transport"
-
-
-class Specialty(StrEnum):
-    """Doctor specialties the rules tell apart; every other one is OTHER."""
-
-    GENERAL_PRACTICE = "general_practice"
-    GYNAECOLOGY = "gynaecology"
-    OPHTHALMOLOGY = "ophthalmology"
-    PSYCHIATRY = "psychiatry"
-    STOMATOLOGY = "stomatology"
-    OTHER = "other"
-
-
-class Sector(StrEnum):
-    SECTOR_1 = "1"
-    SECTOR_2 = "2"
-
-
-class Payee(StrEnum):
-    INSURED = "insured"
-    PROFESSIONAL = "professional"
-
-
-class TariffScope(StrEnum):
-    STANDARD = "standard"
-    # A secteur 2 doctor outside OPTAM who charges above the standard tariff is
-    # reimbursed on a lower base (the "C" tariff, 23 EUR).
-    S2_NON_OPTAM_EXCESS = "s2_non_optam_excess"
-
-
-class RateKey(StrEnum):
-    DOCTOR_IN_PATH = "doctor_in_path"
-    DOCTOR_OUTSIDE_PATH = "doctor_outside_path"
-    MIDWIFE = "midwife"
-    DENTIST = "dentist"
-    AUXILIARY = "auxiliary"
-    LAB = "lab"
-    IMAGING = "imaging"
-    HOSPITAL = "hospital"
-    TRANSPORT = "transport"
-    FULL = "full"  # ALD-related care, maternity
-
-
-class Deduction(StrEnum):
-    PARTICIPATION = "participation_forfaitaire"
-    FRANCHISE_MEDICINE = "franchise_medicine"
-    FRANCHISE_PARAMEDICAL = "franchise_paramedical"
-    FRANCHISE_TRANSPORT = "franchise_transport"
-
-
-# --- Tables --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TariffRow:
-    kind: CareKind
-    code: str
-    start: date
-    amount: Decimal
-    per_coefficient: bool = False  # amount is a key-letter value, times the line's coefficient
-    scope: TariffScope = TariffScope.STANDARD
-
-
-@dataclass(frozen=True)
-class RateRow:
-    key: RateKey
-    start: date
-    rate: Decimal
-
-
-@dataclass(frozen=True)
-class DeductionRow:
-    deduction: Deduction
-    start: date
-    unit: Decimal  # per act, box or trip
-    daily_cap: Decimal | None  # PF: per day per professional; franchises: per day per person
-
-
-@dataclass(frozen=True)
-class YearlyCapRow:
-    pool: str  # "participation" or "franchise": the three franchises share one cap
-    start: date
-    cap: Decimal
-
-
-@dataclass(frozen=True)
-class HospitalChargeRow:
-    psychiatric: bool
-    start: date
-    amount: Decimal  # forfait journalier, per day
-
-
-TABLE_START = date(2017, 1, 1)
-D = Decimal
-
-# Sources and assumptions. Public figures as published by the Assurance
-# Maladie, the conventions and their avenants; rows marked ASSUMPTION carry a
-# figure or date we could not pin to a primary text and should be checked
-# before real use.
-# - G, VG, TCG: 23.00 (2011), 25.00 on 2017-05-01 (convention 2016), 26.50 on
-#   2023-12-01 (règlement arbitral), 30.00 on 2024-12-22 (convention 2024).
-#   ASSUMPTION: VG (home visit) follows G; the travel surcharge MD is a separate
-#   act not modelled. TCG (téléconsultation) is billed at the G tariff.
-# - G/VG/TCG and CS billed by a secteur 2 non-OPTAM doctor with a dépassement:
-#   reimbursed on the C base 23.00 (OPTAM created by the 2016 convention).
-# - CS 30.00: the specialist consultation as billed in the coordinated path
-#   (CS 23 + MPC 2 + MCS 5). ASSUMPTION: simplified to one row; the MCS is not
-#   billable outside the path, which this table ignores.
-# - APC: 48.00 on 2017-10-01, 50.00 on 2018-06-01 (convention 2016), 55.00 on
-#   2022-04-01, 56.50 on 2023-11-01 (published by the cardiologists' union),
-#   60.00 on 2025-07-01 (ASSUMPTION on the date; 60 EUR per omniprat 2025).
-# - Midwife C (consultation): 26.50 on 2024-02-22, aligned on the GP tariff by
-#   avenant 7; SF key letter 3.10 on 2024-02-22, 3.20 on 2025-01-01.
-#   ASSUMPTION: earlier midwife figures are not modelled (lines carry a base).
-# - Dentist C: 23.00, unchanged through 2025.
-# - AMI 3.15 (nurses), AMK 2.15 (physiotherapists, since 2012-07-15),
-#   B 0.27 (laboratory). ASSUMPTION: stable over the whole table; later
-#   revaluations not modelled.
-_GP_VALUES = (
-    (TABLE_START, D("23.00")),
-    (date(2017, 5, 1), D("25.00")),
-    (date(2023, 12, 1), D("26.50")),
-    (date(2024, 12, 22), D("30.00")),
-)
-
-TARIFFS: tuple[TariffRow, ...] = (
-    *(
-        TariffRow(CareKind.DOCTOR, code, start, amount)
-        for code in ("G", "VG", "TCG")
-        for start, amount in _GP_VALUES
-    ),
-    *(
-        TariffRow(
-            CareKind.DOCTOR, code, TABLE_START, D("23.00"), scope=TariffScope.S2_NON_OPTAM_EXCESS
-        )
-        for code in ("G", "VG", "TCG", "CS")
-    ),
-    TariffRow(CareKind.DOCTOR, "CS", TABLE_START, D("30.00")),
-    TariffRow(CareKind.DOCTOR, "APC", date(2017, 10, 1), D("48.00")),
-    TariffRow(CareKind.DOCTOR, "APC", date(2018, 6, 1), D("50.00")),
-    TariffRow(CareKind.DOCTOR, "APC", date(2022, 4, 1), D("55.00")),
-    TariffRow(CareKind.DOCTOR, "APC", date(2023, 11, 1), D("56.50")),
-    TariffRow(CareKind.DOCTOR, "APC", date(2025, 7, 1), D("60.00")),
-    TariffRow(CareKind.MIDWIFE, "C", date(2024, 2, 22), D("26.50")),
-    TariffRow(CareKind.MIDWIFE, "SF", date(2024, 2, 22), D("3.10"), per_coefficient=True),
-    TariffRow(CareKind.MIDWIFE, "SF", date(2025, 1, 1), D("3.20"), per_coefficient=True),
-    TariffRow(CareKind.DENTIST, "C", TABLE_START, D("23.00")),
-    TariffRow(CareKind.AUXILIARY, "AMI", TABLE_START, D("3.15"), per_coefficient=True),
-    TariffRow(CareKind.AUXILIARY, "AMK", TABLE_START, D("2.15"), per_coefficient=True),
-    TariffRow(CareKind.LAB, "B", TABLE_START, D("0.27"), per_coefficient=True),
-)
-
-# Rates: code de la sécurité sociale and ameli.fr. Dental care went from 70 %
-# to 60 % on 2023-10-01. ASSUMPTION: transport 55 % (sitting or lying
-# transport, outside ALD) has been stable over the table.
-RATES: tuple[RateRow, ...] = (
-    RateRow(RateKey.DOCTOR_IN_PATH, TABLE_START, D("0.70")),
-    RateRow(RateKey.DOCTOR_OUTSIDE_PATH, TABLE_START, D("0.30")),
-    RateRow(RateKey.MIDWIFE, TABLE_START, D("0.70")),
-    RateRow(RateKey.DENTIST, TABLE_START, D("0.70")),
-    RateRow(RateKey.DENTIST, date(2023, 10, 1), D("0.60")),
-    RateRow(RateKey.AUXILIARY, TABLE_START, D("0.60")),
-    RateRow(RateKey.LAB, TABLE_START, D("0.60")),
-    RateRow(RateKey.IMAGING, TABLE_START, D("0.70")),
-    RateRow(RateKey.HOSPITAL, TABLE_START, D("0.80")),
-    RateRow(RateKey.TRANSPORT, TABLE_START, D("0.55")),
-    RateRow(RateKey.FULL, TABLE_START, D("1.00")),
-)
-
-# PF: 1 EUR per act (4 acts a day per professional) until 2 EUR on 2024-05-15
-# (décret 2024-113). Franchises doubled on 2024-03-31 (décret of 2024-02-16),
-# daily caps with them.
-DEDUCTIONS: tuple[DeductionRow, ...] = (
-    DeductionRow(Deduction.PARTICIPATION, TABLE_START, D("1.00"), D("4.00")),
-    DeductionRow(Deduction.PARTICIPATION, date(2024, 5, 15), D("2.00"), D("8.00")),
-    DeductionRow(Deduction.FRANCHISE_MEDICINE, TABLE_START, D("0.50"), None),
-    DeductionRow(Deduction.FRANCHISE_MEDICINE, date(2024, 3, 31), D("1.00"), None),
-    DeductionRow(Deduction.FRANCHISE_PARAMEDICAL, TABLE_START, D("0.50"), D("2.00")),
-    DeductionRow(Deduction.FRANCHISE_PARAMEDICAL, date(2024, 3, 31), D("1.00"), D("4.00")),
-    DeductionRow(Deduction.FRANCHISE_TRANSPORT, TABLE_START, D("2.00"), D("4.00")),
-    DeductionRow(Deduction.FRANCHISE_TRANSPORT, date(2024, 3, 31), D("4.00"), D("8.00")),
-)
-
-YEARLY_CAPS: tuple[YearlyCapRow, ...] = (
-    YearlyCapRow("participation", TABLE_START, D("50.00")),
-    YearlyCapRow("franchise", TABLE_START, D("50.00")),
-)
-
-# Forfait journalier hospitalier: 18 / 13.50 EUR until 20 / 15 EUR on 2018-01-01.
-HOSPITAL_CHARGES: tuple[HospitalChargeRow, ...] = (
-    HospitalChargeRow(False, TABLE_START, D("18.00")),
-    HospitalChargeRow(True, TABLE_START, D("13.50")),
-    HospitalChargeRow(False, date(2018, 1, 1), D("20.00")),
-    HospitalChargeRow(True, date(2018, 1, 1), D("15.00")),
-)
-
 MEDICINE_RATES = frozenset({D("1.00"), D("0.65"), D("0.30"), D("0.15")})
+MEDICINE_RATE_KEPT_IN_ALD = D("0.15")  # SMR faible: stays at 15 % in ALD
 
 # Ages are inclusive bounds; None means no bound.
 DIRECT_ACCESS: Mapping[Specialty, tuple[int | None, int | None]] = {
@@ -299,7 +148,10 @@ DIRECT_ACCESS: Mapping[Specialty, tuple[int | None, int | None]] = {
 }
 COORDINATED_PATH_FROM_AGE = 16
 DEDUCTIONS_FROM_AGE = 18
+MEG_UNDER_AGE = 6
 MATERNITY_DAYS_AFTER_BIRTH = 12
+NEWBORN_DAYS = 30  # forfait patient urgences: babies under 30 days are exempt
+HOSPITAL_FULL_FROM_DAY = 31  # ticket modérateur waived from the 31st day of a stay
 
 _KIND_RATES: Mapping[CareKind, RateKey] = {
     CareKind.MIDWIFE: RateKey.MIDWIFE,
@@ -308,8 +160,17 @@ _KIND_RATES: Mapping[CareKind, RateKey] = {
     CareKind.LAB: RateKey.LAB,
     CareKind.IMAGING: RateKey.IMAGING,
     CareKind.HOSPITAL: RateKey.HOSPITAL,
+    CareKind.EMERGENCY: RateKey.HOSPITAL,  # before the forfait patient urgences (2022)
     CareKind.TRANSPORT: RateKey.TRANSPORT,
+    CareKind.OPTICS: RateKey.DEVICES,
+    CareKind.DENTAL_PROSTHESIS: RateKey.DEVICES,
+    CareKind.AUDIOLOGY: RateKey.DEVICES,
 }
+BASKET_KINDS = frozenset({CareKind.OPTICS, CareKind.DENTAL_PROSTHESIS, CareKind.AUDIOLOGY})
+# Kinds whose acts of 120 EUR or more carry the flat participation instead of the
+# ticket modérateur when the line does not say (imaging, lab and transport are excluded
+# by the text; hospital stays need `costly_act=True` on the line).
+_COSTLY_ACT_KINDS = frozenset({CareKind.DOCTOR, CareKind.MIDWIFE, CareKind.DENTIST})
 _PARTICIPATION_KINDS = frozenset({CareKind.DOCTOR, CareKind.LAB, CareKind.IMAGING})
 _FRANCHISES: Mapping[CareKind, Deduction] = {
     CareKind.MEDICINE: Deduction.FRANCHISE_MEDICINE,
@@ -318,21 +179,10 @@ _FRANCHISES: Mapping[CareKind, Deduction] = {
 }
 
 
-Row = TypeVar("Row", TariffRow, RateRow, DeductionRow, YearlyCapRow, HospitalChargeRow)
-
-
-def _in_force(rows: Iterable[Row], when: date) -> Row | None:
-    current = None
-    for row in rows:
-        if row.start <= when and (current is None or row.start > current.start):
-            current = row
-    return current
-
-
 # --- Data in -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Situation:
     """The person's situation; dates let one value serve every care date."""
 
@@ -345,7 +195,7 @@ class Situation:
     delivery_date: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CareLine:
     act_code: str
     care_date: date  # for a hospital stay, the admission day
@@ -360,35 +210,41 @@ class CareLine:
     tiers_payant: bool = False
     ald_related: bool = False
     medicine_rate: Decimal | None = None  # 1.00, 0.65, 0.30 or 0.15; required for medicines
-    quantity: int = 1  # acts, boxes or trips
+    quantity: int = 1  # acts, boxes, trips or devices
     coefficient: Decimal | None = None  # for key-letter acts (AMI 2 -> 2)
     base: Decimal | None = None  # unit BR, for acts the tariff table does not price
     end_date: date | None = None  # discharge day, required for hospital stays
     psychiatric: bool = False  # hospital stay in psychiatry
+    basket: Basket | None = None  # optics, dental prostheses, hearing aids only
+    emergency_transport: bool = False  # SMUR or urgent transport: no franchise
+    # Act of 120 EUR or more (flat participation instead of the ticket modérateur):
+    # None lets the engine decide from the tariff; a stay with such an act says True.
+    costly_act: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Withheld:
     """What was already deducted, counted against the caps, and what is owed.
 
     Counters hold deductions *due* (withheld or carried forward): the caps
     apply to what is due. Keys: calendar year; (care date, professional id)
-    for the PF daily cap; (care date, Deduction) for the paramedical and
-    transport daily caps. `carried_forward` is the debt still to be withheld
-    from the next payments to the insured.
+    for the PF daily cap; (care date, Deduction, professional id) for the
+    paramedical and transport daily caps, which count per day, per
+    professional and per patient. `carried_forward` is the debt still to be
+    withheld from the next payments to the insured.
     """
 
     participation_by_year: Mapping[int, Decimal] = field(default_factory=dict)
     participation_by_day: Mapping[tuple[date, str], Decimal] = field(default_factory=dict)
     franchise_by_year: Mapping[int, Decimal] = field(default_factory=dict)
-    franchise_by_day: Mapping[tuple[date, Deduction], Decimal] = field(default_factory=dict)
+    franchise_by_day: Mapping[tuple[date, Deduction, str], Decimal] = field(default_factory=dict)
     carried_forward: Decimal = ZERO
 
 
 # --- Data out ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settlement:
     """How one care line is settled. All amounts in euros, to the cent.
 
@@ -396,13 +252,14 @@ class Settlement:
         paid + participation_withheld + franchise_withheld + debt_recovered == amo
     For tiers payant: paid == amo, nothing withheld, the line's deductions are
     all carried forward. Always: participation_due + franchise_due ==
-    participation_withheld + franchise_withheld + carried_forward.
+    participation_withheld + franchise_withheld + carried_forward, and
+    amo + ticket_moderateur == base.
     """
 
     line: CareLine
     base: Decimal  # BR
-    rate: Decimal  # share of BR paid by the AMO, e.g. 0.70
-    amo: Decimal  # BR x rate, before deductions
+    rate: Decimal  # share of BR paid by the AMO, e.g. 0.70 (nominal: see costly acts, long stays)
+    amo: Decimal  # what the AMO pays before deductions (BR x rate in the plain case)
     ticket_moderateur: Decimal  # BR - amo
     depassement: Decimal  # charged - BR, never reimbursed
     participation_due: Decimal
@@ -415,9 +272,11 @@ class Settlement:
     payee: Payee
     hospital_daily_charge: Decimal  # forfait journalier, owed to the hospital, never reimbursed
     out_of_pocket: Decimal  # reste à charge before any complémentaire
+    emergency_charge: Decimal = ZERO  # forfait patient urgences, owed to the hospital
+    costly_act_participation: Decimal = ZERO  # the flat 24/32 EUR; it is the ticket modérateur
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SettlementRun:
     settlements: tuple[Settlement, ...]  # in the order of the input lines
     withheld: Withheld  # updated counters, to persist
@@ -467,14 +326,24 @@ class _Ledger:
 
 def _settle(index: int, line: CareLine, ledger: _Ledger) -> Settlement:
     when = line.care_date
-    age = _age(line.situation.birth_date, when)
-    maternity = _in_maternity(line.situation, when)
-    exempt = age < DEDUCTIONS_FROM_AGE or line.situation.css or line.situation.ame or maternity
+    situation = line.situation
+    age = _age(situation.birth_date, when)
+    maternity = _in_maternity(situation, when)
+    exempt = age < DEDUCTIONS_FROM_AGE or situation.css or situation.ame or maternity
 
-    unit_base = _unit_base(index, line)
+    in_path = line.kind == CareKind.DOCTOR and (
+        line.coordinated_path or age < COORDINATED_PATH_FROM_AGE or _direct_access(line.specialty, age)
+    )
+    unit_base, coefficient = _unit_base(index, line, age=age, in_path=in_path)
     base = min(unit_base * line.quantity, line.charged)
-    rate = _rate(index, line, age=age, maternity=maternity)
+    rate = _rate(index, line, maternity=maternity, in_path=in_path)
     amo = _cents(base * rate)
+    costly = ZERO
+    if rate < ONE and _is_costly_act(line, unit_base, coefficient):
+        costly = min(_amount(index, line, "costly:flat"), base - amo)
+        amo = base - costly
+    elif line.kind == CareKind.HOSPITAL and rate < ONE:
+        amo = _long_stay_amo(line, base, rate, amo)
 
     participation_due = franchise_due = ZERO
     # Nothing reimbursed, nothing to deduct from: the deductions are taken on
@@ -501,7 +370,11 @@ def _settle(index: int, line: CareLine, ledger: _Ledger) -> Settlement:
     )
     ledger.debt += carried_forward
 
-    hospital_daily_charge = _hospital_daily_charge(index, line, maternity=maternity)
+    hospital_daily_charge = emergency_charge = ZERO
+    if line.kind == CareKind.HOSPITAL:
+        hospital_daily_charge = _hospital_daily_charge(index, line, maternity=maternity)
+    elif line.kind == CareKind.EMERGENCY:
+        emergency_charge = _emergency_charge(line, maternity=maternity)
     return Settlement(
         line=line,
         base=base,
@@ -520,7 +393,10 @@ def _settle(index: int, line: CareLine, ledger: _Ledger) -> Settlement:
         hospital_daily_charge=hospital_daily_charge,
         out_of_pocket=(
             line.charged - amo + participation_due + franchise_due + hospital_daily_charge
+            + emergency_charge
         ),
+        emergency_charge=emergency_charge,
+        costly_act_participation=costly,
     )
 
 
@@ -538,10 +414,18 @@ def _in_maternity(situation: Situation, when: date) -> bool:
     return when <= situation.delivery_date + timedelta(days=MATERNITY_DAYS_AFTER_BIRTH)
 
 
-def _unit_base(index: int, line: CareLine) -> Decimal:
+def _unit_base(index: int, line: CareLine, *, age: int, in_path: bool) -> tuple[Decimal, Decimal | None]:
+    """The unit BR, and the coefficient it was priced with (for the costly-act rule)."""
     code = line.act_code.strip().upper()
-    rows = [r for r in TARIFFS if r.kind == line.kind and r.code == code]
-    standard = _in_force((r for r in rows if r.scope == TariffScope.STANDARD), line.care_date)
+    when = line.care_date
+    key = (line.kind, code)
+    standard = None
+    if line.kind == CareKind.AUDIOLOGY and age <= AUDIOLOGY_CHILD_UP_TO_AGE:
+        standard = TARIFF_INDEX.lookup((*key, TariffScope.CHILD), when)
+    if standard is None and not in_path and line.kind == CareKind.DOCTOR:
+        standard = TARIFF_INDEX.lookup((*key, TariffScope.OUTSIDE_PATH), when)
+    if standard is None:
+        standard = TARIFF_INDEX.lookup((*key, TariffScope.STANDARD), when)
     if standard is None:
         if line.base is None:
             raise _error(
@@ -550,7 +434,7 @@ def _unit_base(index: int, line: CareLine) -> Decimal:
                 f"acte « {line.act_code} » sans tarif en vigueur à cette date : "
                 "indiquez la base de remboursement sur la ligne",
             )
-        return line.base
+        return line.base, line.coefficient
 
     if standard.per_coefficient:
         if line.coefficient is None:
@@ -561,36 +445,41 @@ def _unit_base(index: int, line: CareLine) -> Decimal:
     else:
         unit = standard.amount
 
-    if line.kind == CareKind.DOCTOR and line.sector == Sector.SECTOR_2 and not line.optam:
-        reduced = _in_force(
-            (r for r in rows if r.scope == TariffScope.S2_NON_OPTAM_EXCESS), line.care_date
-        )
-        # Billing at the tariff keeps the standard base; only a dépassement
-        # drops the base to the secteur 2 non-OPTAM one.
-        if reduced is not None and line.charged > unit * line.quantity:
-            unit = reduced.amount
-    return unit
+    if line.kind == CareKind.DOCTOR:
+        if age < MEG_UNDER_AGE:
+            majoration = TARIFF_INDEX.lookup((*key, TariffScope.UNDER_6), when)
+            if majoration is not None:
+                unit += majoration.amount
+        if line.sector == Sector.SECTOR_2 and not line.optam:
+            reduced = TARIFF_INDEX.lookup((*key, TariffScope.S2_NON_OPTAM_EXCESS), when)
+            # Billing at the tariff keeps the standard base; only a dépassement
+            # drops the base to the secteur 2 non-OPTAM one.
+            if reduced is not None and line.charged > unit * line.quantity:
+                unit = reduced.amount
+    return unit, line.coefficient
 
 
-def _rate(index: int, line: CareLine, *, age: int, maternity: bool) -> Decimal:
-    # ALD and maternity cover every kind of care at 100 %, medicines at any
-    # rate included, and lift the outside-path reduction: a simplification of
-    # the real rules, which keep a few exceptions (e.g. 15 % medicines in ALD).
-    if line.ald_related or maternity:
+def _rate(index: int, line: CareLine, *, maternity: bool, in_path: bool) -> Decimal:
+    kind = line.kind
+    if kind == CareKind.EMERGENCY and AMOUNT_INDEX.lookup("fpu", line.care_date) is not None:
+        # The forfait patient urgences replaces the ticket modérateur of the visit;
+        # before it, the visit was billed like hospital outpatient care.
         key = RateKey.FULL
-    elif line.kind == CareKind.MEDICINE:
+    elif kind == CareKind.MEDICINE and line.ald_related and line.medicine_rate == MEDICINE_RATE_KEPT_IN_ALD:
+        return MEDICINE_RATE_KEPT_IN_ALD
+    elif line.ald_related or maternity or line.situation.ame:
+        # ALD and maternity cover every kind of care at 100 % (15 % medicines in
+        # ALD excepted, above) and lift the outside-path reduction; AME pays 100 %
+        # of the base.
+        key = RateKey.FULL
+    elif kind == CareKind.MEDICINE:
         # _check_line guarantees the rate is there and is a published one.
         return line.medicine_rate  # type: ignore[return-value]
-    elif line.kind == CareKind.DOCTOR:
-        in_path = (
-            line.coordinated_path
-            or age < COORDINATED_PATH_FROM_AGE
-            or _direct_access(line.specialty, age)
-        )
+    elif kind == CareKind.DOCTOR:
         key = RateKey.DOCTOR_IN_PATH if in_path else RateKey.DOCTOR_OUTSIDE_PATH
     else:
-        key = _KIND_RATES[line.kind]
-    row = _in_force((r for r in RATES if r.key == key), line.care_date)
+        key = _KIND_RATES[kind]
+    row = RATE_INDEX.lookup(key, line.care_date)
     if row is None:
         raise _error(index, line, "aucun taux de remboursement en vigueur à cette date")
     return row.rate
@@ -603,42 +492,66 @@ def _direct_access(specialty: Specialty | None, age: int) -> bool:
     return (low is None or age >= low) and (high is None or age <= high)
 
 
+def _is_costly_act(line: CareLine, unit_base: Decimal, coefficient: Decimal | None) -> bool:
+    if line.costly_act is not None:
+        return line.costly_act
+    if line.kind not in _COSTLY_ACT_KINDS:
+        return False
+    when = line.care_date
+    threshold = AMOUNT_INDEX.lookup("costly:threshold", when)
+    min_coefficient = AMOUNT_INDEX.lookup("costly:coefficient", when)
+    if unit_base >= threshold.amount:
+        return True
+    return coefficient is not None and coefficient >= min_coefficient.amount
+
+
+def _long_stay_amo(line: CareLine, base: Decimal, rate: Decimal, amo: Decimal) -> Decimal:
+    """From the 31st day of a stay the AMO pays 100 %: the BR is shared by day."""
+    days = (line.end_date - line.care_date).days + 1  # type: ignore[operator]
+    if days < HOSPITAL_FULL_FROM_DAY:
+        return amo
+    first_days = _cents(base * (HOSPITAL_FULL_FROM_DAY - 1) / days)
+    return _cents(first_days * rate) + (base - first_days)
+
+
 def _participation_due(index: int, line: CareLine, ledger: _Ledger) -> Decimal:
     if line.kind not in _PARTICIPATION_KINDS:
         return ZERO
     row = _deduction_row(index, line, Deduction.PARTICIPATION)
     day_key = (line.care_date, line.professional_id)
     year = line.care_date.year
+    by_day, by_year = ledger.participation_by_day, ledger.participation_by_year
     due = _capped(
         row.unit * line.quantity,
-        row.daily_cap - ledger.participation_by_day.get(day_key, ZERO),
-        _yearly_cap(index, line, "participation") - ledger.participation_by_year.get(year, ZERO),
+        row.daily_cap - by_day.get(day_key, ZERO),
+        _amount(index, line, "cap:participation") - by_year.get(year, ZERO),
     )
     if due:
-        ledger.participation_by_day[day_key] = ledger.participation_by_day.get(day_key, ZERO) + due
-        ledger.participation_by_year[year] = ledger.participation_by_year.get(year, ZERO) + due
+        by_day[day_key] = by_day.get(day_key, ZERO) + due
+        by_year[year] = by_year.get(year, ZERO) + due
     return due
 
 
 def _franchise_due(index: int, line: CareLine, ledger: _Ledger) -> Decimal:
     deduction = _FRANCHISES.get(line.kind)
-    if deduction is None:
+    if deduction is None or (line.kind == CareKind.TRANSPORT and line.emergency_transport):
         return ZERO
     row = _deduction_row(index, line, deduction)
-    day_key = (line.care_date, deduction)
+    day_key = (line.care_date, deduction, line.professional_id)
     year = line.care_date.year
+    by_day, by_year = ledger.franchise_by_day, ledger.franchise_by_year
     daily_left = None
     if row.daily_cap is not None:
-        daily_left = row.daily_cap - ledger.franchise_by_day.get(day_key, ZERO)
+        daily_left = row.daily_cap - by_day.get(day_key, ZERO)
     due = _capped(
         row.unit * line.quantity,
         daily_left,
-        _yearly_cap(index, line, "franchise") - ledger.franchise_by_year.get(year, ZERO),
+        _amount(index, line, "cap:franchise") - by_year.get(year, ZERO),
     )
     if due:
         if row.daily_cap is not None:
-            ledger.franchise_by_day[day_key] = ledger.franchise_by_day.get(day_key, ZERO) + due
-        ledger.franchise_by_year[year] = ledger.franchise_by_year.get(year, ZERO) + due
+            by_day[day_key] = by_day.get(day_key, ZERO) + due
+        by_year[year] = by_year.get(year, ZERO) + due
     return due
 
 
@@ -647,22 +560,20 @@ def _capped(nominal: Decimal, *room: Decimal | None) -> Decimal:
 
 
 def _deduction_row(index: int, line: CareLine, deduction: Deduction) -> DeductionRow:
-    row = _in_force((r for r in DEDUCTIONS if r.deduction == deduction), line.care_date)
+    row = DEDUCTION_INDEX.lookup(deduction, line.care_date)
     if row is None:
         raise _error(index, line, "aucun barème de participation ou de franchise à cette date")
     return row
 
 
-def _yearly_cap(index: int, line: CareLine, pool: str) -> Decimal:
-    row = _in_force((r for r in YEARLY_CAPS if r.pool == pool), line.care_date)
+def _amount(index: int, line: CareLine, key: str) -> Decimal:
+    row = AMOUNT_INDEX.lookup(key, line.care_date)
     if row is None:
-        raise _error(index, line, "aucun plafond annuel en vigueur à cette date")
-    return row.cap
+        raise _error(index, line, "aucun montant de forfait ou de plafond en vigueur à cette date")
+    return row.amount
 
 
 def _hospital_daily_charge(index: int, line: CareLine, *, maternity: bool) -> Decimal:
-    if line.kind != CareKind.HOSPITAL:
-        return ZERO
     situation = line.situation
     if situation.css or situation.ame or maternity:
         return ZERO
@@ -671,12 +582,23 @@ def _hospital_daily_charge(index: int, line: CareLine, *, maternity: bool) -> De
     nights = (line.end_date - line.care_date).days  # type: ignore[operator]
     if nights == 0:
         return ZERO
-    row = _in_force(
-        (r for r in HOSPITAL_CHARGES if r.psychiatric == line.psychiatric), line.care_date
-    )
-    if row is None:
-        raise _error(index, line, "aucun forfait journalier en vigueur à cette date")
-    return row.amount * (nights + 1)
+    key = "fj:psy" if line.psychiatric else "fj"
+    return _amount(index, line, key) * (nights + 1)
+
+
+def _emergency_charge(line: CareLine, *, maternity: bool) -> Decimal:
+    """The forfait patient urgences of a visit without admission.
+
+    None before 2022. Exempt: maternity cover, babies under 30 days; covered for the person by the
+    CSS and the AME. Reduced for a person in ALD (the line's `ald_related` is the
+    engine's only sign of it).
+    """
+    situation = line.situation
+    newborn = (line.care_date - situation.birth_date).days < NEWBORN_DAYS
+    row = AMOUNT_INDEX.lookup("fpu:reduced" if line.ald_related else "fpu", line.care_date)
+    if row is None or maternity or newborn or situation.css or situation.ame:
+        return ZERO
+    return row.amount
 
 
 # --- Input checks ----------------------------------------------------------------
@@ -725,6 +647,11 @@ def _check_line(index: int, line: CareLine) -> None:
                 f"taux de médicament invalide ({line.medicine_rate}) : "
                 "1.00, 0.65, 0.30 ou 0.15 attendu"
             )
+    if line.basket is not None and line.kind not in BASKET_KINDS:
+        raise fail("panier 100 % Santé indiqué pour un soin qui n'est ni optique, ni prothèse "
+                   "dentaire, ni audiologie")
+    if line.emergency_transport and line.kind != CareKind.TRANSPORT:
+        raise fail("transport d'urgence indiqué sur une ligne qui n'est pas un transport")
     if line.kind == CareKind.HOSPITAL:
         if line.end_date is None:
             raise fail("date de sortie d'hospitalisation manquante")

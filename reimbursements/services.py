@@ -73,6 +73,9 @@ def care_line(act: CareAct, *, situation: rules.Situation) -> rules.CareLine:
         base=act.base,
         end_date=act.end_date,
         psychiatric=act.psychiatric,
+        basket=rules.Basket(act.basket) if act.basket else None,
+        emergency_transport=act.emergency_transport,
+        costly_act=True if act.costly_act else None,  # unticked: the engine decides from the tariff
     )
 
 
@@ -91,7 +94,7 @@ def withheld_so_far(*, insured: Insured, beneficiary, years: set[int]) -> rules.
         pf_day[(day, rpps)] += pf
         fr_year[day.year] += fr
         if kind in FRANCHISE_BY_KIND:
-            fr_day[(day, FRANCHISE_BY_KIND[kind])] += fr
+            fr_day[(day, FRANCHISE_BY_KIND[kind], rpps)] += fr
     debt = Settlement.objects.filter(insured=insured, beneficiary=beneficiary).aggregate(
         carried=Sum("carried_forward"), recovered=Sum("debt_recovered"))
     carried = (debt["carried"] or ZERO) - (debt["recovered"] or ZERO)

@@ -24,7 +24,8 @@ def act_row(ref, nir, rpps, **values):
            "received_on": "12/03/2026", "act_code": "G", "label": "Consultation",
            "care_date": "2026-03-10", "end_date": "", "kind": "doctor", "charged": "30,00",
            "quantity": "1", "coefficient": "", "base": "", "medicine_rate": "", "tiers_payant": "non",
-           "coordinated_path": "oui", "ald_related": "non", "psychiatric": ""}
+           "coordinated_path": "oui", "ald_related": "non", "psychiatric": "", "basket": "",
+           "emergency_transport": "", "costly_act": ""}
     return row | values
 
 
@@ -242,3 +243,50 @@ def test_the_command_drafts_with_no_post_and_reports_where_asked(people, tmp_pat
     assert report.read_bytes() == b"ligne;sheet_ref;motif\r\n"
 
 
+
+
+def test_the_new_kinds_of_care_import_and_post(agent):
+    """Emergency visits and the 100 % Santé kinds, by code or French label, up to their settlement."""
+    person = InsuredFactory()
+    cases = [  # (kind as written in the file, professional's kind, code, charged, base, AMO)
+        ("emergency", "emergency", "URG", "150,00", "150,00", Decimal("150.00")),
+        ("Optique", "optics", "VERRE", "120,00", "9,00", Decimal("5.40")),
+        ("dental_prosthesis", "dental_prosthesis", "HBLD634", "500,00", "120,00", Decimal("72.00")),
+        ("Audiologie", "audiology", "APPAREIL", "950,00", "", Decimal("240.00")),
+    ]
+    rows = []
+    for n, (kind, pro_kind, code, charged, base, _) in enumerate(cases):
+        pro = ProfessionalFactory(kind=pro_kind, specialty="")
+        rows.append(act_row(f"K{n}", person.nir, pro.rpps, kind=kind, act_code=code, charged=charged,
+                            base=base))
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
+    assert report.sheets_posted == 4, report.rejected
+    amo = {s.act.sheet.external_ref: s.amo for s in Settlement.objects.select_related("act__sheet")}
+    assert amo == {f"K{n}": case[-1] for n, case in enumerate(cases)}
+    assert CareAct.objects.get(sheet__external_ref="K2").kind == "dental_prosthesis"
+
+
+def test_basket_emergency_transport_and_costly_stay_columns_reach_the_rules(agent):
+    person = InsuredFactory()
+    taxi = ProfessionalFactory(kind="transport", specialty="")
+    clinic = ProfessionalFactory(kind="hospital", specialty="")
+    optician = ProfessionalFactory(kind="optics", specialty="")
+    trip = {"kind": "transport", "act_code": "SMUR", "charged": "40,00", "base": "40,00"}
+    rows = [
+        act_row("T1", person.nir, taxi.rpps, **trip, emergency_transport="oui"),
+        act_row("T2", person.nir, taxi.rpps, **trip, care_date="2026-03-11"),
+        act_row("H1", person.nir, clinic.rpps, kind="hospital", act_code="GHS", care_date="2026-01-05",
+                end_date="2026-01-09", charged="1000,00", base="1000,00", costly_act="oui"),
+        act_row("O1", person.nir, optician.rpps, kind="optics", act_code="VERRE", charged="120,00",
+                base="9,00", basket="100 % Santé"),
+        act_row("O2", person.nir, optician.rpps, kind="optics", act_code="VERRE", charged="120,00",
+                base="9,00", basket="panier d'or"),
+    ]
+    report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
+    assert [r.sheet_ref for r in report.rejected] == ["O2"]
+    assert "panier invalide" in report.rejected[0].reason
+    by_ref = {s.act.sheet.external_ref: s for s in Settlement.objects.select_related("act__sheet")}
+    assert by_ref["T1"].franchise_due == Decimal("0.00")  # urgent: no franchise
+    assert by_ref["T2"].franchise_due == Decimal("4.00")
+    assert by_ref["H1"].ticket_moderateur == Decimal("24.00")  # the flat participation, not 20 %
+    assert CareAct.objects.get(sheet__external_ref="O1").basket == "100_sante"

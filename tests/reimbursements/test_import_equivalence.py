@@ -46,6 +46,8 @@ def world(db):
     s2 = ProfessionalFactory(sector="2", optam=False)
     pharmacy = ProfessionalFactory(kind="medicine", specialty="", name="Pharmacie")
     nurse = ProfessionalFactory(kind="auxiliary", specialty="", name="Infirmière")
+    nurse2 = ProfessionalFactory(kind="auxiliary", specialty="", name="Kinésithérapeute")
+    taxi = ProfessionalFactory(kind="transport", specialty="", name="Ambulances")
     lab = ProfessionalFactory(kind="lab", specialty="", name="Laboratoire")
     hospital = ProfessionalFactory(kind="hospital", specialty="", name="Hôpital")
     Exemption.objects.create(insured=c, kind="css", start=date(2025, 1, 1))
@@ -55,7 +57,8 @@ def world(db):
         sheet = CareSheetFactory(insured=a, professional=gp2)
         CareActFactory(sheet=sheet, care_date=date(2026, 1, day))
         care_sheet_post(sheet=sheet, actor=None)
-    pros = {"gp1": gp1, "gp2": gp2, "s2": s2, "pharmacy": pharmacy, "nurse": nurse, "lab": lab,
+    pros = {"gp1": gp1, "gp2": gp2, "s2": s2, "pharmacy": pharmacy, "nurse": nurse, "nurse2": nurse2,
+            "taxi": taxi, "lab": lab,
             "hospital": hospital}
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "child": child, **pros}
 
@@ -90,6 +93,14 @@ def build_rows(w):
     sheet("S15", "e", "hospital", [{"act_code": "HOSP", "kind": "hospital", "care_date": "2026-01-10",
                                     "end_date": "2026-01-14", "charged": "800.00", "base": "800.00"}])
     sheet("S16", "b", "gp1", [gp | {"care_date": "2026-02-10"}, gp | {"care_date": "2026-01-05"}])
+    sheet("S17", "e", "nurse2", [ami] * 3)  # same day, another professional: a cap of its own
+    sheet("S18", "e", "nurse", [ami])  # the first nurse's cap, already reached in S09-S10
+    trip = {"act_code": "AMB", "kind": "transport", "care_date": "2026-03-02", "charged": "60.00",
+            "base": "60.00"}
+    sheet("S19", "e", "taxi", [trip | {"emergency_transport": "oui"}, trip])  # no franchise, then 4 EUR
+    sheet("S20", "f", "hospital", [{"act_code": "HOSP", "kind": "hospital", "care_date": "2026-02-10",
+                                    "end_date": "2026-02-12", "charged": "900.00", "base": "900.00",
+                                    "costly_act": "oui"}])  # the flat participation
     return rows
 
 
@@ -118,7 +129,7 @@ def test_batch_posting_equals_posting_sheet_by_sheet(world, batch_size):
 
     with transaction.atomic():  # path A, rolled back once observed
         report = import_care_sheets(io.StringIO(csv_text), actor=agent, post=False)
-        assert report.sheets_imported == 16
+        assert report.sheets_imported == 20
         refused = []
         for sheet in CareSheet.objects.filter(external_ref__startswith="S").order_by("pk"):
             try:
@@ -130,12 +141,12 @@ def test_batch_posting_equals_posting_sheet_by_sheet(world, batch_size):
         transaction.set_rollback(True)
 
     report = import_care_sheets(io.StringIO(csv_text), actor=agent, batch_size=batch_size)
-    assert report.sheets_posted == 15
+    assert report.sheets_posted == 19
     assert [r.sheet_ref for r in report.rejected] == ["S11"]
     assert "taux de remboursement du médicament manquant" in report.rejected[0].reason
     batched = snapshot()
 
-    assert len(one_by_one) == 32  # 33 rows, one refused
+    assert len(one_by_one) == 39  # 40 rows, one refused
     assert batched.keys() == one_by_one.keys()
     for label in one_by_one:
         assert batched[label] == one_by_one[label], label
@@ -153,6 +164,11 @@ def test_batch_posting_equals_posting_sheet_by_sheet(world, batch_size):
     nursing = [f["franchise_due"] for label, f in figures.items()
                if batched[label]["sheet"][0] in ("S09", "S10")]
     assert sum(nursing) == Decimal("4.00")  # daily cap across the two sheets
+    by_sheet = {ref: [f["franchise_due"] for label, f in figures.items() if batched[label]["sheet"][0] == ref]
+                for ref in ("S17", "S18", "S19")}
+    assert by_sheet == {"S17": [Decimal("1.00")] * 3, "S18": [0], "S19": [0, Decimal("4.00")]}
+    assert [f["ticket_moderateur"] for label, f in figures.items()
+            if batched[label]["sheet"][0] == "S20"] == [Decimal("24.00")]
     assert ledger_balance() == 0
     # The deferred trigger checks every journal of the batch balances (here, before the test's rollback).
     with connection.cursor() as cursor:

@@ -170,11 +170,11 @@ RATE_CASES = [
         "1.00",
     ),
     (
-        "laboratory B 70 = 18.90",
+        "laboratory B 70 = 0.25 x 70 = 17.50 (avenant 12, from 15 January 2024)",
         gp(kind=CareKind.LAB, act_code="B", coefficient=D("70"), charged=D("18.90")),
-        "18.90",
+        "17.50",
         "0.60",
-        "11.34",
+        "10.50",
         "2.00",
         "0.00",
     ),
@@ -270,16 +270,17 @@ def test_in_coordinated_path_is_70_percent_for_any_specialty():
 
 
 def test_secteur_1_specialist_outside_path_with_authorised_dépassement():
-    # Dépassement autorisé: 17.5 % of 30 = 5.25, rounded up to 6 EUR.
+    # Outside the path the MCS is not billable: BR is the CS alone, 26.50 in 2025
+    # (CS 31.50 with the MCS in the path); the dépassement autorisé is never reimbursed.
     settlement = one(
         gp(act_code="CS", specialty=Specialty.OTHER, coordinated_path=False, charged=D("36.00"))
     )
-    assert settlement.base == D("30.00")
-    assert settlement.amo == D("9.00")
-    assert settlement.ticket_moderateur == D("21.00")
-    assert settlement.depassement == D("6.00")
-    assert settlement.paid == D("7.00")
-    assert settlement.out_of_pocket == D("29.00")
+    assert settlement.base == D("26.50")
+    assert settlement.amo == D("7.95")
+    assert settlement.ticket_moderateur == D("18.55")
+    assert settlement.depassement == D("9.50")
+    assert settlement.paid == D("5.95")
+    assert settlement.out_of_pocket == D("30.05")
 
 
 # --- Sectors -------------------------------------------------------------------------
@@ -299,8 +300,8 @@ SECTOR_CASES = [
      "12.00", "14.10"),
     ("S2 non-OPTAM specialist", "CS", Sector.SECTOR_2, False, "60.00", "23.00", "16.10", "37.00",
      "14.10"),
-    ("S2 non-OPTAM APC: no reduced row", "APC", Sector.SECTOR_2, False, "80.00", "56.50",
-     "39.55", "23.50", "37.55"),
+    ("S2 non-OPTAM APC: no reduced row", "APC", Sector.SECTOR_2, False, "80.00", "60.00",
+     "42.00", "20.00", "40.00"),
 ]  # fmt: skip
 
 
@@ -436,12 +437,14 @@ def test_paramedical_franchise_daily_cap_four_euros():
     assert [s.franchise_due for s in settlements] == [D("3.00"), D("1.00")]
 
 
-def test_paramedical_daily_cap_is_per_person_across_professionals():
+def test_paramedical_daily_cap_is_per_professional():
+    # 4 EUR a day per professional and per patient: two nurses the same day, 3 + 2 acts.
     lines = [
         nurse(quantity=3, charged=D("9.45")),
         nurse(professional_id="nurse-2", quantity=2, charged=D("6.30")),
+        nurse(professional_id="nurse-2", quantity=3, charged=D("9.45")),
     ]
-    assert sum(s.franchise_due for s in settle(*lines)) == D("4.00")
+    assert [s.franchise_due for s in settle(*lines)] == [D("3.00"), D("2.00"), D("2.00")]
 
 
 def test_transport_franchise_daily_cap_eight_euros():
@@ -525,11 +528,21 @@ def test_ald_outside_the_coordinated_path_still_100_percent():
 
 
 def test_ald_medicine_keeps_the_franchise():
-    settlement = one(medicine("10.00", "0.15", ald_related=True))
+    settlement = one(medicine("10.00", "0.65", ald_related=True))
     assert (settlement.amo, settlement.franchise_due, settlement.paid) == (
         D("10.00"),
         D("1.00"),
         D("9.00"),
+    )
+
+
+def test_ald_medicine_at_15_percent_stays_at_15_percent():
+    settlement = one(medicine("10.00", "0.15", ald_related=True))
+    assert (settlement.rate, settlement.amo, settlement.franchise_due, settlement.paid) == (
+        D("0.15"),
+        D("1.50"),
+        D("1.00"),
+        D("0.50"),
     )
 
 
@@ -694,8 +707,10 @@ ROUNDING_CASES = [
     ("65 % of 12.34 = 8.021 down", medicine("12.34", "0.65"), "8.02"),
     ("15 % of 0.03 = 0.0045 down", medicine("0.03", "0.15"), "0.00"),
     ("15 % of 0.10 = 0.015 up", medicine("0.10", "0.15"), "0.02"),
-    ("60 % of 2.15 x 7.5 = 16.125 -> 16.13 -> 9.678", nurse(act_code="AMK", coefficient=D("7.5"),
-                                                            charged=D("20.00")), "9.68"),
+    ("60 % of 2.15 x 7.5 = 16.125 -> 16.13 -> 9.678 (2023)", nurse(
+        act_code="AMK", coefficient=D("7.5"), charged=D("20.00"), care_date=date(2023, 6, 1)), "9.68"),
+    ("60 % of 2.21 x 7.5 = 16.575 -> 16.58 -> 9.948", nurse(act_code="AMK", coefficient=D("7.5"),
+                                                            charged=D("20.00")), "9.95"),
     ("60 % of 3.15 x 1.5 = 4.725 -> 4.73 -> 2.838", nurse(coefficient=D("1.5"),
                                                           charged=D("4.73")), "2.84"),
 ]  # fmt: skip

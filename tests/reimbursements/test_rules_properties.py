@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reimbursements.rules import (
+    BASKET_KINDS,
+    Basket,
     CareKind,
     CareLine,
     Payee,
@@ -44,6 +46,10 @@ ACTS = [
     (CareKind.MEDICINE, "CIP34009", False),
     (CareKind.HOSPITAL, "GHS", False),
     (CareKind.TRANSPORT, "VSL", False),
+    (CareKind.EMERGENCY, "FPU", False),
+    (CareKind.OPTICS, "VERRE", False),
+    (CareKind.DENTAL_PROSTHESIS, "HBLD634", False),
+    (CareKind.AUDIOLOGY, "APPAREIL", False),
 ]
 
 cents = st.integers(min_value=0, max_value=60_000).map(lambda n: Decimal(n) / 100)
@@ -97,6 +103,9 @@ def care_lines(draw) -> CareLine:
         if kind == CareKind.HOSPITAL
         else None,
         psychiatric=draw(st.booleans()),
+        basket=draw(st.none() | st.sampled_from(Basket)) if kind in BASKET_KINDS else None,
+        emergency_transport=draw(st.booleans()) if kind == CareKind.TRANSPORT else False,
+        costly_act=draw(st.sampled_from([None, True, False])),
     )
 
 
@@ -125,9 +134,17 @@ def test_each_settlement_adds_up(lines, withheld):
             s.base, s.amo, s.ticket_moderateur, s.depassement, s.participation_due,
             s.franchise_due, s.participation_withheld, s.franchise_withheld, s.carried_forward,
             s.debt_recovered, s.paid, s.hospital_daily_charge, s.out_of_pocket,
+            s.emergency_charge, s.costly_act_participation,
         ]  # fmt: skip
         assert all(a >= 0 and is_cents(a) for a in amounts)
-        assert s.amo == (s.base * s.rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        plain = (s.base * s.rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        if s.costly_act_participation:
+            # The flat participation replaces the ticket modérateur, never more than it.
+            assert s.ticket_moderateur == s.costly_act_participation <= s.base - plain
+        elif s.line.kind == CareKind.HOSPITAL and s.line.end_date - s.line.care_date >= timedelta(30):
+            assert plain <= s.amo <= s.base  # 100 % from the 31st day
+        else:
+            assert s.amo == plain
         assert s.ticket_moderateur + s.amo == s.base
         assert s.base + s.depassement == s.line.charged
         assert (
@@ -144,6 +161,7 @@ def test_each_settlement_adds_up(lines, withheld):
             )
         assert s.out_of_pocket == (
             s.line.charged - s.amo + s.participation_due + s.franchise_due + s.hospital_daily_charge
+            + s.emergency_charge
         )
 
 
