@@ -11,10 +11,11 @@ from django.template.loader import render_to_string
 
 from .jobs import job
 from .outbox import enqueue
+from .site import site_url
 
 
 def build_email(*, template: str, to: list[str], context: dict) -> EmailMultiAlternatives:
-    context = {"branding": settings.BRANDING, "site_url": settings.SITE_URL, **context}
+    context = {"branding": settings.BRANDING, "site_url": site_url(), **context}
     subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
     text = render_to_string(f"emails/{template}-body.txt", context)
     html = render_to_string(f"emails/{template}-body.html", context)
@@ -33,7 +34,11 @@ def send_email_job(template: str, to: list[str], context: dict) -> None:
 
 
 def enqueue_email(*, template: str, to: list[str], context: dict):
-    """Send the email once the current transaction commits, through the outbox."""
+    """Send the email once the current transaction commits, through the outbox.
+
+    The portal's address is fixed now, while the request that asked for the email is known.
+    """
+    context = {"site_url": site_url(), **context}
     return enqueue(send_email_job, template=template, to=list(to), context=context)
 
 

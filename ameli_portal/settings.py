@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The request's own address for the links of the emails and PDFs it causes (site.py).
+    "ameli_portal.site.SiteUrlMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication (it asks who is signed in), hence after WhiteNoise's static files.
@@ -480,4 +482,6 @@ LOGGING = {
     },
 }
 
+# The portal's address for links built outside a request (jobs run by the worker); during a
+# request, the request's own address wins (ameli_portal.site). `./run demo` sets it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
