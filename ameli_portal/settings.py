@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "ameli_portal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An empty 405 (require_POST, class-based views) becomes the French page (errors.py).
+    "ameli_portal.errors.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -440,6 +442,7 @@ PERMISSIONS_POLICY = {
     )
 }
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "ameli_portal.errors.csrf_failure"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
