@@ -90,7 +90,7 @@ def test_the_glob_finds_the_portal_mails_and_every_mail_of_the_auth_library():
     for app in ("account", "mfa"):
         for subject in (ALLAUTH_TEMPLATES / app / "email").glob("*_subject.txt"):
             assert f"{app}/email/{subject.name.removesuffix('_subject.txt')}" in prefixes
-    assert not any(p.startswith("socialaccount/") for p in prefixes), "allauth.socialaccount n'est pas installé"
+    assert not any(p.startswith("socialaccount/") for p in prefixes), "socialaccount : pas installé"
     assert len(STOCK) > 30, "les phrases d'allauth n'ont pas été trouvées"
 
 
