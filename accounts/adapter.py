@@ -93,6 +93,9 @@ class AccountAdapter(DefaultAccountAdapter):
         enqueue_rendered_email(subject=subject, body=body, html=html, to=[email])
 
 
+SIGNATURE = "\n-- \n"  # the usual delimiter of an email's signature (base_message.txt)
+
+
 def allauth_mail(template_prefix: str, context: dict, *, request=None) -> tuple[str, str, str]:
     """Subject, text and HTML of one of allauth's mails, as the portal sends it (and as the
     back office previews it): allauth's texts are text only, so the HTML part is the same
@@ -103,7 +106,9 @@ def allauth_mail(template_prefix: str, context: dict, *, request=None) -> tuple[
     try:
         html = render_to_string(f"{template_prefix}_message.html", context, request)
     except TemplateDoesNotExist:
-        html = render_to_string("emails/from-text.html", {**context, "subject": subject, "text": text})
+        # The frame has the caisse's signature: the text's own (after "-- ") is left out.
+        body = text.split(SIGNATURE)[0]
+        html = render_to_string("emails/from-text.html", {**context, "subject": subject, "text": body})
     return subject, text, html
 
 
