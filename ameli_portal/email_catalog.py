@@ -21,6 +21,7 @@ from django.template.utils import get_app_template_dirs
 from django.urls import reverse
 from django.utils import timezone
 
+from .emails import allauth_mail, build_email
 from .site import site_url
 
 
@@ -99,13 +100,9 @@ def render_email(template: EmailTemplate, context: dict | None = None) -> Render
     """The email as it would leave, built by the code that sends it."""
     context = {**sample_context(), **(context or {})}
     if template.family == "portal":
-        from .emails import build_email
-
         message = build_email(template=template.prefix.removeprefix("emails/"), to=[context["email"]],
                               context=context)
         html = next(c for c, mime in message.alternatives if mime == "text/html")
         return RenderedEmail(subject=message.subject, text=message.body, html=html)
-    from accounts.adapter import allauth_mail
-
     subject, text, html = allauth_mail(template.prefix, context)
     return RenderedEmail(subject=subject, text=text, html=html)
