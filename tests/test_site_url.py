@@ -36,6 +36,15 @@ def test_a_host_refused_by_allowed_hosts_is_never_used(settings):
     assert response.content.decode() == "https://portail.caisse.example"
 
 
+def test_the_attestations_qr_code_points_to_the_address_of_the_request_that_made_it(settings):
+    from attestations.services import verification_url
+
+    settings.ALLOWED_HOSTS = ["demo.example.test"]
+    middleware = SiteUrlMiddleware(lambda request: HttpResponse(verification_url("AB12")))
+    response = middleware(RequestFactory().get("/", HTTP_HOST="demo.example.test:8080"))
+    assert response.content.decode() == f"http://demo.example.test:8080{reverse('attestations:verify')}?code=AB12"
+
+
 @pytest.mark.django_db
 def test_an_email_queued_outside_a_request_links_to_site_url(settings, django_capture_on_commit_callbacks):
     settings.SITE_URL = "http://192.0.2.10:8123"
