@@ -1,8 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.conf import settings
 from django.db import transaction
 
-from ameli_portal.emails import enqueue_rendered_email
+from ameli_portal.emails import allauth_mail, enqueue_rendered_email
 
 from . import services
 from .models import TermsAcceptance
@@ -92,7 +91,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         # Rendered now (allauth's templates need the request), sent by a job after
         # commit; the job erases the body (it may hold a code) once sent.
-        context = {"branding": settings.BRANDING, **context}
-        message = self.render_mail(template_prefix, email, context)
-        html = next((c for c, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
-        enqueue_rendered_email(subject=message.subject, body=message.body, html=html, to=message.to)
+        subject, body, html = allauth_mail(template_prefix, {"email": email, **context},
+                                           request=self.request)
+        enqueue_rendered_email(subject=subject, body=body, html=html, to=[email])

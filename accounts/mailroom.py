@@ -14,6 +14,7 @@ from django.utils import formats, timezone, translation
 from ameli_portal.audit import audit
 from ameli_portal.mailbox import post_demo_letter
 from ameli_portal.pdf import render_pdf
+from ameli_portal.site import site_url
 
 from . import codes
 from .models import PostalLetter, Sex
@@ -67,7 +68,7 @@ def _code_letter_context(letter: PostalLetter, code: str) -> dict:
         "expires_on": french_date(timezone.localtime(letter.provisional_code.expires_at).date()),
         "max_attempts": codes.max_attempts(),
         "portal_name": branding["portal_name"],
-        "site_url": settings.SITE_URL,
+        "site_url": site_url(),
         # Never 8 digits in a row: only the code may look like a code on the letter.
         "reference": f"{letter.public_id.hex[:4]}-{letter.public_id.hex[4:8]}".upper(),
     }

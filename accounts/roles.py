@@ -36,6 +36,8 @@ _CONSEILLER = {
     # contactrequest: the public contact form's queue (answer by email, close).
     "messaging": {"thread": "vc", "message": "va", "contactrequest": "vc"},
     "requests_app": {"request": "vc", "attachment": "v", "requestevent": "v"},
+    # What the portal's emails say, with sample data: to answer a person about a mail.
+    "ameli_portal": {"+": ["preview_emails"]},
 }
 _SUPERVISEUR_EXTRA = {
     "accounts": {

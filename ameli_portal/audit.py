@@ -137,6 +137,27 @@ class PortalAdminSite(admin.AdminSite):
     site_title = "Back-office"
     index_title = "Gestion"
 
+    def get_urls(self):
+        from .email_preview import preview_urls
+
+        return [*preview_urls(self), *super().get_urls()]
+
+    def get_app_list(self, request, app_label=None):
+        """The apps' models, and the email preview in « Infrastructure du portail »."""
+        from .email_preview import index_entry
+
+        app_list = super().get_app_list(request, app_label)
+        entry = index_entry(request)
+        if entry is None or app_label not in (None, "ameli_portal"):
+            return app_list
+        app = next((a for a in app_list if a["app_label"] == "ameli_portal"), None)
+        if app is None:
+            app = {"name": "Infrastructure du portail", "app_label": "ameli_portal",
+                   "app_url": entry["admin_url"], "has_module_perms": True, "models": []}
+            app_list.append(app)
+        app["models"].append(entry)
+        return app_list
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AuditedAdminMixin):

@@ -45,6 +45,8 @@ class OutboxJob(models.Model):
         verbose_name = "tâche en file"
         verbose_name_plural = "tâches en file (outbox)"
         ordering = ["-created_at"]
+        # The back office's preview of every email template (sample data only).
+        permissions = [("preview_emails", "Peut prévisualiser les modèles de courriels")]
         indexes = [
             models.Index(
                 fields=["created_at"],

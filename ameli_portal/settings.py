@@ -79,12 +79,16 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The request's own address for the links of the emails and PDFs it causes (site.py).
+    "ameli_portal.site.SiteUrlMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication (it asks who is signed in), hence after WhiteNoise's static files.
     "ameli_portal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An empty 405 (require_POST, class-based views) becomes the French page (errors.py).
+    "ameli_portal.errors.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -448,6 +452,7 @@ PERMISSIONS_POLICY = {
     )
 }
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "ameli_portal.errors.csrf_failure"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -490,4 +495,6 @@ LOGGING = {
     },
 }
 
+# The portal's address for links built outside a request (jobs run by the worker); during a
+# request, the request's own address wins (ameli_portal.site). `./run demo` sets it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -6,6 +6,12 @@ from api import v1 as api_v1
 
 from . import views
 
+# The French error pages (DEBUG off); the 405 is a middleware's (ameli_portal.errors).
+handler400 = "ameli_portal.errors.bad_request"
+handler403 = "ameli_portal.errors.permission_denied"
+handler404 = "ameli_portal.errors.page_not_found"
+handler500 = "ameli_portal.errors.server_error"
+
 # Staff log in through the same door as everyone (rate limits, lockout, emailed code, MFA).
 admin.site.login = secure_admin_login(admin.site.login)
 

@@ -26,6 +26,7 @@ from ameli_portal.emails import enqueue_email
 from ameli_portal.models import OutboxJob
 from ameli_portal.outbox import enqueue
 from ameli_portal.pdf import render_pdf
+from ameli_portal.site import site_url
 from reimbursements.models import ZERO, Settlement
 from reimbursements.queries import MONTHS_FR, Filters, export_lines
 from reimbursements.templatetags.money import euros
@@ -131,7 +132,7 @@ def content_key(insured: Insured, kind: str, day: date, period: tuple[date, date
 
 
 def verification_url(code: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}?code={code}"
+    return f"{site_url()}{reverse('attestations:verify')}?code={code}"
 
 
 def qr_image(url: str) -> str:
@@ -167,7 +168,7 @@ def code_letter_issue(*, letter) -> dict:
     )
     return {
         "verification_code": document.code_display,
-        "verify_page": f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}",
+        "verify_page": f"{site_url()}{reverse('attestations:verify')}",
         "qr": qr_image(verification_url(document.verification_code)),
     }
 
@@ -242,7 +243,7 @@ def _common_context(document: Document, day: date) -> dict:
         "insured": document.owner,
         "today": french_date(day),
         "code": document.code_display,
-        "verify_page": f"{settings.SITE_URL.rstrip('/')}{reverse('attestations:verify')}",
+        "verify_page": f"{site_url()}{reverse('attestations:verify')}",
         "qr": qr_image(verification_url(document.verification_code)),
         "portal_name": settings.BRANDING["portal_name"],
     }

@@ -4,7 +4,6 @@ Every message from the caisse (a staff answer or a notice) sends one email that
 says only that a message is waiting: never its subject nor its body.
 """
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from accounts.models import Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 from ameli_portal.idempotency import first_wins
+from ameli_portal.site import site_url
 
 from .models import BODY_MAX, SUBJECT_MAX, Message, Thread
 
@@ -38,7 +38,7 @@ def _notify(insured: Insured) -> None:
     first_name = insured.first_names.split()[0] if insured.first_names else ""
     enqueue_email(template="new-message", to=[address], context={
         "first_name": first_name,
-        "inbox_url": f"{settings.SITE_URL.rstrip('/')}{reverse('messaging:inbox')}",
+        "inbox_url": f"{site_url()}{reverse('messaging:inbox')}",
     })
 
 

@@ -20,6 +20,7 @@ from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email, send_templated_email
 from ameli_portal.idempotency import first_wins
 from ameli_portal.outbox import enqueue
+from ameli_portal.site import site_url
 from messaging.services import notice_post
 
 from . import tasks
@@ -84,7 +85,7 @@ def _notify(request: Request) -> None:
         return
     url = ""
     if not request.filed_without_account:
-        url = settings.SITE_URL.rstrip("/") + reverse("requests_app:detail", args=[request.public_id])
+        url = site_url() + reverse("requests_app:detail", args=[request.public_id])
     enqueue_email(template="request-status", to=[to], context={
         "first_name": request.insured.first_names.split()[0],
         "kind": request.get_kind_display(),
@@ -395,7 +396,7 @@ def public_confirmation_send(*, confirmation_id: int) -> None:
 
 def _send_public_email(confirmation: PublicConfirmation, *, code: str) -> None:
     request = confirmation.request
-    url = settings.SITE_URL.rstrip("/") + reverse("requests_app:public_vitale_confirm",
+    url = site_url() + reverse("requests_app:public_vitale_confirm",
                                                   args=[confirmation.public_id])
     send_templated_email(template="public-request", to=[request.insured.contact_email], context={
         "first_name": request.insured.first_names.split()[0],

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, UserFactory
 
 from .conftest import make_staff
 from .household import IDENTIFIERS
@@ -151,3 +151,48 @@ def test_every_admin_page_answers_a_superuser_without_a_server_error(db):
             if not isinstance(status, int) or status >= 500:
                 failures.append(f"{route.name} {method.__name__.upper()} {path}: {status}")
     assert not failures, "\n".join(failures)
+
+
+# --- the back office's own pages (not a ModelAdmin's): each with the right it needs ----------
+
+# Django's own pages of the admin site: any member of staff (or anyone: the login); and
+# UserAdmin's password page, named after auth.User whatever the user model (its ModelAdmin's).
+DJANGO_SITE_PAGES = {"admin:index", "admin:login", "admin:logout", "admin:password_change",
+                     "admin:password_change_done", "admin:autocomplete", "admin:jsi18n",
+                     "admin:view_on_site", "admin:app_list", "admin:auth_user_password_change"}
+# The portal's pages on the admin site -> the permission that opens them.
+SITE_PAGES = {
+    "admin:email_previews": "ameli_portal.preview_emails",
+    "admin:email_preview": "ameli_portal.preview_emails",
+    "admin:email_preview_html": "ameli_portal.preview_emails",
+}
+_MODEL_PREFIXES = tuple(f"admin:{m._meta.app_label}_{m._meta.model_name}_" for m, _ in MODEL_ADMINS)
+
+
+def test_every_page_of_the_admin_site_itself_says_which_right_opens_it():
+    own = {name for name, route in ROUTES.items() if route.is_admin and not name.startswith(_MODEL_PREFIXES)
+           and not name.startswith("admin:<")}
+    missing = own - DJANGO_SITE_PAGES - set(SITE_PAGES)
+    assert not missing, f"page du back-office sans droit dans SITE_PAGES (test_access_matrix.py) : {missing}"
+    assert set(SITE_PAGES) <= set(ROUTES), "SITE_PAGES nomme une URL qui n'existe plus"
+
+
+@pytest.mark.parametrize("name", sorted(SITE_PAGES))
+def test_site_pages_need_their_right(name, db):
+    from ameli_portal.email_catalog import email_templates
+
+    route = ROUTES[name]
+    kwargs = {"key": email_templates()[0].key} if "key" in route.converters else {}
+    path = route.path(**kwargs)
+    check_resolves(route, path)
+    response = Client().get(path)
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path in {reverse("admin:login"), reverse(settings.LOGIN_URL)}
+    staff = Client()
+    staff.force_login(make_staff())
+    assert staff.get(path).status_code == 403, f"agent sans le droit sur {path}"
+    staff.force_login(make_staff(SITE_PAGES[name]))
+    assert staff.get(path).status_code == 200, f"agent habilité sur {path}"
+    insured = Client()
+    insured.force_login(UserFactory())
+    assert insured.get(path).status_code == 302, "un assuré n'entre pas au back-office"
