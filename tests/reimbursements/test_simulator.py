@@ -38,6 +38,8 @@ GP_ADULT = {
     "sector": "1",
     "coordinated_path": "yes",
     "age": "40",
+    "cover": "none",
+    "tiers_payant": "none",
 }
 
 
@@ -194,7 +196,7 @@ def test_situations_ald_css_maternity(client):
     assert ald["Participation forfaitaire"] == fr("2.00")  # ALD is not exempt
     assert ald["Remboursement de l'Assurance Maladie"] == fr("28.00")
 
-    css = estimate(simulate_page(client, css="on"))
+    css = estimate(simulate_page(client, cover="css"))
     assert css["Participation forfaitaire"] == fr("0.00")
     assert css["Remboursement de l'Assurance Maladie"] == fr("21.00")
 
@@ -298,9 +300,11 @@ def test_empty_submission_lists_every_required_field(client):
         "Choisissez le secteur du médecin.",
         "Indiquez si vous respectez le parcours de soins coordonnés.",
         "Indiquez l'âge du patient.",
+        "Indiquez votre complémentaire santé, ou que vous n'en avez pas.",
+        "Indiquez si vous bénéficiez du tiers payant.",
     ):
         assert message in body
-    assert "Le formulaire contient 6 erreurs" in body
+    assert "Le formulaire contient 8 erreurs" in body
 
 
 def test_a_care_the_rules_refuse_shows_the_rules_message(client, monkeypatch):
