@@ -230,11 +230,11 @@ class SimulatorForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={
             "invalid": "Indiquez le niveau avec des chiffres, par exemple 100, 150 ou 200.",
-            "min_value": "Le niveau doit être compris entre 0 et 1 000 %.",
-            "max_value": "Le niveau doit être compris entre 0 et 1 000 %.",
+            "min_value": "Le niveau doit être compris entre 0 et 1 000 %%.",
+            "max_value": "Le niveau doit être compris entre 0 et 1 000 %%.",
             "max_decimal_places": "Indiquez le niveau avec deux chiffres au plus après la virgule.",
-            "max_digits": "Le niveau doit être compris entre 0 et 1 000 %.",
-            "max_whole_digits": "Le niveau doit être compris entre 0 et 1 000 %.",
+            "max_digits": "Le niveau doit être compris entre 0 et 1 000 %%.",
+            "max_whole_digits": "Le niveau doit être compris entre 0 et 1 000 %%.",
         },
     )
     forfait = EuroField(
