@@ -12,6 +12,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reimbursements.complementary import Care, complementary_share
+from reimbursements.forms import SimulatorForm
 from reimbursements.rules import (
     CareKind,
     CareLine,
@@ -21,8 +23,6 @@ from reimbursements.rules import (
     Withheld,
     compute_settlements,
 )
-from reimbursements.complementary import Care, complementary_share
-from reimbursements.forms import SimulatorForm
 from reimbursements.simulator import CARES, SimulatedCare, birth_date_for_age, simulate
 from reimbursements.templatetags.money import euros, percent
 
