@@ -489,8 +489,8 @@ def test_without_complementaire_the_table_leaves_the_engine_reste_a_charge(clien
     assert table == {
         "Base de remboursement": row(fr("30.00"), fr("21.00"), fr("0.00"), fr("9.00")),
         "Dépassement d'honoraires": row(fr("0.00"), fr("0.00"), fr("0.00"), fr("0.00")),
-        PF_ROW: row("–", fr("-2.00"), fr("0.00"), fr("2.00")),
-        FRANCHISE_ROW: row("–", fr("0.00"), fr("0.00"), fr("0.00")),
+        PF_ROW: row("–retenue", fr("-2.00"), fr("0.00"), fr("2.00")),
+        FRANCHISE_ROW: row("–retenue", fr("0.00"), fr("0.00"), fr("0.00")),
         "Total": row(fr("30.00"), fr("19.00"), fr("0.00"), fr("11.00")),
     }
 
