@@ -28,6 +28,7 @@ MEDICINE_RATES = {
     "100": Decimal("1.00"),
 }
 MAX_PRICE = Decimal("10000")
+MAX_STAY_DAYS = 365
 # Spaces people type or paste inside amounts: regular, no-break, narrow no-break.
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
@@ -136,12 +137,21 @@ class SimulatorForm(forms.Form):
     care_date = forms.DateField(
         label="Date des soins",
         initial=timezone.localdate,
-        help_text="Les barèmes appliqués dépendent de la date des soins.",
+        help_text="Les barèmes appliqués dépendent de la date des soins ; pour un séjour à "
+        "l'hôpital, indiquez la date d'entrée.",
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={
             "required": "Indiquez la date des soins.",
             "invalid": "Indiquez une date valide, par exemple 15/03/2025.",
         },
+    )
+    discharge_date = forms.DateField(
+        label="Date de sortie de l'hôpital",
+        required=False,
+        help_text="Seulement pour un séjour à l'hôpital : le forfait journalier est dû pour "
+        "chaque jour, celui de la sortie compris, sauf pour un séjour de moins d'un jour.",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        error_messages={"invalid": "Indiquez une date valide, par exemple 18/03/2025."},
     )
     sector = forms.ChoiceField(
         label="Secteur du médecin",
@@ -338,6 +348,8 @@ class SimulatorForm(forms.Form):
             )
         if care is not None and care.is_equipment:
             self._clean_equipment(care, cleaned)
+        if care is not None and care.is_stay:
+            self._clean_stay(cleaned)
         self._clean_cover(cleaned)
         return cleaned
 
@@ -349,6 +361,19 @@ class SimulatorForm(forms.Form):
             self.add_error("basket", "Choisissez le panier de l'équipement, indiqué sur le devis.")
         elif basket and basket not in care.baskets:
             self.add_error("basket", "Ce panier n'existe que pour les prothèses dentaires.")
+
+    def _clean_stay(self, cleaned):
+        admitted, discharged = cleaned.get("care_date"), cleaned.get("discharge_date")
+        if "discharge_date" in self.errors:
+            return
+        if discharged is None:
+            self.add_error("discharge_date", "Indiquez la date de sortie de l'hôpital.")
+        elif admitted is not None and discharged < admitted:
+            self.add_error("discharge_date", "La date de sortie ne peut pas précéder la date "
+                           "des soins (l'entrée à l'hôpital).")
+        elif admitted is not None and (discharged - admitted).days > MAX_STAY_DAYS:
+            self.add_error("discharge_date", f"Le simulateur couvre les séjours de "
+                           f"{MAX_STAY_DAYS} jours au plus.")
 
     def _clean_cover(self, cleaned):
         kind = cleaned.get("cover")

@@ -49,6 +49,11 @@ class SimulatedCare:
     baskets: tuple[str, ...] = ()  # 100 % Santé baskets the equipment comes in; the BR is asked
 
     @property
+    def is_stay(self) -> bool:
+        """A hospital stay: reimbursed on its price, with a discharge day."""
+        return self.kind == CareKind.HOSPITAL
+
+    @property
     def is_equipment(self) -> bool:
         """Optics, dental prosthesis, hearing aid: the person gives the BR and the basket."""
         return bool(self.baskets)
@@ -116,6 +121,14 @@ CARE_GROUPS: tuple[tuple[str, tuple[tuple[str, SimulatedCare], ...]], ...] = (
         "Pharmacie",
         (
             ("medicine", SimulatedCare("Boîte de médicament", "MEDICAMENT", CareKind.MEDICINE)),
+        ),
+    ),
+    (
+        "Hôpital",
+        (
+            ("hospital", SimulatedCare(
+                "Séjour à l'hôpital (hors psychiatrie), sur son prix", "GHS", CareKind.HOSPITAL,
+            )),
         ),
     ),
 )
@@ -299,9 +312,11 @@ def simulate(cleaned_data: dict) -> SimulationResult:
         ald_related=cleaned_data["ald"],
         medicine_rate=cleaned_data["medicine_rate"] if care.is_medicine else None,
         coefficient=care.coefficient,
-        # A box of medicine is reimbursed on its price; equipment on the BR of its quote.
-        base=charged if care.is_medicine else cleaned_data.get("base") if care.is_equipment
-        else None,
+        # A box of medicine and a stay are reimbursed on their price; equipment on the BR
+        # of its quote.
+        base=charged if care.is_medicine or care.is_stay
+        else cleaned_data.get("base") if care.is_equipment else None,
+        end_date=cleaned_data.get("discharge_date") if care.is_stay else None,
         **extra,
     )
     settlement = _settle(line)

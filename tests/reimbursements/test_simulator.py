@@ -638,3 +638,41 @@ def test_the_page_agrees_with_the_complementary_module(client):
     table = shares(simulate_page(client, **query))
     assert table["Total"] == row(euros(D("80")), euros(settlement.amo - settlement.participation_due),
                                  euros(share.total), euros(settlement.out_of_pocket - share.total))
+
+
+def test_a_hospital_stay_with_its_forfait_journalier(client):
+    # Stay from 10 to 12 March 2025 at 2 000: BR 2 000, AMO 80 % = 1 600, TM 400, no PF;
+    # forfait journalier 3 days x 20 = 60. A 100 % BR contrat responsable pays the TM and
+    # the forfait journalier: nothing left. Without a complémentaire: 460.
+    stay = {"care": "hospital", "price": "2 000", "discharge_date": "2025-03-12"}
+    response = simulate_page(client, **stay, cover="percent", percent="100", responsible="yes")
+    table = shares(response)
+
+    assert table["Base de remboursement"] == row(fr("2\u202f000.00"), fr("1\u202f600.00"),
+                                                 fr("400.00"), fr("0.00"))
+    assert table["Forfait journalier hospitalier"] == row(fr("60.00"), fr("0.00"), fr("60.00"),
+                                                         fr("0.00"))
+    assert table["Total"]["Montant"] == fr("2\u202f060.00")
+    assert table["Total"]["Reste à charge"] == fr("0.00")
+    assert estimate(response)["Forfait journalier hospitalier"] == fr("60.00")
+
+    alone = shares(simulate_page(client, **stay))
+    assert alone["Total"]["Reste à charge"] == fr("460.00")
+    # A contract that is not responsable: its cover of the forfait is not counted, and said so.
+    other = simulate_page(client, **stay, cover="percent", percent="100", responsible="no")
+    assert shares(other)["Total"]["Reste à charge"] == fr("60.00")
+    assert "forfait journalier : il n'est pas compté ici" in html.unescape(
+        other.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("discharge", "message"),
+    [(None, "Indiquez la date de sortie de l'hôpital."),
+     ("2025-03-09", "La date de sortie ne peut pas précéder la date des soins"),
+     ("2026-06-01", "Le simulateur couvre les séjours de 365 jours au plus.")],
+)
+def test_a_stay_needs_a_discharge_day_after_the_admission(client, discharge, message):
+    body = html.unescape(simulate_page(client, care="hospital", price="2000",
+                                       discharge_date=discharge).content.decode())
+    assert message in body
+    assert 'href="#id_discharge_date"' in body
