@@ -108,7 +108,7 @@ class CoverKind(StrEnum):
 class Cover:
     kind: CoverKind
     percent: Decimal | None = None  # level in % of the BR, AMO included: Decimal("200")
-    forfait: Decimal | None = None  # euros, for PERCENT's sibling
+    forfait: Decimal | None = None  # euros the contract pays at most for this care
     responsible: bool = True  # contrat responsable (PERCENT and FORFAIT only)
 
 
