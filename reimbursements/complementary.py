@@ -26,8 +26,9 @@ sold is responsable; its rules are applied on top of the contract's level:
     1. Never covered (R871-1, L160-13 II and III): the participation
        forfaitaire and the franchises; outside the coordinated path, the
        majoration of the ticket modérateur (the gap between the in-path AMO
-       share and the lower one) and the dépassement autorisé, taken here as
-       17.5 % of the BR rounded up to the euro (convention médicale).
+       share and the lower one) and the dépassement autorisé: the price may
+       reach BR x 117.5 % rounded up to the euro (convention médicale 2016,
+       art. 37.1), so DA = that ceiling - BR.
     2. Always covered (R871-2 1° and 2°), whatever the level says: the whole
        ticket modérateur of the coordinated path, except on medicines at 30 %
        and 15 % (service médical rendu modéré or faible), homeopathy and
@@ -241,7 +242,10 @@ def _responsible(care: Care, offer: Decimal) -> Share:
     offered = max(ZERO, offer - in_path_tm)
     coverable = care.depassement
     if care.outside_path:
-        allowed = (care.base * OUTSIDE_PATH_DEPASSEMENT).quantize(Decimal("1"), ROUND_CEILING)
+        # Convention médicale 2016, art. 37.1: the price may exceed the in-path tariff
+        # by 17.5 % at most, "arrondi à l'euro supérieur".
+        ceiling = (care.base * (1 + OUTSIDE_PATH_DEPASSEMENT)).quantize(Decimal("1"), ROUND_CEILING)
+        allowed = ceiling - care.base
         coverable = max(ZERO, coverable - allowed)
     if care.non_optam_doctor:
         ceiling = min(

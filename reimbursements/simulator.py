@@ -168,7 +168,7 @@ LIMIT_NOTES = {
     Limit.LEVEL: "Le niveau de votre contrat est atteint : il ne prend pas en charge tout le "
     "dépassement.",
     Limit.OUTSIDE_PATH: "Hors parcours de soins coordonnés, la complémentaire ne rembourse ni la "
-    "baisse du remboursement de l'Assurance Maladie, ni le dépassement autorisé (17,5 % de la "
+    "baisse du remboursement de l'Assurance Maladie, ni le dépassement autorisé (jusqu'à 17,5 % de la "
     "base) : ils restent à votre charge.",
     Limit.NON_OPTAM: "Le médecin n'adhère pas à l'OPTAM : un contrat responsable rembourse ses "
     "dépassements au plus à 100 % de la base, et 20 % de la base de moins que pour un médecin "

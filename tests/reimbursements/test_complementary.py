@@ -142,8 +142,8 @@ def test_outside_the_coordinated_path_the_majoration_is_not_covered():
 
 def test_outside_the_path_the_dépassement_autorisé_is_not_covered():
     # OPTAM specialist outside the path, 50 EUR: BR 30, AMO 9, in-path TM 9, D 20.
-    # 17.5 % of 30 = 5.25, rounded up to the euro: 6 of the dépassement is not
-    # coverable; 200 % BR offers 60 - 9 = 51, so 9 + 14 are paid.
+    # Dépassement autorisé: 30 x 117.5 % = 35.25, rounded up to the euro 36: 6 of the
+    # dépassement is not coverable; 200 % BR offers 60 - 9 = 51, so 9 + 14 are paid.
     # Left: majoration 12 + 6 + PF 2 = 20.
     settlement, care = doctor("50", act_code="CS", specialty=Specialty.OTHER,
                               sector=Sector.SECTOR_2, optam=True, coordinated_path=False)
@@ -151,6 +151,14 @@ def test_outside_the_path_the_dépassement_autorisé_is_not_covered():
 
     assert (share.ticket_moderateur, share.depassement) == (D("9.00"), D("14.00"))
     assert remaining(settlement, share) == D("20.00")
+
+
+def test_the_dépassement_autorisé_rounds_the_price_up_to_the_euro():
+    # BR 23.33 outside the path: 23.33 x 117.5 % = 27.41 -> 28, so DA = 4.67 (not
+    # 17.5 % x 23.33 = 4.08 rounded up to 5). D 10: 10 - 4.67 = 5.33 coverable.
+    care = Care(charged=D("33.33"), base=D("23.33"), amo=D("7.00"), in_path_amo=D("16.33"),
+                kind="doctor", care_date=DAY)
+    assert complementary_share(care, percent("300")).depassement == D("5.33")
 
 
 def test_a_forfait_pays_the_tm_first_and_never_less_than_it():
