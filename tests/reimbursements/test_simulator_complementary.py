@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reimbursements import forms as forms_module
 from reimbursements.complementary import BASKETS, Care, complementary_share
@@ -327,3 +329,52 @@ def test_the_moderate_basket_is_for_dental_prosthesis_only(client):
     body = html.unescape(simulate_page(client, care="optics", price="300", base="100",
                                        basket="moderate").content.decode())
     assert "Ce panier n'existe que pour les prothèses dentaires." in body
+
+
+# --- Properties of the table, through the form and the engine --------------------------
+
+SIMPLE_CARES = [key for key, care in CARES.items() if not care.is_equipment]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    care=st.sampled_from(SIMPLE_CARES),
+    price=st.integers(0, 300_00).map(lambda c: f"{c // 100},{c % 100:02d}"),
+    sector=st.sampled_from(["1", "2_optam", "2"]),
+    path=st.sampled_from(["yes", "no"]),
+    age=st.integers(0, 90),
+    rate=st.sampled_from(["65", "30", "15", "100"]),
+    cover=st.sampled_from(["none", "percent", "forfait", "css", "ame"]),
+    level=st.integers(0, 400),
+    responsible=st.sampled_from(["yes", "no", "unknown"]),
+    tiers_payant=st.sampled_from(["none", "amo", "full"]),
+    ald=st.booleans(),
+)
+def test_every_simulation_splits_the_price_and_never_covers_the_deductions(
+    care, price, sector, path, age, rate, cover, level, responsible, tiers_payant, ald
+):
+    form = SimulatorForm({
+        **GP_ADULT, "care": care, "price": price, "sector": sector, "coordinated_path": path,
+        "age": str(age), "medicine_rate": rate, "cover": cover, "percent": str(level),
+        "forfait": str(level), "responsible": responsible, "tiers_payant": tiers_payant,
+        "discharge_date": "2025-03-13", **({"ald": "on"} if ald else {}),
+    })
+    assert form.is_valid(), form.errors
+    result = simulate(form.cleaned_data)
+    share = result.complementary
+
+    # Each row splits between the three columns, and so does the total.
+    assert result.amo + share.ticket_moderateur + result.ticket_moderateur_left == result.base
+    assert share.depassement + result.depassement_left == result.depassement
+    assert result.amo_net + share.total + result.remaining == result.total_charged
+    # Nothing negative; the participation forfaitaire and the franchise always stay to pay.
+    assert min(share.ticket_moderateur, share.depassement, result.ticket_moderateur_left,
+               result.depassement_left, result.hospital_daily_charge_left) >= 0
+    assert result.remaining >= result.participation + result.franchise
+    assert D("0") <= result.advance <= result.total_charged
+    if cover in ("css", "ame"):
+        assert result.participation == result.franchise == D("0")
+        # Tiers payant intégral: what is paid on the day is what is left to pay.
+        assert result.advance == result.remaining
+    if cover in ("percent", "forfait") and responsible != "no":
+        assert result.hospital_daily_charge_left == D("0")
