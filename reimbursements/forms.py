@@ -43,11 +43,14 @@ class EuroField(forms.DecimalField):
 
 
 class PercentField(forms.DecimalField):
-    """A percentage typed as "200", "200 %" or "150,5"."""
+    """A percentage typed as "200", "200 %", "200 % BR" or "150,5"."""
 
     def to_python(self, value):
         if isinstance(value, str):
-            value = _SPACES.sub("", value).removesuffix("%").replace(",", ".")
+            value = _SPACES.sub("", value)
+            if value[-2:].upper() == "BR":
+                value = value[:-2]
+            value = value.removesuffix("%").replace(",", ".")
         return super().to_python(value)
 
 

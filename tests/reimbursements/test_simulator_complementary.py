@@ -99,6 +99,13 @@ def test_a_200_percent_contract_with_an_optam_doctor(client):
     assert "<th scope=\"col\" class=\"amount\">Votre complémentaire</th>" in body
 
 
+@pytest.mark.parametrize("typed", ["200", "200 %", "200 % BR", "200%br", "200,00", " 200\u00a0% "])
+def test_the_level_is_read_as_contracts_write_it(client, typed):
+    table = shares(simulate_page(client, sector="2_optam", price="50", cover="percent",
+                                 percent=typed, responsible="yes"))
+    assert table["Total"]["Complémentaire"] == fr("29.00")
+
+
 def test_a_non_optam_doctor_is_capped_by_the_contrat_responsable_rules(client):
     # BR 23, AMO 16.10, TM 6.90, D 37. 200 % BR: dépassement min(23, 23 - 4.60) = 18.40.
     response = simulate_page(client, care="specialist", sector="2", price="60",
