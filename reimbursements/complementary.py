@@ -51,7 +51,9 @@ A contract that is not responsable gets its level only, capped by the price;
 its cover of the forfait journalier is unknown and taken as nil.
 
 CSS (complémentaire santé solidaire, L861-3): it is the complémentaire. It
-pays the ticket modérateur of the coordinated path on every care, the forfait
+pays the ticket modérateur of the coordinated path (ASSUMPTION: outside the
+path, the majoration stays to pay, as for a contrat responsable; not pinned to
+a primary text) on every care, the forfait
 journalier, and the whole price of the RAC_ZERO baskets. Professionals must
 not charge a CSS beneficiary a dépassement (outside the 100 % Santé
 baskets); one typed in is shown as left to pay, with a note. ASSUMPTION: the
@@ -60,7 +62,7 @@ modérateur only).
 
 AME (aide médicale de l'État, L251-2 code de l'action sociale et des
 familles): the State pays 100 % of the BR and the forfait journalier, with no
-coordinated path. Whatever the engine leaves of the BR is shown as the AME's
+coordinated path (ASSUMPTION: no majoration outside the path under the AME). Whatever the engine leaves of the BR is shown as the AME's
 share; dépassements stay to pay.
 """
 
