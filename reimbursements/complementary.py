@@ -62,8 +62,9 @@ modérateur only).
 
 AME (aide médicale de l'État, L251-2 code de l'action sociale et des
 familles): the State pays 100 % of the BR and the forfait journalier, with no
-coordinated path (ASSUMPTION: no majoration outside the path under the AME). Whatever the engine leaves of the BR is shown as the AME's
-share; dépassements stay to pay.
+coordinated path (ASSUMPTION: no majoration outside the path under the AME).
+Whatever the engine leaves of the BR is shown as the AME's share; dépassements
+stay to pay.
 """
 
 from __future__ import annotations
