@@ -10,10 +10,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from .complementary import FREE, MODERATE, RAC_ZERO, Cover, CoverKind
 from .models import CareKind
 from .queries import Filters, history_start, months_back
 from .rules import TABLE_START, Sector
-from .simulator import CARE_GROUPS, CARES
+from .simulator import CARE_GROUPS, CARES, HAS_EQUIPMENT, TiersPayant
 
 SECTORS = {
     "1": (Sector.SECTOR_1, False),
@@ -27,6 +28,7 @@ MEDICINE_RATES = {
     "100": Decimal("1.00"),
 }
 MAX_PRICE = Decimal("10000")
+MAX_STAY_DAYS = 365
 # Spaces people type or paste inside amounts: regular, no-break, narrow no-break.
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
@@ -38,6 +40,26 @@ class EuroField(forms.DecimalField):
         if isinstance(value, str):
             value = _SPACES.sub("", value).removesuffix("€").replace(",", ".")
         return super().to_python(value)
+
+
+class PercentField(forms.DecimalField):
+    """A percentage typed as "200", "200 %", "200 % BR" or "150,5"."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = _SPACES.sub("", value)
+            if value[-2:].upper() == "BR":
+                value = value[:-2]
+            value = value.removesuffix("%").replace(",", ".")
+        return super().to_python(value)
+
+
+BASKET_LABELS = {
+    RAC_ZERO: "Panier « 100 % Santé » (sans reste à charge)",
+    MODERATE: "Panier à tarifs maîtrisés (dentaire)",
+    FREE: "Tarifs libres",
+}
+COVERS_WITH_LEVEL = (CoverKind.PERCENT, CoverKind.FORFAIT)
 
 
 class SimulatorForm(forms.Form):
@@ -86,15 +108,53 @@ class SimulatorForm(forms.Form):
             "max_whole_digits": "Le prix ne peut pas dépasser 10 000 €.",
         },
     )
+    base = EuroField(
+        label="Base de remboursement indiquée sur le devis (en euros)",
+        required=False,
+        min_value=0,
+        max_value=MAX_PRICE,
+        decimal_places=2,
+        max_digits=7,
+        help_text="Seulement pour des lunettes, une prothèse dentaire ou une aide auditive : "
+        "le devis de l'opticien, du dentiste ou de l'audioprothésiste l'indique.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": "Indiquez la base en euros avec des chiffres, par exemple 120 ou 107,50.",
+            "min_value": "La base ne peut pas être négative.",
+            "max_value": "La base ne peut pas dépasser 10 000 €.",
+            "max_decimal_places": "Indiquez la base au centime près : deux chiffres au plus "
+            "après la virgule.",
+            "max_digits": "La base ne peut pas dépasser 10 000 €.",
+            "max_whole_digits": "La base ne peut pas dépasser 10 000 €.",
+        },
+    )
+    basket = forms.ChoiceField(
+        label="Panier de l'équipement",
+        required=False,
+        choices=list(BASKET_LABELS.items()),
+        widget=forms.RadioSelect,
+        help_text="Seulement pour des lunettes, une prothèse dentaire ou une aide auditive : "
+        "le devis indique le panier de chaque équipement.",
+        error_messages={"invalid_choice": "Choisissez l'un des paniers proposés."},
+    )
     care_date = forms.DateField(
         label="Date des soins",
         initial=timezone.localdate,
-        help_text="Les barèmes appliqués dépendent de la date des soins.",
+        help_text="Les barèmes appliqués dépendent de la date des soins ; pour un séjour à "
+        "l'hôpital, indiquez la date d'entrée.",
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={
             "required": "Indiquez la date des soins.",
             "invalid": "Indiquez une date valide, par exemple 15/03/2025.",
         },
+    )
+    discharge_date = forms.DateField(
+        label="Date de sortie de l'hôpital",
+        required=False,
+        help_text="Seulement pour un séjour à l'hôpital : le forfait journalier est dû pour "
+        "chaque jour, celui de la sortie compris, sauf pour un séjour de moins d'un jour.",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        error_messages={"invalid": "Indiquez une date valide, par exemple 18/03/2025."},
     )
     sector = forms.ChoiceField(
         label="Secteur du médecin",
@@ -146,11 +206,6 @@ class SimulatorForm(forms.Form):
         required=False,
         help_text="Les soins liés à l'ALD sont remboursés à 100 %.",
     )
-    css = forms.BooleanField(
-        label="Le patient bénéficie de la complémentaire santé solidaire (CSS)",
-        required=False,
-        help_text="Pas de participation forfaitaire ni de franchise.",
-    )
     maternity = forms.BooleanField(
         label="La patiente est enceinte depuis plus de 5 mois, ou a accouché il y a "
         "12 jours au plus",
@@ -158,7 +213,97 @@ class SimulatorForm(forms.Form):
         help_text="Soins remboursés à 100 %, sans participation forfaitaire ni franchise.",
     )
 
-    SITUATION_FIELDS = ("ald", "css", "maternity")
+    cover = forms.ChoiceField(
+        label="Votre complémentaire santé (mutuelle)",
+        choices=[
+            (CoverKind.NONE, "Je n'ai pas de complémentaire santé"),
+            (CoverKind.PERCENT, "Mon contrat rembourse un pourcentage de la base de "
+             "remboursement (par exemple 100 %, 150 % ou 200 % BR)"),
+            (CoverKind.FORFAIT, "Mon contrat rembourse un forfait en euros pour ce soin"),
+            (CoverKind.CSS, "J'ai la complémentaire santé solidaire (CSS)"),
+            (CoverKind.AME, "J'ai l'aide médicale de l'État (AME)"),
+        ],
+        widget=forms.RadioSelect,
+        help_text="Le tableau de remboursement de votre contrat indique son niveau pour "
+        "chaque type de soins.",
+        error_messages={
+            "required": "Indiquez votre complémentaire santé, ou que vous n'en avez pas.",
+            "invalid_choice": "Choisissez l'une des réponses proposées.",
+        },
+    )
+    percent = PercentField(
+        label="Niveau de remboursement de votre contrat (en % de la base)",
+        required=False,
+        min_value=0,
+        max_value=1000,
+        decimal_places=2,
+        max_digits=6,
+        help_text="Si votre contrat rembourse un pourcentage : par exemple 200 pour « 200 % BR ». "
+        "Ce pourcentage comprend la part de l'Assurance Maladie.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": "Indiquez le niveau avec des chiffres, par exemple 100, 150 ou 200.",
+            "min_value": "Le niveau doit être compris entre 0 et 1 000 %%.",
+            "max_value": "Le niveau doit être compris entre 0 et 1 000 %%.",
+            "max_decimal_places": "Indiquez le niveau avec deux chiffres au plus après la virgule.",
+            "max_digits": "Le niveau doit être compris entre 0 et 1 000 %%.",
+            "max_whole_digits": "Le niveau doit être compris entre 0 et 1 000 %%.",
+        },
+    )
+    forfait = EuroField(
+        label="Forfait de votre contrat pour ce soin (en euros)",
+        required=False,
+        min_value=0,
+        max_value=MAX_PRICE,
+        decimal_places=2,
+        max_digits=7,
+        help_text="Si votre contrat rembourse un forfait : le montant qu'il paie au plus pour "
+        "ce soin, par exemple 150 ou 1 250,00.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": "Indiquez le forfait en euros avec des chiffres, par exemple 150 ou 150,50.",
+            "min_value": "Le forfait ne peut pas être négatif.",
+            "max_value": "Le forfait ne peut pas dépasser 10 000 €.",
+            "max_decimal_places": "Indiquez le forfait au centime près : deux chiffres au plus "
+            "après la virgule.",
+            "max_digits": "Le forfait ne peut pas dépasser 10 000 €.",
+            "max_whole_digits": "Le forfait ne peut pas dépasser 10 000 €.",
+        },
+    )
+    responsible = forms.ChoiceField(
+        label="Votre contrat est-il « responsable » ?",
+        required=False,
+        initial="yes",
+        choices=[
+            ("yes", "Oui"),
+            ("unknown", "Je ne sais pas (presque tous les contrats le sont)"),
+            ("no", "Non"),
+        ],
+        widget=forms.RadioSelect,
+        help_text="Un contrat responsable rembourse toujours le ticket modérateur et le forfait "
+        "journalier, jamais la participation forfaitaire ni les franchises. Votre contrat ou "
+        "votre échéancier l'indique.",
+        error_messages={"invalid_choice": "Choisissez Oui, Non ou Je ne sais pas."},
+    )
+    tiers_payant = forms.ChoiceField(
+        label="Tiers payant",
+        initial=TiersPayant.NONE,
+        choices=[
+            (TiersPayant.NONE, "Non : je paie le professionnel, puis je suis remboursé"),
+            (TiersPayant.AMO, "Oui, pour la part de l'Assurance Maladie"),
+            (TiersPayant.FULL, "Oui, pour la part de l'Assurance Maladie et celle de ma "
+             "complémentaire (tiers payant intégral)"),
+        ],
+        widget=forms.RadioSelect,
+        help_text="Ce que vous n'avancez pas, le professionnel le reçoit directement. Avec la "
+        "CSS ou l'AME, le tiers payant est toujours intégral.",
+        error_messages={
+            "required": "Indiquez si vous bénéficiez du tiers payant.",
+            "invalid_choice": "Choisissez l'une des réponses proposées.",
+        },
+    )
+
+    SITUATION_FIELDS = ("ald", "maternity")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -166,6 +311,8 @@ class SimulatorForm(forms.Form):
         self.fields["care_date"].widget.attrs.update(
             min=TABLE_START.isoformat(), max=timezone.localdate().isoformat()
         )
+        if not HAS_EQUIPMENT:  # the engine does not know optics, dental prosthesis, hearing aids yet
+            del self.fields["base"], self.fields["basket"]
 
     @property
     def situation_fields(self):
@@ -202,7 +349,61 @@ class SimulatorForm(forms.Form):
             self.add_error(
                 "medicine_rate", "Choisissez le taux de remboursement du médicament."
             )
+        if care is not None and care.is_equipment:
+            self._clean_equipment(care, cleaned)
+        if care is not None and care.is_stay:
+            self._clean_stay(cleaned)
+        self._clean_cover(cleaned)
         return cleaned
+
+    def _clean_equipment(self, care, cleaned):
+        if cleaned.get("base") is None and "base" not in self.errors:
+            self.add_error("base", "Indiquez la base de remboursement indiquée sur le devis.")
+        basket = cleaned.get("basket")
+        if not basket and "basket" not in self.errors:
+            self.add_error("basket", "Choisissez le panier de l'équipement, indiqué sur le devis.")
+        elif basket and basket not in care.baskets:
+            self.add_error("basket", "Ce panier n'existe que pour les prothèses dentaires.")
+
+    def _clean_stay(self, cleaned):
+        admitted, discharged = cleaned.get("care_date"), cleaned.get("discharge_date")
+        if "discharge_date" in self.errors:
+            return
+        if discharged is None:
+            self.add_error("discharge_date", "Indiquez la date de sortie de l'hôpital.")
+        elif admitted is not None and discharged < admitted:
+            self.add_error("discharge_date", "La date de sortie ne peut pas précéder la date "
+                           "des soins (l'entrée à l'hôpital).")
+        elif admitted is not None and (discharged - admitted).days > MAX_STAY_DAYS:
+            self.add_error("discharge_date", f"Le simulateur couvre les séjours de "
+                           f"{MAX_STAY_DAYS} jours au plus.")
+
+    def _clean_cover(self, cleaned):
+        kind = cleaned.get("cover")
+        if kind is None:
+            return
+        kind = CoverKind(kind)
+        if kind in (CoverKind.CSS, CoverKind.AME):
+            cleaned["tiers_payant"] = TiersPayant.FULL
+        if kind == CoverKind.PERCENT and cleaned.get("percent") is None \
+                and "percent" not in self.errors:
+            self.add_error("percent", "Indiquez le niveau de remboursement de votre contrat, "
+                           "par exemple 200 pour « 200 % BR ».")
+        if kind == CoverKind.FORFAIT and cleaned.get("forfait") is None \
+                and "forfait" not in self.errors:
+            self.add_error("forfait", "Indiquez le forfait de votre contrat pour ce soin.")
+        if kind in COVERS_WITH_LEVEL and not cleaned.get("responsible") \
+                and "responsible" not in self.errors:
+            self.add_error("responsible", "Indiquez si votre contrat est responsable.")
+        if self.errors:
+            return
+        cleaned["cover"] = Cover(
+            kind,
+            percent=cleaned.get("percent") if kind == CoverKind.PERCENT else None,
+            forfait=cleaned.get("forfait") if kind == CoverKind.FORFAIT else None,
+            # "Je ne sais pas": almost every contract is responsable.
+            responsible=cleaned.get("responsible") != "no",
+        )
 
 
 PERIODS = {

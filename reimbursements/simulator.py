@@ -1,20 +1,33 @@
 """The public reimbursement simulator: one care, one person, through the rules engine.
 
-A thin service over `rules.compute_settlements`. It knows no history of the
-person, so it passes empty counters: the yearly caps of the participation
-forfaitaire and the franchises are taken as not reached, which the page says.
+A thin service over `rules.compute_settlements` for the Assurance Maladie's
+share, the same call the ledger makes, then `complementary.complementary_share`
+for the complémentaire's: together, the « tableau de remboursement » of one
+care. It knows no history of the person, so it passes empty counters: the
+yearly caps of the participation forfaitaire and the franchises are taken as
+not reached, which the page says.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 
+from .complementary import (
+    BASKETS,
+    MODERATE,
+    Care,
+    Cover,
+    CoverKind,
+    Limit,
+    Share,
+    complementary_share,
+)
 from .rules import (
     CareKind,
     CareLine,
-    Sector,
+    Settlement,
     Situation,
     Specialty,
     Withheld,
@@ -33,6 +46,17 @@ class SimulatedCare:
     kind: CareKind
     specialty: Specialty | None = None
     coefficient: Decimal | None = None
+    baskets: tuple[str, ...] = ()  # 100 % Santé baskets the equipment comes in; the BR is asked
+
+    @property
+    def is_stay(self) -> bool:
+        """A hospital stay: reimbursed on its price, with a discharge day."""
+        return self.kind == CareKind.HOSPITAL
+
+    @property
+    def is_equipment(self) -> bool:
+        """Optics, dental prosthesis, hearing aid: the person gives the BR and the basket."""
+        return bool(self.baskets)
 
     @property
     def is_medicine(self) -> bool:
@@ -99,8 +123,74 @@ CARE_GROUPS: tuple[tuple[str, tuple[tuple[str, SimulatedCare], ...]], ...] = (
             ("medicine", SimulatedCare("Boîte de médicament", "MEDICAMENT", CareKind.MEDICINE)),
         ),
     ),
+    (
+        "Hôpital",
+        (
+            ("hospital", SimulatedCare(
+                "Séjour à l'hôpital (hors psychiatrie), sur son prix", "GHS", CareKind.HOSPITAL,
+            )),
+        ),
+    ),
 )
+# The 100 % Santé equipment, once the engine knows these kinds of care.
+# TODO(integration): drop the getattr guards when rules.CareKind has them.
+_EQUIPMENT = tuple(
+    (key, SimulatedCare(label, code, kind, baskets=baskets))
+    for key, label, code, kind, baskets in (
+        ("optics", "Lunettes : verres et monture", "OPTIQUE",
+         getattr(CareKind, "OPTICS", None), tuple(b for b in BASKETS if b != MODERATE)),
+        ("dental_prosthesis", "Couronne ou autre prothèse dentaire", "PROTHESE",
+         getattr(CareKind, "DENTAL_PROSTHESIS", None), BASKETS),
+        ("audiology", "Aide auditive (pour une oreille)", "AUDIO",
+         getattr(CareKind, "AUDIOLOGY", None), tuple(b for b in BASKETS if b != MODERATE)),
+    )
+    if kind is not None
+)
+if _EQUIPMENT:
+    CARE_GROUPS = (*CARE_GROUPS, ("Optique, dentaire, audition (100 % Santé)", _EQUIPMENT))
+HAS_EQUIPMENT = bool(_EQUIPMENT)
+LINE_HAS_BASKET = "basket" in {f.name for f in fields(CareLine)}
 CARES: dict[str, SimulatedCare] = {key: care for _, group in CARE_GROUPS for key, care in group}
+
+
+PAYER_LABELS = {
+    CoverKind.NONE: "Complémentaire",
+    CoverKind.PERCENT: "Votre complémentaire",
+    CoverKind.FORFAIT: "Votre complémentaire",
+    CoverKind.CSS: "Complémentaire santé solidaire",
+    CoverKind.AME: "Aide médicale de l'État",
+}
+PAYER_PHRASES = {
+    CoverKind.CSS: "la complémentaire santé solidaire",
+    CoverKind.AME: "l'aide médicale de l'État",
+}
+LIMIT_NOTES = {
+    Limit.LEVEL: "Le niveau de votre contrat est atteint : il ne prend pas en charge tout le "
+    "dépassement.",
+    Limit.OUTSIDE_PATH: "Hors parcours de soins coordonnés, la complémentaire ne rembourse ni la "
+    "baisse du remboursement de l'Assurance Maladie, ni le dépassement autorisé (jusqu'à 17,5 % de la "
+    "base) : ils restent à votre charge.",
+    Limit.NON_OPTAM: "Le médecin n'adhère pas à l'OPTAM : un contrat responsable rembourse ses "
+    "dépassements au plus à 100 % de la base, et 20 % de la base de moins que pour un médecin "
+    "adhérent.",
+    Limit.AUDIOLOGY_CEILING: "Hors 100 % Santé, une aide auditive est remboursée au plus "
+    "1 700 € par oreille, part de l'Assurance Maladie comprise.",
+    Limit.CSS_NO_DEPASSEMENT: "Avec la CSS, le professionnel ne doit pas vous facturer de "
+    "dépassement d'honoraires, sauf exigence particulière de votre part : vous pouvez le "
+    "contester auprès de votre caisse.",
+    Limit.DEPASSEMENT_NOT_COVERED: "Le dépassement n'est pas pris en charge en dehors du "
+    "panier « 100 % Santé ».",
+    Limit.MEDICINE_RATE: "Pour un médicament remboursé à 30 % ou 15 %, un contrat responsable "
+    "n'est pas tenu de rembourser le ticket modérateur : votre niveau s'applique.",
+    Limit.FORFAIT_JOURNALIER_UNKNOWN: "Un contrat non responsable ne rembourse pas toujours le "
+    "forfait journalier : il n'est pas compté ici.",
+}
+
+
+class TiersPayant:
+    NONE = "none"  # the person pays the whole price, then is reimbursed
+    AMO = "amo"  # the Assurance Maladie pays the professional its share
+    FULL = "full"  # both payers pay the professional (tiers payant intégral)
 
 
 @dataclass(frozen=True)
@@ -117,6 +207,66 @@ class SimulationResult:
     depassement: Decimal
     carried_forward: Decimal  # deductions larger than the AMO share, withheld from later payments
     out_of_pocket: Decimal  # reste à charge before the complémentaire
+    hospital_daily_charge: Decimal = Decimal("0.00")
+    cover: Cover = Cover(CoverKind.NONE)
+    complementary: Share = Share(Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), frozenset())
+    tiers_payant: str = TiersPayant.NONE
+
+    @property
+    def payer_label(self) -> str:
+        return PAYER_LABELS[self.cover.kind]
+
+    @property
+    def payer_phrase(self) -> str:
+        return PAYER_PHRASES.get(self.cover.kind, "votre complémentaire")
+
+    @property
+    def participation_deducted(self) -> Decimal:
+        return -self.participation
+
+    @property
+    def franchise_deducted(self) -> Decimal:
+        return -self.franchise
+
+    @property
+    def limit_notes(self) -> list[str]:
+        return [text for limit, text in LIMIT_NOTES.items() if limit in self.complementary.limits]
+
+    @property
+    def amo_net(self) -> Decimal:
+        """The Assurance Maladie's share less the deductions, withheld now or later."""
+        return self.amo - self.participation - self.franchise
+
+    @property
+    def remaining(self) -> Decimal:
+        """The true reste à charge, after the complémentaire."""
+        return self.out_of_pocket - self.complementary.total
+
+    @property
+    def ticket_moderateur_left(self) -> Decimal:
+        return self.ticket_moderateur - self.complementary.ticket_moderateur
+
+    @property
+    def depassement_left(self) -> Decimal:
+        return self.depassement - self.complementary.depassement
+
+    @property
+    def hospital_daily_charge_left(self) -> Decimal:
+        return self.hospital_daily_charge - self.complementary.hospital_daily_charge
+
+    @property
+    def total_charged(self) -> Decimal:
+        return self.charged + self.hospital_daily_charge
+
+    @property
+    def advance(self) -> Decimal:
+        """What the person pays the professional on the day of the care."""
+        advance = self.total_charged
+        if self.tiers_payant in (TiersPayant.AMO, TiersPayant.FULL):
+            advance -= self.amo
+        if self.tiers_payant == TiersPayant.FULL:
+            advance -= self.complementary.total
+        return advance
 
 
 def birth_date_for_age(age: int, on: date) -> date:
@@ -135,14 +285,18 @@ def simulate(cleaned_data: dict) -> SimulationResult:
     care: SimulatedCare = cleaned_data["care"]
     care_date: date = cleaned_data["care_date"]
     charged: Decimal = cleaned_data["price"]
-    sector: Sector = cleaned_data["sector"]
+    cover: Cover = cleaned_data["cover"]
+    tiers_payant: str = cleaned_data["tiers_payant"]
+    basket = cleaned_data.get("basket") if care.is_equipment else None
     situation = Situation(
         birth_date=birth_date_for_age(cleaned_data["age"], care_date),
-        css=cleaned_data["css"],
+        css=cover.kind == CoverKind.CSS,
+        ame=cover.kind == CoverKind.AME,
         # The person says they are in the maternity period today; no delivery
         # date keeps the period open on the care date.
         pregnancy_sixth_month=care_date if cleaned_data["maternity"] else None,
     )
+    extra = {"basket": basket} if LINE_HAS_BASKET and basket else {}
     line = CareLine(
         act_code=care.act_code,
         care_date=care_date,
@@ -151,16 +305,29 @@ def simulate(cleaned_data: dict) -> SimulationResult:
         professional_id=SIMULATOR_PROFESSIONAL,
         situation=situation,
         specialty=care.specialty,
-        sector=sector,
+        sector=cleaned_data["sector"],
         optam=cleaned_data["optam"],
         coordinated_path=cleaned_data["coordinated_path"],
+        tiers_payant=tiers_payant != TiersPayant.NONE,
         ald_related=cleaned_data["ald"],
         medicine_rate=cleaned_data["medicine_rate"] if care.is_medicine else None,
         coefficient=care.coefficient,
-        # A box of medicine is reimbursed on its price.
-        base=charged if care.is_medicine else None,
+        # A box of medicine and a stay are reimbursed on their price; equipment on the BR
+        # of its quote.
+        base=charged if care.is_medicine or care.is_stay
+        else cleaned_data.get("base") if care.is_equipment else None,
+        end_date=cleaned_data.get("discharge_date") if care.is_stay else None,
+        **extra,
     )
-    settlement = compute_settlements([line], withheld=Withheld()).settlements[0]
+    settlement = _settle(line)
+    # Outside the coordinated path, the complémentaire needs the in-path share:
+    # the same engine tells it.
+    in_path_amo = settlement.amo if line.coordinated_path else _settle(
+        replace(line, coordinated_path=True)
+    ).amo
+    share = complementary_share(
+        Care.from_settlement(settlement, in_path_amo=in_path_amo, basket=basket), cover
+    )
     return SimulationResult(
         care=care,
         charged=charged,
@@ -176,4 +343,12 @@ def simulate(cleaned_data: dict) -> SimulationResult:
         # charged - paid, plus what will be withheld later when the deductions
         # exceed this care's AMO share (the engine's own reste à charge).
         out_of_pocket=settlement.out_of_pocket,
+        hospital_daily_charge=settlement.hospital_daily_charge,
+        cover=cover,
+        complementary=share,
+        tiers_payant=tiers_payant,
     )
+
+
+def _settle(line: CareLine) -> Settlement:
+    return compute_settlements([line], withheld=Withheld()).settlements[0]

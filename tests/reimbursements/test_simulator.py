@@ -21,7 +21,11 @@ from reimbursements.rules import (
     Withheld,
     compute_settlements,
 )
-from reimbursements.simulator import CARES, SimulatedCare, birth_date_for_age
+from reimbursements.simulator import (
+    CARES,
+    SimulatedCare,
+    birth_date_for_age,
+)
 from reimbursements.templatetags.money import euros, percent
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +42,8 @@ GP_ADULT = {
     "sector": "1",
     "coordinated_path": "yes",
     "age": "40",
+    "cover": "none",
+    "tiers_payant": "none",
 }
 
 
@@ -53,18 +59,20 @@ def fr(amount: str) -> str:
 
 
 class _EstimateTable(HTMLParser):
-    """Row header -> amount cell of the "Votre estimation" table."""
+    """Row header -> amount cell of the "Votre estimation" table (all cells in `cells`)."""
 
-    def __init__(self):
+    def __init__(self, table_class="estimate-table"):
         super().__init__()
+        self.table_class = table_class
         self.rows: dict[str, str] = {}
+        self.cells: dict[str, list[str]] = {}
         self._in_table = False
         self._cell: str | None = None
         self._text: list[str] = []
         self._row: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "table" and "estimate-table" in (dict(attrs).get("class") or ""):
+        if tag == "table" and self.table_class in (dict(attrs).get("class") or "").split():
             self._in_table = True
         elif self._in_table and tag in ("th", "td"):
             self._cell, self._text = tag, []
@@ -79,6 +87,7 @@ class _EstimateTable(HTMLParser):
         elif tag == "tr":
             if len(self._row) >= 2:
                 self.rows[self._row[0]] = self._row[1]
+                self.cells[self._row[0]] = self._row[1:]
             self._row = []
         elif tag == "table":
             self._in_table = False
@@ -92,6 +101,7 @@ def estimate(response) -> dict[str, str]:
     parser = _EstimateTable()
     parser.feed(response.content.decode())
     return parser.rows
+
 
 
 # --- The page -------------------------------------------------------------------
@@ -194,7 +204,7 @@ def test_situations_ald_css_maternity(client):
     assert ald["Participation forfaitaire"] == fr("2.00")  # ALD is not exempt
     assert ald["Remboursement de l'Assurance Maladie"] == fr("28.00")
 
-    css = estimate(simulate_page(client, css="on"))
+    css = estimate(simulate_page(client, cover="css"))
     assert css["Participation forfaitaire"] == fr("0.00")
     assert css["Remboursement de l'Assurance Maladie"] == fr("21.00")
 
@@ -216,7 +226,7 @@ def test_results_link_to_the_glossary_and_say_it_is_an_estimate(client):
         "parcours-de-soins-coordonnes",
     ):
         assert f'href="{glossary}#{slug}"' in body
-    assert "<caption>Votre estimation</caption>" in body
+    assert '<caption id="estimate-caption">Votre estimation</caption>' in body
     assert "Une estimation, pas un décompte" in body
     assert "50 € par an" in html.unescape(body)
 
@@ -298,9 +308,11 @@ def test_empty_submission_lists_every_required_field(client):
         "Choisissez le secteur du médecin.",
         "Indiquez si vous respectez le parcours de soins coordonnés.",
         "Indiquez l'âge du patient.",
+        "Indiquez votre complémentaire santé, ou que vous n'en avez pas.",
+        "Indiquez si vous bénéficiez du tiers payant.",
     ):
         assert message in body
-    assert "Le formulaire contient 6 erreurs" in body
+    assert "Le formulaire contient 8 erreurs" in body
 
 
 def test_a_care_the_rules_refuse_shows_the_rules_message(client, monkeypatch):
