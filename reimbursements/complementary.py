@@ -116,6 +116,16 @@ class Cover:
     responsible: bool = True  # contrat responsable (PERCENT and FORFAIT only)
 
 
+
+def in_path_amo(base: Decimal, in_path_rate: Decimal) -> Decimal:
+    """The AMO share of the BR billed, at the rate it would have had in the coordinated path.
+
+    Outside the path a specialist cannot bill the MCS, so the engine's BR in the path is
+    another one: the majoration is the difference of rates on the BR actually billed
+    (rounded as the engine rounds the AMO share).
+    """
+    return (base * in_path_rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
 @dataclass(frozen=True)
 class Care:
     """What the complémentaire looks at, taken from one settlement."""

@@ -14,7 +14,7 @@ from .complementary import FREE, MODERATE, RAC_ZERO, Cover, CoverKind
 from .models import CareKind
 from .queries import Filters, history_start, months_back
 from .rules import TABLE_START, Sector
-from .simulator import CARE_GROUPS, CARES, HAS_EQUIPMENT, TiersPayant
+from .simulator import CARE_GROUPS, CARES, TiersPayant
 
 SECTORS = {
     "1": (Sector.SECTOR_1, False),
@@ -311,8 +311,6 @@ class SimulatorForm(forms.Form):
         self.fields["care_date"].widget.attrs.update(
             min=TABLE_START.isoformat(), max=timezone.localdate().isoformat()
         )
-        if not HAS_EQUIPMENT:  # the engine does not know optics, dental prosthesis, hearing aids yet
-            del self.fields["base"], self.fields["basket"]
 
     @property
     def situation_fields(self):

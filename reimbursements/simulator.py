@@ -10,7 +10,7 @@ not reached, which the page says.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -23,8 +23,10 @@ from .complementary import (
     Limit,
     Share,
     complementary_share,
+    in_path_amo,
 )
 from .rules import (
+    Basket,
     CareKind,
     CareLine,
     Settlement,
@@ -132,24 +134,19 @@ CARE_GROUPS: tuple[tuple[str, tuple[tuple[str, SimulatedCare], ...]], ...] = (
         ),
     ),
 )
-# The 100 % Santé equipment, once the engine knows these kinds of care.
-# TODO(integration): drop the getattr guards when rules.CareKind has them.
+# The 100 % Santé equipment: the BR comes from the quote, the basket from the person.
 _EQUIPMENT = tuple(
     (key, SimulatedCare(label, code, kind, baskets=baskets))
     for key, label, code, kind, baskets in (
-        ("optics", "Lunettes : verres et monture", "OPTIQUE",
-         getattr(CareKind, "OPTICS", None), tuple(b for b in BASKETS if b != MODERATE)),
+        ("optics", "Lunettes : verres et monture", "OPTIQUE", CareKind.OPTICS,
+         tuple(b for b in BASKETS if b != MODERATE)),
         ("dental_prosthesis", "Couronne ou autre prothèse dentaire", "PROTHESE",
-         getattr(CareKind, "DENTAL_PROSTHESIS", None), BASKETS),
-        ("audiology", "Aide auditive (pour une oreille)", "AUDIO",
-         getattr(CareKind, "AUDIOLOGY", None), tuple(b for b in BASKETS if b != MODERATE)),
+         CareKind.DENTAL_PROSTHESIS, BASKETS),
+        ("audiology", "Aide auditive (pour une oreille)", "AUDIO", CareKind.AUDIOLOGY,
+         tuple(b for b in BASKETS if b != MODERATE)),
     )
-    if kind is not None
 )
-if _EQUIPMENT:
-    CARE_GROUPS = (*CARE_GROUPS, ("Optique, dentaire, audition (100 % Santé)", _EQUIPMENT))
-HAS_EQUIPMENT = bool(_EQUIPMENT)
-LINE_HAS_BASKET = "basket" in {f.name for f in fields(CareLine)}
+CARE_GROUPS = (*CARE_GROUPS, ("Optique, dentaire, audition (100 % Santé)", _EQUIPMENT))
 CARES: dict[str, SimulatedCare] = {key: care for _, group in CARE_GROUPS for key, care in group}
 
 
@@ -296,7 +293,6 @@ def simulate(cleaned_data: dict) -> SimulationResult:
         # date keeps the period open on the care date.
         pregnancy_sixth_month=care_date if cleaned_data["maternity"] else None,
     )
-    extra = {"basket": basket} if LINE_HAS_BASKET and basket else {}
     line = CareLine(
         act_code=care.act_code,
         care_date=care_date,
@@ -317,16 +313,16 @@ def simulate(cleaned_data: dict) -> SimulationResult:
         base=charged if care.is_medicine or care.is_stay
         else cleaned_data.get("base") if care.is_equipment else None,
         end_date=cleaned_data.get("discharge_date") if care.is_stay else None,
-        **extra,
+        basket=Basket(basket) if basket else None,
     )
     settlement = _settle(line)
     # Outside the coordinated path, the complémentaire needs the in-path share:
     # the same engine tells it.
-    in_path_amo = settlement.amo if line.coordinated_path else _settle(
-        replace(line, coordinated_path=True)
-    ).amo
+    in_path = settlement.amo if line.coordinated_path else in_path_amo(
+        settlement.base, _settle(replace(line, coordinated_path=True)).rate
+    )
     share = complementary_share(
-        Care.from_settlement(settlement, in_path_amo=in_path_amo, basket=basket), cover
+        Care.from_settlement(settlement, in_path_amo=in_path, basket=basket), cover
     )
     return SimulationResult(
         care=care,

@@ -26,6 +26,7 @@ from reimbursements.complementary import (
     CoverKind,
     Limit,
     complementary_share,
+    in_path_amo,
 )
 from reimbursements.rules import (
     CareKind,
@@ -58,7 +59,8 @@ def settle(**line):
     in_path = compute_settlements(
         [replace(care_line, coordinated_path=True)], withheld=Withheld()
     ).settlements[0]
-    return settlement, Care.from_settlement(settlement, in_path_amo=in_path.amo)
+    return settlement, Care.from_settlement(
+        settlement, in_path_amo=in_path_amo(settlement.base, in_path.rate))
 
 
 def doctor(charged: str, **line):
@@ -141,16 +143,18 @@ def test_outside_the_coordinated_path_the_majoration_is_not_covered():
 
 
 def test_outside_the_path_the_dépassement_autorisé_is_not_covered():
-    # OPTAM specialist outside the path, 50 EUR: BR 30, AMO 9, in-path TM 9, D 20.
-    # Dépassement autorisé: 30 x 117.5 % = 35.25, rounded up to the euro 36: 6 of the
-    # dépassement is not coverable; 200 % BR offers 60 - 9 = 51, so 9 + 14 are paid.
-    # Left: majoration 12 + 6 + PF 2 = 20.
+    # OPTAM specialist outside the path, 50 EUR: BR 26.50 (the CS without the MCS), AMO
+    # 30 % = 7.95; in the path 70 % = 18.55, so TM 7.95 and majoration 10.60; D 23.50.
+    # Dépassement autorisé: 26.50 x 117.5 % = 31.14, rounded up to the euro 32: 5.50 of
+    # the dépassement is not coverable; 200 % BR offers 53 - 18.55 = 34.45: 7.95 + 18.
+    # Left: majoration 10.60 + 5.50 + PF 2 = 18.10.
     settlement, care = doctor("50", act_code="CS", specialty=Specialty.OTHER,
                               sector=Sector.SECTOR_2, optam=True, coordinated_path=False)
     share = complementary_share(care, percent("200"))
 
-    assert (share.ticket_moderateur, share.depassement) == (D("9.00"), D("14.00"))
-    assert remaining(settlement, share) == D("20.00")
+    assert settlement.base == D("26.50")
+    assert (share.ticket_moderateur, share.depassement) == (D("7.95"), D("18.00"))
+    assert remaining(settlement, share) == D("18.10")
 
 
 def test_the_dépassement_autorisé_rounds_the_price_up_to_the_euro():

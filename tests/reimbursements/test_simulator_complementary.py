@@ -14,8 +14,7 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reimbursements import forms as forms_module
-from reimbursements.complementary import BASKETS, Care, complementary_share
+from reimbursements.complementary import Care, complementary_share
 from reimbursements.forms import SimulatorForm
 from reimbursements.rules import (
     CareKind,
@@ -28,8 +27,6 @@ from reimbursements.rules import (
 )
 from reimbursements.simulator import (
     CARES,
-    HAS_EQUIPMENT,
-    SimulatedCare,
     birth_date_for_age,
     simulate,
 )
@@ -273,25 +270,13 @@ def test_a_stay_needs_a_discharge_day_after_the_admission(client, discharge, mes
 
 
 # --- 100 % Santé equipment ------------------------------------------------------------
-# The engine of this branch does not know optics, dental prosthesis and hearing aids yet:
-# the simulator offers them once it does. The wiring is tested now with a stand-in (a
-# dental line on the BR of its quote); the real cares once the engine has them.
-
-needs_equipment = pytest.mark.skipif(
-    not HAS_EQUIPMENT, reason="le moteur ne connaît pas encore l'optique, la prothèse dentaire "
-    "ni les aides auditives")
+# Lines priced on the BR of their quote, in the basket the person gives.
 
 
-@pytest.fixture
-def stand_in_crown(monkeypatch):
-    monkeypatch.setattr(forms_module, "HAS_EQUIPMENT", True)
-    monkeypatch.setitem(CARES, "gp", SimulatedCare("Couronne", "PROTHESE", CareKind.DENTIST,
-                                                   baskets=BASKETS))
-
-
-def test_a_100_sante_crown_leaves_nothing_under_a_contrat_responsable(client, stand_in_crown):
+def test_a_100_sante_crown_leaves_nothing_under_a_contrat_responsable(client):
     # Crown at 500, BR 120 on the quote, AMO 60 % = 72: the contract pays 48 + 380.
-    crown = {"price": "500", "base": "120", "basket": "100_sante", "cover": "percent",
+    crown = {"care": "dental_prosthesis", "price": "500", "base": "120", "basket": "100_sante",
+             "cover": "percent",
              "percent": "100", "responsible": "yes"}
     table = shares(simulate_page(client, **crown))
 
@@ -309,20 +294,19 @@ def test_a_100_sante_crown_leaves_nothing_under_a_contrat_responsable(client, st
      ({"basket": None}, "basket_0", "Choisissez le panier de l'équipement"),
      ({"base": "cent"}, "base", "Indiquez la base en euros avec des chiffres")],
 )
-def test_equipment_needs_its_base_and_basket(client, stand_in_crown, changes, field, message):
-    query = {"price": "500", "base": "120", "basket": "free", **changes}
+def test_equipment_needs_its_base_and_basket(client, changes, field, message):
+    query = {"care": "dental_prosthesis", "price": "500", "base": "120", "basket": "free", **changes}
     body = html.unescape(simulate_page(client, **query).content.decode())
 
     assert message in body
     assert f'href="#id_{field}"' in body
 
 
-def test_equipment_fields_are_offered_only_with_equipment(client):
+def test_equipment_fields_are_offered(client):
     body = client.get(reverse("reimbursements:simulator")).content.decode()
-    assert ('name="basket"' in body) is HAS_EQUIPMENT
+    assert 'name="basket"' in body and 'value="audiology"' in body
 
 
-@needs_equipment
 @pytest.mark.parametrize("care", ["optics", "dental_prosthesis", "audiology"])
 def test_real_100_sante_equipment_leaves_nothing(client, care):
     table = shares(simulate_page(client, care=care, price="300", base="100",
@@ -331,7 +315,6 @@ def test_real_100_sante_equipment_leaves_nothing(client, care):
     assert table["Total"]["Reste à charge"] == fr("0.00")
 
 
-@needs_equipment
 def test_the_moderate_basket_is_for_dental_prosthesis_only(client):
     body = html.unescape(simulate_page(client, care="optics", price="300", base="100",
                                        basket="moderate").content.decode())
