@@ -358,3 +358,16 @@ def test_run_test_reaches_compose_redis():
     url = urlsplit(run_default("DEFAULT_TEST_REDIS_URL"))
     assert (url.hostname, url.port) == published(redis, 6379)
     assert "requirepass" not in " ".join(command_args(redis)) or url.password
+
+
+def test_the_package_metadata_builds_without_setuptools_warnings():
+    """The licence as an SPDX string (a TOML table is deprecated: 14 lines of warning, three
+    times, at every first install) and the packages at the root as a plain .pth (the meta path
+    finder of a flat layout prints its own warning)."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "AGPL-3.0-or-later"
+    assert any(re.fullmatch(r"setuptools>=(7[7-9]|[89]\d)(\.\d+)*", r)
+               for r in pyproject["build-system"]["requires"])
+    assert pyproject["tool"]["setuptools"]["package-dir"] == {"": "."}

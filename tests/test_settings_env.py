@@ -144,3 +144,19 @@ def test_a_real_scanner_passes_the_check(settings):
     assert attachment_scanner_check() == []
     settings.ATTACHMENT_SCANNER = None
     assert attachment_scanner_check() == []
+
+
+@pytest.mark.parametrize(("variable", "value", "start"), [
+    ("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:1/ameli_portal",
+     "TEST_DATABASE_URL : PostgreSQL injoignable à 127.0.0.1:1"),
+    ("TEST_REDIS_URL", "redis://127.0.0.1:1/0", "TEST_REDIS_URL : Redis injoignable à 127.0.0.1:1"),
+    ("TEST_DATABASE_URL", "mysql://x@127.0.0.1/y", "Configuration invalide : TEST_DATABASE_URL : "),
+])
+def test_run_test_names_the_variable_the_person_set(variable, value, start):
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "TEST_REDIS_URL")}
+    result = subprocess.run(["./run", "test", "--collect-only", "-q"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env={**env, variable: value})
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].removeprefix("CommandError: ").startswith(start), lines[0]
