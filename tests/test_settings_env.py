@@ -160,3 +160,13 @@ def test_run_test_names_the_variable_the_person_set(variable, value, start):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert lines[0].removeprefix("CommandError: ").startswith(start), lines[0]
+
+
+def test_a_celery_worker_started_with_a_bad_value_says_one_line(tmp_path):
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(tmp_path)),
+            "PORTAL_VAR_DIR": str(tmp_path), **PRODUCTION_ENV, "JOB_MAX_ATTEMPTS": "douze"}
+    result = subprocess.run([sys.executable, "-m", "celery", "-A", "ameli_portal", "worker"], cwd=ROOT,
+                            env=base, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration invalide : JOB_MAX_ATTEMPTS : "), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
