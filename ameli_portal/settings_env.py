@@ -82,6 +82,14 @@ class SettingsEnv:
 
     # --- django-environ's calls -------------------------------------------------------------
 
+    def __call__(self, name: str, cast=None, default=NOTSET):
+        """``env("X", cast=int, default=1)``, as django-environ: the typed read of ``cast``."""
+        kinds = {None: self.str, str: self.str, bool: self.bool, int: self.int, float: self.float,
+                 list: self.list}
+        if cast not in kinds:
+            raise TypeError(f"env({name!r}, cast={cast!r}) : utilisez une méthode de SettingsEnv")
+        return kinds[cast](name, default=default)
+
     @_named
     def str(self, name: str, default=NOTSET) -> str:
         raw = self._raw(name, "str", empty_is_unset=False)

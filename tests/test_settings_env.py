@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.core.checks import Error
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -54,13 +55,21 @@ def settings_reads() -> dict[str, set[str]]:
     """NAME -> kinds of the ``env.<kind>("NAME", ...)`` calls in settings.py."""
     reads = {}
     for node in ast.walk(ast.parse(SETTINGS_PY.read_text(encoding="utf-8"))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "env"):
-            first = node.args[0] if node.args else None
-            assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
-                f"settings.py ligne {node.lineno} : env.{node.func.attr}() sans nom de variable littéral"
-            )
-            reads.setdefault(first.value, set()).add(node.func.attr)
+        if not isinstance(node, ast.Call):
+            continue
+        if (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "env"):
+            kind = node.func.attr
+        elif isinstance(node.func, ast.Name) and node.func.id == "env":  # env("X", cast=int)
+            cast = [k.value for k in node.keywords if k.arg == "cast"] or node.args[1:2]
+            kind = cast[0].id if cast and isinstance(cast[0], ast.Name) else "str"
+        else:
+            continue
+        first = node.args[0] if node.args else None
+        assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
+            f"settings.py ligne {node.lineno} : env.{kind}() sans nom de variable littéral"
+        )
+        reads.setdefault(first.value, set()).add(kind)
     return reads
 
 
@@ -123,6 +132,13 @@ def test_a_launcher_names_the_variable_the_person_set(tmp_path):
                                             ("off", False), ("", None), ("  ", None)])
 def test_booleans_read_as_people_write_them(raw, value):
     assert SettingsEnv({"X": raw}).bool("X", default=None) is value
+
+
+def test_the_django_environ_call_form_is_typed_too():
+    env = SettingsEnv({"N": "douze", "M": "12"})
+    assert env("M", cast=int, default=1) == 12 and env.reads["M"] == "int"
+    with pytest.raises(ImproperlyConfigured, match="^N : « douze » n'est pas un nombre entier"):
+        env("N", cast=int, default=1)
 
 
 def test_a_scanner_that_does_not_import_fails_the_check(settings):
