@@ -18,7 +18,9 @@ def main():
         sys.exit(f"Configuration invalide : {exc}")
     except DatabaseDown as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        sys.exit(f"DATABASE_URL : base de données injoignable ({first_line}).")
+        from ameli_portal.settings_env import SettingsEnv
+
+        sys.exit(f"{SettingsEnv().shown('DATABASE_URL')} : base de données injoignable ({first_line}).")
 
 
 if __name__ == "__main__":

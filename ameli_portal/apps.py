@@ -7,6 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Infrastructure du portail"
     default = True
 
+    def ready(self):
+        from ameli_portal import checks  # noqa: F401 -- registers the system checks
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """Django's admin on the portal's site, which audits every ModelAdmin registered on it."""

@@ -7,26 +7,17 @@ in-process, mail lands in the demo mailbox. Full stack: set ``DATABASE_URL``,
 
 from pathlib import Path
 
-import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from ameli_portal.settings_env import LOG_LEVELS, SettingsEnv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+# Every variable goes through env: a bad value stops the start with one line naming it.
+env = SettingsEnv()
+VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
-env = environ.Env()
-env.smart_cast = False
-
-
-def _setting(name, parse):
-    """Parse one variable; a bad value names the variable instead of a traceback."""
-    try:
-        return parse()
-    except (ValueError, KeyError, environ.ImproperlyConfigured) as exc:
-        raise ImproperlyConfigured(f"{name} est invalide : {exc}") from None
-
-
-DEBUG = _setting("DEBUG", lambda: env.bool("DEBUG", default=False))
+DEBUG = env.bool("DEBUG", default=False)
 # The embedded default is a developer's laptop; anything else must say DEBUG=1 or set a key.
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -36,14 +27,11 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-demo-key-only-for-the-embedded-default"  # noqa: S105
 
-ALLOWED_HOSTS = _setting(
-    "ALLOWED_HOSTS",
-    lambda: env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []),
-)
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.origins("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Demo mode: the mailbox page and the printed demo logins. Production never has it.
-DEMO_MODE = _setting("DEMO_MODE", lambda: env.bool("DEMO_MODE", default=DEBUG))
+DEMO_MODE = env.bool("DEMO_MODE", default=DEBUG)
 if DEMO_MODE and not DEBUG:
     raise ImproperlyConfigured("DEMO_MODE n'est permis qu'avec DEBUG=1 (jamais en production).")
 
@@ -119,18 +107,7 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-_db_url = env.str("DATABASE_URL", default="")
-if _db_url and not _db_url.startswith(("postgres://", "postgresql://", "pgsql://", "sqlite:")):
-    raise ImproperlyConfigured(
-        "DATABASE_URL est invalide : attendu postgres://utilisateur@hôte:port/base "
-        "ou sqlite:///chemin."
-    )
-DATABASES = {
-    "default": _setting(
-        "DATABASE_URL",
-        lambda: env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-    )
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
@@ -145,11 +122,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache -------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured(
-        f"REDIS_URL est invalide : « {REDIS_URL.split('@')[-1]} » ne commence pas par redis://."
-    )
+REDIS_URL = env.redis_url("REDIS_URL", default="")
 
 if REDIS_URL:
     # The cache is never a single point of failure: with Redis down every read is a
@@ -196,8 +169,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # It must be longer than CELERY_TASK_TIME_LIMIT, or a long job would be run twice at once;
 # no job uses an ETA or a countdown (retries are scheduled from the outbox, see jobs.py).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _setting("CELERY_VISIBILITY_TIMEOUT",
-                                   lambda: env.int("CELERY_VISIBILITY_TIMEOUT", default=300)),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300, minimum=1),
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 3,
     "socket_connect_timeout": 2,
@@ -237,14 +209,12 @@ OUTBOX_RELAY_AGE_SECONDS = env.int("OUTBOX_RELAY_AGE_SECONDS", default=20)
 # 30 s, 1, 2, 4, 8, 16, 32 min, 1 h 04, 2 h 08, then every 4 h, for 15 runs in all: the
 # last one comes about 24 h after the first (up to 20 % later with the jitter), then the
 # job is « Échec » on the operations page. See ameli_portal/jobs.py.
-JOB_RETRY_BASE_SECONDS = _setting("JOB_RETRY_BASE_SECONDS",
-                                  lambda: env.float("JOB_RETRY_BASE_SECONDS", default=30))
-JOB_RETRY_MAX_DELAY_SECONDS = _setting(
-    "JOB_RETRY_MAX_DELAY_SECONDS", lambda: env.float("JOB_RETRY_MAX_DELAY_SECONDS", default=4 * 3600))
-JOB_MAX_ATTEMPTS = _setting("JOB_MAX_ATTEMPTS", lambda: env.int("JOB_MAX_ATTEMPTS", default=15))
+JOB_RETRY_BASE_SECONDS = env.float("JOB_RETRY_BASE_SECONDS", default=30)
+JOB_RETRY_MAX_DELAY_SECONDS = env.float("JOB_RETRY_MAX_DELAY_SECONDS", default=4 * 3600)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=15, minimum=1)
 # A published job not done after its lease is published again by the relay (its worker
 # died, or Redis lost the message): longer than CELERY_TASK_TIME_LIMIT (180 s).
-JOB_LEASE_SECONDS = _setting("JOB_LEASE_SECONDS", lambda: env.float("JOB_LEASE_SECONDS", default=300))
+JOB_LEASE_SECONDS = env.float("JOB_LEASE_SECONDS", default=300)
 # /readyz: the relay task (beat, every 30 s, run by a worker) writes a heartbeat; older than
 # this, no worker or no beat is running. And the oldest job not done nor failed.
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", default=120)
@@ -253,7 +223,7 @@ HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default
 # --- Mail ---------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
-    vars().update(_setting("EMAIL_URL", lambda: env.email_url("EMAIL_URL")))
+    vars().update(env.email_url("EMAIL_URL"))
 elif DEMO_MODE:
     EMAIL_BACKEND = "ameli_portal.mailbox.DemoMailboxBackend"
 else:
@@ -483,13 +453,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {"one_line_cache_errors": {"()": "ameli_portal.cache.OneLineCacheErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env.choice("LOG_LEVEL", LOG_LEVELS, default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "accounts.security": {"level": "INFO"},
         "ameli_portal.cache": {"filters": ["one_line_cache_errors"]},
         # one line per job is noise in the demo terminal and in the worker's log
-        "celery.app.trace": {"level": env.str("CELERY_TRACE_LOG_LEVEL", default="WARNING")},
+        "celery.app.trace": {"level": env.choice("CELERY_TRACE_LOG_LEVEL", LOG_LEVELS,
+                                                 default="WARNING")},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
@@ -497,4 +468,4 @@ LOGGING = {
 
 # The portal's address for links built outside a request (jobs run by the worker); during a
 # request, the request's own address wins (ameli_portal.site). `./run demo` sets it.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL = env.http_url("SITE_URL", default="http://127.0.0.1:8000")

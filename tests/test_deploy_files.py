@@ -315,3 +315,59 @@ def test_dockerfile_collects_static_with_a_build_only_key():
     assert any(re.search(r"pip install [^&;|]*\s\.(\s|$)", r) for r in runs), (
         "pip install . from pyproject.toml"
     )
+
+
+# --- ./run test against `docker compose up -d db redis` ------------------------------------
+
+
+def run_default(name: str) -> str:
+    """A default of the ./run script (DEFAULT_TEST_DATABASE_URL=...)."""
+    found = re.findall(rf"^{name}=(\S+)$", (ROOT / "run").read_text(encoding="utf-8"), re.M)
+    assert len(found) == 1, f"./run must set {name} once"
+    return found[0]
+
+
+def published(service: dict, container_port: int) -> tuple[str, int]:
+    """(host address, host port) where compose publishes ``container_port`` of ``service``."""
+    for port in service.get("ports", []):
+        host, host_port, inner = str(port).rsplit(":", 2)
+        if int(inner.split("/")[0]) == container_port:
+            return host, int(host_port)
+    raise AssertionError(f"port {container_port} not published")
+
+
+def test_run_test_reaches_compose_postgres_with_its_user_and_password():
+    from urllib.parse import urlsplit
+
+    db = load_compose()["services"]["db"]
+    env = service_env(db)
+    url = urlsplit(run_default("DEFAULT_TEST_DATABASE_URL"))
+    assert (url.hostname, url.port) == published(db, 5432)
+    assert url.username == env.get("POSTGRES_USER", "postgres")
+    if env.get("POSTGRES_HOST_AUTH_METHOD") != "trust":
+        assert url.password == env["POSTGRES_PASSWORD"], "./run test would be refused by compose's db"
+    # The portal's own services reach the same database with the same password.
+    app = urlsplit(service_env(load_compose()["services"]["web"])["DATABASE_URL"])
+    assert (app.username, app.password) == (url.username, env["POSTGRES_PASSWORD"])
+
+
+def test_run_test_reaches_compose_redis():
+    from urllib.parse import urlsplit
+
+    redis = load_compose()["services"]["redis"]
+    url = urlsplit(run_default("DEFAULT_TEST_REDIS_URL"))
+    assert (url.hostname, url.port) == published(redis, 6379)
+    assert "requirepass" not in " ".join(command_args(redis)) or url.password
+
+
+def test_the_package_metadata_builds_without_setuptools_warnings():
+    """The licence as an SPDX string (a TOML table is deprecated: 14 lines of warning, three
+    times, at every first install) and the packages at the root as a plain .pth (the meta path
+    finder of a flat layout prints its own warning)."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "AGPL-3.0-or-later"
+    assert any(re.fullmatch(r"setuptools>=(7[7-9]|[89]\d)(\.\d+)*", r)
+               for r in pyproject["build-system"]["requires"])
+    assert pyproject["tool"]["setuptools"]["package-dir"] == {"": "."}

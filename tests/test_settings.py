@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAN_KEYS = ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_BACKEND", "DEBUG", "SECRET_KEY",
-              "DEMO_MODE", "ALLOWED_HOSTS", "CELERY_TASK_ALWAYS_EAGER")
+              "DEMO_MODE", "ALLOWED_HOSTS", "CELERY_TASK_ALWAYS_EAGER", "PORTAL_ENV_NAMES")
 
 
 def manage(*args, tmp_path, **env):

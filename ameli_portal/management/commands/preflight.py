@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ameli_portal.preflight import check_database, check_redis
+from ameli_portal.preflight import check_database, check_redis, shown
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         problems = []
         engine = settings.DATABASES["default"]["ENGINE"]
         if require_postgres and engine != "django.db.backends.postgresql":
-            problems.append("DATABASE_URL doit désigner PostgreSQL (postgres://...).")
+            problems.append(f"{shown('DATABASE_URL')} doit désigner PostgreSQL (postgres://...).")
         else:
             problems.append(check_database(server_only=server_only))
         if require_redis or settings.REDIS_URL:
