@@ -6,7 +6,10 @@ included, so a model registered tomorrow is covered without anyone remembering.
 """
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.db.models import Model
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from .models import AuditEvent
 
@@ -130,11 +133,37 @@ class AuditedAdminMixin:
 
 
 class PortalAdminSite(admin.AdminSite):
-    """The back office: every ModelAdmin registered on it is audited."""
+    """The back office: every ModelAdmin registered on it is audited; staff sign in at its
+    own door (accounts/staff_login.py), audited too."""
 
     site_header = "Back-office de la caisse"
     site_title = "Back-office"
     index_title = "Gestion"
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request, extra_context=None):
+        from accounts.staff_login import login_view
+
+        return login_view(self, request, extra_context)
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login_code(self, request):
+        from accounts.staff_login import login_code_view
+
+        return login_code_view(self, request)
+
+    def logout(self, request, extra_context=None):
+        if request.method == "POST" and request.user.is_authenticated:
+            audit(actor=request.user, action="staff_logout", obj=request.user,
+                  summary="back-office")
+        return super().logout(request, extra_context)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("login/code/", self.login_code, name="login_code"), *super().get_urls()]
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
