@@ -187,3 +187,8 @@ def test_the_demo_staff_are_ready_on_first_sign_in(client, settings):
         assert user.emailaddress_set.filter(verified=True).exists()
         assert group is None or user.groups.filter(name=group).exists()
     assert not mail.outbox
+
+
+def test_the_insured_page_sends_staff_to_their_door(client):
+    page = client.get(reverse("account_login")).content.decode()
+    assert f'href="{reverse("admin:login")}"' in page and "Agent de la caisse" in page
