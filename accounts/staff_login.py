@@ -17,6 +17,7 @@ password once more first, as it does before any change of the second factor).
 import time
 
 from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
 from allauth.mfa.base.forms import AuthenticateForm
 from allauth.mfa.models import Authenticator
 from django import forms
@@ -41,6 +42,7 @@ BACKEND = "accounts.backends.AccountBackend"
 MISMATCH = "L'identifiant ou le mot de passe est incorrect."
 WRONG_CODE = ("Ce code n'est pas le bon ou n'est plus valable : saisissez le code que votre "
               "application affiche maintenant.")
+TOO_MANY = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
 TOO_MANY_CODES = "Trop de codes incorrects. Réessayez dans quelques minutes."
 
 
@@ -65,14 +67,17 @@ class StaffLoginForm(forms.Form):
         username, password = cleaned.get("username", "").strip(), cleaned.get("password")
         if not username or not password:
             return cleaned
+        # allauth's limits, as on its login page: per address, then per address and username.
+        if not ratelimit.consume(self.request, action="login"):
+            raise ValidationError(TOO_MANY, code="too_many_login_attempts")
         try:
-            # allauth's: its rate limits, our backend (locks), our adapter (counts failures).
+            # allauth's: our backend (locks), our adapter (counts failures).
             user = get_adapter(self.request).authenticate(self.request, username=username,
                                                           password=password)
-        except ValidationError:
+        except ValidationError:  # allauth's "login_failed" limit
             user = None
             if not is_suspended(username):
-                raise
+                raise ValidationError(TOO_MANY, code="too_many_login_attempts") from None
         if user is not None and not (user.is_staff and user.insured_id is None):
             user = None  # an insured account: refused as a wrong password, not counted
         if is_suspended(username):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.lockout import STAFF_SUSPENDED_MESSAGE, SUSPENDED_MESSAGE
 from accounts.models import User
-from accounts.staff_login import MISMATCH
+from accounts.staff_login import MISMATCH, TOO_MANY
 from ameli_portal.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
@@ -128,6 +128,13 @@ def test_five_wrong_passwords_lock_a_staff_account_and_the_page_says_what_to_do(
     for _ in range(5):
         sign_in(client, "agent-inconnu", WRONG, ip="10.0.0.2")
     assert errors(sign_in(client, "agent-inconnu", PASSWORD, ip="10.0.0.2")) == STAFF_SUSPENDED_MESSAGE
+
+
+def test_many_failures_from_one_address_are_slowed_down_whatever_the_username(client, staff):
+    for n in range(10):
+        assert errors(sign_in(client, f"agent-{n}", WRONG)) == MISMATCH
+    assert errors(sign_in(client, staff.username)) == TOO_MANY  # even the right password
+    assert client.get(reverse("admin:index")).status_code == 302
 
 
 def test_an_unlock_by_staff_lets_the_agent_sign_in_again(client, staff):
