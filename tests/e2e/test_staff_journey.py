@@ -88,3 +88,27 @@ def test_a_wrong_password_then_an_insured_account_are_refused(page, live_server,
     expect(page.locator(".errornote")).to_have_text("L'identifiant ou le mot de passe est incorrect.")
     page.get_by_role("link", name="Connectez-vous à votre compte").click()
     expect(page).to_have_url(live_server.url + reverse("account_login"))
+
+
+def test_first_day_setting_up_the_app_when_required(page, live_server, settings, staff):
+    """Production: the app is required and the new agent has none yet; allauth's pages set it
+    up (the password asked once more), then the back office opens."""
+    from allauth.account.models import EmailAddress
+
+    settings.STAFF_MFA_REQUIRED = True
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    page.goto(live_server.url + reverse("admin:login"))
+    sign_in(page, staff.username, PASSWORD)
+    expect(page).to_have_url(re.compile(re.escape(reverse("account_reauthenticate"))))
+    checked(page, "5-setup-password-again")
+    page.locator("input[type=password]").fill(PASSWORD)
+    submit(page, "Confirmer")
+    expect(page).to_have_url(live_server.url + reverse("mfa_activate_totp"))
+    checked(page, "6-setup-app")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.locator("input[name=code]").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    submit(page, "Activer")
+    expect(page).not_to_have_url(live_server.url + reverse("mfa_activate_totp"))
+    checked(page, "7-setup-done")
+    page.goto(live_server.url + reverse("admin:index"))
+    assert_at_the_index(page, live_server)
