@@ -199,3 +199,15 @@ def test_the_demo_staff_are_ready_on_first_sign_in(client, settings):
 def test_the_insured_page_sends_staff_to_their_door(client):
     page = client.get(reverse("account_login")).content.decode()
     assert f'href="{reverse("admin:login")}"' in page and "Agent de la caisse" in page
+
+
+def test_a_recovery_code_replaces_the_app_once(client, staff):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    TOTP.activate(staff, generate_totp_secret())
+    code = RecoveryCodes.activate(staff).get_unused_codes()[0]
+    sign_in(client, staff.username)
+    assert client.post(reverse("admin:login_code"), {"code": code})["Location"] == reverse("admin:index")
+    client.post(reverse("admin:logout"))
+    sign_in(client, staff.username)
+    assert client.post(reverse("admin:login_code"), {"code": code}).status_code == 200  # spent
