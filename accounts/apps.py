@@ -15,6 +15,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "Registre et comptes"
 
     def ready(self):
+        from django.contrib import admin
+
         from . import signals  # noqa: F401
+        from .staff_login import login_code_view, login_view
+
+        # The back office's sign-in is the register's (accounts/staff_login.py).
+        admin.site.use_staff_login(login_view, login_code_view)
 
         post_migrate.connect(_sync_roles, dispatch_uid="accounts.roles_sync")

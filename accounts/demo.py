@@ -89,6 +89,10 @@ def seed_staff() -> list[str]:
             user.save()
         if group:
             user.groups.add(Group.objects.get(name=group))
+        # Ready on first sign-in: a verified address (allauth asks one before an app can be
+        # set up), no sign-up step.
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True})
         lines.append(f"back-office  {username} / {password}")
     return lines
 

@@ -1,9 +1,12 @@
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import ConfirmLoginCodeForm, LoginForm, ResetPasswordForm, SignupForm
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .fields import NirFormField
+from .lockout import SUSPENDED_MESSAGE, is_suspended
 from .models import Insured, User
 from .nir import login_identifier
 from .terms import TermsFieldsMixin
@@ -79,6 +82,29 @@ class NirLoginForm(LoginForm):
 
     def clean_login(self):
         return login_identifier(self.cleaned_data["login"])
+
+    def clean(self):
+        """After ``ACCOUNT_MAX_FAILED_LOGINS`` failures with one identifier, the answer is
+        « suspendue » whatever the identifier (accounts/lockout.py); a staff account is
+        refused here as a wrong password is (its door is the back office's sign-in page).
+        Either way the password has been checked once, as for every other answer."""
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if self._suspended():
+                raise ValidationError(SUSPENDED_MESSAGE, code="login_suspended") from None
+            raise
+        if self.user is not None and (self.user.is_staff or self.user.insured_id is None
+                                      or self._suspended()):
+            self.user = None
+            if self._suspended():
+                raise ValidationError(SUSPENDED_MESSAGE, code="login_suspended")
+            raise get_adapter(self.request).validation_error("username_password_mismatch")
+        return cleaned
+
+    def _suspended(self) -> bool:
+        login = self.cleaned_data.get("login")
+        return bool(login) and is_suspended(login)
 
 
 class CredentialsForm(TermsFieldsMixin, SignupForm):

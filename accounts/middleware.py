@@ -2,10 +2,23 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 
 SESSION_KEY = "_session_started_at"
+
+
+class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's: every page asks for a sign-in unless marked otherwise; the back office's
+    pages send to the back office's own sign-in, the others to the insured one."""
+
+    def handle_no_permission(self, request, view_func):
+        if request.path.startswith(reverse("admin:index")):
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"),
+                                     self.get_redirect_field_name(view_func))
+        return super().handle_no_permission(request, view_func)
 
 
 class AbsoluteSessionLimitMiddleware:
@@ -22,7 +35,8 @@ class AbsoluteSessionLimitMiddleware:
             started = request.session.setdefault(SESSION_KEY, int(time.time()))
             if time.time() - started > settings.SESSION_ABSOLUTE_AGE:
                 logout(request)
-                return redirect(settings.LOGIN_URL)
+                in_back_office = request.path.startswith(reverse("admin:index"))
+                return redirect("admin:login" if in_back_office else settings.LOGIN_URL)
         return self.get_response(request)
 
 

@@ -25,6 +25,7 @@ from .cards import (  # noqa: F401 - the card services are part of this module's
 )
 from .events import identity_changed
 from .fields import clean_iban
+from .lockout import failure_record, failures_clear
 from .models import (
     Beneficiary,
     FamilySituation,
@@ -134,6 +135,7 @@ def account_activated(*, user: User) -> None:
 
 
 def user_unlock(*, user: User) -> None:
+    failures_clear(user.username)
     if user.locked_at is None and user.failed_logins == 0:
         return
     User.objects.filter(pk=user.pk).update(locked_at=None, failed_logins=0)
@@ -143,7 +145,11 @@ def user_unlock(*, user: User) -> None:
 
 @transaction.atomic
 def login_failed(*, login: str, ip: str | None) -> None:
-    """Count a wrong password; lock the account at the limit and tell its owner."""
+    """Count a wrong password; lock the account at the limit and tell its owner.
+
+    The identifier's own count (accounts/lockout.py) goes up whether or not an account
+    has it: it decides the page's message, the same for every identifier."""
+    failure_record(login)
     user = User.objects.select_for_update().filter(username=login, is_active=True).first()
     log_event("login_failed", login=login, ip=ip, known=user is not None)
     if user is None or user.locked_at is not None:
@@ -153,14 +159,18 @@ def login_failed(*, login: str, ip: str | None) -> None:
     if user.failed_logins >= settings.ACCOUNT_MAX_FAILED_LOGINS:
         user.locked_at = timezone.now()
         fields.append("locked_at")
-        enqueue_email(template="account-locked", to=[user.email], context={
-            "first_name": user.first_name,
-        })
+        if not user.is_staff:
+            # Staff are unlocked by a superviseur or an administrator (the back office's
+            # sign-in page says so); the insured mail points to the NIR reset page.
+            enqueue_email(template="account-locked", to=[user.email], context={
+                "first_name": user.first_name,
+            })
         log_event("account_locked", user_id=user.pk)
     user.save(update_fields=fields)
 
 
 def login_succeeded(*, user: User) -> None:
+    failures_clear(user.username)
     if user.failed_logins:
         User.objects.filter(pk=user.pk).update(failed_logins=0)
     log_event("login_succeeded", user_id=user.pk)

@@ -6,7 +6,11 @@ included, so a model registered tomorrow is covered without anyone remembering.
 """
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.db.models import Model
+from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from .admin_tools import ReadOnlyAdminMixin
 from .models import AuditEvent
@@ -131,16 +135,46 @@ class AuditedAdminMixin:
 
 
 class PortalAdminSite(admin.AdminSite):
-    """The back office: every ModelAdmin registered on it is audited."""
+    """The back office: every ModelAdmin registered on it is audited; staff sign in at its
+    own door, audited too. The door's two steps are the register's (accounts/staff_login.py):
+    ``AccountsConfig.ready()`` hands them over with ``use_staff_login``, so that the kernel
+    imports no app."""
 
     site_header = "Back-office de la caisse"
     site_title = "Back-office"
     index_title = "Gestion"
+    _staff_login = None  # (password step, code step): views taking (site, request, ...)
+
+    def use_staff_login(self, login_view, login_code_view) -> None:
+        self._staff_login = (login_view, login_code_view)
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request, extra_context=None):
+        if self._staff_login is None:
+            return super().login(request, extra_context)
+        return self._staff_login[0](self, request, extra_context)
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login_code(self, request):
+        if self._staff_login is None:
+            raise Http404
+        return self._staff_login[1](self, request)
+
+    def logout(self, request, extra_context=None):
+        if request.method == "POST" and request.user.is_authenticated:
+            audit(actor=request.user, action="staff_logout", obj=request.user,
+                  summary="back-office")
+        return super().logout(request, extra_context)
 
     def get_urls(self):
+        from django.urls import path
+
         from .email_preview import preview_urls
 
-        return [*preview_urls(self), *super().get_urls()]
+        return [path("login/code/", self.login_code, name="login_code"), *preview_urls(self),
+                *super().get_urls()]
 
     def get_app_list(self, request, app_label=None):
         """The apps' models, and the email preview in « Infrastructure du portail »."""

@@ -73,7 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication (it asks who is signed in), hence after WhiteNoise's static files.
     "ameli_portal.middleware.PrivateNoStoreMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware, the back office's pages sent to its own sign-in.
+    "accounts.middleware.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # An empty 405 (require_POST, class-based views) becomes the French page (errors.py).
     "ameli_portal.errors.MethodNotAllowedPageMiddleware",
@@ -312,6 +313,9 @@ ACCOUNT_RATE_LIMITS = {
     "verify_document": "30/m/ip",
 }
 ACCOUNT_MAX_FAILED_LOGINS = 5
+# How long an identifier's failures are remembered for the « connexion suspendue » message
+# (accounts/lockout.py); the account's own lock lasts until a reset or an unlock.
+ACCOUNT_LOCKOUT_MEMORY_SECONDS = env.int("ACCOUNT_LOCKOUT_MEMORY_SECONDS", default=30 * 24 * 3600)
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("PORTAL_NAME", default="Mon compte santé")

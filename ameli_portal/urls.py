@@ -1,4 +1,3 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,9 +10,6 @@ handler400 = "ameli_portal.errors.bad_request"
 handler403 = "ameli_portal.errors.permission_denied"
 handler404 = "ameli_portal.errors.page_not_found"
 handler500 = "ameli_portal.errors.server_error"
-
-# Staff log in through the same door as everyone (rate limits, lockout, emailed code, MFA).
-admin.site.login = secure_admin_login(admin.site.login)
 
 public_patterns = (
     [

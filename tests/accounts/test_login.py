@@ -1,9 +1,12 @@
 """Logging in with the NIR, the emailed code, lockout and the forgotten password."""
 
+from html import unescape
+
 import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accounts.lockout import SUSPENDED_MESSAGE
 from accounts.models import User
 from accounts.nir import compute_key
 from ameli_portal.models import AuditEvent
@@ -68,17 +71,63 @@ def test_a_wrong_password_and_an_unknown_nir_read_the_same(client, user):
     assert marker in unknown
 
 
+def _form_errors(response) -> str:
+    """The page's error block, as the browser receives it (bytes, not the rendered text)."""
+    page = response.content.decode()
+    start = page.index("form-errors")
+    return page[start:page.index("</div>", start)]
+
+
 def test_five_wrong_passwords_lock_the_account_and_tell_the_owner(client, user):
-    for _ in range(5):
-        login(client, user, WRONG)
+    for _ in range(4):
+        assert "incorrect" in login(client, user, WRONG).content.decode()
+    fifth = login(client, user, WRONG).content.decode()
     user.refresh_from_db()
     assert user.locked_at is not None
     assert any("verrouillé" in m.subject for m in mail.outbox if user.email in m.to)
-    # the right password now fails exactly like a wrong one: nothing says "locked"
+    assert unescape(SUSPENDED_MESSAGE) in unescape(fifth)
+
+
+def test_the_right_password_of_a_locked_account_gets_the_lockout_message(client, user):
+    for _ in range(5):
+        login(client, user, WRONG)
     response = login(client, user)
     assert response.status_code == 200
-    page = response.content.decode()
-    assert "incorrect" in page and "verrouill" not in page and "inactive" not in page
+    page = unescape(response.content.decode())
+    assert SUSPENDED_MESSAGE in page and "Mot de passe oublié" in page
+    assert "est incorrect" not in page and "inactive" not in page
+    assert client.get(reverse("accounts:home")).status_code == 302
+
+
+def test_after_five_failures_a_locked_nir_and_an_unknown_nir_read_byte_for_byte_the_same(client, user):
+    stranger = "1 70 01 13 055 009"
+    for _ in range(5):
+        login(client, user, WRONG)
+        login(client, user, WRONG, nir=stranger)
+    locked = _form_errors(login(client, user))
+    unknown = _form_errors(login(client, user, nir=stranger))
+    assert unescape(SUSPENDED_MESSAGE) in unescape(locked)
+    assert locked == unknown
+    # and the same on the fifth failure itself, and with a wrong password once more
+    assert _form_errors(login(client, user, WRONG)) == _form_errors(login(client, user, WRONG, nir=stranger))
+
+
+def test_fewer_than_five_failures_still_read_incorrect(client, user):
+    for _ in range(4):
+        login(client, user, nir="1 70 01 13 055 009", password=WRONG)
+    page = login(client, user, nir="1 70 01 13 055 009", password=WRONG).content.decode()
+    assert "suspendue" in page  # the fifth
+    other = login(client, user, WRONG).content.decode()  # another NIR: its own count
+    assert "suspendue" not in other and "incorrect" in other
+
+
+def test_an_unlock_lets_the_owner_in_again_at_once(client, user):
+    from accounts.services import user_unlock
+
+    for _ in range(5):
+        login(client, user, WRONG)
+    user_unlock(user=User.objects.get(pk=user.pk))
+    assert login(client, user)["Location"] == reverse("account_confirm_login_code")
 
 
 def test_a_successful_login_resets_the_failure_count(client, user):

@@ -1,16 +1,10 @@
-"""Staff: the admin login is the public one, and the back office requires MFA."""
+"""Staff: the back office requires MFA (its sign-in: tests/accounts/test_staff_login.py)."""
 
 import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
-
-
-def test_admin_login_goes_through_the_protected_login(client):
-    response = client.get(reverse("admin:login"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_staff_without_mfa_is_sent_to_set_it_up(client, staff, settings):

@@ -23,7 +23,7 @@ from accounts.codes import provisional_code_draw, provisional_code_issue
 from accounts.models import ProvisionalCode, User
 from accounts.nir import generate_nir
 from tests.accounts.helpers import last_code
-from tests.factories import PASSWORD, InsuredFactory, UserFactory
+from tests.factories import PASSWORD, InsuredFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 WRONG_PASSWORD = "Motdepasse-Faux-1"
@@ -45,6 +45,7 @@ class CountingHasher(PBKDF2PasswordHasher):
 @pytest.fixture(autouse=True)
 def counting_hasher(settings):
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    settings.STAFF_MFA_REQUIRED = False
 
 
 def _identity(insured, **overrides):
@@ -262,6 +263,64 @@ def login_locked_right_password(client):
     return lambda: _page(_login(client, user.username, PASSWORD), MISMATCH)
 
 
+SUSPENDED = "connexion à ce compte est suspendue"
+
+
+def _five_failures(client, login):
+    for _ in range(5):
+        _login(client, login, WRONG_PASSWORD)
+
+
+def login_suspended_unknown_nir(client):
+    _five_failures(client, STRANGER)
+    return lambda: _page(_login(client, STRANGER, PASSWORD), SUSPENDED)
+
+
+def login_suspended_right_password(client):
+    user = UserFactory()
+    _five_failures(client, user.username)
+    return lambda: _page(_login(client, user.username, PASSWORD), SUSPENDED)
+
+
+def login_staff_at_the_insured_door(client):
+    staff = StaffFactory()
+    return lambda: _page(_login(client, staff.username, PASSWORD), MISMATCH)
+
+
+def _staff_sign_in(client, username, password):
+    return client.post(reverse("admin:login"), {"username": username, "password": password})
+
+
+STAFF_MISMATCH = "identifiant ou le mot de passe est incorrect"
+
+
+def staff_right_password(client):
+    staff = StaffFactory()
+    return lambda: _staff_sign_in(client, staff.username, PASSWORD)["Location"] == reverse(
+        "admin:index")
+
+
+def staff_wrong_password(client):
+    staff = StaffFactory()
+    return lambda: _page(_staff_sign_in(client, staff.username, WRONG_PASSWORD), STAFF_MISMATCH)
+
+
+def staff_unknown_username(client):
+    return lambda: _page(_staff_sign_in(client, "agent-inconnu", PASSWORD), STAFF_MISMATCH)
+
+
+def staff_insured_account(client):
+    user = UserFactory()
+    return lambda: _page(_staff_sign_in(client, user.username, PASSWORD), STAFF_MISMATCH)
+
+
+def staff_locked(client):
+    staff = StaffFactory()
+    for _ in range(5):
+        _staff_sign_in(client, staff.username, WRONG_PASSWORD)
+    return lambda: _page(_staff_sign_in(client, staff.username, PASSWORD), SUSPENDED)
+
+
 def _login_code_asked(client, django_capture_on_commit_callbacks):
     user = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
@@ -341,7 +400,11 @@ STEPS = {
     # a typo in the code is answered before anyone is looked up
     "provisional code, not 8 digits": (0, [code_format_unknown_nir, code_format_registered]),
     "login": (1, [login_unknown_nir, login_unknown_staff_name, login_wrong_password,
-                  login_right_password, login_locked_wrong_password, login_locked_right_password]),
+                  login_right_password, login_locked_wrong_password, login_locked_right_password,
+                  login_suspended_unknown_nir, login_suspended_right_password,
+                  login_staff_at_the_insured_door]),
+    "back-office sign-in": (1, [staff_right_password, staff_wrong_password, staff_unknown_username,
+                                staff_insured_account, staff_locked]),
     "emailed login code": (0, [login_code_right, login_code_wrong]),
     "forgotten password": (0, [reset_matching, reset_wrong_email, reset_unknown_nir,
                                reset_registered_without_account, reset_locked]),

@@ -36,6 +36,9 @@ PUBLIC = {
     "account_complete_password_reset", "account_password_reset_completed",
     "account_confirm_login_code", "account_email_verification_sent",
     "mfa_authenticate", "mfa_trust",
+    # the back office's own sign-in (staff only) and its code step (without a password given
+    # first, it sends back to the sign-in)
+    "admin:login", "admin:login_code",
 }
 # The API for apps: its description, and allauth's sign-in API's steps for people not signed
 # in (its configuration, login, the emailed code, the forgotten password...). Every other API
@@ -44,7 +47,6 @@ PUBLIC_API = {
     "api-v1:openapi-json", "api-v1:openapi-view", "api-v1:api-root",
     "headless:app:config",
 }
-# (admin:login is not public: it hands over to account_login, as a protected page does.)
 # The demo mailbox: public in demo mode only (DEMO_MODE, never in production); elsewhere a 404.
 DEMO = {"public:demo_mailbox", "public:demo_message", "public:demo_message_html",
         "public:demo_letter_pdf"}
@@ -55,8 +57,8 @@ ROUTES = all_routes()
 def sent_to_login(response, path: str, *, admin: bool) -> bool:
     """A 302 to the login page that brings the visitor back here afterwards.
 
-    The portal's login is allauth's; the admin's pages may also send to the admin's login,
-    which hands over to allauth's (rate limits and MFA apply to staff too).
+    The portal's login is allauth's; the admin's pages send to the back office's own
+    sign-in (accounts/staff_login.py: rate limits, lockout and MFA apply to staff too).
     """
     if response.status_code != 302:
         return False
