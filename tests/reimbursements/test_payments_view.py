@@ -69,6 +69,11 @@ def page_of(response) -> str:
     return response.content.decode()
 
 
+def csv_body(response) -> str:
+    assert response.status_code == 200 and response.streaming
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
 def detail_urls(html: str) -> list[str]:
     return re.findall(r'href="(/remboursements/paiements/[0-9a-f-]{36}/)"', html)
 
@@ -100,7 +105,7 @@ def test_another_insured_gets_a_404_and_never_sees_the_payment(client, insured, 
     assert client.get(unknown).status_code == 404  # the same answer: nothing to learn
     html = page_of(client.get(reverse("reimbursements:payments")))
     assert url not in html and len(detail_urls(html)) == 1
-    exported = client.get(reverse("reimbursements:payments_csv")).content.decode("utf-8-sig")
+    exported = csv_body(client.get(reverse("reimbursements:payments_csv")))
     assert "19,00" not in exported and insured.last_name not in exported
 
 
@@ -115,10 +120,12 @@ def test_detail_of_a_gp_consultation_is_right_to_the_cent(logged, insured):
     row = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
     cells = [re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", c)).strip()
              for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    # Quantity, charged, BR, rate, AMO share, PF due, franchise due, withheld on the line,
+    # carried forward, reimbursed for the line, ticket modérateur, dépassement, paid to.
     assert cells == [
-        "10/03/2026", f"Consultation (G) {insured.full_name} Dr Anne Martin",
-        eur("30,00 €"), eur("30,00 €"), f"70{NBSP}%", eur("19,00 €"), eur("2,00 €"), eur("0,00 €"),
-        eur("9,00 €"), eur("0,00 €"), "Vous, le 11/03/2026",
+        "10/03/2026", f"Consultation (G) {insured.full_name} Dr Anne Martin", "1",
+        eur("30,00 €"), eur("30,00 €"), f"70{NBSP}%", eur("21,00 €"), eur("2,00 €"), eur("0,00 €"),
+        eur("2,00 €"), eur("0,00 €"), eur("19,00 €"), eur("9,00 €"), eur("0,00 €"), "Vous, le 11/03/2026",
     ]
     glossary = reverse("public:glossary")
     for slug in ("base-de-remboursement", "ticket-moderateur", "participation-forfaitaire",
@@ -153,7 +160,8 @@ def test_tiers_payant_lines_show_only_the_insured_share(logged, insured, other_i
     assert "Pharmacie du Port" in html and eur(f"{mine.paid:.2f} €".replace(".", ",")) in html
     assert eur(f"{payment.amount:.2f} €".replace(".", ",")) not in html
     html = page_of(logged.get(reverse("reimbursements:payment_detail", args=[payment.public_id])))
-    assert html.count('class="payment-lines__reversed"') == 0 and html.count("<tr>") == 2  # header + mine
+    lines = html.split('<table class="table table--stack payment-lines">', 1)[1].split("</table>", 1)[0]
+    assert html.count('class="payment-lines__reversed"') == 0 and lines.count("<tr>") == 2  # header + mine
     assert other_insured.full_name not in html
 
 
@@ -263,7 +271,7 @@ def test_acts_on_their_way_show_the_20_oldest_and_say_how_many_more(logged, insu
     assert "Soin 00" in pending and "Soin 19" in pending and "Soin 20" not in pending
     assert ("Et 3 autres soins en cours de paiement, plus récents : "
             "tous figurent dans le fichier CSV ci-dessus.") in html_module.unescape(pending)
-    csv_text = logged.get(reverse("reimbursements:payments_csv")).content.decode()
+    csv_text = csv_body(logged.get(reverse("reimbursements:payments_csv")))
     assert csv_text.count("En cours de paiement") == 23
 
 
@@ -277,7 +285,7 @@ def test_counters_add_up_the_year_for_each_person(logged, insured):
     care(insured, day=date(2025, 12, 5))  # last year: not counted
     care(insured, day=date(2026, 3, 6), beneficiary=child)
     html = page_of(logged.get(reverse("reimbursements:payments")))
-    counters = html.split("Participations forfaitaires et franchises en 2026", 1)[1]
+    counters = html.split("Participations forfaitaires et franchises dues en 2026", 1)[1]
     mine, theirs = counters.split("<h3>")[1:3]
     assert eur("6,00 € sur 50&nbsp;€") in mine and 'value="6.00"' in mine
     assert eur("2,00 € sur 50&nbsp;€") in theirs and "Lou" in theirs
@@ -304,13 +312,15 @@ def test_csv_export_of_the_filtered_lines(logged, insured):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="mes-remboursements-2026-03-20.csv"'
     assert "no-store" in response["Cache-Control"]
-    body = response.content.decode("utf-8")
+    body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["Date des soins", "Patient", "Professionnel de santé"]
     assert len(rows) == 2
     line = dict(zip(rows[0], rows[1], strict=True))
-    assert line["Montant remboursé"] == "19,00" and line["Participation forfaitaire"] == "2,00"
+    assert line["Remboursé"] == "19,00" and line["Participation forfaitaire due"] == "2,00"
+    assert line["Part Assurance Maladie"] == "21,00" and line["Retenu sur ce soin"] == "2,00"
+    assert line["Quantité"] == "1" and line["Reporté"] == "0,00"
     assert line["Ticket modérateur"] == "9,00" and line["Taux"] == "70 %"
     assert line["Libellé"] == "'=HYPERLIEN()"  # never run as a formula
     assert line["Date de paiement"] == "03/03/2026" and line["État"] == "Payé"
