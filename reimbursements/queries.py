@@ -349,13 +349,13 @@ def export_lines(insured: Insured, filters: Filters) -> list[Settlement]:
     return _described(_export_queryset(insured, filters))
 
 
-def iter_export_lines(insured: Insured, filters: Filters, *, chunk_size: int = EXPORT_CHUNK):
-    """`export_lines`, read `chunk_size` rows at a time (a server-side cursor on PostgreSQL)."""
-    for line in _export_queryset(insured, filters).iterator(chunk_size=chunk_size):
+def iter_export_lines(insured: Insured, filters: Filters):
+    """`export_lines`, read EXPORT_CHUNK rows at a time (a server-side cursor on PostgreSQL)."""
+    for line in _export_queryset(insured, filters).iterator(chunk_size=EXPORT_CHUNK):
         yield _describe(line)
 
 
-def taken_back(insured: Insured, filters: Filters, *, chunk_size: int = EXPORT_CHUNK):
+def taken_back(insured: Insured, filters: Filters):
     """Acts paid earlier and cancelled since, taken back by a payment of the period (the
     newest payment first), each Reversal with its settlement described."""
     reversals = (Reversal.objects.filter(filters.lines_q("settlement__"),
@@ -365,7 +365,7 @@ def taken_back(insured: Insured, filters: Filters, *, chunk_size: int = EXPORT_C
                  .select_related("payment", "settlement__act__sheet__professional", "settlement__beneficiary",
                                  "settlement__insured", "settlement__payment")
                  .order_by("-payment__paid_on", "settlement__care_date", "id"))
-    for reversal in reversals.iterator(chunk_size=chunk_size):
+    for reversal in reversals.iterator(chunk_size=EXPORT_CHUNK):
         reversal.settlement.reversal = reversal
         _describe(reversal.settlement)
         yield reversal
