@@ -83,7 +83,7 @@ def page_payments(client) -> tuple[list[dict], str]:
         assert response.status_code == 200
         html = response.content.decode()
         first = first or html
-        table = re.search(r'<table class="table table--stack payments-table" aria-describedby.*?</table>',
+        table = re.search(r'<table class="table table--stack payments-table payments-table--main".*?</table>',
                           html, re.S)
         for row in re.findall(r"<tr>(.*?)</tr>", table.group() if table else "", re.S)[1:]:
             c = cells(row)
