@@ -206,6 +206,11 @@ def main() -> int:
     for label, (median, times) in results.items():
         print(f"{label:42} médiane {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f})"
               f"  {counts[label]} requêtes SQL  {sizes[label] // 1024} Kio")
+    rows_ms = _rows_render_ms(user, runs=args.runs * 10)
+    if rows_ms is not None and "Mes paiements" in results:
+        share = rows_ms / results["Mes paiements"][0] * 100
+        print(f"rangées des deux tableaux (gabarits partials/payment_rows et pending_rows) : médiane "
+              f"{rows_ms:.2f} ms, {share:.0f} % de « Mes paiements »")
     bare = results["page nue (base.html)"][0]
     for label in ("Mes paiements", "Mes paiements, juste après une écriture"):
         if label in results:
@@ -215,6 +220,33 @@ def main() -> int:
     print(f"à la fin : {_load()}")
     common.teardown(keep=args.keep)
     return 0
+
+
+def _rows_render_ms(user, *, runs: int) -> float | None:
+    """What rendering the rows of the page's two tables costs, from the page's own rows: the
+    figure that says whether caching the rendered fragment would matter."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from reimbursements import queries
+    from reimbursements.forms import PaymentsFilterForm
+    from reimbursements.views import PAYMENTS_PER_PAGE
+
+    insured = user.insured
+    beneficiaries = list(insured.beneficiaries.all())
+    form = PaymentsFilterForm(None, insured=insured, beneficiaries=beneficiaries, today=timezone.localdate())
+    page = queries.payments_page(insured, form.filters(), 1, per_page=PAYMENTS_PER_PAGE)
+    for row in page.object_list:
+        row.detail_url = f"/remboursements/paiements/{row.public_id}/"
+    pending, _ = queries.pending_lines(insured, form.filters(), beneficiaries)
+    if not page.object_list:
+        return None
+
+    def render():
+        render_to_string("reimbursements/partials/payment_rows.html", {"payments": page.object_list})
+        render_to_string("reimbursements/partials/pending_rows.html", {"pending": pending})
+
+    return common.median_ms(render, runs=runs)[0]
 
 
 if __name__ == "__main__":

@@ -446,9 +446,11 @@ def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: d
 def household_figures(insured: Insured, beneficiaries: list[Beneficiary],
                       today: date) -> tuple[list[PersonCounters], Chart]:
     """The year's counters and the 12 months' chart, from one query grouping the person's lines
-    twice: by patient for the year's deductions; by payment then by day of payment for the
-    chart (summing per payment first joins a few hundred payments, not thousands of lines, to
-    the caisse's payments table), added up by month here."""
+    three times: by patient for the year's deductions (due, withheld, carried forward); by
+    payment then by day of payment for the chart (summing per payment first joins a few hundred
+    payments, not thousands of lines, to the caisse's payments table), added up by month here;
+    by patient again for the deductions carried forward and not yet recovered, on the live
+    lines of any year (what the ledger's receivable holds for the person)."""
     year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
     first = months_back(today.replace(day=1), CHART_MONTHS - 1)
     sql = f"""

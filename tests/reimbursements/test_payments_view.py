@@ -45,12 +45,12 @@ def logged(client, insured):
 
 def care(insured, *, day=date(2026, 3, 10), charged="30.00", kind="doctor", act_code="G",
          label="Consultation", beneficiary=None, medicine_rate=None, coefficient=None, base=None,
-         **sheet):
+         quantity=1, **sheet):
     """One act posted for ``insured`` (a GP consultation unless told otherwise)."""
     act = CareActFactory(
         sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=day, **sheet),
         care_date=day, charged=D(charged), kind=kind, act_code=act_code, label=label,
-        medicine_rate=medicine_rate, coefficient=coefficient, base=base,
+        medicine_rate=medicine_rate, coefficient=coefficient, base=base, quantity=quantity,
     )
     [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
     return settlement
@@ -368,3 +368,31 @@ def test_detail_query_count_does_not_grow_with_the_lines(logged, insured, count,
     # professional, patient and reversal, 11 the acts it took back.
     with django_assert_num_queries(15):
         assert logged.get(url).status_code == 200
+
+
+# --- the case reported: a franchise carried from tiers payant, recovered on a consultation --
+
+
+def test_a_recovered_franchise_is_its_own_line_on_every_screen(logged, insured):
+    pharmacy = ProfessionalFactory(name="Pharmacie du Port", kind="medicine", specialty="")
+    care(insured, day=date(2026, 3, 2), professional=pharmacy, tiers_payant=True, kind="medicine",
+         act_code="PH7", label="Boîte", charged="9.30", medicine_rate=D("0.65"), base=D("3.10"), quantity=3)
+    payments_run(day=date(2026, 3, 3))  # to the pharmacy: the franchise (3 boxes) is carried forward
+    consultation = paid(insured, day=date(2026, 3, 10))
+    assert consultation.amount == D("16.00")  # 30 x 70 % - PF 2 = 19, less the 3 carried
+    html = page_of(logged.get(reverse("reimbursements:payment_detail", args=[consultation.public_id])))
+    breakdown = re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html.split('id="calcul-titre"', 1)[1]))
+    assert eur("Remboursé pour les actes ci-dessus 19,00 €") in breakdown
+    assert eur("Reprise de retenues reportées") in breakdown and eur("-3,00 €") in breakdown
+    assert eur("Montant du paiement 16,00 €") in breakdown
+    listed = page_of(logged.get(reverse("reimbursements:payments")))
+    assert eur("16,00 €") in listed and eur("après reprise de 3,00 € de retenues reportées") in listed
+    assert eur("Franchises dues en 2026 : <strong>3,00 € sur 50&nbsp;€") in listed
+    rows = list(csv.DictReader(io.StringIO(csv_body(logged.get(reverse("reimbursements:payments_csv")))),
+                               delimiter=";"))
+    boxes = next(r for r in rows if r["Code acte"] == "PH7")
+    assert boxes["Quantité"] == "3" and boxes["Franchise due"] == "3,00" and boxes["Reporté"] == "3,00"
+    recovery = next(r for r in rows if r["Libellé"].startswith("Reprise de retenues reportées"))
+    assert recovery["Remboursé"] == "-3,00" and recovery["Date de paiement"] == "11/03/2026"
+    on_the_day = [r for r in rows if r["Date de paiement"] == "11/03/2026"]
+    assert sum(D(r["Remboursé"].replace(",", ".")) for r in on_the_day) == consultation.amount

@@ -34,6 +34,8 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from accounts.models import Insured
+from ameli_portal.emails import build_email
+from ameli_portal.models import OutboxJob
 from attestations.models import Document
 from attestations.services import document_pdf
 from reimbursements.models import Account, CareSheet, Settlement
@@ -154,6 +156,21 @@ def releve_total(text: str, label: str) -> Decimal:
     found = re.search(re.escape(label) + r" : (-?[\d ]*\d,\d\d) €", text)
     assert found, f"« {label} » absent du relevé"
     return D(found.group(1).replace(" ", "").replace(",", "."))
+
+
+def payment_emails(insured) -> dict[str, dict[str, Decimal]]:
+    """The « Nouveau remboursement » emails queued for ``insured``, as they read: paid on ->
+    amount, and the recovery it tells of."""
+    emails = {}
+    for job in OutboxJob.objects.filter(task_name="ameli_portal.send_email").order_by("created_at"):
+        if job.kwargs["template"] != "new-payment" or job.kwargs["to"] != [insured.contact_email]:
+            continue
+        text = " ".join(build_email(**job.kwargs).body.split())
+        found = re.search(r"Un remboursement de (\S+) € a été effectué le (\S+)\.", text)
+        recovered = re.search(r"moins (\S+) € de reprise de retenues reportées", text)
+        emails[found.group(2)] = {"amount": csv_money(found.group(1)),
+                                  "recovered": csv_money(recovered.group(1)) if recovered else ZERO}
+    return emails
 
 
 # --- The reconciliation --------------------------------------------------------------------
@@ -338,6 +355,10 @@ def test_generated_histories_reconcile_on_every_screen(staff):
                             cancelled.add(index)
                     payments_run(day=START + timedelta(days=7 * week + 4))
                 reconcile(client, insured)
+                payments, _ = page_payments(client)
+                mine = {p["day"]: {"amount": p["amount"], "recovered": p["recovered"]}
+                        for p in payments if p["payee"] == "Vous"}
+                assert payment_emails(insured) == mine
             transaction.set_rollback(True)
 
     history()
