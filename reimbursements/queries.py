@@ -419,6 +419,15 @@ class PersonCounters:
     def due(self) -> Decimal:
         return self.participation.amount + self.franchise.amount
 
+    @property
+    def to_recover(self) -> Decimal:
+        return max(self.outstanding, ZERO)
+
+    @property
+    def over_recovered(self) -> Decimal:
+        """Recovered for acts cancelled since (the ledger's receivable below zero)."""
+        return max(-self.outstanding, ZERO)
+
 
 def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: date,
                     rows: dict) -> list[PersonCounters]:
@@ -438,7 +447,7 @@ def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: d
             person=person,
             participation=Counter(participation, pf_cap),
             franchise=Counter(franchise, fr_cap),
-            withheld=withheld, carried_forward=carried, outstanding=max(outstanding, ZERO),
+            withheld=withheld, carried_forward=carried, outstanding=outstanding,
         ))
     return counters
 

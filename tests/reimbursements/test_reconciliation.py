@@ -113,6 +113,8 @@ def page_counters(html: str) -> dict[str, dict[str, Decimal]]:
             "withheld": money(text.split("Dont retenu sur le soin lui-même :", 1)[1]),
             "carried_forward": money(text.split("reporté :", 1)[1]),
             "outstanding": money(text.split("restant à reprendre :", 1)[1]),
+            "over_recovered": money(text.split("annulés depuis :", 1)[1]) if "annulés depuis :" in text
+            else ZERO,
         }
     return people
 
@@ -244,9 +246,11 @@ def reconcile(client, insured) -> dict:
         carried = sum((csv_money(r["Reporté"]) for r in live if r["Patient"] == name), ZERO)
         recovered = -sum((csv_money(r["Remboursé"]) for r in rows if r["_kind"] == "recovery"
                           and r["Patient"] == name and not r["_act"]["État"].startswith("Annulé")), ZERO)
-        assert shown["outstanding"] == max(carried - recovered, ZERO), name
+        assert shown["outstanding"] - shown["over_recovered"] == carried - recovered, name
+    # What the ledger holds as receivable (below zero when a deduction was recovered for an
+    # act cancelled since: the engine does not give it back, see the README's known limits).
     owed = ledger_balance(account=Account.RECEIVABLE, insured=insured)
-    assert sum((c["outstanding"] for c in counters.values()), ZERO) == owed
+    assert sum((c["outstanding"] - c["over_recovered"] for c in counters.values()), ZERO) == owed
 
     # The relevé of the whole history against the list and the CSV.
     start = history_start(today)
