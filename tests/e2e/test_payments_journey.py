@@ -92,7 +92,8 @@ def test_insured_reads_a_payment_and_downloads_the_lines(signed_in, live_server,
         body = f.read()
     assert body.startswith("\ufeff") and body.count("\n") == 8  # header, 6 paid lines, 1 on its way
     assert ";19,00;" in body and household.insured.nir not in body
-    assert body.splitlines()[0].lstrip("\ufeff").startswith("Date des soins;Patient;") and ";Quantité;" in body
+    header = body.splitlines()[0].lstrip("\ufeff")
+    assert header.startswith("Date des soins;Patient;") and ";Quantité;" in header
 
     with page.expect_navigation():
         payments.get_by_role("link", name=re.compile("^Voir le détail")).first.click()
