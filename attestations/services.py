@@ -12,7 +12,7 @@ import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,8 +27,9 @@ from ameli_portal.models import OutboxJob
 from ameli_portal.outbox import enqueue
 from ameli_portal.pdf import render_pdf
 from ameli_portal.site import site_url
-from reimbursements.models import ZERO, Settlement
-from reimbursements.queries import MONTHS_FR, Filters, export_lines
+from reimbursements import deductions
+from reimbursements.models import Settlement
+from reimbursements.queries import MONTHS_FR, Filters, export_lines, taken_back
 from reimbursements.templatetags.money import euros
 
 from . import health
@@ -94,6 +95,12 @@ def statement_lines(insured: Insured, start: date, end: date) -> list[Settlement
     return sorted(lines, key=lambda line: (line.payment.paid_on, line.care_date, line.pk))
 
 
+def statement_taken_back(insured: Insured, start: date, end: date) -> list:
+    """Acts paid before and cancelled since, taken back by a payment of the period."""
+    return sorted(taken_back(insured, Filters(start=start, end=end)),
+                  key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk))
+
+
 def statement_data(insured: Insured, start: date, end: date) -> dict:
     """What a relevé says: a new payment, or a line cancelled since, changes its key.
 
@@ -101,19 +108,24 @@ def statement_data(insured: Insured, start: date, end: date) -> dict:
     whenever a relevé is asked for (in the request, and for each person of the monthly run),
     and building the full lines costs several times more. A line's state on the relevé
     ("Payé", "Annulé : repris sur le paiement du ...") follows from its payment, its reversal
-    and the reversal's payment, which are all in the key; payments and reversals are never
-    edited once made.
+    and the reversal's payment, which are all in the key, as are the cancelled acts the
+    period's payments took back; payments and reversals are never edited once made.
     """
     filters = Filters(start=start, end=end)
     lines = (Settlement.objects.filter(filters.lines_q(), filters.period_q("payment__paid_on"),
                                        insured=insured, payment__isnull=False)
              .order_by("payment__paid_on", "care_date", "pk")
-             .values_list("pk", "paid", "participation_withheld", "franchise_withheld", "payment_id",
-                          "payment__amount", "reversal__id", "reversal__payment_id"))
+             .values_list("pk", "paid", "participation_withheld", "franchise_withheld", "debt_recovered",
+                          "payment_id", "payment__amount", "reversal__id", "reversal__payment_id"))
+    taken = (Settlement.objects.filter(filters.lines_q(), filters.period_q("reversal__payment__paid_on"),
+                                       insured=insured)
+             .exclude(payment=F("reversal__payment")).order_by("pk")
+             .values_list("pk", "reversal__payment_id"))
     return {
         "period": [start.isoformat(), end.isoformat()],
         "names": [insured.last_name, insured.first_names],
         "lines": [[str(value) if isinstance(value, Decimal) else value for value in line] for line in lines],
+        "taken_back": [list(row) for row in taken],
     }
 
 
@@ -275,33 +287,35 @@ def _rights_context(document: Document, day: date) -> dict:
     }
 
 
-TOTALLED = ("charged", "base", "paid", "participation_withheld", "franchise_withheld",
-            "ticket_moderateur", "depassement")
-
-
-def _totals(lines) -> dict[str, Decimal]:
-    # An act cancelled before its payment was never paid: it counts for nothing.
-    counted = [line for line in lines if not line.reversed_before_payment]
-    totals = {name: sum((getattr(line, name) for line in counted), ZERO) for name in TOTALLED
-              if name != "charged"}
-    totals["charged"] = sum((line.act.charged for line in counted), ZERO)
-    totals["deductions"] = totals["participation_withheld"] + totals["franchise_withheld"]
-    return {name: euros(value) for name, value in totals.items()}
+def _totals(lines, taken: list) -> dict:
+    """The relevé's sums, as every screen makes them (reimbursements/deductions.py)."""
+    t = deductions.totals(lines, taken)
+    figures = {name: getattr(t, name) for name in (
+        "charged", "base", "amo", "participation_due", "franchise_due", "withheld", "carried_forward",
+        "for_line", "recovered", "taken_back", "ticket_moderateur", "depassement", "paid",
+        "deductions_due", "deductions_taken")}
+    return {"count": t.lines, **{name: euros(value) for name, value in figures.items()},
+            "minus": {name: euros(-figures[name]) for name in ("recovered", "taken_back")}}
 
 
 def _statement_context(document: Document, day: date) -> dict:
     lines = statement_lines(document.owner, document.period_start, document.period_end)
-    patients: dict[tuple, list] = {}
+    taken = statement_taken_back(document.owner, document.period_start, document.period_end)
+    patients: dict[tuple, tuple[list, list]] = {}
     for line in lines:
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), []).append(line)
+        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], []))[0].append(line)
+    for reversal in taken:
+        line = reversal.settlement
+        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], []))[1].append(reversal)
     return {
         **_common_context(document, day),
         "period_start": french_date(document.period_start),
         "period_end": french_date(document.period_end),
         "lines": lines,
-        "per_patient": [{"name": name, "count": len(group), **_totals(group)}
-                        for (_, name), group in sorted(patients.items())],
-        "totals": _totals(lines),
+        "taken_back": taken,
+        "per_patient": [{"name": name, **_totals(group, group_taken)}
+                        for (_, name), (group, group_taken) in sorted(patients.items())],
+        "totals": _totals(lines, taken),
     }
 
 

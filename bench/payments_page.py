@@ -171,7 +171,13 @@ def main() -> int:
     except NoReverseMatch:
         print("« Mes paiements » : l'URL 'reimbursements:payments' n'existe pas encore : non mesurée.")
     try:
-        csv_export = get("reimbursements:payments_csv")
+        csv_url = reverse("reimbursements:payments_csv")
+
+        def csv_export():
+            # Streamed: the time and the size are those of the whole file, read to its end.
+            response = client.get(csv_url)
+            response.body = b"".join(response.streaming_content) if response.streaming else response.content
+            return response
     except NoReverseMatch:
         csv_export = None
 
@@ -195,11 +201,16 @@ def main() -> int:
         with CaptureQueriesContext(connection) as queries:
             response = csv_export()
         label = "export CSV (toutes les lignes filtrées)"
-        sizes[label], counts[label] = len(response.content), len(queries)
+        sizes[label], counts[label] = len(response.body), len(queries)
         results[label] = common.median_ms(csv_export, runs=args.runs)
     for label, (median, times) in results.items():
         print(f"{label:42} médiane {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f})"
               f"  {counts[label]} requêtes SQL  {sizes[label] // 1024} Kio")
+    rows_ms = _rows_render_ms(user, runs=args.runs * 10)
+    if rows_ms is not None and "Mes paiements" in results:
+        share = rows_ms / results["Mes paiements"][0] * 100
+        print(f"rangées des deux tableaux (gabarits partials/payment_rows et pending_rows) : médiane "
+              f"{rows_ms:.2f} ms, {share:.0f} % de « Mes paiements »")
     bare = results["page nue (base.html)"][0]
     for label in ("Mes paiements", "Mes paiements, juste après une écriture"):
         if label in results:
@@ -209,6 +220,33 @@ def main() -> int:
     print(f"à la fin : {_load()}")
     common.teardown(keep=args.keep)
     return 0
+
+
+def _rows_render_ms(user, *, runs: int) -> float | None:
+    """What rendering the rows of the page's two tables costs, from the page's own rows: the
+    figure that says whether caching the rendered fragment would matter."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from reimbursements import queries
+    from reimbursements.forms import PaymentsFilterForm
+    from reimbursements.views import PAYMENTS_PER_PAGE
+
+    insured = user.insured
+    beneficiaries = list(insured.beneficiaries.all())
+    form = PaymentsFilterForm(None, insured=insured, beneficiaries=beneficiaries, today=timezone.localdate())
+    page = queries.payments_page(insured, form.filters(), 1, per_page=PAYMENTS_PER_PAGE)
+    for row in page.object_list:
+        row.detail_url = f"/remboursements/paiements/{row.public_id}/"
+    pending, _ = queries.pending_lines(insured, form.filters(), beneficiaries)
+    if not page.object_list:
+        return None
+
+    def render():
+        render_to_string("reimbursements/partials/payment_rows.html", {"payments": page.object_list})
+        render_to_string("reimbursements/partials/pending_rows.html", {"pending": pending})
+
+    return common.median_ms(render, runs=runs)[0]
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from django.db.models import F, Q, QuerySet
 
 from accounts.models import Beneficiary, Insured
 
+from .deductions import LineMoney, payment_breakdown
 from .models import (
     ZERO,
     CareAct,
@@ -134,6 +135,7 @@ class PaymentRow:
     professional_name: str
     shown_amount: Decimal
     act_count: int
+    recovered: Decimal = ZERO  # deductions carried from earlier care, recovered on this payment
     detail_url: str = ""  # set by the view
 
     @property
@@ -164,22 +166,26 @@ def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
                       WHERE s.payment_id = p.id AND s.insured_id = %s
                         AND (r.created_at IS NULL OR r.created_at >= p.created_at)), 0)
             - COALESCE((SELECT SUM(s.paid) FROM {R} r INNER JOIN {S} s ON s.id = r.settlement_id
-                        WHERE r.payment_id = p.id AND s.insured_id = %s), 0)
+                        WHERE r.payment_id = p.id AND s.insured_id = %s AND s.payment_id <> p.id), 0)
           END,
           (SELECT COUNT(*) FROM {S} s WHERE s.payment_id = p.id AND s.insured_id = %s),
+          (SELECT SUM(s.debt_recovered) FROM {S} s LEFT JOIN {R} r ON r.settlement_id = s.id
+           WHERE s.payment_id = p.id AND s.insured_id = %s
+             AND (r.created_at IS NULL OR r.created_at >= p.created_at)),
           COUNT(*) OVER ()
         FROM {P} p LEFT OUTER JOIN {PRO} pro ON pro.id = p.professional_id
         WHERE p.id IN (SELECT s.payment_id FROM {S} s
                        WHERE s.insured_id = %s AND s.payment_id IS NOT NULL{lines_sql}){period_sql}
         ORDER BY p.paid_on DESC, p.id DESC
         LIMIT %s OFFSET %s"""  # noqa: S608 (tables and fixed fragments; values are parameters)
-    params = [insured.pk, insured.pk, insured.pk, insured.pk, *lines_params, *period_params, limit, offset]
+    params = [*[insured.pk] * 5, *lines_params, *period_params, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     payments = [PaymentRow(public_id=_uuid(public_id), paid_on=_date(paid_on), insured_id=insured_id,
-                           professional_name=name or "", shown_amount=_dec(amount), act_count=count)
-                for public_id, paid_on, insured_id, name, amount, count, _ in rows]
+                           professional_name=name or "", shown_amount=_dec(amount), act_count=count,
+                           recovered=_dec(recovered))
+                for public_id, paid_on, insured_id, name, amount, count, recovered, _ in rows]
     return payments, (rows[0][-1] if rows else 0)
 
 
@@ -222,6 +228,13 @@ class PendingLine:
     paid: Decimal
     payee: str
     reversed: bool
+    quantity: int = 1
+    recovered: Decimal = ZERO  # see deductions.py
+    carried_forward: Decimal = ZERO
+
+    @property
+    def for_line(self) -> Decimal:
+        return self.paid + self.recovered
 
     @property
     def care_date_text(self) -> str:  # what |date:"d/m/Y" gives, without the filter's cost
@@ -242,9 +255,9 @@ def pending_lines(insured: Insured, filters: Filters, beneficiaries: list[Benefi
     lines_sql, lines_params = _lines_sql(filters)
     sql = f"""
         SELECT s.care_date, s.paid, s.payee, s.beneficiary_id, a.label, a.act_code, pro.name,
-               r.id, s.total
-        FROM (SELECT s.id, s.act_id, s.beneficiary_id, s.care_date, s.paid, s.payee,
-                     COUNT(*) OVER () AS total
+               r.id, a.quantity, s.debt_recovered, s.carried_forward, s.total
+        FROM (SELECT s.id, s.act_id, s.beneficiary_id, s.care_date, s.paid, s.payee, s.debt_recovered,
+                     s.carried_forward, COUNT(*) OVER () AS total
               FROM {S} s WHERE s.insured_id = %s AND s.payment_id IS NULL{lines_sql}
               ORDER BY s.care_date, s.id LIMIT %s) s
         INNER JOIN {A} a ON a.id = s.act_id
@@ -259,8 +272,10 @@ def pending_lines(insured: Insured, filters: Filters, beneficiaries: list[Benefi
     me = str(insured)
     lines = [PendingLine(care_date=_date(care_date), paid=_dec(paid), payee=payee,
                          patient=people[beneficiary_id] if beneficiary_id is not None else me,
-                         label=label or act_code, professional_name=name, reversed=reversal_id is not None)
-             for care_date, paid, payee, beneficiary_id, label, act_code, name, reversal_id, _ in rows]
+                         label=label or act_code, professional_name=name, reversed=reversal_id is not None,
+                         quantity=quantity, recovered=_dec(recovered), carried_forward=_dec(carried))
+             for (care_date, paid, payee, beneficiary_id, label, act_code, name, reversal_id, quantity,
+                  recovered, carried, _) in rows]
     return lines, (rows[0][-1] if rows else 0)
 
 
@@ -269,25 +284,29 @@ def _with_everything(lines: QuerySet[Settlement]) -> QuerySet[Settlement]:
                                 "reversal__payment")
 
 
+def _describe(line: Settlement) -> Settlement:
+    """The line with its patient, its money (deductions.LineMoney) and what became of it, in
+    words (for pages, the CSV and the relevé)."""
+    line.patient = line.beneficiary or line.insured
+    line.money = LineMoney.of(line)
+    line.reversed_before_payment = False
+    reversal, payment = getattr(line, "reversal", None), line.payment
+    if reversal is None:
+        line.state_label = "Payé" if payment else "En cours de paiement"
+    elif payment is None:
+        line.state_label = "Annulé : ne sera pas versé"
+    elif reversal.created_at < payment.created_at:
+        line.reversed_before_payment = True
+        line.state_label = "Annulé avant paiement : non versé"
+    elif reversal.payment is not None:
+        line.state_label = f"Annulé : repris sur le paiement du {reversal.payment.paid_on:%d/%m/%Y}"
+    else:
+        line.state_label = "Annulé : sera repris sur un prochain paiement"
+    return line
+
+
 def _described(lines) -> list[Settlement]:
-    """Each line with its patient and what became of it, in words (for pages and the CSV)."""
-    lines = list(lines)
-    for line in lines:
-        line.patient = line.beneficiary or line.insured
-        line.reversed_before_payment = False
-        reversal, payment = getattr(line, "reversal", None), line.payment
-        if reversal is None:
-            line.state_label = "Payé" if payment else "En cours de paiement"
-        elif payment is None:
-            line.state_label = "Annulé : ne sera pas versé"
-        elif reversal.created_at < payment.created_at:
-            line.reversed_before_payment = True
-            line.state_label = "Annulé avant paiement : non versé"
-        elif reversal.payment is not None:
-            line.state_label = f"Annulé : repris sur le paiement du {reversal.payment.paid_on:%d/%m/%Y}"
-        else:
-            line.state_label = "Annulé : sera repris sur un prochain paiement"
-    return lines
+    return [_describe(line) for line in lines]
 
 
 def payment_lines(insured: Insured, payment: Payment) -> list[Settlement]:
@@ -297,29 +316,59 @@ def payment_lines(insured: Insured, payment: Payment) -> list[Settlement]:
 
 
 def amount_shown(payment: Payment, lines: list[Settlement], recoveries: list[Reversal]) -> Decimal:
-    """The transfer's amount; under tiers payant, only the part for the person's own acts."""
+    """The transfer's amount; under tiers payant, only the part for the person's own acts
+    (`deductions.payment_breakdown`: what their lines reimburse, less what it takes back)."""
     if payment.insured_id is not None:
         return payment.amount
-    paid = sum((line.paid for line in lines if not line.reversed_before_payment), ZERO)
-    return paid - sum((r.settlement.paid for r in recoveries), ZERO)
+    return payment_breakdown(lines, recoveries).amount
 
 
 def payment_recoveries(insured: Insured, payment: Payment) -> list[Reversal]:
     """Acts paid earlier, cancelled since, whose amount this payment took back."""
     return list(
         Reversal.objects.filter(payment=payment, settlement__insured=insured)
+        .exclude(settlement__payment=payment)  # cancelled before being paid: never paid, nothing taken back
         .select_related("settlement__act__sheet__professional", "settlement__beneficiary",
                         "settlement__insured", "settlement__payment")
         .order_by("settlement__care_date", "id")
     )
 
 
+EXPORT_CHUNK = 2_000  # rows fetched at a time: the export's memory does not grow with the history
+
+
+def _export_queryset(insured: Insured, filters: Filters) -> QuerySet[Settlement]:
+    paid = Q(payment__isnull=False) & filters.period_q("payment__paid_on")
+    return _with_everything(
+        Settlement.objects.filter(filters.lines_q(), paid | Q(payment__isnull=True), insured=insured)
+    ).order_by(F("payment__paid_on").desc(nulls_first=True), "care_date", "id")
+
+
 def export_lines(insured: Insured, filters: Filters) -> list[Settlement]:
     """The lines behind the list: acts not yet paid, then acts of the payments in the period."""
-    paid = Q(payment__isnull=False) & filters.period_q("payment__paid_on")
-    return _described(_with_everything(
-        Settlement.objects.filter(filters.lines_q(), paid | Q(payment__isnull=True), insured=insured)
-    ).order_by(F("payment__paid_on").desc(nulls_first=True), "care_date", "id"))
+    return _described(_export_queryset(insured, filters))
+
+
+def iter_export_lines(insured: Insured, filters: Filters):
+    """`export_lines`, read EXPORT_CHUNK rows at a time (a server-side cursor on PostgreSQL)."""
+    for line in _export_queryset(insured, filters).iterator(chunk_size=EXPORT_CHUNK):
+        yield _describe(line)
+
+
+def taken_back(insured: Insured, filters: Filters):
+    """Acts paid earlier and cancelled since, taken back by a payment of the period (the
+    newest payment first), each Reversal with its settlement described."""
+    reversals = (Reversal.objects.filter(filters.lines_q("settlement__"),
+                                         filters.period_q("payment__paid_on"),
+                                         settlement__insured=insured, payment__isnull=False)
+                 .exclude(settlement__payment=F("payment"))  # cancelled before being paid: never paid
+                 .select_related("payment", "settlement__act__sheet__professional", "settlement__beneficiary",
+                                 "settlement__insured", "settlement__payment")
+                 .order_by("-payment__paid_on", "settlement__care_date", "id"))
+    for reversal in reversals.iterator(chunk_size=EXPORT_CHUNK):
+        reversal.settlement.reversal = reversal
+        _describe(reversal.settlement)
+        yield reversal
 
 
 # --- The year's deductions against their caps ---------------------------------------
@@ -354,15 +403,36 @@ class Counter:
 
 @dataclass(frozen=True)
 class PersonCounters:
+    """One person's deductions (deductions.py): due on the year's care, counted against the caps;
+    of that, withheld on the lines themselves and carried forward; and what is still to be
+    recovered from their next reimbursements (carried forward, any year, not yet recovered)."""
+
     person: Insured | Beneficiary
     participation: Counter
     franchise: Counter
+    withheld: Decimal = ZERO
+    carried_forward: Decimal = ZERO
+    outstanding: Decimal = ZERO
+
+    @property
+    def due(self) -> Decimal:
+        return self.participation.amount + self.franchise.amount
+
+    @property
+    def to_recover(self) -> Decimal:
+        return max(self.outstanding, ZERO)
+
+    @property
+    def over_recovered(self) -> Decimal:
+        """Recovered for acts cancelled since (the ledger's receivable below zero)."""
+        return max(-self.outstanding, ZERO)
 
 
 def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: date,
                     rows: dict) -> list[PersonCounters]:
     """Participations forfaitaires and franchises due this calendar year, per person, from
-    ``rows`` (beneficiary id or None -> (participation, franchise)) read by `household_figures`.
+    ``rows`` (beneficiary id or None -> (participation, franchise, withheld, carried forward,
+    outstanding)) read by `household_figures`.
 
     What is due counts against the cap, whether it was withheld from a payment already or
     is still to be withheld (tiers payant); cancelled acts do not count.
@@ -371,11 +441,12 @@ def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: d
     counters = []
     for person in [insured, *beneficiaries]:
         key = person.pk if isinstance(person, Beneficiary) else None
-        participation, franchise = rows.get(key, (ZERO, ZERO))
+        participation, franchise, withheld, carried, outstanding = rows.get(key, (ZERO,) * 5)
         counters.append(PersonCounters(
             person=person,
             participation=Counter(participation, pf_cap),
             franchise=Counter(franchise, fr_cap),
+            withheld=withheld, carried_forward=carried, outstanding=outstanding,
         ))
     return counters
 
@@ -383,36 +454,48 @@ def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: d
 def household_figures(insured: Insured, beneficiaries: list[Beneficiary],
                       today: date) -> tuple[list[PersonCounters], Chart]:
     """The year's counters and the 12 months' chart, from one query grouping the person's lines
-    twice: by patient for the year's deductions; by payment then by day of payment for the
-    chart (summing per payment first joins a few hundred payments, not thousands of lines, to
-    the caisse's payments table), added up by month here."""
+    three times: by patient for the year's deductions (due, withheld, carried forward); by
+    payment then by day of payment for the chart (summing per payment first joins a few hundred
+    payments, not thousands of lines, to the caisse's payments table), added up by month here;
+    by patient again for the deductions carried forward and not yet recovered, on the live
+    lines of any year (what the ledger's receivable holds for the person)."""
     year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
     first = months_back(today.replace(day=1), CHART_MONTHS - 1)
     sql = f"""
-        SELECT 0, s.beneficiary_id, NULL, SUM(s.participation_due), SUM(s.franchise_due)
+        SELECT 0, s.beneficiary_id, NULL, SUM(s.participation_due), SUM(s.franchise_due),
+               SUM(s.participation_withheld + s.franchise_withheld), SUM(s.carried_forward)
         FROM {S} s LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
         WHERE s.insured_id = %s AND s.care_date >= %s AND s.care_date <= %s AND r.id IS NULL
         GROUP BY s.beneficiary_id
         UNION ALL
-        SELECT 1, NULL, p.paid_on, SUM(x.paid), NULL
+        SELECT 1, NULL, p.paid_on, SUM(x.paid), NULL, NULL, NULL
         FROM (SELECT s.payment_id, SUM(s.paid) AS paid FROM {S} s
               WHERE s.insured_id = %s AND s.payment_id IS NOT NULL
                 AND NOT EXISTS (SELECT 1 FROM {R} r WHERE r.settlement_id = s.id)
               GROUP BY s.payment_id) x
         INNER JOIN {P} p ON p.id = x.payment_id
         WHERE p.paid_on >= %s
-        GROUP BY p.paid_on"""  # noqa: S608 (tables; values are parameters)
+        GROUP BY p.paid_on
+        UNION ALL
+        SELECT 2, s.beneficiary_id, NULL, SUM(s.carried_forward - s.debt_recovered), NULL, NULL, NULL
+        FROM {S} s LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
+        WHERE s.insured_id = %s AND (s.carried_forward > 0 OR s.debt_recovered > 0) AND r.id IS NULL
+        GROUP BY s.beneficiary_id"""  # noqa: S608 (tables; values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [insured.pk, year_start, year_end, insured.pk, first])
+        cursor.execute(sql, [insured.pk, year_start, year_end, insured.pk, first, insured.pk])
         rows = cursor.fetchall()
-    deductions, months = {}, {}
-    for part, beneficiary_id, paid_on, amount, franchise in rows:
+    deductions, outstanding, months = {}, {}, {}
+    for part, beneficiary_id, paid_on, amount, franchise, withheld, carried in rows:
         if part == 0:
-            deductions[beneficiary_id] = (_dec(amount), _dec(franchise))
+            deductions[beneficiary_id] = (_dec(amount), _dec(franchise), _dec(withheld), _dec(carried))
+        elif part == 2:
+            outstanding[beneficiary_id] = _dec(amount)
         else:
             month = _date(paid_on).replace(day=1)
             months[month] = months.get(month, ZERO) + _dec(amount)
-    return yearly_counters(insured, beneficiaries, today, deductions), monthly_reimbursements(today, months)
+    people = {key: (*deductions.get(key, (ZERO,) * 4), outstanding.get(key, ZERO))
+              for key in deductions.keys() | outstanding.keys()}
+    return yearly_counters(insured, beneficiaries, today, people), monthly_reimbursements(today, months)
 
 
 # --- Monthly chart ---------------------------------------------------------------------

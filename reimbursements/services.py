@@ -264,11 +264,20 @@ def _pay(*, day, settlements, reversals, insured=None, professional=None) -> lis
         (Account.BANK, -amount, insured, professional),
     ])
     if insured is not None and insured.contact_email:
+        # The same breakdown as the payment's detail (deductions.py); no care named in a mail.
+        recovered = sum((s.debt_recovered for s in live), ZERO)
+        taken_back = sum((r.settlement.paid for r in reversals), ZERO)
         enqueue_email(template="new-payment", to=[insured.contact_email], context={
-            "first_name": insured.first_names.split()[0], "amount": f"{amount:.2f}".replace(".", ","),
-            "paid_on": day.strftime("%d/%m/%Y"),
+            "first_name": insured.first_names.split()[0], "amount": _fr(amount),
+            "paid_on": day.strftime("%d/%m/%Y"), "for_lines": _fr(amount + recovered + taken_back),
+            "recovered": _fr(recovered) if recovered else "",
+            "taken_back": _fr(taken_back) if taken_back else "",
         })
     return [payment]
+
+
+def _fr(amount: Decimal) -> str:
+    return f"{amount:.2f}".replace(".", ",")
 
 
 def ledger_balance(**filters) -> Decimal:

@@ -76,7 +76,7 @@ def test_insured_reads_a_payment_and_downloads_the_lines(signed_in, live_server,
     counters = page.get_by_role("meter")
     expect(counters).to_have_count(4)  # PF and franchises, for the parent and the child
     expect(counters.first).to_have_accessible_name(
-        re.compile(r"Participations forfaitaires : \d+,00\u00a0€ sur 50\u00a0€"))
+        re.compile(r"Participations forfaitaires dues en \d{4} : \d+,00\u00a0€ sur 50\u00a0€"))
     page.get_by_text("Voir le tableau").click()
     checked(page, "liste")
 
@@ -92,6 +92,8 @@ def test_insured_reads_a_payment_and_downloads_the_lines(signed_in, live_server,
         body = f.read()
     assert body.startswith("\ufeff") and body.count("\n") == 8  # header, 6 paid lines, 1 on its way
     assert ";19,00;" in body and household.insured.nir not in body
+    header = body.splitlines()[0].lstrip("\ufeff")
+    assert header.startswith("Date des soins;Patient;") and ";Quantité;" in header
 
     with page.expect_navigation():
         payments.get_by_role("link", name=re.compile("^Voir le détail")).first.click()
@@ -105,3 +107,26 @@ def test_insured_reads_a_payment_and_downloads_the_lines(signed_in, live_server,
     checked(page, "detail")
     page.set_viewport_size(MOBILE)
     checked(page, "detail-mobile")
+
+
+def test_on_a_phone_the_first_payment_comes_before_the_folded_filters(browser, live_server, household):
+    """390 px wide: the first payment is on the first screen; the filters are one line that opens."""
+    with signed_in_page(browser, live_server, household) as page:
+        page.set_viewport_size(MOBILE)
+        page.goto(live_server.url + reverse("reimbursements:payments"))
+        checked(page, "liste-telephone")
+        first = page.get_by_role("table", name=re.compile("^Paiements")).get_by_role("row").nth(1)
+        expect(first).to_be_visible()
+        box = first.bounding_box()  # the whole card: date, payee, amount, acts, link to the detail
+        assert box["y"] + box["height"] <= MOBILE["height"], f"premier paiement de {box['y']:.0f} à " \
+            f"{box['y'] + box['height']:.0f} px, l'écran en a {MOBILE['height']}"
+        filters = page.locator("details.payments-filters-fold")
+        expect(filters).not_to_have_attribute("open", "")
+        expect(page.get_by_label("Durée")).to_be_hidden()
+        summary = page.locator("details.payments-filters-fold > summary")
+        summary.focus()  # a <summary> is reached and opened by keyboard
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Durée")).to_be_visible()
+        checked(page, "liste-telephone-filtres")
+        page.keyboard.press("Enter")  # and folded again
+        expect(page.get_by_label("Durée")).to_be_hidden()

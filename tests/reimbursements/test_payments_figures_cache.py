@@ -78,7 +78,7 @@ def figures(page: str) -> dict:
     table = re.search(r"<tbody>.*?</tbody>", chart, re.S).group()
     rows = re.findall(r'<th scope="row">(.*?)</th><td class="amount">(.*?)</td>', table)
     return {
-        "year": re.search(r"franchises en (\d{4})", counters).group(1),
+        "year": re.search(r"franchises dues en (\d{4})", counters).group(1),
         "people": people,
         "total": re.search(r"<strong>(.*?)</strong> au total", chart).group(1).replace(NBSP, " "),
         "months": [(label, amount.replace(NBSP, " ")) for label, amount in rows],
@@ -252,7 +252,7 @@ def test_the_page_is_the_same_from_a_cold_and_a_warm_cache(logged, insured, staf
     warm = view(logged, query)
     cache.clear()
     again = view(logged, query)
-    assert "Voir le tableau" in cold and "Participations forfaitaires et franchises en 2026" in cold
+    assert "Voir le tableau" in cold and "Participations forfaitaires et franchises dues en 2026" in cold
     assert without_csrf(cold) == without_csrf(warm) == without_csrf(again)
 
 

@@ -45,12 +45,12 @@ def logged(client, insured):
 
 def care(insured, *, day=date(2026, 3, 10), charged="30.00", kind="doctor", act_code="G",
          label="Consultation", beneficiary=None, medicine_rate=None, coefficient=None, base=None,
-         **sheet):
+         quantity=1, **sheet):
     """One act posted for ``insured`` (a GP consultation unless told otherwise)."""
     act = CareActFactory(
         sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=day, **sheet),
         care_date=day, charged=D(charged), kind=kind, act_code=act_code, label=label,
-        medicine_rate=medicine_rate, coefficient=coefficient, base=base,
+        medicine_rate=medicine_rate, coefficient=coefficient, base=base, quantity=quantity,
     )
     [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
     return settlement
@@ -67,6 +67,11 @@ def paid(insured, *, day, paid_on=None, **kwargs) -> Payment:
 def page_of(response) -> str:
     assert response.status_code == 200
     return response.content.decode()
+
+
+def csv_body(response) -> str:
+    assert response.status_code == 200 and response.streaming
+    return b"".join(response.streaming_content).decode("utf-8-sig")
 
 
 def detail_urls(html: str) -> list[str]:
@@ -100,7 +105,7 @@ def test_another_insured_gets_a_404_and_never_sees_the_payment(client, insured, 
     assert client.get(unknown).status_code == 404  # the same answer: nothing to learn
     html = page_of(client.get(reverse("reimbursements:payments")))
     assert url not in html and len(detail_urls(html)) == 1
-    exported = client.get(reverse("reimbursements:payments_csv")).content.decode("utf-8-sig")
+    exported = csv_body(client.get(reverse("reimbursements:payments_csv")))
     assert "19,00" not in exported and insured.last_name not in exported
 
 
@@ -115,10 +120,12 @@ def test_detail_of_a_gp_consultation_is_right_to_the_cent(logged, insured):
     row = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
     cells = [re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", c)).strip()
              for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    # Quantity, charged, BR, rate, AMO share, PF due, franchise due, withheld on the line,
+    # carried forward, reimbursed for the line, ticket modérateur, dépassement, paid to.
     assert cells == [
-        "10/03/2026", f"Consultation (G) {insured.full_name} Dr Anne Martin",
-        eur("30,00 €"), eur("30,00 €"), f"70{NBSP}%", eur("19,00 €"), eur("2,00 €"), eur("0,00 €"),
-        eur("9,00 €"), eur("0,00 €"), "Vous, le 11/03/2026",
+        "10/03/2026", f"Consultation (G) {insured.full_name} Dr Anne Martin", "1",
+        eur("30,00 €"), eur("30,00 €"), f"70{NBSP}%", eur("21,00 €"), eur("2,00 €"), eur("0,00 €"),
+        eur("2,00 €"), eur("0,00 €"), eur("19,00 €"), eur("9,00 €"), eur("0,00 €"), "Vous, le 11/03/2026",
     ]
     glossary = reverse("public:glossary")
     for slug in ("base-de-remboursement", "ticket-moderateur", "participation-forfaitaire",
@@ -153,7 +160,8 @@ def test_tiers_payant_lines_show_only_the_insured_share(logged, insured, other_i
     assert "Pharmacie du Port" in html and eur(f"{mine.paid:.2f} €".replace(".", ",")) in html
     assert eur(f"{payment.amount:.2f} €".replace(".", ",")) not in html
     html = page_of(logged.get(reverse("reimbursements:payment_detail", args=[payment.public_id])))
-    assert html.count('class="payment-lines__reversed"') == 0 and html.count("<tr>") == 2  # header + mine
+    lines = html.split('<table class="table table--stack payment-lines">', 1)[1].split("</table>", 1)[0]
+    assert html.count('class="payment-lines__reversed"') == 0 and lines.count("<tr>") == 2  # header + mine
     assert other_insured.full_name not in html
 
 
@@ -263,7 +271,7 @@ def test_acts_on_their_way_show_the_20_oldest_and_say_how_many_more(logged, insu
     assert "Soin 00" in pending and "Soin 19" in pending and "Soin 20" not in pending
     assert ("Et 3 autres soins en cours de paiement, plus récents : "
             "tous figurent dans le fichier CSV ci-dessus.") in html_module.unescape(pending)
-    csv_text = logged.get(reverse("reimbursements:payments_csv")).content.decode()
+    csv_text = csv_body(logged.get(reverse("reimbursements:payments_csv")))
     assert csv_text.count("En cours de paiement") == 23
 
 
@@ -277,7 +285,7 @@ def test_counters_add_up_the_year_for_each_person(logged, insured):
     care(insured, day=date(2025, 12, 5))  # last year: not counted
     care(insured, day=date(2026, 3, 6), beneficiary=child)
     html = page_of(logged.get(reverse("reimbursements:payments")))
-    counters = html.split("Participations forfaitaires et franchises en 2026", 1)[1]
+    counters = html.split("Participations forfaitaires et franchises dues en 2026", 1)[1]
     mine, theirs = counters.split("<h3>")[1:3]
     assert eur("6,00 € sur 50&nbsp;€") in mine and 'value="6.00"' in mine
     assert eur("2,00 € sur 50&nbsp;€") in theirs and "Lou" in theirs
@@ -304,13 +312,15 @@ def test_csv_export_of_the_filtered_lines(logged, insured):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="mes-remboursements-2026-03-20.csv"'
     assert "no-store" in response["Cache-Control"]
-    body = response.content.decode("utf-8")
+    body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["Date des soins", "Patient", "Professionnel de santé"]
     assert len(rows) == 2
     line = dict(zip(rows[0], rows[1], strict=True))
-    assert line["Montant remboursé"] == "19,00" and line["Participation forfaitaire"] == "2,00"
+    assert line["Remboursé"] == "19,00" and line["Participation forfaitaire due"] == "2,00"
+    assert line["Part Assurance Maladie"] == "21,00" and line["Retenu sur ce soin"] == "2,00"
+    assert line["Quantité"] == "1" and line["Reporté"] == "0,00"
     assert line["Ticket modérateur"] == "9,00" and line["Taux"] == "70 %"
     assert line["Libellé"] == "'=HYPERLIEN()"  # never run as a formula
     assert line["Date de paiement"] == "03/03/2026" and line["État"] == "Payé"
@@ -358,3 +368,31 @@ def test_detail_query_count_does_not_grow_with_the_lines(logged, insured, count,
     # professional, patient and reversal, 11 the acts it took back.
     with django_assert_num_queries(15):
         assert logged.get(url).status_code == 200
+
+
+# --- the case reported: a franchise carried from tiers payant, recovered on a consultation --
+
+
+def test_a_recovered_franchise_is_its_own_line_on_every_screen(logged, insured):
+    pharmacy = ProfessionalFactory(name="Pharmacie du Port", kind="medicine", specialty="")
+    care(insured, day=date(2026, 3, 2), professional=pharmacy, tiers_payant=True, kind="medicine",
+         act_code="PH7", label="Boîte", charged="9.30", medicine_rate=D("0.65"), base=D("3.10"), quantity=3)
+    payments_run(day=date(2026, 3, 3))  # to the pharmacy: the franchise (3 boxes) is carried forward
+    consultation = paid(insured, day=date(2026, 3, 10))
+    assert consultation.amount == D("16.00")  # 30 x 70 % - PF 2 = 19, less the 3 carried
+    html = page_of(logged.get(reverse("reimbursements:payment_detail", args=[consultation.public_id])))
+    breakdown = re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html.split('id="calcul-titre"', 1)[1]))
+    assert eur("Remboursé pour les actes ci-dessus 19,00 €") in breakdown
+    assert eur("Reprise de retenues reportées") in breakdown and eur("-3,00 €") in breakdown
+    assert eur("Montant du paiement 16,00 €") in breakdown
+    listed = page_of(logged.get(reverse("reimbursements:payments")))
+    assert eur("16,00 €") in listed and eur("après reprise de 3,00 € de retenues reportées") in listed
+    assert eur("Franchises dues en 2026 : <strong>3,00 € sur 50&nbsp;€") in listed
+    rows = list(csv.DictReader(io.StringIO(csv_body(logged.get(reverse("reimbursements:payments_csv")))),
+                               delimiter=";"))
+    boxes = next(r for r in rows if r["Code acte"] == "PH7")
+    assert boxes["Quantité"] == "3" and boxes["Franchise due"] == "3,00" and boxes["Reporté"] == "3,00"
+    recovery = next(r for r in rows if r["Libellé"].startswith("Reprise de retenues reportées"))
+    assert recovery["Remboursé"] == "-3,00" and recovery["Date de paiement"] == "11/03/2026"
+    on_the_day = [r for r in rows if r["Date de paiement"] == "11/03/2026"]
+    assert sum(D(r["Remboursé"].replace(",", ".")) for r in on_the_day) == consultation.amount
