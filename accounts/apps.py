@@ -16,5 +16,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .home import install_login_receiver
+
+        install_login_receiver()
 
         post_migrate.connect(_sync_roles, dispatch_uid="accounts.roles_sync")
