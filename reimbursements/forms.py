@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from ameli_portal.forms import FrenchAmountField
 
 from .models import CareKind
 from .queries import Filters, history_start, months_back
@@ -27,17 +28,10 @@ MEDICINE_RATES = {
     "100": Decimal("1.00"),
 }
 MAX_PRICE = Decimal("10000")
-# Spaces people type or paste inside amounts: regular, no-break, narrow no-break.
-_SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
-class EuroField(forms.DecimalField):
-    """Euros typed the French way: "30,50", "1 234,56 €" as well as "30.50"."""
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = _SPACES.sub("", value).removesuffix("€").replace(",", ".")
-        return super().to_python(value)
+class EuroField(FrenchAmountField):
+    """Euros typed the French way: "30,50", "1 234,56 €" as well as "30.50" (the portal's field)."""
 
 
 class SimulatorForm(forms.Form):

@@ -17,6 +17,7 @@ from accounts.fields import IbanFormField, NirFormField
 from accounts.forms import IdentityForm
 from accounts.models import Beneficiary, FamilySituation, Sex, age_on
 from accounts.terms import TermsFieldsMixin
+from ameli_portal.forms import FrenchAmountField
 from ameli_portal.idempotency import FIELD as IDEMPOTENCY_FIELD
 from ameli_portal.idempotency import IdempotentForm
 
@@ -182,10 +183,9 @@ class PrestationForm(RequestForm):
     beneficiary = _beneficiary_field()
     equipment = forms.CharField(label="Équipement ou prestation demandé", max_length=120,
                                 help_text="Par exemple : fauteuil roulant, prothèse auditive.")
-    amount = forms.DecimalField(label="Montant du devis (en euros)", min_value=Decimal("0.01"),
-                                max_value=Decimal("99999.99"), decimal_places=2,
-                                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-                                localize=True, help_text="Par exemple : 1250,00.")
+    amount = FrenchAmountField(label="Montant du devis (en euros)", min_value=Decimal("0.01"),
+                               max_value=Decimal("99999.99"), decimal_places=2,
+                               help_text="Par exemple : 1 250,00.")
     quote = _file("Devis")
     comment = forms.CharField(label="Précisions (facultatif)", required=False, max_length=1000,
                               widget=forms.Textarea(attrs={"rows": 4}))
@@ -389,8 +389,8 @@ class DecisionForm(forms.Form):
 
     reason = forms.CharField(label="Motif", required=False, widget=forms.Textarea(attrs={"rows": 4}),
                              max_length=2000)
-    amount = forms.DecimalField(label="Montant accordé (€)", required=False, min_value=0, localize=True,
-                                max_digits=10, decimal_places=2)
+    amount = FrenchAmountField(label="Montant accordé (€)", required=False, min_value=0,
+                               max_digits=10, decimal_places=2)
     months = forms.IntegerField(label="Délai accordé (mois)", required=False, min_value=1, max_value=24)
 
 
