@@ -26,6 +26,7 @@ from .models import (
     Reversal,
     Settlement,
 )
+from .templatetags.money import amount_text
 
 FRANCHISE_BY_KIND = {
     "medicine": rules.Deduction.FRANCHISE_MEDICINE,
@@ -262,7 +263,7 @@ def _pay(*, day, settlements, reversals, insured=None, professional=None) -> lis
     ])
     if insured is not None and insured.contact_email:
         enqueue_email(template="new-payment", to=[insured.contact_email], context={
-            "first_name": insured.first_names.split()[0], "amount": f"{amount:.2f}".replace(".", ","),
+            "first_name": insured.first_names.split()[0], "amount": amount_text(amount),
             "paid_on": day.strftime("%d/%m/%Y"),
         })
     return [payment]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.cards import OWN_VITALE_MIN_AGE
 from accounts.fields import IbanFormField, NirFormField
 from accounts.forms import IdentityForm
-from accounts.models import Beneficiary, FamilySituation, Sex, age_on
+from accounts.models import Beneficiary, FamilySituation, Sex, age_on, family_situation_label
 from accounts.terms import TermsFieldsMixin
 from ameli_portal.forms import FrenchAmountField
 from ameli_portal.idempotency import FIELD as IDEMPOTENCY_FIELD
@@ -222,6 +222,12 @@ class FamilyForm(RequestForm):
     situation = forms.ChoiceField(label="Nouvelle situation", choices=FamilySituation.choices)
     since = _date("Depuis le")
     proof = _file("Justificatif", help_text="Acte de mariage, de PACS, jugement, livret de famille… " + HELP)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # « Pacsée », « Pacsé »: the register knows the person's sex.
+        self.fields["situation"].choices = [(value, family_situation_label(value, self.insured.sex))
+                                            for value, _ in FamilySituation.choices]
 
     def clean_since(self):
         since = self.cleaned_data["since"]
