@@ -22,5 +22,8 @@ class AccountsConfig(AppConfig):
 
         # The back office's sign-in is the register's (accounts/staff_login.py).
         admin.site.use_staff_login(login_view, login_code_view)
+        from .home import install_login_receiver
+
+        install_login_receiver()
 
         post_migrate.connect(_sync_roles, dispatch_uid="accounts.roles_sync")

@@ -49,6 +49,31 @@ class FamilySituation(models.TextChoices):
     WIDOWED = "veuf", "Veuf ou veuve"
 
 
+# The register knows each person's sex: the situation is said of them, not « Marié·e ».
+_SITUATION_BY_SEX = {
+    FamilySituation.MARRIED: ("Marié", "Mariée"),
+    FamilySituation.PACS: ("Pacsé", "Pacsée"),
+    FamilySituation.DIVORCED: ("Divorcé", "Divorcée"),
+    FamilySituation.SEPARATED: ("Séparé", "Séparée"),
+    FamilySituation.WIDOWED: ("Veuf", "Veuve"),
+}
+
+
+def family_situation_label(situation: str, sex: str | None = None) -> str:
+    """« Pacsée » for a woman, « Pacsé » for a man, « Pacsé·e » when the sex is not known."""
+    if not situation:
+        return ""
+    words = _SITUATION_BY_SEX.get(situation)
+    if words is None or sex not in (Sex.MALE, Sex.FEMALE):
+        return FamilySituation(situation).label
+    return words[0] if sex == Sex.MALE else words[1]
+
+
+def born_word(sex: str | None) -> str:
+    """« né », « née » (« né·e » when the sex is not known)."""
+    return {Sex.MALE: "né", Sex.FEMALE: "née"}.get(sex, "né·e")
+
+
 class Insured(models.Model):
     """An insured person (assuré) as the caisse's register knows them."""
 
@@ -140,6 +165,14 @@ class Insured(models.Model):
         return age_on(self.birth_date, day)
 
     @property
+    def family_situation_text(self) -> str:
+        return family_situation_label(self.family_situation, self.sex)
+
+    @property
+    def born(self) -> str:
+        return born_word(self.sex)
+
+    @property
     def contact_email(self) -> str:
         """The account's (confirmed) address when there is an account, else the register's."""
         user = getattr(self, "user", None)
@@ -187,6 +220,10 @@ class Beneficiary(models.Model):
 
     def age_on(self, day: date) -> int:
         return age_on(self.birth_date, day)
+
+    @property
+    def born(self) -> str:
+        return born_word(self.sex)
 
 
 class CoveragePeriod(models.Model):

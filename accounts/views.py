@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .cards import cards_by_person
 from .forms import CodeProofForm, ContactForm, IbanProofForm, IdentityForm
+from .home import home_for, previous_login
 from .models import Insured
 from .nir import parse_nir
 from .security import fingerprint, log_event
@@ -22,8 +23,11 @@ MISMATCH = (
 TOO_MANY = "Trop de tentatives. Réessayez dans quelques minutes."
 
 
+@never_cache
 def home(request):
-    return render(request, "accounts/home.html", {"insured": request.user.insured})
+    insured = request.user.insured
+    summary = home_for(insured, previous_login(request)) if insured is not None else None
+    return render(request, "accounts/home.html", {"insured": insured, "home": summary})
 
 
 def _insured_or_404(request) -> Insured:

@@ -16,3 +16,15 @@ class PortalAdminConfig(admin_apps.AdminConfig):
 
     default = False  # named in INSTALLED_APPS; "ameli_portal" itself is PortalConfig
     default_site = "ameli_portal.audit.PortalAdminSite"
+
+    def ready(self):
+        # The back office takes amounts the French way too: every model DecimalField of every
+        # ModelAdmin and inline is a FrenchAmountField (a field a form declares keeps its own).
+        # Set before autodiscovery, which instantiates the ModelAdmins (they copy this table).
+        from django.contrib.admin import options
+        from django.db import models
+
+        from .forms import FrenchAmountField
+
+        options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.DecimalField] = {"form_class": FrenchAmountField}
+        super().ready()

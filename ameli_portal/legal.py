@@ -68,3 +68,32 @@ def retention(*, export_days: int) -> list[Retention]:
     return [*RETENTION, Retention("Archive « Télécharger mes données »",
                                   f"{export_days} jour{'s' if export_days > 1 else ''}",
                                   "supprimée automatiquement")]
+
+
+# --- the accessibility statement (RGAA 4.1.2) -----------------------------------------------
+# The RGAA's three states: « totalement conforme » (every criterion met), « partiellement
+# conforme » (at least half of them, measured by an audit), « non conforme » (under half, or
+# no audit in force). No RGAA audit of the portal has been made: what is known comes from the
+# automated checks and the keyboard tests below, which do not measure the 106 criteria.
+# Change the state here after an audit; the footer and the statement page read it.
+ACCESSIBILITY_STATUS = "non conforme"
+ACCESSIBILITY_STATEMENT_DATE = "2 décembre 2026"
+ACCESSIBILITY_TESTED = [
+    "les pages publiques (accueil, aide, glossaire, contact, conditions d'utilisation, données "
+    "personnelles, mentions légales, accessibilité, simulateur, vérification d'une attestation, "
+    "carte Vitale sans compte), sur ordinateur et sur téléphone (390 px de large)",
+    "la création de compte (identité, preuve, code provisoire), la connexion et son code, le mot "
+    "de passe oublié",
+    "« Mon espace », Mes informations, Mes paiements et le détail d'un paiement, Mes attestations, "
+    "Ma carte Vitale, Mes démarches (chaque formulaire, avec ses erreurs), Ma messagerie, Mes "
+    "données",
+    "dans le back-office de la caisse, l'import d'un fichier de décomptes",
+]
+ACCESSIBILITY_KNOWN_ISSUES = [
+    "Les documents PDF (attestations, relevés, courriers) ne sont pas balisés pour les lecteurs "
+    "d'écran ; leur contenu est repris dans les pages du portail (paiements, droits, carte).",
+    "Le back-office est l'interface d'administration de Django : il n'a pas été vérifié critère "
+    "par critère.",
+    "Le graphique des remboursements par mois est une image décrite par un texte ; son tableau "
+    "de données est proposé à côté.",
+]

@@ -19,6 +19,7 @@ public_patterns = (
         path("conditions-d-utilisation/", views.terms, name="terms"),
         path("donnees-personnelles/", views.privacy, name="privacy"),
         path("mentions-legales/", views.legal, name="legal"),
+        path("accessibilite/", views.accessibility, name="accessibility"),
         # The contact page and its form belong to messaging (the form lands in its queue).
         path("", include("messaging.contact_urls")),
         path("demo/boite-aux-lettres/", views.demo_mailbox, name="demo_mailbox"),

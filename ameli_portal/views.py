@@ -10,7 +10,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from .glossary import GLOSSARY
 from .health import readiness
-from .legal import PURPOSES, retention
+from .legal import (
+    ACCESSIBILITY_KNOWN_ISSUES,
+    ACCESSIBILITY_STATEMENT_DATE,
+    ACCESSIBILITY_STATUS,
+    ACCESSIBILITY_TESTED,
+    PURPOSES,
+    retention,
+)
 from .models import DemoMessage
 
 
@@ -45,6 +52,14 @@ def privacy(request):
 @login_not_required
 def legal(request):
     return render(request, "public/legal.html")
+
+
+@login_not_required
+def accessibility(request):
+    return render(request, "public/accessibility.html", {
+        "status": ACCESSIBILITY_STATUS, "declared_on": ACCESSIBILITY_STATEMENT_DATE,
+        "tested": ACCESSIBILITY_TESTED, "known_issues": ACCESSIBILITY_KNOWN_ISSUES,
+    })
 
 
 def _demo_only():

@@ -37,6 +37,7 @@ from .models import (
 )
 from .rules import RulesError
 from .services import care_sheet_post, care_sheet_preview, settlement_reverse
+from .templatetags.money import euros
 
 # Posting ("liquider") and reversing ("annuler") each have their own permission (CareSheet.Meta);
 # editing a draft needs only the change permission.
@@ -263,8 +264,7 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
             messages.error(request, f"Liquidation impossible : {e}")
         else:
             total = sum(s.paid for s in posted)
-            amount = f"{total:.2f}".replace(".", ",")
-            messages.success(request, f"Feuille liquidée : {len(posted)} acte(s), {amount} € à verser.")
+            messages.success(request, f"Feuille liquidée : {len(posted)} acte(s), {euros(total)} à verser.")
         return HttpResponseRedirect(change_url)
 
     def reverse_view(self, request, settlement_id):

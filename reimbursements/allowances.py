@@ -25,6 +25,7 @@ from ameli_portal.emails import enqueue_email
 
 from .models import ZERO, Account, DailyAllowance, Journal, Payment
 from .services import _journal
+from .templatetags.money import amount_text
 
 CENT = Decimal("0.01")
 
@@ -131,7 +132,7 @@ def daily_allowance_pay(*, insured: Insured, kind: str, period_start: date, peri
         # The same notice as for any payment: an amount and a date, no health detail.
         enqueue_email(template="new-payment", to=[insured.contact_email], context={
             "first_name": insured.first_names.split()[0],
-            "amount": f"{figures.net:.2f}".replace(".", ","),
+            "amount": amount_text(figures.net),
             "paid_on": paid_on.strftime("%d/%m/%Y"),
         })
     return allowance

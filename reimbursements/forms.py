@@ -10,6 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ameli_portal.forms import FrenchAmountField
+
 from .complementary import FREE, MODERATE, RAC_ZERO, Cover, CoverKind
 from .models import CareKind
 from .queries import Filters, history_start, months_back
@@ -33,13 +35,8 @@ MAX_STAY_DAYS = 365
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
-class EuroField(forms.DecimalField):
-    """Euros typed the French way: "30,50", "1 234,56 €" as well as "30.50"."""
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = _SPACES.sub("", value).removesuffix("€").replace(",", ".")
-        return super().to_python(value)
+class EuroField(FrenchAmountField):
+    """Euros typed the French way: "30,50", "1 234,56 €" as well as "30.50" (the portal's field)."""
 
 
 class PercentField(forms.DecimalField):

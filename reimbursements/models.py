@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Beneficiary, Insured
 
 from . import rules
+from .templatetags.money import euros
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -221,7 +222,7 @@ class Settlement(models.Model):
         ]
 
     def __str__(self):
-        return f"Décompte {self.act.act_code} du {self.care_date:%d/%m/%Y} : {self.paid} €"
+        return f"Décompte {self.act.act_code} du {self.care_date:%d/%m/%Y} : {euros(self.paid)}"
 
 
 class Reversal(models.Model):
@@ -269,7 +270,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"Paiement de {self.amount} € le {self.paid_on:%d/%m/%Y}"
+        return f"Paiement de {euros(self.amount)} le {self.paid_on:%d/%m/%Y}"
 
 
 class Account(models.TextChoices):
@@ -370,7 +371,7 @@ class DailyAllowance(models.Model):
         ]
 
     def __str__(self):
-        return f"IJ du {self.period_start:%d/%m/%Y} au {self.period_end:%d/%m/%Y} : {self.net} €"
+        return f"IJ du {self.period_start:%d/%m/%Y} au {self.period_end:%d/%m/%Y} : {euros(self.net)}"
 
 
 class Vaccination(models.Model):

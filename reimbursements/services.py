@@ -26,6 +26,7 @@ from .models import (
     Reversal,
     Settlement,
 )
+from .templatetags.money import amount_text
 
 FRANCHISE_BY_KIND = {
     "medicine": rules.Deduction.FRANCHISE_MEDICINE,
@@ -268,16 +269,13 @@ def _pay(*, day, settlements, reversals, insured=None, professional=None) -> lis
         recovered = sum((s.debt_recovered for s in live), ZERO)
         taken_back = sum((r.settlement.paid for r in reversals), ZERO)
         enqueue_email(template="new-payment", to=[insured.contact_email], context={
-            "first_name": insured.first_names.split()[0], "amount": _fr(amount),
-            "paid_on": day.strftime("%d/%m/%Y"), "for_lines": _fr(amount + recovered + taken_back),
-            "recovered": _fr(recovered) if recovered else "",
-            "taken_back": _fr(taken_back) if taken_back else "",
+            "first_name": insured.first_names.split()[0], "amount": amount_text(amount),
+            "paid_on": day.strftime("%d/%m/%Y"),
+            "for_lines": amount_text(amount + recovered + taken_back),
+            "recovered": amount_text(recovered) if recovered else "",
+            "taken_back": amount_text(taken_back) if taken_back else "",
         })
     return [payment]
-
-
-def _fr(amount: Decimal) -> str:
-    return f"{amount:.2f}".replace(".", ",")
 
 
 def ledger_balance(**filters) -> Decimal:

@@ -15,8 +15,9 @@ from django.utils import timezone
 from accounts.cards import OWN_VITALE_MIN_AGE
 from accounts.fields import IbanFormField, NirFormField
 from accounts.forms import IdentityForm
-from accounts.models import Beneficiary, FamilySituation, Sex, age_on
+from accounts.models import Beneficiary, FamilySituation, Sex, age_on, family_situation_label
 from accounts.terms import TermsFieldsMixin
+from ameli_portal.forms import FrenchAmountField
 from ameli_portal.idempotency import FIELD as IDEMPOTENCY_FIELD
 from ameli_portal.idempotency import IdempotentForm
 
@@ -182,10 +183,9 @@ class PrestationForm(RequestForm):
     beneficiary = _beneficiary_field()
     equipment = forms.CharField(label="Équipement ou prestation demandé", max_length=120,
                                 help_text="Par exemple : fauteuil roulant, prothèse auditive.")
-    amount = forms.DecimalField(label="Montant du devis (en euros)", min_value=Decimal("0.01"),
-                                max_value=Decimal("99999.99"), decimal_places=2,
-                                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-                                localize=True, help_text="Par exemple : 1250,00.")
+    amount = FrenchAmountField(label="Montant du devis (en euros)", min_value=Decimal("0.01"),
+                               max_value=Decimal("99999.99"), decimal_places=2,
+                               help_text="Par exemple : 1 250,00.")
     quote = _file("Devis")
     comment = forms.CharField(label="Précisions (facultatif)", required=False, max_length=1000,
                               widget=forms.Textarea(attrs={"rows": 4}))
@@ -222,6 +222,12 @@ class FamilyForm(RequestForm):
     situation = forms.ChoiceField(label="Nouvelle situation", choices=FamilySituation.choices)
     since = _date("Depuis le")
     proof = _file("Justificatif", help_text="Acte de mariage, de PACS, jugement, livret de famille… " + HELP)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # « Pacsée », « Pacsé »: the register knows the person's sex.
+        self.fields["situation"].choices = [(value, family_situation_label(value, self.insured.sex))
+                                            for value, _ in FamilySituation.choices]
 
     def clean_since(self):
         since = self.cleaned_data["since"]
@@ -389,8 +395,8 @@ class DecisionForm(forms.Form):
 
     reason = forms.CharField(label="Motif", required=False, widget=forms.Textarea(attrs={"rows": 4}),
                              max_length=2000)
-    amount = forms.DecimalField(label="Montant accordé (€)", required=False, min_value=0, localize=True,
-                                max_digits=10, decimal_places=2)
+    amount = FrenchAmountField(label="Montant accordé (€)", required=False, min_value=0,
+                               max_digits=10, decimal_places=2)
     months = forms.IntegerField(label="Délai accordé (mois)", required=False, min_value=1, max_value=24)
 
 

@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET
 
 from accounts import services as account_services
 from accounts.codes import ProvisionalCodeResult, max_attempts
-from accounts.models import TermsAcceptance
+from accounts.models import TermsAcceptance, family_situation_label
 from accounts.security import fingerprint, log_event
 from accounts.terms import terms_accept
 from ameli_portal.idempotency import submitted_key
+from reimbursements.templatetags.money import euros
 
 from . import services
 from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
@@ -120,12 +121,14 @@ def shown_data(filed: Request) -> list[tuple[str, str]]:
             continue
         if name == "iban":
             value = f"{value[:4]} •••• •••• {value[-4:]}"
+        elif name == "situation":
+            value = family_situation_label(value, filed.insured.sex)
         elif hasattr(field, "choices") and name != "beneficiary":
             value = dict((str(k), v) for k, v in field.choices).get(str(value), value)
         elif name in ("since", "birth_date", "departure_on"):
             value = "/".join(reversed(value.split("-")))
         elif name == "amount":
-            value = f"{value.replace('.', ',')} €"
+            value = euros(value)
         rows.append((field.label, str(value)))
     return rows
 

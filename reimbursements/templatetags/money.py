@@ -25,9 +25,8 @@ def _decimal(value) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-@register.filter
-def euros(value) -> str:
-    """Decimal euros -> "1 234,56 €"; anything that is not a number -> ""."""
+def amount_text(value) -> str:
+    """Decimal euros -> "1 234,56" (no sign: for texts that write « € » themselves)."""
     amount = _decimal(value)
     if amount is None:
         return ""
@@ -35,7 +34,14 @@ def euros(value) -> str:
     sign = "-" if amount < 0 else ""
     units, cents = f"{abs(amount):.2f}".split(".")
     groups = f"{int(units):,}".replace(",", THOUSANDS)
-    return f"{sign}{groups},{cents}{NBSP}€"
+    return f"{sign}{groups},{cents}"
+
+
+@register.filter
+def euros(value) -> str:
+    """Decimal euros -> "1 234,56 €"; anything that is not a number -> ""."""
+    text = amount_text(value)
+    return f"{text}{NBSP}€" if text else ""
 
 
 @register.filter

@@ -45,7 +45,8 @@ def gp_sheet(insured):
 
 
 def text(response) -> str:
-    return html.unescape(response.content.decode())
+    """The page, its amounts' no-break spaces (« 1 234,56 € », one money format) read as spaces."""
+    return html.unescape(response.content.decode()).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def change_url(sheet):

@@ -22,6 +22,7 @@ PUBLIC = {
     # the public site
     "public:home", "public:help", "public:glossary", "public:contact", "public:contact_sent",
     "public:terms", "public:privacy", "public:legal",  # conditions, privacy notice, legal notice
+    "public:accessibility",            # the accessibility statement (RGAA)
     "healthz", "readyz",               # the probes: no personal data in them
     "reimbursements:simulator",        # the public simulator
     "attestations:verify",             # checking the code printed on an attestation
