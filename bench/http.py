@@ -145,13 +145,31 @@ def _check(port: int, path: str, cookie: str) -> int:
 
 
 def _wrk(port: int, lines_file: Path, seconds: int, connections: int) -> dict:
+    """One wrk run on one URL's lines (path, cookie); its figures, requests per second added."""
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA),
          f"http://127.0.0.1:{port}/", "--", str(lines_file)],
         capture_output=True, text=True, timeout=seconds + 60, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not result["requests"]:
+        log = lines_file.with_name("access.log")
+        raise SystemExit(f"wrk n'a fait aucune requête :\n{out.stdout}\n{out.stderr}\n"
+                         f"{log.read_text()[-3000:] if log.exists() else ''}")
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    _drain(lines_file.with_name("access.log"))
     return result
+
+
+def _drain(access_log: Path) -> None:
+    """Wait until gunicorn has answered the requests wrk left behind: the workers go on with the
+    requests already queued on connections wrk has closed, which the next run would wait for."""
+    size, deadline = -1, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = access_log.stat().st_size if access_log.exists() else 0
+        if now == size:
+            return
+        size = now
+        time.sleep(0.5)
 
 
 def _load() -> str:
@@ -238,7 +256,7 @@ def main() -> int:
               f"{SESSIONS} sessions distinctes, {args.seconds} s par URL, {args.rounds} tours, "
               f"« Mes paiements » à {args.lines} lignes, {len(documents)} documents ; {_load()}")
         for label in urls:  # warm-up: every worker, every session's first request (a renewal)
-            _wrk(port, files[label], 2, args.connections)
+            _wrk(port, files[label], 3, args.connections)
         results = {label: [] for label in urls}
         for _ in range(args.rounds):
             for label in urls:
