@@ -93,7 +93,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _server_env(tmp: Path, secret: str) -> dict:
+def _server_env(tmp: Path, secret: str, old_sessions: bool) -> dict:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -104,6 +104,7 @@ def _server_env(tmp: Path, secret: str) -> dict:
         "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "COOKIE_SECURE": "0",
         "DATABASE_URL": url, "STATIC_ROOT": str(tmp / "static"), "PORTAL_VAR_DIR": str(tmp / "var"),
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "BENCH_OLD_SESSIONS": "1" if old_sessions else "0",
     })
     return env
 
@@ -207,6 +208,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=SESSIONS)
     parser.add_argument("--smoke", action="store_true", help="essai rapide : 3 s par URL, un tour")
     parser.add_argument("--keep", action="store_true", help="garder les données pour la prochaine fois")
+    parser.add_argument("--old-sessions", action="store_true",
+                        help="les sessions d'avant : sauvées à chaque requête, avec le suivi d'allauth")
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rounds = 3, 1
@@ -247,14 +250,15 @@ def main() -> int:
             files[label] = tmp / f"{len(files)}.txt"
             files[label].write_text("".join(f"{path}\t{cookie}\n" for path, cookie in entries))
         port = _free_port()
-        server = _start_gunicorn(_server_env(tmp, secret), port, args.workers, tmp)
+        server = _start_gunicorn(_server_env(tmp, secret, args.old_sessions), port, args.workers, tmp)
         for label, entries in urls.items():
             status = _check(port, *entries[0])
             if status != 200:
                 raise SystemExit(f"{label} : réponse {status} au lieu de 200 : rien de mesuré")
         print(f"gunicorn {args.workers} workers, wrk 2 threads, {args.connections} connexions, "
               f"{SESSIONS} sessions distinctes, {args.seconds} s par URL, {args.rounds} tours, "
-              f"« Mes paiements » à {args.lines} lignes, {len(documents)} documents ; {_load()}")
+              f"« Mes paiements » à {args.lines} lignes, {len(documents)} documents"
+              f"{', sessions d’avant (--old-sessions)' if args.old_sessions else ''} ; {_load()}")
         for label in urls:  # warm-up: every worker, every session's first request (a renewal)
             _wrk(port, files[label], 3, args.connections)
         results = {label: [] for label in urls}
