@@ -52,7 +52,10 @@ def make_data(lines: int) -> None:
     }
     today = timezone.localdate()
     day = today - timedelta(days=790)
-    made, sheets = 0, []
+    made, sheets, visits = 0, [], 0
+    # About 2,000 lines fill the 26 months at one visit every day or two; more lines, more
+    # visits a day (rather than piling the rest up on today, unpaid).
+    per_day = max(1, lines // 2000)
     while made < lines:
         patient = rng.choice([None, None, None, *kids])
         visit = CareSheet(insured=insured, beneficiary=patient, professional=pros["doctor"],
@@ -76,7 +79,9 @@ def make_data(lines: int) -> None:
             sheets.append((lab, [CareAct(act_code="B", label="Bilan", care_date=day, kind="lab",
                                          charged=D("18.90"), coefficient=D("70"))]))
             made += 1
-        day = min(day + timedelta(days=rng.choice((1, 1, 2))), today)
+        visits += 1
+        if visits % per_day == 0:
+            day = min(day + timedelta(days=rng.choice((1, 1, 2))), today)
     # Posted week by week through the import's set-based path (reimbursements/posting.py, the
     # same figures as care_sheet_post: tests/reimbursements/test_import_equivalence.py), each
     # week's sheets before that Friday's payment run: 20,000 lines in minutes, not hours.
