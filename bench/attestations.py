@@ -187,13 +187,34 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
              "--loglevel=WARNING"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     ready = Document.objects.filter(kind=Document.Kind.STATEMENT, period_start=bounds[0],
                                     status=Document.Status.READY).exclude(content_key__startswith="banc-nu")
-    per_round = -(-len(owners) // rounds)
     bares, celeries, warm_rss, end_rss, done, elapsed = [], [], None, None, 0, 0.0
+
+    def plan(people: list[int]) -> None:
+        # What services.monthly_statements_plan does for the month, for these people:
+        # batch jobs of MONTHLY_BATCH_SIZE through the outbox, one render job per relevé.
+        with transaction.atomic():
+            for i in range(0, len(people), services.MONTHLY_BATCH_SIZE):
+                enqueue(monthly_statements_batch_job, month=month.isoformat(),
+                        insured_ids=people[i:i + services.MONTHLY_BATCH_SIZE])
+
+    def wait_until(count: int, deadline: float) -> None:
+        nonlocal warm_rss
+        while ready.count() < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+            if warm_rss is None and ready.count() >= 4 + len(owners) // 10:
+                warm_rss = sum(rss_kb(p) for p in worker_children(worker.pid))
+
     try:
         time.sleep(8)  # the worker's start is not measured
         if worker.poll() is not None:
             print(log.read_text()[-3000:])
             return
+        # Untimed: a few relevés through the worker first, so that its two processes have
+        # loaded their templates and fonts before the first timed round.
+        warm, owners = owners[-4:], owners[:-4]
+        per_round = -(-len(owners) // rounds)
+        plan(warm)
+        wait_until(len(warm), time.monotonic() + 300)
         for r in range(rounds):
             bares.append(bare_rate(sample, r * sample))
             part = owners[r * per_round:(r + 1) * per_round]
@@ -201,17 +222,8 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
                 break
             before = ready.count()
             t0 = time.perf_counter()
-            # What services.monthly_statements_plan does for the month, for this round's people:
-            # batch jobs of MONTHLY_BATCH_SIZE through the outbox, one render job per relevé.
-            with transaction.atomic():
-                for i in range(0, len(part), services.MONTHLY_BATCH_SIZE):
-                    enqueue(monthly_statements_batch_job, month=month.isoformat(),
-                            insured_ids=part[i:i + services.MONTHLY_BATCH_SIZE])
-            deadline = time.monotonic() + max(600, len(part) * 2)
-            while ready.count() - before < len(part) and time.monotonic() < deadline:
-                time.sleep(0.2)
-                if warm_rss is None and ready.count() >= len(owners) // 10:
-                    warm_rss = sum(rss_kb(p) for p in worker_children(worker.pid))
+            plan(part)
+            wait_until(before + len(part), time.monotonic() + max(600, len(part) * 2))
             took = time.perf_counter() - t0
             got = ready.count() - before
             celeries.append(got / took)
