@@ -24,7 +24,7 @@ class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
 class AbsoluteSessionLimitMiddleware:
     """End a session 12 hours after it started, however active it has been.
 
-    The idle limit is Django's own (SESSION_COOKIE_AGE renewed at each request).
+    The idle limit is SessionActivityMiddleware's (SESSION_COOKIE_AGE from the last renewal).
     """
 
     def __init__(self, get_response):
@@ -37,6 +37,42 @@ class AbsoluteSessionLimitMiddleware:
                 logout(request)
                 in_back_office = request.path.startswith(reverse("admin:index"))
                 return redirect("admin:login" if in_back_office else settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+ACTIVITY_KEY = "_activity_at"
+
+
+class SessionActivityMiddleware:
+    """Renew the session and the sessions list at most once every SESSION_ACTIVITY_REFRESH seconds.
+
+    Instead of SESSION_SAVE_EVERY_REQUEST and allauth's UserSessionsMiddleware, which wrote
+    the session row and the user session row (reading the user again) on every request:
+    a request writes only when its session's last renewal is older than the refresh
+    interval. The renewal marks the session modified, so SessionMiddleware saves it with
+    a new expiry (SESSION_COOKIE_AGE from now) and a new cookie; a signed-in session's
+    entry in « Mes sessions » gets its last seen time, IP and browser through allauth's
+    own ``UserSession.objects.create_from_request`` (what its login signal calls).
+    A session therefore ends between SESSION_COOKIE_AGE - refresh and SESSION_COOKIE_AGE
+    after the last request, never later; its last seen time is at most refresh old.
+    Requests without a session (no cookie) read and write nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if session.session_key is not None:
+            now = int(time.time())
+            if now - session.get(ACTIVITY_KEY, 0) >= settings.SESSION_ACTIVITY_REFRESH and not (
+                session.is_empty()
+            ):
+                session[ACTIVITY_KEY] = now
+                if request.user.is_authenticated:
+                    from allauth.usersessions.models import UserSession
+
+                    UserSession.objects.create_from_request(request)
         return self.get_response(request)
 
 

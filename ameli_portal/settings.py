@@ -81,8 +81,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.AbsoluteSessionLimitMiddleware",
+    # Instead of allauth's UserSessionsMiddleware: renews the session and « Mes sessions »
+    # at most once every SESSION_ACTIVITY_REFRESH seconds (see the sessions block below).
+    "accounts.middleware.SessionActivityMiddleware",
     "accounts.middleware.StaffMfaMiddleware",
     "accounts.middleware.NewTermsMiddleware",
 ]
@@ -323,14 +325,20 @@ MFA_TOTP_ISSUER = env.str("PORTAL_NAME", default="Mon compte santé")
 # demo may turn this off (STAFF_MFA_REQUIRED=0) so that its demo staff logins work at once.
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEMO_MODE)
 MFA_TRUST_COOKIE_AGE = 30 * 24 * 3600
-USERSESSIONS_TRACK_ACTIVITY = True
 PROVISIONAL_CODE_VALIDITY_DAYS = env.int("PROVISIONAL_CODE_VALIDITY_DAYS", default=30)
 PROVISIONAL_CODE_MAX_ATTEMPTS = 5
 SIGNUP_IDENTITY_MAX_AGE = 30 * 60
 
-# Idle timeout 30 minutes (the cookie is renewed at each request), absolute 12 hours.
+# Idle timeout 30 minutes, absolute 12 hours. A request renews the session (its expiry and
+# cookie: SESSION_COOKIE_AGE from then) and its entry in « Mes sessions » (last seen, IP) only
+# when the last renewal is SESSION_ACTIVITY_REFRESH old or more
+# (accounts.middleware.SessionActivityMiddleware): a session ends 25 to 30 minutes after the
+# last request, and a signed-in page writes nothing in between. Tracking stays on for allauth
+# (« Mes sessions » shows the last seen time), done by our middleware instead of its own.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ACTIVITY_REFRESH = 5 * 60
+USERSESSIONS_TRACK_ACTIVITY = True
 SESSION_ABSOLUTE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -16,6 +16,7 @@ import csv
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -156,7 +157,8 @@ def main() -> int:
     nirs, pros = register(people)
     common.log(f"registre : {people} assurés, {sum(map(len, pros.values()))} professionnels "
                f"({time.perf_counter() - t0:.1f} s)")
-    path = os.path.join(tempfile.gettempdir(), f"bench-care-lines-{args.rows}.csv")
+    folder = tempfile.mkdtemp(prefix="banc-import-")  # private (0700), never a shared fixed path
+    path = os.path.join(folder, f"care-lines-{args.rows}.csv")
     t0 = time.perf_counter()
     write_csv(path, args.rows, nirs, pros)
     size = os.path.getsize(path) / 2**20
@@ -189,7 +191,7 @@ def main() -> int:
               f"COPY ≈ {1_000_000 / copy_rate:.1f} s (linéaire ; la mémoire ne devrait pas croître : "
               "un lot à la fois)")
     if not args.keep:
-        os.remove(path)
+        shutil.rmtree(folder, ignore_errors=True)
     common.teardown(keep=args.keep)
     return 0
 

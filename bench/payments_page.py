@@ -1,7 +1,7 @@
 """« Mes paiements » for an insured person with 2,000 care lines, against a bare page.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/ameli_bench REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python -m bench.payments_page [--lines 2000] [--runs 30] [--keep]
+        .venv/bin/python -m bench.payments_page [--lines 2000] [--runs 30] [--keep] [--explain]
 
 Prints the median server time of each page (django.test.Client, force_login,
 in-process: no network, no static files; the bare page and « Mes paiements »
@@ -29,10 +29,12 @@ D = Decimal
 
 def make_data(lines: int) -> None:
     """One insured person with ``lines`` posted care lines over 26 months, paid every Friday."""
+    from django.db import transaction
     from django.utils import timezone
 
     from reimbursements.models import CareAct, CareSheet
-    from reimbursements.services import care_sheet_post, payments_run
+    from reimbursements.posting import ACT_COLUMNS, SheetToPost, care_sheets_post_batch
+    from reimbursements.services import payments_run
     from tests.factories import BeneficiaryFactory, ProfessionalFactory, UserFactory
 
     rng = random.Random(2000)
@@ -50,7 +52,10 @@ def make_data(lines: int) -> None:
     }
     today = timezone.localdate()
     day = today - timedelta(days=790)
-    made, sheets = 0, []
+    made, sheets, visits = 0, [], 0
+    # About 2,000 lines fill the 26 months at one visit every day or two; more lines, more
+    # visits a day (rather than piling the rest up on today, unpaid).
+    per_day = max(1, lines // 2000)
     while made < lines:
         patient = rng.choice([None, None, None, *kids])
         visit = CareSheet(insured=insured, beneficiary=patient, professional=pros["doctor"],
@@ -74,26 +79,28 @@ def make_data(lines: int) -> None:
             sheets.append((lab, [CareAct(act_code="B", label="Bilan", care_date=day, kind="lab",
                                          charged=D("18.90"), coefficient=D("70"))]))
             made += 1
-        day = min(day + timedelta(days=rng.choice((1, 1, 2))), today)
-    CareSheet.objects.bulk_create([s for s, _ in sheets])
+        visits += 1
+        if visits % per_day == 0:
+            day = min(day + timedelta(days=rng.choice((1, 1, 2))), today)
+    # Posted week by week through the import's set-based path (reimbursements/posting.py, the
+    # same figures as care_sheet_post: tests/reimbursements/test_import_equivalence.py), each
+    # week's sheets before that Friday's payment run: 20,000 lines in minutes, not hours.
+    by_week: dict[date, list] = {}
     for sheet, acts in sheets:
-        for act in acts:
-            act.sheet = sheet
-    CareAct.objects.bulk_create([a for _, acts in sheets for a in acts])
-    friday = sheets[0][0].received_on
-    friday += timedelta(days=(4 - friday.weekday()) % 7)
-    pending = [s for s, _ in sheets]
-    pending.sort(key=lambda s: s.received_on)
-    weeks = 0
-    while pending:
-        while pending and pending[0].received_on <= friday:
-            care_sheet_post(sheet=pending.pop(0), actor=None)
+        friday = sheet.received_on + timedelta(days=(4 - sheet.received_on.weekday()) % 7)
+        by_week.setdefault(friday, []).append(SheetToPost(
+            sheet={"insured_id": insured.pk, "beneficiary_id": sheet.beneficiary_id,
+                   "professional_id": sheet.professional_id, "received_on": sheet.received_on,
+                   "tiers_payant": sheet.tiers_payant},
+            acts=[{c: getattr(act, c) for c in ACT_COLUMNS[1:]} for act in acts]))
+    done = 0
+    for weeks, friday in enumerate(sorted(by_week), 1):
+        with transaction.atomic():
+            done += care_sheets_post_batch(sheets=by_week[friday], actor=None)
         if friday <= today:
             payments_run(day=friday)
-        friday += timedelta(days=7)
-        weeks += 1
         if weeks % 20 == 0:
-            common.log(f"  … {len(sheets) - len(pending)} feuilles sur {len(sheets)} liquidées")
+            common.log(f"  … {done} feuilles sur {len(sheets)} liquidées")
 
 
 def _interleaved_ms(pages: dict, *, runs: int, warmup: int = 3) -> dict[str, tuple[float, list[float]]]:
@@ -113,6 +120,40 @@ def _interleaved_ms(pages: dict, *, runs: int, warmup: int = 3) -> dict[str, tup
     return {label: (statistics.median(ts), ts) for label, ts in times.items()}
 
 
+PENDING_INDEX = "settlement_pending_idx"
+
+
+def _explain_pending(request) -> None:
+    """EXPLAIN ANALYZE of the page's « en cours de paiement » query (taken from the page's own
+    queries), with the partial index of unpaid lines, then without it (dropped in a transaction
+    rolled back at once: the data and the index stay as they were)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        request()
+    sql = next((q["sql"] for q in queries.captured_queries
+                if "payment_id IS NULL" in q["sql"] and "COUNT(*) OVER" in q["sql"]), None)
+    if sql is None:
+        print("requête « en cours de paiement » introuvable parmi celles de la page : pas de plan")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), COUNT(*) FILTER (WHERE payment_id IS NULL) "
+                       "FROM reimbursements_settlement")
+        lines, pending = cursor.fetchone()
+    print(f"plan de « en cours de paiement » ({lines} décomptes dont {pending} non payés) :")
+    for label, drop in (("avec l'index partiel", False), ("sans l'index partiel", True)):
+        with transaction.atomic(), connection.cursor() as cursor:
+            if drop:
+                cursor.execute(f"DROP INDEX IF EXISTS {PENDING_INDEX}")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+            transaction.set_rollback(True)
+        print(f"--- {label}")
+        for line in plan:
+            print("    " + line)
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"charge {one:.1f} (1 min), {five:.1f} (5 min) sur {os.cpu_count()} cœurs"
@@ -123,6 +164,9 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="garder les données pour la prochaine fois")
+    parser.add_argument("--explain", action="store_true",
+                        help="montrer le plan de la requête « en cours de paiement », avec et sans "
+                             "l'index partiel des lignes non payées")
     args = parser.parse_args()
     common.setup(urlconf="bench.urls")
 
@@ -133,11 +177,11 @@ def main() -> int:
     from django.urls import NoReverseMatch, reverse
 
     from accounts.models import User
-    from reimbursements.models import CareAct
+    from reimbursements.models import Settlement
     from reimbursements.services import insured_figures_changed
 
     user = User.objects.filter(email=EMAIL).first()
-    have = CareAct.objects.filter(sheet__insured__user=user).count() if user else 0
+    have = Settlement.objects.filter(insured__user=user).count() if user else 0  # posted lines
     if have != args.lines:
         if user:
             common.teardown(keep=False)
@@ -195,6 +239,8 @@ def main() -> int:
             print(f"{label} : réponse {response.status_code}, non mesurée")
             return 1
         sizes[label], counts[label] = len(response.content), len(queries)
+    if args.explain and connection.vendor == "postgresql":
+        _explain_pending(get("reimbursements:payments"))
     results = _interleaved_ms(pages, runs=args.runs)
     if csv_export:
         csv_export()

@@ -207,7 +207,13 @@ class Settlement(models.Model):
         verbose_name = "décompte"
         verbose_name_plural = "décomptes"
         ordering = ["-care_date", "-id"]
-        indexes = [models.Index(fields=["insured", "care_date"])]
+        indexes = [
+            models.Index(fields=["insured", "care_date"]),
+            # « En cours de paiement »: only the unpaid lines, in the page's order, so that
+            # finding a person's few pending lines does not read their whole history.
+            models.Index(fields=["insured", "care_date", "id"], condition=Q(payment__isnull=True),
+                         name="settlement_pending_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="settlement_paid_not_negative"),
             # Round(): SQLite (the embedded default) evaluates decimals as floats.

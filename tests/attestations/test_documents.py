@@ -279,12 +279,11 @@ def test_the_list_query_count_does_not_grow_with_the_rows(
         Document.objects.create(owner=household, kind=Document.Kind.RIGHTS, content_key=str(n))
     url = reverse("attestations:list")
     client.get(url)  # the first request of a session creates its record (allauth's user sessions)
-    # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
-    # 5 its user, 6 its "last seen" update, 7 release, ..., 12 savepoint, 13 session saved,
-    # 14 release. This page: 8 the user's insured, 9 the documents, 10 the beneficiaries (the
-    # vaccination form's choices); the layout: 11 the unread messages count (messaging's
-    # context processor).
-    with django_assert_num_queries(14):
+    # Every page: 1 session, 2 user (nothing written within the renewal interval:
+    # tests/accounts/test_session_activity.py). This page: 3 the user's insured, 4 the documents,
+    # 5 the beneficiaries (the vaccination form's choices); the layout: 6 the unread messages
+    # count (messaging's context processor).
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
 
 

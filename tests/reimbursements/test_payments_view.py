@@ -342,15 +342,15 @@ def test_list_query_count_does_not_grow_with_the_rows(logged, insured, count, dj
     BeneficiaryFactory(insured=insured)
     url = reverse("reimbursements:payments")
     logged.get(url)  # the first request of a session creates its record (allauth's user sessions)
-    # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
-    # 5 its user, 6 its "last seen" update, 7 release, ..., 13 savepoint, 14 session saved,
-    # 15 release; the layout: 12 the unread messages count (messaging's context processor).
-    # This page: 8 insured (with the version of their figures), 9 beneficiaries (the filter's
-    # choices, the patients' names and the counters), 10 the page of payments with their total
-    # (COUNT(*) OVER ()), acts counted and amounts summed, 11 the first acts on their way with
-    # their total. The year's counters and the chart come from the cache, filled by the request
-    # above (one query, UNION ALL, after each write: test_payments_figures_cache.py).
-    with django_assert_num_queries(15):
+    # Every page: 1 session, 2 user (nothing written within the renewal interval:
+    # tests/accounts/test_session_activity.py). The layout: 7 the unread messages count (messaging's
+    # context processor). This page: 3 insured (with the version of their figures),
+    # 4 beneficiaries (the filter's choices, the patients' names and the counters), 5 the page of
+    # payments with their total (COUNT(*) OVER ()), acts counted and amounts summed, 6 the first
+    # acts on their way with their total. The year's counters and the chart come from the
+    # cache, filled by the request above (one query, UNION ALL, after each write:
+    # test_payments_figures_cache.py).
+    with django_assert_num_queries(7):
         assert logged.get(url).status_code == 200
 
 
@@ -361,12 +361,11 @@ def test_detail_query_count_does_not_grow_with_the_lines(logged, insured, count,
     [payment] = payments_run(day=date(2026, 3, 19))
     url = reverse("reimbursements:payment_detail", args=[payment.public_id])
     logged.get(url)  # the first request of a session creates its record (allauth's user sessions)
-    # Every page, from the middleware: 1 session, 2 user, 3 savepoint, 4 user-session record,
-    # 5 its user, 6 its "last seen" update, 7 release, ..., 13 savepoint, 14 session saved,
-    # 15 release; the layout: 12 the unread messages count (messaging's context processor).
-    # This page: 8 insured, 9 the payment (through its owner), 10 its acts with act, sheet,
-    # professional, patient and reversal, 11 the acts it took back.
-    with django_assert_num_queries(15):
+    # Every page: 1 session, 2 user (nothing written within the renewal interval:
+    # tests/accounts/test_session_activity.py). The layout: 7 the unread messages count (messaging's
+    # context processor). This page: 3 insured, 4 the payment (through its owner), 5 its acts
+    # with act, sheet, professional, patient and reversal, 6 the acts it took back.
+    with django_assert_num_queries(7):
         assert logged.get(url).status_code == 200
 
 

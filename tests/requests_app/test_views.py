@@ -141,10 +141,10 @@ def test_the_list_shows_my_requests_only_with_a_fixed_query_count(logged, insure
             for _ in range(count)]
     DemarcheFactory(insured=other_insured, kind="rib", data={"iban": "FR7630006000011234567890189"})
     logged.get(reverse("requests_app:list"))  # the first page of a session records it (allauth)
-    # session; user; allauth's user-session activity (savepoint, session row, its user, update,
-    # release); the insured; the requests with their beneficiary; messaging's unread count;
-    # the session saved again (savepoint, update, release)
-    with django_assert_num_queries(13):
+    # session; user (nothing written within the renewal interval:
+    # tests/accounts/test_session_activity.py); the insured; the requests with their
+    # beneficiary; messaging's unread count
+    with django_assert_num_queries(5):
         page = logged.get(reverse("requests_app:list")).content.decode()
     for request in mine:
         assert str(request.public_id) in page
