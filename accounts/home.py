@@ -6,6 +6,7 @@ card and the last payments. A fixed number of queries whatever the history's siz
 (tests/accounts/test_home.py pins it).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -81,27 +82,20 @@ def _own_cards(insured: Insured):
     return person
 
 
-def home_for(insured: Insured, since: datetime | None) -> Home:
-    from attestations.models import Document
-    from messaging.models import Message
-    from reimbursements import queries
-    from reimbursements.models import Settlement
-    from requests_app.models import Request
+# What the apps above the register put on the page: each app's ready() registers a function
+# filling its part of Home (the register imports none of them).
+_PANELS: list[Callable[[Home, Insured, datetime | None], None]] = []
 
+
+def home_panel(fill: Callable[[Home, Insured, datetime | None], None]):
+    """Register ``fill(home, insured, since)``; called in the order of INSTALLED_APPS."""
+    _PANELS.append(fill)
+    return fill
+
+
+def home_for(insured: Insured, since: datetime | None) -> Home:
     home = Home(since=since)
-    if since is not None:
-        home.new_payments = (Settlement.objects.filter(insured=insured, payment__created_at__gt=since)
-                             .values("payment").distinct().count())
-        home.new_messages = Message.objects.filter(
-            thread__insured=insured, author_kind=Message.AuthorKind.CAISSE, created_at__gt=since,
-        ).count()
-    home.waiting = list(Request.objects.filter(insured=insured, status=Request.Status.COMPLEMENT)
-                        .order_by("filed_at")[:5])
-    home.documents = list(
-        Document.objects.filter(owner=insured, status=Document.Status.READY, revoked_at__isnull=True)
-        .exclude(kind=Document.Kind.CODE_LETTER).order_by("-issued_at", "-pk")[:READY_DOCUMENTS]
-    )
     home.cards = _own_cards(insured)
-    filters = queries.Filters(start=queries.history_start(timezone.localdate()))
-    home.payments = list(queries.payments_page(insured, filters, 1, per_page=LAST_PAYMENTS))
+    for fill in _PANELS:
+        fill(home, insured, since)
     return home

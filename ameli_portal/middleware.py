@@ -27,7 +27,9 @@ class PrivateNoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "no-store" not in _directives(response):
+        # The API's answers too: an app signs in by a token the middleware does not see.
+        private = (user is not None and user.is_authenticated) or request.path_info.startswith("/api/")
+        if private and "no-store" not in _directives(response):
             # Django's never_cache: max-age=0, no-cache, no-store, must-revalidate, private
             # (``private`` also drops a ``public`` the view may have set).
             add_never_cache_headers(response)

@@ -21,3 +21,13 @@ def get_document_for_user(user, public_id) -> Document:
     # downloaded (it carries the provisional code).
     return get_object_or_404(Document.objects.exclude(kind=Document.Kind.CODE_LETTER),
                              owner=insured, public_id=public_id)
+
+
+def home_documents(home, insured, since) -> None:
+    """« Mon espace »: the person's documents ready to download, newest first."""
+    from accounts.home import READY_DOCUMENTS
+
+    home.documents = list(
+        Document.objects.filter(owner=insured, status=Document.Status.READY, revoked_at__isnull=True)
+        .exclude(kind=Document.Kind.CODE_LETTER).order_by("-issued_at", "-pk")[:READY_DOCUMENTS]
+    )

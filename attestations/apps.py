@@ -6,6 +6,11 @@ class AttestationsConfig(AppConfig):
     verbose_name = "Attestations"
 
     def ready(self):
+        from accounts.home import home_panel
+
+        from .access import home_documents
+
+        home_panel(home_documents)  # « Mon espace »: the documents ready
         # accounts must not import attestations: the mailroom calls this hook instead.
         from accounts import mailroom
 

@@ -27,3 +27,11 @@ def inbox_threads(insured_id: int):
         .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
         .order_by("-last_message_at", "-pk")
     )
+
+
+def home_messages(home, insured, since) -> None:
+    """« Mon espace »: the caisse's messages since the last visit."""
+    if since is not None:
+        home.new_messages = Message.objects.filter(
+            thread__insured=insured, author_kind=Message.AuthorKind.CAISSE, created_at__gt=since,
+        ).count()

@@ -42,6 +42,8 @@ class EuroField(FrenchAmountField):
 class PercentField(forms.DecimalField):
     """A percentage typed as "200", "200 %", "200 % BR" or "150,5"."""
 
+    is_money = False  # a level, not an amount: « 200 € » here would be a mistake, not 200 %
+
     def to_python(self, value):
         if isinstance(value, str):
             value = _SPACES.sub("", value)

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Beneficiary, Insured
 
@@ -593,3 +594,14 @@ def _nice_ceiling(amount: Decimal) -> Decimal:
             if step * factor >= amount:
                 return step * factor
         step *= 10
+
+
+def home_payments(home, insured: Insured, since) -> None:
+    """« Mon espace »: how many payments since the last visit, and the last ones."""
+    from accounts.home import LAST_PAYMENTS
+
+    if since is not None:
+        home.new_payments = (Settlement.objects.filter(insured=insured, payment__created_at__gt=since)
+                             .values("payment").distinct().count())
+    filters = Filters(start=history_start(timezone.localdate()))
+    home.payments = list(payments_page(insured, filters, 1, per_page=LAST_PAYMENTS))

@@ -66,8 +66,9 @@ def admin_forms() -> list[tuple[str, type[forms.BaseForm]]]:
 
 
 def money_fields(form_class):
+    """Every decimal field is an amount unless it says otherwise (``is_money = False``: a rate)."""
     return [(name, field) for name, field in form_class.base_fields.items()
-            if isinstance(field, forms.DecimalField)]
+            if isinstance(field, forms.DecimalField) and getattr(field, "is_money", True)]
 
 
 def _cases(field) -> list[tuple[str, Decimal]]:

@@ -142,11 +142,11 @@ def test_the_query_count_does_not_grow_with_the_history(client, insured, size, d
     _history(insured, size)
     sign_in(client, insured, last_login=timezone.now() - timedelta(days=400))
     client.get(HOME)  # the first request of a session creates its record (allauth's user sessions)
-    # The 10 queries of every page (session, user, user-session record, savepoints: see
-    # tests/reimbursements/test_payments_view.py) and the unread count (header and page share
+    # The 2 queries of every signed-in page (session, user: nothing written, see
+    # tests/accounts/test_session_activity.py) and the unread count (header and page share
     # it); this page: 7 insured, new payments, new messages, démarches waiting, documents
     # ready, the person's cards, the last payments (one query, as « Mes paiements »).
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(10):
         assert client.get(HOME).status_code == 200
 
 

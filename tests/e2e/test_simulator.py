@@ -83,15 +83,16 @@ def test_person_with_a_200_percent_contract_sees_what_is_left_to_pay(page, live_
     page.get_by_label("Oui, pour la part de l'Assurance Maladie", exact=True).check()
     page.get_by_role("button", name="Estimer le remboursement").click()
 
-    # BR 30: AMO 21 (less the 2 EUR PF), the contract 9 + 20 of dépassement, 2 left.
+    # BR 31.50 (CS 26.50 + MCS 5 in the coordinated path, convention 2024): AMO 22.05 (less
+    # the 2 EUR PF), the contract 9.45 + 18.50 of dépassement, 2 left.
     expect(page.get_by_role("table", name="Votre tableau de remboursement")).to_be_visible()
-    expect(share_row(page, "Total")).to_contain_text("29,00\u00a0€")
+    expect(share_row(page, "Total")).to_contain_text("27,95\u00a0€")
     expect(share_row(page, "Total")).to_contain_text("2,00\u00a0€")
     expect(share_row(page, "Participation forfaitaire (jamais remboursée par une complémentaire)")
            ).to_contain_text("-2,00\u00a0€")
     summary = page.locator(".estimate__summary")
     expect(summary).to_contain_text("il reste 2,00\u00a0€ à votre charge")
-    expect(page.get_by_text("Le jour des soins, vous payez 29,00\u00a0€")).to_be_visible()
+    expect(page.get_by_text("Le jour des soins, vous payez 27,95\u00a0€")).to_be_visible()
     screenshot(page, "simulateur-complementaire")
     assert_no_axe_violations(page)
     assert_no_csp_violations(page)
