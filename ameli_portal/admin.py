@@ -6,11 +6,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from .audit import AuditEventAdmin
+from .email_preview import index_entry, preview_urls
 from .health import worker_heartbeat_age
 from .models import AuditEvent, DemoMessage, OutboxJob
 from .outbox import outbox_job_relaunch, outbox_overview
 
 admin.site.register(AuditEvent, AuditEventAdmin)
+admin.site.add_site_page(preview_urls, index_entry)  # « Modèles de courriels (aperçu) »
 
 FAILED_LISTED = 50
 

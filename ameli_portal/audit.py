@@ -168,28 +168,34 @@ class PortalAdminSite(admin.AdminSite):
                   summary="back-office")
         return super().logout(request, extra_context)
 
+    # Pages of the site's own (not a model's): (urls(site), index_entry(request)) pairs that
+    # ameli_portal/admin.py adds (the email preview), listed in « Infrastructure du portail ».
+    _site_pages: tuple = ()
+
+    def add_site_page(self, urls, index_entry) -> None:
+        self._site_pages = (*self._site_pages, (urls, index_entry))
+
     def get_urls(self):
         from django.urls import path
 
-        from .email_preview import preview_urls
-
-        return [path("login/code/", self.login_code, name="login_code"), *preview_urls(self),
-                *super().get_urls()]
+        pages = [url for urls, _ in self._site_pages for url in urls(self)]
+        return [path("login/code/", self.login_code, name="login_code"), *pages, *super().get_urls()]
 
     def get_app_list(self, request, app_label=None):
-        """The apps' models, and the email preview in « Infrastructure du portail »."""
-        from .email_preview import index_entry
-
+        """The apps' models, and the site's own pages in « Infrastructure du portail »."""
         app_list = super().get_app_list(request, app_label)
-        entry = index_entry(request)
-        if entry is None or app_label not in (None, "ameli_portal"):
+        if app_label not in (None, "ameli_portal"):
             return app_list
-        app = next((a for a in app_list if a["app_label"] == "ameli_portal"), None)
-        if app is None:
-            app = {"name": "Infrastructure du portail", "app_label": "ameli_portal",
-                   "app_url": entry["admin_url"], "has_module_perms": True, "models": []}
-            app_list.append(app)
-        app["models"].append(entry)
+        for _, index_entry in self._site_pages:
+            entry = index_entry(request)
+            if entry is None:
+                continue
+            app = next((a for a in app_list if a["app_label"] == "ameli_portal"), None)
+            if app is None:
+                app = {"name": "Infrastructure du portail", "app_label": "ameli_portal",
+                       "app_url": entry["admin_url"], "has_module_perms": True, "models": []}
+                app_list.append(app)
+            app["models"].append(entry)
         return app_list
 
     def register(self, model_or_iterable, admin_class=None, **options):

@@ -68,6 +68,8 @@ class MethodNotAllowedPageMiddleware:
         response = self.get_response(request)
         if response.status_code != 405 or getattr(response, "streaming", False) or response.content:
             return response
+        if request.path_info.startswith("/api/"):
+            return response  # an app reads the status and the Allow header, not a page
         page = render(request, "errors/405.html", {"status": 405}, status=405)
         if "Allow" in response:
             page["Allow"] = response["Allow"]
