@@ -1,7 +1,8 @@
 """In a browser, every form of the portal sent empty puts the focus on its error summary.
 
 The pages are found, not listed: every URL pattern without an identifier (outside the back
-office), opened by an insured person and by an anonymous visitor. On each page, each POST form
+office and the JSON API, which has no forms and its own generated checks in tests/api/),
+opened by an insured person and by an anonymous visitor. On each page, each POST form
 of the main content with fields to fill is sent empty; when the page comes back with errors,
 the focus must be on the error summary (static/js/error-summary.js), axe must find nothing,
 and a link of the summary must take the focus to its field.
@@ -29,7 +30,7 @@ FORMS_WITH_FIELDS = ("main form[method='post' i]:has(input:not([type='hidden']):
 def pages() -> list[str]:
     found = []
     for route in all_routes():
-        if route.is_admin or route.converters or route.name in SKIPPED:
+        if route.is_admin or route.is_api or route.converters or route.name in SKIPPED:
             continue
         try:
             found.append(route.path())
@@ -43,6 +44,9 @@ def check_forms(page, base: str, path: str) -> int:
     try:
         response = page.goto(base + path)
     except PlaywrightError:  # a POST-only address (405) or a download: no form to send
+        # Chromium shows its own error page for an error answer without a body; leave it
+        # before the next address, or the next navigations are "interrupted" one by one.
+        page.goto("about:blank")
         return 0
     if response is None or response.status != 200 or not page.url.startswith(base + path):
         return 0  # refused, or sent elsewhere (the login): that page is checked on its own
@@ -72,9 +76,6 @@ def check_forms(page, base: str, path: str) -> int:
     return checked
 
 
-@pytest.mark.skip(reason="instable depuis 16 h UTC le 2026-12-02 : le navigateur connecté perd sa "
-                         "session en cours de parcours (3 échecs sur 5 passages de CI) ; à diagnostiquer, "
-                         "voir la note de la session")
 def test_every_form_sent_empty_focuses_its_summary(browser, live_server, page):
     user = UserFactory()
     BeneficiaryFactory(insured=user.insured)
