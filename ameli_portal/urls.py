@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from api import v1 as api_v1
-
 from . import views
 
 # The French error pages (DEBUG off); the 405 is a middleware's (ameli_portal.errors).
@@ -50,5 +48,5 @@ urlpatterns = [
     path("messagerie/", include("messaging.urls")),
     path("back-office/", admin.site.urls),
     path("api/auth/", include("allauth.headless.urls")),
-    path("api/v1/", api_v1.urlpatterns()),
+    path("api/v1/", include("api.urls", namespace="api-v1")),
 ]
