@@ -9,8 +9,8 @@ What must agree (reimbursements/deductions.py):
   rows of deductions recovered and of cancelled acts taken back) = its detail's « Montant »;
 - the counters (due this year, withheld, carried forward, still to recover) = the CSV's columns
   over the person's live acts; what is still to recover = carried forward less recovered on the
-  live acts, plus what was given back = the ledger's receivable, per patient = the debt the
-  engine is fed (builders.debts), never below zero: a deduction recovered for an act cancelled
+  live acts, plus what was given back = the ledger's receivable, per patient (the debt the
+  engine is fed, builders.debts), never below zero: a deduction recovered for an act cancelled
   since is given back (its own row, « Retenues rendues »);
 - the relevé's « Versé sur la période » = the list's payments of the period, and its other
   totals = the CSV's columns over the same rows.
@@ -30,6 +30,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -42,8 +43,7 @@ from ameli_portal.emails import build_email
 from ameli_portal.models import OutboxJob
 from attestations.models import Document
 from attestations.services import document_pdf
-from reimbursements.builders import debts as debts_of
-from reimbursements.models import Account, CareSheet, Settlement
+from reimbursements.models import Account, CareSheet, LedgerEntry, Settlement
 from reimbursements.queries import history_start
 from reimbursements.services import care_sheet_post, ledger_balance, payments_run, settlement_reverse
 from tests.factories import (
@@ -269,7 +269,9 @@ def reconcile(client, insured) -> dict:
     owed = ledger_balance(account=Account.RECEIVABLE, insured=insured)
     assert sum((c["outstanding"] for c in counters.values()), ZERO) == owed
     names = {None: str(insured), **{b.pk: str(b) for b in insured.beneficiaries.all()}}
-    debts = {names[beneficiary]: amount for (_, beneficiary), amount in debts_of([insured.pk]).items()}
+    debts = {names[row["journal__settlement__beneficiary"]]: row["total"] for row in
+             LedgerEntry.objects.filter(account=Account.RECEIVABLE, insured=insured)
+             .values("journal__settlement__beneficiary").annotate(total=Sum("amount")).order_by()}
     assert {name: c["outstanding"] for name, c in counters.items() if c["outstanding"]} == {
         name: amount for name, amount in debts.items() if amount}
 
