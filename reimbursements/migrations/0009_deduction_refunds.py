@@ -2,6 +2,35 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models import Sum
+
+
+def refund_over_recoveries(apps, schema_editor):
+    """Before this migration, deductions recovered for an act cancelled since were kept: the
+    patient's debt in the ledger (RECEIVABLE, per patient through each entry's settlement) was
+    left below zero. Give them back on the next payment, as services.settlement_reverse now
+    does, tied to the patient's latest reversal."""
+    LedgerEntry = apps.get_model("reimbursements", "LedgerEntry")
+    Journal = apps.get_model("reimbursements", "Journal")
+    Reversal = apps.get_model("reimbursements", "Reversal")
+    DeductionRefund = apps.get_model("reimbursements", "DeductionRefund")
+    rows = (LedgerEntry.objects.filter(account="receivable")
+            .values_list("insured_id", "journal__settlement__beneficiary_id")
+            .annotate(total=Sum("amount")).filter(total__lt=0).order_by())
+    for insured_id, beneficiary_id, total in rows:
+        reversal = (Reversal.objects.filter(settlement__insured_id=insured_id,
+                                            settlement__beneficiary_id=beneficiary_id)
+                    .order_by("-created_at", "-pk").first())
+        if reversal is None:
+            continue
+        DeductionRefund.objects.create(reversal=reversal, insured_id=insured_id, beneficiary_id=beneficiary_id,
+                                       amount=-total)
+        journal = Journal.objects.create(kind="refund", settlement_id=reversal.settlement_id,
+                                         memo="Retenues rendues (acte annulé)")
+        LedgerEntry.objects.bulk_create([
+            LedgerEntry(journal=journal, account="receivable", insured_id=insured_id, amount=-total),
+            LedgerEntry(journal=journal, account="insured_payable", insured_id=insured_id, amount=total),
+        ])
 
 
 class Migration(migrations.Migration):
@@ -35,4 +64,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='refund_positive')],
             },
         ),
+        migrations.RunPython(refund_over_recoveries, migrations.RunPython.noop),
     ]
