@@ -29,7 +29,7 @@ from ameli_portal.pdf import render_pdf
 from ameli_portal.site import site_url
 from reimbursements import deductions
 from reimbursements.models import Settlement
-from reimbursements.queries import MONTHS_FR, Filters, export_lines, taken_back
+from reimbursements.queries import MONTHS_FR, Filters, export_lines, refunds, taken_back
 from reimbursements.templatetags.money import euros
 
 from . import health
@@ -101,6 +101,12 @@ def statement_taken_back(insured: Insured, start: date, end: date) -> list:
                   key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk))
 
 
+def statement_refunds(insured: Insured, start: date, end: date) -> list:
+    """Deductions recovered for acts cancelled since, given back by a payment of the period."""
+    return sorted((r for r in refunds(insured, Filters(start=start, end=end)) if r.payment),
+                  key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk))
+
+
 def statement_data(insured: Insured, start: date, end: date) -> dict:
     """What a relevé says: a new payment, or a line cancelled since, changes its key.
 
@@ -126,6 +132,7 @@ def statement_data(insured: Insured, start: date, end: date) -> dict:
         "names": [insured.last_name, insured.first_names],
         "lines": [[str(value) if isinstance(value, Decimal) else value for value in line] for line in lines],
         "taken_back": [list(row) for row in taken],
+        "refunds": [[r.pk, r.payment_id] for r in statement_refunds(insured, start, end)],
     }
 
 
@@ -287,12 +294,12 @@ def _rights_context(document: Document, day: date) -> dict:
     }
 
 
-def _totals(lines, taken: list) -> dict:
+def _totals(lines, taken: list, given_back: list = ()) -> dict:
     """The relevé's sums, as every screen makes them (reimbursements/deductions.py)."""
-    t = deductions.totals(lines, taken)
+    t = deductions.totals(lines, taken, given_back)
     figures = {name: getattr(t, name) for name in (
         "charged", "base", "amo", "participation_due", "franchise_due", "withheld", "carried_forward",
-        "for_line", "recovered", "taken_back", "ticket_moderateur", "depassement", "paid",
+        "for_line", "recovered", "taken_back", "refunded", "ticket_moderateur", "depassement", "paid",
         "deductions_due", "deductions_taken")}
     return {"count": t.lines, **{name: euros(value) for name, value in figures.items()},
             "minus": {name: euros(-figures[name]) for name in ("recovered", "taken_back")}}
@@ -301,21 +308,26 @@ def _totals(lines, taken: list) -> dict:
 def _statement_context(document: Document, day: date) -> dict:
     lines = statement_lines(document.owner, document.period_start, document.period_end)
     taken = statement_taken_back(document.owner, document.period_start, document.period_end)
-    patients: dict[tuple, tuple[list, list]] = {}
+    given_back = statement_refunds(document.owner, document.period_start, document.period_end)
+    patients: dict[tuple, tuple[list, list, list]] = {}
     for line in lines:
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], []))[0].append(line)
+        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], [], []))[0].append(line)
     for reversal in taken:
         line = reversal.settlement
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], []))[1].append(reversal)
+        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], [], []))[1].append(reversal)
+    for refund in given_back:
+        line = refund.settlement
+        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], [], []))[2].append(refund)
     return {
         **_common_context(document, day),
         "period_start": french_date(document.period_start),
         "period_end": french_date(document.period_end),
         "lines": lines,
         "taken_back": taken,
-        "per_patient": [{"name": name, **_totals(group, group_taken)}
-                        for (_, name), (group, group_taken) in sorted(patients.items())],
-        "totals": _totals(lines, taken),
+        "refunds": given_back,
+        "per_patient": [{"name": name, **_totals(group, group_taken, group_refunds)}
+                        for (_, name), (group, group_taken, group_refunds) in sorted(patients.items())],
+        "totals": _totals(lines, taken, given_back),
     }
 
 

@@ -8,13 +8,16 @@ A participation forfaitaire (PF) or a franchise is
 - **carried forward** when it cannot (`carried_forward`): the line is paid to a professional
   (tiers payant), or the deduction is larger than what the line reimburses;
 - **recovered** later (`debt_recovered`), from the reimbursement of another line of the same
-  patient paid to the insured.
+  patient paid to the insured;
+- **refunded** (`DeductionRefund`) when the act it was due on is cancelled after it was
+  recovered: what was recovered for it is given back with the next payment to the insured.
 
 So a line reimburses ``for_line = amo - withheld`` (the AMO share less its own deductions), and
 is paid ``paid = for_line - recovered``. A payment is the sum of its lines' ``for_line``, less
 the deductions it recovers (its own line on every screen), less the acts paid earlier and
-cancelled since that it takes back. « Mes paiements » (list, detail, counters), its CSV, the
-relevé PDF and the new-payment email all read these figures from here.
+cancelled since that it takes back, plus the deductions it refunds (their own line too).
+« Mes paiements » (list, detail, counters), its CSV, the relevé PDF and the new-payment email
+all read these figures from here.
 
 Every amount is a Decimal to the cent; the engine (rules.py) guarantees, for each line,
 ``due == withheld + carried_forward`` and, paid to the insured, ``paid == for_line - recovered``.
@@ -36,6 +39,7 @@ CARRIED = "Reporté"
 FOR_LINE = "Remboursé pour ce soin"
 RECOVERED = "Reprise de retenues reportées"
 TAKEN_BACK = "Actes annulés repris"
+REFUNDED = "Retenues rendues (soins annulés)"
 PAID = "Versé"
 
 
@@ -87,6 +91,7 @@ class Totals:
     for_line: Decimal = ZERO
     recovered: Decimal = ZERO
     taken_back: Decimal = ZERO  # acts paid earlier, cancelled, taken back from these payments
+    refunded: Decimal = ZERO  # deductions recovered for acts cancelled since, given back
     ticket_moderateur: Decimal = ZERO
     depassement: Decimal = ZERO
 
@@ -112,38 +117,43 @@ class Totals:
 
     @property
     def deductions_taken(self) -> Decimal:
-        """Deductions taken from these payments: on the lines themselves, and recovered."""
-        return self.withheld + self.recovered
+        """Deductions taken from these payments: on the lines themselves, and recovered, less
+        those given back (recovered for acts cancelled since)."""
+        return self.withheld + self.recovered - self.refunded
 
     @property
     def paid(self) -> Decimal:
-        return self.for_line - self.recovered - self.taken_back
+        return self.for_line - self.recovered - self.taken_back + self.refunded
 
 
-def totals(lines: Iterable, taken_back: Iterable = ()) -> Totals:
+def totals(lines: Iterable, taken_back: Iterable = (), refunds: Iterable = ()) -> Totals:
     """`lines`: described Settlements (queries._described); `taken_back`: Reversals whose
-    amount these payments took back."""
+    amount these payments took back; `refunds`: the DeductionRefunds they paid."""
     result = Totals()
     for line in lines:
         if not getattr(line, "reversed_before_payment", False):
             result.add(line)
     result.taken_back = sum((r.settlement.paid for r in taken_back), ZERO)
+    result.refunded = sum((r.amount for r in refunds), ZERO)
     return result
 
 
 @dataclass(frozen=True)
 class PaymentBreakdown:
-    """A payment as its detail, the relevé and the email tell it: lines, recovery, take-backs."""
+    """A payment as its detail, the relevé and the email tell it: lines, recovery, take-backs,
+    refunds."""
 
     for_lines: Decimal
     recovered: Decimal
     taken_back: Decimal
+    refunded: Decimal = ZERO
 
     @property
     def amount(self) -> Decimal:
-        return self.for_lines - self.recovered - self.taken_back
+        return self.for_lines - self.recovered - self.taken_back + self.refunded
 
 
-def payment_breakdown(lines: Iterable, recoveries: Iterable) -> PaymentBreakdown:
-    t = totals(lines, recoveries)
-    return PaymentBreakdown(for_lines=t.for_line, recovered=t.recovered, taken_back=t.taken_back)
+def payment_breakdown(lines: Iterable, recoveries: Iterable, refunds: Iterable = ()) -> PaymentBreakdown:
+    t = totals(lines, recoveries, refunds)
+    return PaymentBreakdown(for_lines=t.for_line, recovered=t.recovered, taken_back=t.taken_back,
+                            refunded=t.refunded)

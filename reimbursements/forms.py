@@ -61,6 +61,9 @@ BASKET_LABELS = {
 COVERS_WITH_LEVEL = (CoverKind.PERCENT, CoverKind.FORFAIT)
 
 
+MAX_QUANTITY = 99
+
+
 class SimulatorForm(forms.Form):
     care = forms.ChoiceField(
         label="Soin",
@@ -94,7 +97,7 @@ class SimulatorForm(forms.Form):
         decimal_places=2,
         max_digits=7,
         help_text="Le montant facturé par le professionnel, ou le prix de la boîte de "
-        "médicament. Par exemple : 30 ou 30,50.",
+        "médicament ; pour plusieurs boîtes ou séances, le prix d'une seule. Par exemple : 30 ou 30,50.",
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={
             "required": "Indiquez le prix payé.",
@@ -105,6 +108,21 @@ class SimulatorForm(forms.Form):
             "après la virgule.",
             "max_digits": "Le prix ne peut pas dépasser 10 000 €.",
             "max_whole_digits": "Le prix ne peut pas dépasser 10 000 €.",
+        },
+    )
+    quantity = forms.IntegerField(
+        label="Quantité",
+        required=False,
+        initial=1,
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        help_text="Le nombre de boîtes, de séances ou d'actes identiques (par exemple 3 boîtes) : "
+        "le prix payé est celui d'une unité. 1 pour un séjour à l'hôpital.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "invalid": "Indiquez la quantité avec des chiffres, par exemple 3.",
+            "min_value": "La quantité est au moins 1.",
+            "max_value": f"Le simulateur compte {MAX_QUANTITY} unités au plus.",
         },
     )
     base = EuroField(
@@ -348,8 +366,13 @@ class SimulatorForm(forms.Form):
             )
         if care is not None and care.is_equipment:
             self._clean_equipment(care, cleaned)
+        if cleaned.get("quantity") is None and "quantity" not in self.errors:
+            cleaned["quantity"] = 1  # left empty: one
         if care is not None and care.is_stay:
             self._clean_stay(cleaned)
+            if (cleaned.get("quantity") or 1) > 1:
+                self.add_error("quantity", "Un séjour à l'hôpital se simule à l'unité (quantité 1) : "
+                               "sa durée vient des dates d'entrée et de sortie.")
         self._clean_cover(cleaned)
         return cleaned
 

@@ -249,6 +249,36 @@ class Reversal(models.Model):
         return f"Annulation du {self.created_at:%d/%m/%Y} : {self.reason}"
 
 
+class DeductionRefund(models.Model):
+    """Deductions recovered for an act cancelled since, given back on the next payment to the insured.
+
+    An act's deductions carried forward are recovered from a later reimbursement of the same
+    patient; when the act is then cancelled, what was recovered for it was not owed. Its
+    reversal brings the patient's debt (the ledger's RECEIVABLE, per patient) below zero by
+    that much: the refund brings it back to zero and is paid with the next payment, as a
+    line of its own on every screen (deductions.py).
+    """
+
+    reversal = models.OneToOneField(Reversal, on_delete=models.PROTECT, related_name="refund")
+    insured = models.ForeignKey(Insured, on_delete=models.PROTECT, related_name="deduction_refunds")
+    beneficiary = models.ForeignKey(Beneficiary, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="deduction_refunds")
+    amount = models.DecimalField("montant rendu", **MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    payment = models.ForeignKey("Payment", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="refunds")
+
+    class Meta:
+        verbose_name = "retenues rendues"
+        verbose_name_plural = "retenues rendues"
+        indexes = [models.Index(fields=["insured"], condition=Q(payment__isnull=True),
+                                name="refund_pending_idx")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_positive")]
+
+    def __str__(self):
+        return f"Retenues rendues : {euros(self.amount)}"
+
+
 class Payment(models.Model):
     """A transfer: to the insured's IBAN, or to a professional under tiers payant."""
 
@@ -295,6 +325,7 @@ class Journal(models.Model):
         SETTLEMENT = "settlement", "Liquidation"
         REVERSAL = "reversal", "Annulation"
         PAYMENT = "payment", "Paiement"
+        REFUND = "refund", "Retenues rendues"
         DAILY_ALLOWANCE = "ij", "Indemnités journalières"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)

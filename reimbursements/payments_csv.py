@@ -1,5 +1,6 @@
 """The CSV of « Mes paiements »: one row an act, and a row of its own for every amount a payment
-took back (deductions recovered, acts cancelled after their payment), so that the column
+took back (deductions recovered, acts cancelled after their payment) or gave back (deductions
+recovered for an act cancelled since), so that the column
 « Remboursé » adds up, payment by payment, to the amount of the transfer (deductions.py).
 
 Streamed: rows are read from the database a chunk at a time and written as they come, so the
@@ -13,6 +14,7 @@ from datetime import date
 
 from . import deductions as d
 from . import queries
+from .models import Settlement
 from .templatetags.money import percent
 
 HEADER = (
@@ -23,6 +25,8 @@ HEADER = (
 )
 RECOVERY_LABEL = "Reprise de retenues reportées (participations forfaitaires et franchises d'autres soins)"
 TAKEN_BACK_LABEL = "Acte annulé après son paiement : montant repris"
+REFUND_LABEL = ("Retenues rendues : participations forfaitaires et franchises reprises pour un soin "
+                "annulé depuis")
 
 
 class _Echo:
@@ -62,10 +66,12 @@ def _act_row(line) -> list[str]:
     ]
 
 
-def _money_row(line, *, label: str, amount, paid_on: date | None, state: str) -> list[str]:
-    """A row that is no act: only its patient, its label and the amount it takes off."""
+def _money_row(line, *, label: str, amount, paid_on: date | None, state: str, payee: str = "") -> list[str]:
+    """A row that is no act: only its patient, its label and the amount it takes off (paid to
+    ``payee``, by default the line's)."""
     return [_day(line.care_date), _text(str(line.patient)), _text(line.act.sheet.professional.name),
-            "", label, "", "", "", "", "", "", "", "", "", "", _amount(-amount), "", "", _payee(line),
+            "", label, "", "", "", "", "", "", "", "", "", "", _amount(-amount), "", "",
+            payee or _payee(line),
             _day(paid_on), state]
 
 
@@ -83,6 +89,13 @@ def _rows_of_taken_back(reversal) -> Iterator[list[str]]:
                      state=f"Repris (acte payé le {line.payment.paid_on:%d/%m/%Y})")
 
 
+def _rows_of_refund(refund) -> Iterator[list[str]]:
+    paid_on = refund.payment.paid_on if refund.payment else None
+    yield _money_row(refund.settlement, label=REFUND_LABEL, amount=-refund.amount, paid_on=paid_on,
+                     state="Payé" if paid_on else "En cours de paiement",
+                     payee=Settlement.Payee.INSURED.label)  # given back to the insured, always
+
+
 def _newest_payment_first(item) -> tuple:
     paid_on = item.payment.paid_on if item.payment else None
     return (0, 0) if paid_on is None else (1, -paid_on.toordinal())
@@ -93,7 +106,13 @@ def rows(insured, filters) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff" + writer.writerow(HEADER)
     items = heapq.merge(queries.iter_export_lines(insured, filters), queries.taken_back(insured, filters),
-                        key=_newest_payment_first)
+                        queries.refunds(insured, filters), key=_newest_payment_first)
     for item in items:
-        for row in (_rows_of_line(item) if hasattr(item, "act_id") else _rows_of_taken_back(item)):
+        if hasattr(item, "act_id"):
+            rows_of = _rows_of_line(item)
+        elif hasattr(item, "reversal_id"):
+            rows_of = _rows_of_refund(item)
+        else:
+            rows_of = _rows_of_taken_back(item)
+        for row in rows_of:
             yield writer.writerow(row)

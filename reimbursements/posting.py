@@ -27,22 +27,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.db import connection
-from django.db.models import Q, Sum
-from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from accounts.models import Beneficiary, Exemption, Insured
+from accounts.models import Beneficiary, Insured
 from ameli_portal.models import AuditEvent
 
-from . import rules
+from . import builders, rules
+from .builders import Patient
 from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
-from .queries import PRO, SH, A, R, S, _date, _dec
-from .services import FRANCHISE_BY_KIND, insured_figures_changed, settlement_legs
-
-Patient = tuple[int, int | None]  # (insured id, beneficiary id or None)
+from .services import insured_figures_changed, settlement_legs
 
 # Columns written by _insert, in order (the id comes first, allocated by _insert).
 # Every column without a database default (Django's defaults are Python's: given here).
@@ -91,15 +86,19 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     beneficiaries = {b.pk: b for b in Beneficiary.objects.filter(
         pk__in={p[1] for p in patients if p[1] is not None})}
     pros = {p.pk: p for p in Professional.objects.filter(pk__in={s.sheet["professional_id"] for s in sheets})}
-    exemptions = _exemptions(insured_ids)
-    counters = _withheld(sheets, insured_ids, pros)
+    exemptions = builders.exemptions(insured_ids)
+    days: dict[Patient, set] = defaultdict(set)
+    for s in sheets:
+        days[s.patient] |= {a["care_date"] for a in s.acts}
+    counters = builders.withheld(days)
 
     for s in sheets:
         pro = pros[s.sheet["professional_id"]]
         person = beneficiaries[s.patient[1]] if s.patient[1] else insured[s.patient[0]]
         # The single-sheet path reads acts in (care date, id) order, id being file order.
         s.order = sorted(range(len(s.acts)), key=lambda i: (s.acts[i]["care_date"], i))
-        lines = [_care_line(s.acts[i], s.sheet, pro, _situation(person, exemptions[s.patient], s.acts[i]))
+        lines = [builders.care_line(s.acts[i], s.sheet, pro,
+                                    builders.situation(person, exemptions[s.patient], s.acts[i]["care_date"]))
                  for i in s.order]
         try:
             run = rules.compute_settlements(lines, withheld=counters[s.patient])
@@ -186,112 +185,3 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *row))
     return ids
-
-
-# --- What the batch reads -------------------------------------------------------------
-
-
-def _exemptions(insured_ids) -> dict[Patient, list[Exemption]]:
-    found: dict[Patient, list[Exemption]] = defaultdict(list)
-    for e in Exemption.objects.filter(insured_id__in=insured_ids).order_by("-start"):
-        found[(e.insured_id, e.beneficiary_id)].append(e)
-    return found
-
-
-def _situation(person, exemptions: list[Exemption], act: dict) -> rules.Situation:
-    """services.situation_on, from exemptions read once for the batch."""
-    day = act["care_date"]
-    kinds = {e.kind: e for e in exemptions if e.start <= day and (e.end is None or e.end >= day)}
-    maternity = kinds.get("maternite")
-    return rules.Situation(
-        birth_date=person.birth_date, css="css" in kinds, ame="ame" in kinds,
-        pregnancy_sixth_month=maternity.start if maternity else None, delivery_date=None,
-    )
-
-
-def _care_line(act: dict, sheet: dict, pro: Professional, situation: rules.Situation) -> rules.CareLine:
-    """services.care_line, from the file's values instead of saved rows."""
-    return rules.CareLine(
-        act_code=act["act_code"], care_date=act["care_date"], charged=act["charged"],
-        kind=rules.CareKind(act["kind"]), professional_id=pro.rpps, situation=situation,
-        specialty=rules.Specialty(pro.specialty) if pro.specialty else None,
-        sector=rules.Sector(pro.sector), optam=pro.optam,
-        coordinated_path=sheet.get("coordinated_path", True), tiers_payant=sheet.get("tiers_payant", False),
-        ald_related=sheet.get("ald_related", False), medicine_rate=act.get("medicine_rate"),
-        quantity=act.get("quantity", 1), coefficient=act.get("coefficient"), base=act.get("base"),
-        end_date=act.get("end_date"), psychiatric=act.get("psychiatric", False),
-        basket=rules.Basket(act["basket"]) if act.get("basket") else None,
-        emergency_transport=act.get("emergency_transport", False),
-        costly_act=True if act.get("costly_act") else None,
-    )
-
-
-def _withheld(sheets: list[SheetToPost], insured_ids, pros) -> dict[Patient, rules.Withheld]:
-    """services.withheld_so_far for every patient of the batch, in three grouped queries.
-
-    Only the counters the batch's lines can read are loaded: the yearly ones of
-    the years of care, the daily ones of the days of care, and the debt.
-    """
-    patients = {s.patient for s in sheets}
-    days = {a["care_date"] for s in sheets for a in s.acts}
-    years = {d.year for d in days}
-    history = Settlement.objects.filter(insured_id__in=insured_ids)
-    pf_year, fr_year = defaultdict(dict), defaultdict(dict)
-    for row in (history.filter(care_date__gte=date(min(years), 1, 1), care_date__lte=date(max(years), 12, 31),
-                               reversal__isnull=True)
-                .values("insured_id", "beneficiary_id", year=ExtractYear("care_date"))
-                .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due")).order_by()):
-        key = (row["insured_id"], row["beneficiary_id"])
-        pf_year[key][row["year"]] = row["pf"]
-        fr_year[key][row["year"]] = row["fr"]
-    pf_day, fr_day = defaultdict(dict), defaultdict(dict)
-    for insured_id, beneficiary_id, day, rpps, kind, pf, fr in _daily_rows(
-            sorted({(s.patient[0], a["care_date"]) for s in sheets for a in s.acts})):
-        key, day = (insured_id, beneficiary_id), _date(day)
-        by_pro = (day, rpps)
-        pf_day[key][by_pro] = pf_day[key].get(by_pro, ZERO) + _dec(pf)
-        if kind in FRANCHISE_BY_KIND:
-            by_kind = (day, FRANCHISE_BY_KIND[kind], rpps)
-            fr_day[key][by_kind] = fr_day[key].get(by_kind, ZERO) + _dec(fr)
-    debt = {}
-    for row in (history.filter(Q(carried_forward__gt=0) | Q(debt_recovered__gt=0))
-                .values("insured_id", "beneficiary_id")
-                .annotate(carried=Sum("carried_forward"), recovered=Sum("debt_recovered")).order_by()):
-        debt[(row["insured_id"], row["beneficiary_id"])] = row["carried"] - row["recovered"]
-    return {
-        p: rules.Withheld(participation_by_year=pf_year[p], participation_by_day=pf_day[p],
-                          franchise_by_year=fr_year[p], franchise_by_day=fr_day[p],
-                          carried_forward=max(debt.get(p, ZERO), ZERO))
-        for p in patients
-    }
-
-
-DAILY_PAIRS_PER_QUERY = 5_000  # two parameters each, well under the databases' limits
-
-
-def _daily_rows(pairs: list[tuple[int, date]]) -> list[tuple]:
-    """Deductions already due per (patient, day, professional, kind of care), for the days each
-    insured person of the batch has care on, and only those.
-
-    Filtering on the days of the whole batch instead (``care_date IN (...)``) reads, for every
-    person, nearly every day of their year: a batch's care spans the year. Plain SQL with row
-    values, as PostgreSQL and SQLite both read them.
-    """
-    rows = []
-    for start in range(0, len(pairs), DAILY_PAIRS_PER_QUERY):
-        chunk = pairs[start:start + DAILY_PAIRS_PER_QUERY]
-        sql = f"""
-            SELECT s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind,
-                   SUM(s.participation_due), SUM(s.franchise_due)
-            FROM {S} s
-            INNER JOIN {A} a ON a.id = s.act_id
-            INNER JOIN {SH} sh ON sh.id = a.sheet_id
-            INNER JOIN {PRO} p ON p.id = sh.professional_id
-            LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
-            WHERE r.id IS NULL
-              AND (s.insured_id, s.care_date) IN (VALUES {", ".join(["(%s, %s)"] * len(chunk))})
-            GROUP BY s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind"""  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [value for pair in chunk for value in pair])
-            rows += cursor.fetchall()
-    return rows

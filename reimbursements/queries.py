@@ -23,9 +23,13 @@ from accounts.models import Beneficiary, Insured
 from .deductions import LineMoney, payment_breakdown
 from .models import (
     ZERO,
+    Account,
     CareAct,
     CareKind,
     CareSheet,
+    DeductionRefund,
+    Journal,
+    LedgerEntry,
     Payment,
     Professional,
     Reversal,
@@ -93,6 +97,7 @@ class Filters:
 S, P, R = Settlement._meta.db_table, Payment._meta.db_table, Reversal._meta.db_table
 A, SH = CareAct._meta.db_table, CareSheet._meta.db_table
 PRO, BEN = Professional._meta.db_table, Beneficiary._meta.db_table
+D, J, LE = DeductionRefund._meta.db_table, Journal._meta.db_table, LedgerEntry._meta.db_table
 CENT = Decimal("0.01")
 
 
@@ -137,6 +142,7 @@ class PaymentRow:
     shown_amount: Decimal
     act_count: int
     recovered: Decimal = ZERO  # deductions carried from earlier care, recovered on this payment
+    refunded: Decimal = ZERO  # deductions recovered for acts cancelled since, given back
     detail_url: str = ""  # set by the view
 
     @property
@@ -173,20 +179,24 @@ def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
           (SELECT SUM(s.debt_recovered) FROM {S} s LEFT JOIN {R} r ON r.settlement_id = s.id
            WHERE s.payment_id = p.id AND s.insured_id = %s
              AND (r.created_at IS NULL OR r.created_at >= p.created_at)),
+          (SELECT SUM(d.amount) FROM {D} d WHERE d.payment_id = p.id AND d.insured_id = %s),
           COUNT(*) OVER ()
         FROM {P} p LEFT OUTER JOIN {PRO} pro ON pro.id = p.professional_id
-        WHERE p.id IN (SELECT s.payment_id FROM {S} s
-                       WHERE s.insured_id = %s AND s.payment_id IS NOT NULL{lines_sql}){period_sql}
+        WHERE (p.id IN (SELECT s.payment_id FROM {S} s
+                        WHERE s.insured_id = %s AND s.payment_id IS NOT NULL{lines_sql})
+               OR p.id IN (SELECT d.payment_id FROM {D} d INNER JOIN {R} r ON r.id = d.reversal_id
+                           INNER JOIN {S} s ON s.id = r.settlement_id
+                           WHERE d.insured_id = %s AND d.payment_id IS NOT NULL{lines_sql})){period_sql}
         ORDER BY p.paid_on DESC, p.id DESC
         LIMIT %s OFFSET %s"""  # noqa: S608 (tables and fixed fragments; values are parameters)
-    params = [*[insured.pk] * 5, *lines_params, *period_params, limit, offset]
+    params = [*[insured.pk] * 6, *lines_params, insured.pk, *lines_params, *period_params, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     payments = [PaymentRow(public_id=_uuid(public_id), paid_on=_date(paid_on), insured_id=insured_id,
                            professional_name=name or "", shown_amount=_dec(amount), act_count=count,
-                           recovered=_dec(recovered))
-                for public_id, paid_on, insured_id, name, amount, count, recovered, _ in rows]
+                           recovered=_dec(recovered), refunded=_dec(refunded))
+                for public_id, paid_on, insured_id, name, amount, count, recovered, refunded, _ in rows]
     return payments, (rows[0][-1] if rows else 0)
 
 
@@ -316,12 +326,38 @@ def payment_lines(insured: Insured, payment: Payment) -> list[Settlement]:
     return _described(_with_everything(lines).order_by("care_date", "id"))
 
 
-def amount_shown(payment: Payment, lines: list[Settlement], recoveries: list[Reversal]) -> Decimal:
+def payment_refunds(insured: Insured, payment: Payment) -> list[DeductionRefund]:
+    """Deductions recovered for acts cancelled since, given back by this payment."""
+    return list(
+        DeductionRefund.objects.filter(payment=payment, insured=insured)
+        .select_related("reversal__settlement__act__sheet__professional", "reversal__settlement__beneficiary",
+                        "reversal__settlement__insured")
+        .order_by("reversal__settlement__care_date", "id")
+    )
+
+
+def refunds(insured: Insured, filters: Filters):
+    """Deductions given back for acts cancelled since: paid in the period (the newest payment
+    first) or still to be paid (first), each with ``.settlement`` (the cancelled act)."""
+    found = (DeductionRefund.objects.filter(filters.lines_q("reversal__settlement__"),
+                                            Q(payment__isnull=True) | filters.period_q("payment__paid_on"),
+                                            insured=insured)
+             .select_related("payment", "reversal__settlement__act__sheet__professional",
+                             "reversal__settlement__beneficiary", "reversal__settlement__insured")
+             .order_by(F("payment__paid_on").desc(nulls_first=True), "reversal__settlement__care_date", "id"))
+    for refund in found.iterator(chunk_size=EXPORT_CHUNK):
+        refund.settlement = refund.reversal.settlement
+        refund.settlement.patient = refund.settlement.beneficiary or refund.settlement.insured
+        yield refund
+
+
+def amount_shown(payment: Payment, lines: list[Settlement], recoveries: list[Reversal],
+                 refunded: list[DeductionRefund] = ()) -> Decimal:
     """The transfer's amount; under tiers payant, only the part for the person's own acts
     (`deductions.payment_breakdown`: what their lines reimburse, less what it takes back)."""
     if payment.insured_id is not None:
         return payment.amount
-    return payment_breakdown(lines, recoveries).amount
+    return payment_breakdown(lines, recoveries, refunded).amount
 
 
 def payment_recoveries(insured: Insured, payment: Payment) -> list[Reversal]:
@@ -423,11 +459,6 @@ class PersonCounters:
     def to_recover(self) -> Decimal:
         return max(self.outstanding, ZERO)
 
-    @property
-    def over_recovered(self) -> Decimal:
-        """Recovered for acts cancelled since (the ledger's receivable below zero)."""
-        return max(-self.outstanding, ZERO)
-
 
 def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: date,
                     rows: dict) -> list[PersonCounters]:
@@ -458,8 +489,8 @@ def household_figures(insured: Insured, beneficiaries: list[Beneficiary],
     three times: by patient for the year's deductions (due, withheld, carried forward); by
     payment then by day of payment for the chart (summing per payment first joins a few hundred
     payments, not thousands of lines, to the caisse's payments table), added up by month here;
-    by patient again for the deductions carried forward and not yet recovered, on the live
-    lines of any year (what the ledger's receivable holds for the person)."""
+    by patient again for the deductions carried forward and not yet recovered: the ledger's
+    receivable, per patient through each entry's settlement (builders.debts)."""
     year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
     first = months_back(today.replace(day=1), CHART_MONTHS - 1)
     sql = f"""
@@ -478,12 +509,13 @@ def household_figures(insured: Insured, beneficiaries: list[Beneficiary],
         WHERE p.paid_on >= %s
         GROUP BY p.paid_on
         UNION ALL
-        SELECT 2, s.beneficiary_id, NULL, SUM(s.carried_forward - s.debt_recovered), NULL, NULL, NULL
-        FROM {S} s LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
-        WHERE s.insured_id = %s AND (s.carried_forward > 0 OR s.debt_recovered > 0) AND r.id IS NULL
+        SELECT 2, s.beneficiary_id, NULL, SUM(e.amount), NULL, NULL, NULL
+        FROM {LE} e INNER JOIN {J} j ON j.id = e.journal_id INNER JOIN {S} s ON s.id = j.settlement_id
+        WHERE e.account = %s AND e.insured_id = %s
         GROUP BY s.beneficiary_id"""  # noqa: S608 (tables; values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [insured.pk, year_start, year_end, insured.pk, first, insured.pk])
+        cursor.execute(sql, [insured.pk, year_start, year_end, insured.pk, first, Account.RECEIVABLE.value,
+                             insured.pk])
         rows = cursor.fetchall()
     deductions, outstanding, months = {}, {}, {}
     for part, beneficiary_id, paid_on, amount, franchise, withheld, carried in rows:

@@ -9,16 +9,16 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from accounts.models import Exemption, Insured
+from accounts.models import Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 
-from . import rules
+from . import builders, rules
 from .models import (
     ZERO,
     Account,
-    CareAct,
     CareSheet,
+    DeductionRefund,
     Journal,
     LedgerEntry,
     Payment,
@@ -28,89 +28,19 @@ from .models import (
 )
 from .templatetags.money import amount_text
 
-FRANCHISE_BY_KIND = {
-    "medicine": rules.Deduction.FRANCHISE_MEDICINE,
-    "auxiliary": rules.Deduction.FRANCHISE_PARAMEDICAL,
-    "transport": rules.Deduction.FRANCHISE_TRANSPORT,
-}
-
-
-def situation_on(*, insured: Insured, beneficiary, day: date) -> rules.Situation:
-    """The patient's situation on the day of care, from the register."""
-    person = beneficiary or insured
-    exemptions = Exemption.objects.filter(
-        Q(end__isnull=True) | Q(end__gte=day), insured=insured, beneficiary=beneficiary,
-        start__lte=day,
-    )
-    kinds = {e.kind: e for e in exemptions}
-    maternity = kinds.get("maternite")
-    return rules.Situation(
-        birth_date=person.birth_date,
-        css="css" in kinds,
-        ame="ame" in kinds,
-        pregnancy_sixth_month=maternity.start if maternity else None,
-        delivery_date=None,
-    )
-
-
-def care_line(act: CareAct, *, situation: rules.Situation) -> rules.CareLine:
-    sheet, pro = act.sheet, act.sheet.professional
-    return rules.CareLine(
-        act_code=act.act_code,
-        care_date=act.care_date,
-        charged=act.charged,
-        kind=rules.CareKind(act.kind),
-        professional_id=pro.rpps,
-        situation=situation,
-        specialty=rules.Specialty(pro.specialty) if pro.specialty else None,
-        sector=rules.Sector(pro.sector),
-        optam=pro.optam,
-        coordinated_path=sheet.coordinated_path,
-        tiers_payant=sheet.tiers_payant,
-        ald_related=sheet.ald_related,
-        medicine_rate=act.medicine_rate,
-        quantity=act.quantity,
-        coefficient=act.coefficient,
-        base=act.base,
-        end_date=act.end_date,
-        psychiatric=act.psychiatric,
-        basket=rules.Basket(act.basket) if act.basket else None,
-        emergency_transport=act.emergency_transport,
-        costly_act=True if act.costly_act else None,  # unticked: the engine decides from the tariff
-    )
-
-
-def withheld_so_far(*, insured: Insured, beneficiary, years: set[int]) -> rules.Withheld:
-    """What was already due this year and these days for the patient (reversed acts excluded)."""
-    rows = (
-        Settlement.objects.filter(insured=insured, beneficiary=beneficiary,
-                                  care_date__year__in=years, reversal__isnull=True)
-        .values_list("care_date", "act__sheet__professional__rpps", "act__kind",
-                     "participation_due", "franchise_due")
-    )
-    pf_year, pf_day = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
-    fr_year, fr_day = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
-    for day, rpps, kind, pf, fr in rows:
-        pf_year[day.year] += pf
-        pf_day[(day, rpps)] += pf
-        fr_year[day.year] += fr
-        if kind in FRANCHISE_BY_KIND:
-            fr_day[(day, FRANCHISE_BY_KIND[kind], rpps)] += fr
-    debt = Settlement.objects.filter(insured=insured, beneficiary=beneficiary).aggregate(
-        carried=Sum("carried_forward"), recovered=Sum("debt_recovered"))
-    carried = (debt["carried"] or ZERO) - (debt["recovered"] or ZERO)
-    return rules.Withheld(participation_by_year=dict(pf_year), participation_by_day=dict(pf_day),
-                          franchise_by_year=dict(fr_year), franchise_by_day=dict(fr_day),
-                          carried_forward=max(carried, ZERO))
-
 
 def care_sheet_preview(*, sheet: CareSheet) -> list[rules.Settlement]:
-    """What posting would compute, without writing anything (shown to staff first)."""
+    """What posting would compute, without writing anything (shown to staff first).
+
+    The engine's input comes from the builders the batch posting uses (builders.py).
+    """
     acts = list(sheet.acts.select_related("sheet__professional"))
-    years = {a.care_date.year for a in acts}
-    withheld = withheld_so_far(insured=sheet.insured, beneficiary=sheet.beneficiary, years=years)
-    lines = [care_line(a, situation=situation_on(insured=sheet.insured, beneficiary=sheet.beneficiary,
-                                                 day=a.care_date)) for a in acts]
+    patient = (sheet.insured_id, sheet.beneficiary_id)
+    exemptions = builders.exemptions([sheet.insured_id])[patient]
+    withheld = builders.withheld({patient: {a.care_date for a in acts}})[patient]
+    person, pro, values = sheet.beneficiary or sheet.insured, sheet.professional, builders.sheet_values(sheet)
+    lines = [builders.care_line(builders.act_values(a), values, pro,
+                                builders.situation(person, exemptions, a.care_date)) for a in acts]
     return list(rules.compute_settlements(lines, withheld=withheld).settlements)
 
 
@@ -205,8 +135,31 @@ def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversa
     _journal(kind=Journal.Kind.REVERSAL, settlement=settlement, actor=actor, memo=reason[:300],
              legs=settlement_legs(settlement, insured_id=settlement.insured_id,
                                   professional_id=settlement.act.sheet.professional_id, sign=-1))
+    _refund_if_over_recovered(reversal=reversal, settlement=settlement)
     audit(actor=actor, action="reverse", obj=settlement.act.sheet, summary=reason[:250])
     return reversal
+
+
+def _refund_if_over_recovered(*, reversal: Reversal, settlement: Settlement) -> DeductionRefund | None:
+    """Give back what was recovered for the act just cancelled, if anything was.
+
+    A cancelled act's reversal takes its deductions carried forward out of the patient's debt;
+    if they had been recovered already (from another of the patient's reimbursements), the
+    debt is now below zero by that much: a refund, paid with the next payment to the insured,
+    brings it back to zero. So the debt the engine is fed (builders.debts) is never below zero.
+    The caller holds the insured person's row (insured_figures_changed): no posting between.
+    """
+    patient = (settlement.insured_id, settlement.beneficiary_id)
+    owed = builders.debts([settlement.insured_id]).get(patient, ZERO)
+    if owed >= ZERO:
+        return None
+    refund = DeductionRefund.objects.create(reversal=reversal, insured_id=settlement.insured_id,
+                                            beneficiary_id=settlement.beneficiary_id, amount=-owed)
+    _journal(kind=Journal.Kind.REFUND, settlement=settlement, memo="Retenues rendues (acte annulé)", legs=[
+        (Account.RECEIVABLE, -owed, settlement.insured_id, None),
+        (Account.INSURED_PAYABLE, owed, settlement.insured_id, None),
+    ])
+    return refund
 
 
 @transaction.atomic
@@ -226,13 +179,17 @@ def payments_run(*, day: date) -> list[Payment]:
         key = (("pro", r.settlement.act.sheet.professional_id)
                if r.settlement.payee == Settlement.Payee.PROFESSIONAL else ("ins", r.settlement.insured_id))
         reversals[key].append(r)
+    refunds = defaultdict(list)
+    for refund in DeductionRefund.objects.filter(payment__isnull=True).select_for_update().order_by("pk"):
+        refunds[refund.insured_id].append(refund)
     changed = set()
-    for insured_id, items in by_insured.items():
+    for insured_id in sorted(by_insured.keys() | refunds.keys()):
+        items = by_insured.get(insured_id, [])
         done = reversals.pop(("ins", insured_id), [])
-        if paid := _pay(day=day, settlements=items, reversals=done,
+        if paid := _pay(day=day, settlements=items, reversals=done, refunds=refunds.get(insured_id, []),
                         insured=Insured.objects.get(pk=insured_id)):
             payments += paid
-            changed |= {s.insured_id for s in items} | {r.settlement.insured_id for r in done}
+            changed |= {insured_id} | {r.settlement.insured_id for r in done}
     for pro_id, items in by_pro.items():
         done = reversals.pop(("pro", pro_id), [])
         if paid := _pay(day=day, settlements=items, reversals=done,
@@ -245,10 +202,12 @@ def payments_run(*, day: date) -> list[Payment]:
     return payments
 
 
-def _pay(*, day, settlements, reversals, insured=None, professional=None) -> list[Payment]:
+def _pay(*, day, settlements, reversals, refunds=(), insured=None, professional=None) -> list[Payment]:
     # Acts reversed before being paid cancel out and are never paid.
     live = [s for s in settlements if not hasattr(s, "reversal")]
-    amount = sum((s.paid for s in live), ZERO) - sum((r.settlement.paid for r in reversals), ZERO)
+    refunded = sum((r.amount for r in refunds), ZERO)
+    amount = (sum((s.paid for s in live), ZERO) - sum((r.settlement.paid for r in reversals), ZERO)
+              + refunded)
     if amount <= ZERO:
         return []  # nothing to pay yet; an overpayment waits for the next care
     payment = Payment.objects.create(insured=insured, professional=professional, amount=amount,
@@ -259,6 +218,7 @@ def _pay(*, day, settlements, reversals, insured=None, professional=None) -> lis
     skipped = [s.pk for s in settlements if hasattr(s, "reversal")]
     Reversal.objects.filter(Q(pk__in=[r.pk for r in reversals]) | Q(settlement__in=skipped)).update(
         payment=payment)
+    DeductionRefund.objects.filter(pk__in=[r.pk for r in refunds]).update(payment=payment)
     account = Account.INSURED_PAYABLE if insured else Account.PROFESSIONAL_PAYABLE
     _journal(kind=Journal.Kind.PAYMENT, payment=payment, legs=[
         (account, amount, insured, professional),
@@ -271,9 +231,10 @@ def _pay(*, day, settlements, reversals, insured=None, professional=None) -> lis
         enqueue_email(template="new-payment", to=[insured.contact_email], context={
             "first_name": insured.first_names.split()[0], "amount": amount_text(amount),
             "paid_on": day.strftime("%d/%m/%Y"),
-            "for_lines": amount_text(amount + recovered + taken_back),
+            "for_lines": amount_text(amount + recovered + taken_back - refunded),
             "recovered": amount_text(recovered) if recovered else "",
             "taken_back": amount_text(taken_back) if taken_back else "",
+            "refunded": amount_text(refunded) if refunded else "",
         })
     return [payment]
 

@@ -208,6 +208,8 @@ class SimulationResult:
     cover: Cover = Cover(CoverKind.NONE)
     complementary: Share = Share(Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), frozenset())
     tiers_payant: str = TiersPayant.NONE
+    quantity: int = 1
+    unit_price: Decimal | None = None  # the price of one unit, as typed
 
     @property
     def payer_label(self) -> str:
@@ -281,7 +283,9 @@ def simulate(cleaned_data: dict) -> SimulationResult:
     """
     care: SimulatedCare = cleaned_data["care"]
     care_date: date = cleaned_data["care_date"]
-    charged: Decimal = cleaned_data["price"]
+    quantity: int = cleaned_data.get("quantity") or 1
+    unit_price: Decimal = cleaned_data["price"]
+    charged = unit_price * quantity
     cover: Cover = cleaned_data["cover"]
     tiers_payant: str = cleaned_data["tiers_payant"]
     basket = cleaned_data.get("basket") if care.is_equipment else None
@@ -308,9 +312,10 @@ def simulate(cleaned_data: dict) -> SimulationResult:
         ald_related=cleaned_data["ald"],
         medicine_rate=cleaned_data["medicine_rate"] if care.is_medicine else None,
         coefficient=care.coefficient,
+        quantity=quantity,
         # A box of medicine and a stay are reimbursed on their price; equipment on the BR
-        # of its quote.
-        base=charged if care.is_medicine or care.is_stay
+        # of its quote. The engine multiplies a unit base by the quantity.
+        base=unit_price if care.is_medicine or care.is_stay
         else cleaned_data.get("base") if care.is_equipment else None,
         end_date=cleaned_data.get("discharge_date") if care.is_stay else None,
         basket=Basket(basket) if basket else None,
@@ -327,6 +332,8 @@ def simulate(cleaned_data: dict) -> SimulationResult:
     return SimulationResult(
         care=care,
         charged=charged,
+        quantity=quantity,
+        unit_price=unit_price,
         base=settlement.base,
         rate=settlement.rate,
         amo=settlement.amo,

@@ -155,10 +155,11 @@ def payment_detail(request, public_id):
     payment = get_payment_for_user(request.user, public_id)
     lines = queries.payment_lines(insured, payment)
     recoveries = queries.payment_recoveries(insured, payment)
+    refunds = queries.payment_refunds(insured, payment)
     return render(request, "reimbursements/payment_detail.html", {
-        "payment": payment, "lines": lines, "recoveries": recoveries,
-        "breakdown": payment_breakdown(lines, recoveries),
-        "amount": queries.amount_shown(payment, lines, recoveries),
+        "payment": payment, "lines": lines, "recoveries": recoveries, "refunds": refunds,
+        "breakdown": payment_breakdown(lines, recoveries, refunds),
+        "amount": queries.amount_shown(payment, lines, recoveries, refunds),
         "iban_masked": mask_iban(payment.iban),
     })
 

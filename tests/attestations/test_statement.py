@@ -104,7 +104,8 @@ def test_the_pdf_lists_each_line_and_the_totals(household, two_payments, other_i
     deductions = sum(line.participation_withheld + line.franchise_withheld for line in two_payments)
     assert deductions > 0
     assert flat(euros(paid)) in text
-    assert f"(sur les soins eux-mêmes et reprises) : {flat(euros(deductions))}" in text
+    assert ("(sur les soins eux-mêmes et reprises, moins les retenues rendues) : "
+            f"{flat(euros(deductions))}") in text
     assert f"Versé sur la période : {flat(euros(paid))}" in text
     assert "Acte hors période" not in text and flat(euros(outside.act.charged)) not in text
     assert "Soin d'un autre assuré" not in text and "Dr Autre Personne" not in text

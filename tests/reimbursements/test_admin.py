@@ -284,3 +284,34 @@ def test_the_two_permissions_have_french_names():
                  .values_list("codename", "name"))
     assert names == {"post_caresheet": "Peut liquider une feuille de soins",
                      "reverse_caresheet": "Peut annuler une ligne liquidée"}
+
+
+def test_staff_see_and_enter_the_quantity_of_a_line(agent_client, insured):
+    """Three boxes on one line: the inline shows the quantity to edit, the computation shows it
+    beside the line, and a quantity typed in the form is what the engine settles."""
+    sheet = CareSheetFactory(insured=insured, professional__kind="medicine", professional__specialty="")
+    act = CareActFactory(sheet=sheet, act_code="PH7", kind="medicine", charged=Decimal("30.00"),
+                         base=Decimal("10.00"), medicine_rate=Decimal("0.65"), quantity=3)
+    response = agent_client.get(change_url(sheet))
+    page = response.content.decode()
+    assert 'name="acts-0-quantity" value="3"' in page
+    [line] = response.context["preview_lines"]
+    assert (line["s"].base, line["s"].franchise_due) == (Decimal("30.00"), Decimal("3.00"))
+    table = page.split('id="decomptes"', 1)[1].split("</table>", 1)[0]
+    assert "<th scope=\"col\">Quantité</th>" in table and "<td>3</td>" in table
+
+    data = {
+        "insured": sheet.insured_id, "professional": sheet.professional_id, "received_on": "10/03/2025",
+        "coordinated_path": "on", "acts-TOTAL_FORMS": "1", "acts-INITIAL_FORMS": "1",
+        "acts-MIN_NUM_FORMS": "0", "acts-MAX_NUM_FORMS": "1000",
+        "acts-0-id": act.pk, "acts-0-sheet": sheet.pk,
+        "acts-0-act_code": "PH7", "acts-0-care_date": act.care_date.strftime("%d/%m/%Y"),
+        "acts-0-kind": "medicine", "acts-0-charged": "20,00", "acts-0-quantity": "2",
+        "acts-0-base": "10,00", "acts-0-medicine_rate": "0.65",
+    }
+    response = agent_client.post(change_url(sheet), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    act.refresh_from_db()
+    assert act.quantity == 2
+    [line] = agent_client.get(change_url(sheet)).context["preview_lines"]
+    assert (line["s"].base, line["s"].franchise_due) == (Decimal("20.00"), Decimal("2.00"))

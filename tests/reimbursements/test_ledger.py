@@ -129,3 +129,69 @@ def test_an_act_reversed_before_payment_is_neither_paid_nor_deducted_later(insur
     post_gp(insured, agent, day=date(2026, 3, 16))
     assert [p.amount for p in payments_run(day=date(2026, 3, 20))] == [D("19.00")]
     assert ledger_balance(account=Account.INSURED_PAYABLE, insured=insured) == 0
+
+
+# --- An act cancelled after its deductions were carried forward ------------------------
+
+
+def carry_franchises(insured, agent, *, day=date(2026, 3, 2), boxes=3):
+    """Boxes under tiers payant: their franchises (1 EUR a box) are carried forward."""
+    pharmacy = ProfessionalFactory(kind="medicine", specialty="")
+    act = CareActFactory(sheet=CareSheetFactory(insured=insured, professional=pharmacy, tiers_payant=True),
+                         care_date=day, act_code="PH7", kind="medicine", charged=D("3.10") * boxes,
+                         base=D("3.10"), medicine_rate=D("0.65"), quantity=boxes)
+    [s] = care_sheet_post(sheet=act.sheet, actor=agent)
+    assert s.carried_forward == D(boxes)
+    return s
+
+
+def receivable(insured):
+    return ledger_balance(account=Account.RECEIVABLE, insured=insured)
+
+
+def test_a_cancelled_act_s_carried_deductions_are_not_recovered(insured, agent):
+    boxes = carry_franchises(insured, agent)
+    settlement_reverse(settlement=boxes, actor=agent, reason="Boîtes non délivrées")
+    assert receivable(insured) == 0
+    [consultation] = post_gp(insured, agent)
+    assert (consultation.debt_recovered, consultation.paid) == (0, D("19.00"))
+
+
+def test_a_recovery_made_for_an_act_cancelled_since_is_given_back_on_the_next_payment(insured, agent):
+    boxes = carry_franchises(insured, agent)
+    [consultation] = post_gp(insured, agent)
+    assert (consultation.debt_recovered, consultation.paid) == (D("3.00"), D("16.00"))
+    payments_run(day=date(2026, 3, 11))
+    settlement_reverse(settlement=boxes, actor=agent, reason="Boîtes non délivrées")
+    refund = boxes.reversal.refund
+    assert (refund.amount, refund.payment, receivable(insured)) == (D("3.00"), None, 0)
+    # Nothing else due: the refund is paid on its own, to the insured.
+    # (The pharmacy owes the boxes back: nothing is paid to it until that is made up.)
+    [to_insured] = payments_run(day=date(2026, 3, 12))
+    assert (to_insured.insured_id, to_insured.amount) == (insured.pk, D("3.00"))
+    refund.refresh_from_db()
+    assert refund.payment == to_insured
+    assert ledger_balance(account=Account.INSURED_PAYABLE, insured=insured) == 0 and ledger_balance() == 0
+    assert payments_run(day=date(2026, 3, 13)) == []  # given back once
+
+
+def test_the_migration_gives_back_what_was_recovered_before_it(insured, agent):
+    """Data from before the fix: a cancellation that left the patient's debt below zero."""
+    from django.apps import apps
+
+    from reimbursements.models import Reversal
+    from reimbursements.services import _journal, settlement_legs
+
+    migration = __import__("reimbursements.migrations.0009_deduction_refunds", fromlist=["x"])
+    boxes = carry_franchises(insured, agent)
+    post_gp(insured, agent)
+    with transaction.atomic():  # what settlement_reverse wrote before the fix: no refund
+        Reversal.objects.create(settlement=boxes, reason="Erreur", actor=agent)
+        _journal(kind=Journal.Kind.REVERSAL, settlement=boxes, actor=agent,
+                 legs=settlement_legs(boxes, insured_id=insured.pk,
+                                      professional_id=boxes.act.sheet.professional_id, sign=-1))
+    assert receivable(insured) == D("-3.00")
+    migration.refund_over_recoveries(apps, None)
+    assert receivable(insured) == 0
+    payment = next(p for p in payments_run(day=date(2026, 3, 12)) if p.insured_id == insured.pk)
+    assert payment.amount == D("16.00") + D("3.00")  # the consultation and the refund

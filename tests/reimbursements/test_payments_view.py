@@ -364,8 +364,9 @@ def test_detail_query_count_does_not_grow_with_the_lines(logged, insured, count,
     # Every page: 1 session, 2 user (nothing written within the renewal interval:
     # tests/accounts/test_session_activity.py). The layout: 7 the unread messages count (messaging's
     # context processor). This page: 3 insured, 4 the payment (through its owner), 5 its acts
-    # with act, sheet, professional, patient and reversal, 6 the acts it took back.
-    with django_assert_num_queries(7):
+    # with act, sheet, professional, patient and reversal, 6 the acts it took back, 7 the
+    # deductions it gave back (recovered for acts cancelled since).
+    with django_assert_num_queries(8):
         assert logged.get(url).status_code == 200
 
 

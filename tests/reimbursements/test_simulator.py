@@ -163,6 +163,7 @@ def test_gp_case_shows_every_line(client):
     assert rows == {
         "Élément": "Montant",
         "Prix payé": fr("30.00"),
+        "Quantité": "1",
         "Base de remboursement": fr("30.00"),
         "Taux de remboursement": f"70{NBSP}%",
         "Part de l'Assurance Maladie avant déductions": fr("21.00"),
@@ -462,3 +463,43 @@ def test_percent_filter(value, text):
 )
 def test_birth_date_for_age(age, on, born):
     assert birth_date_for_age(age, on) == born
+
+
+# --- Quantities -------------------------------------------------------------------------
+
+
+def test_three_boxes_are_reimbursed_on_three_times_their_price_less_three_franchises(client):
+    """3 boxes at 10 EUR, 65 %: base 30.00, AMO 19.50, franchise 1 EUR a box: 16.50 paid."""
+    response = simulate_page(client, care="medicine", price="10", medicine_rate="65", quantity="3")
+    rows = estimate(response)
+    assert (rows["Prix payé"], rows["Quantité"], rows["Base de remboursement"]) == (
+        fr("30.00"), "3", fr("30.00"))
+    assert rows["Part de l'Assurance Maladie avant déductions"] == fr("19.50")
+    assert rows["Franchise médicale"] == fr("3.00")
+    assert rows["Remboursement de l'Assurance Maladie"] == fr("16.50")
+    body = html.unescape(response.content.decode())
+    assert "3 × Boîte de médicament" in body
+    assert f"à {fr('10.00')} l'unité, soit {fr('30.00')}" in body
+
+
+def test_an_empty_quantity_is_one(client):
+    rows = estimate(simulate_page(client, quantity=""))
+    assert rows["Quantité"] == "1" and rows["Remboursement de l'Assurance Maladie"] == fr("19.00")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "La quantité est au moins 1."),
+    ("trois", "Indiquez la quantité avec des chiffres, par exemple 3."),
+    ("100", "Le simulateur compte 99 unités au plus."),
+])
+def test_a_bad_quantity_is_refused_in_french_and_kept(client, value, message):
+    body = html.unescape(simulate_page(client, care="medicine", price="10", quantity=value).content.decode())
+    assert message in body and 'id="estimation"' not in body
+    assert f'name="quantity" value="{value}"' in body
+
+
+def test_a_stay_is_simulated_one_at_a_time(client):
+    body = html.unescape(simulate_page(client, care="hospital", price="800", quantity="2",
+                                       discharge_date=(DAY + timedelta(days=2)).isoformat()).content.decode())
+    assert "Un séjour à l'hôpital se simule à l'unité (quantité 1)" in body and 'id="estimation"' not in body
+
