@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from ameli_portal.audit import audit
+from ameli_portal.domain import DomainError
 
 from .models import Beneficiary, HealthCard, HealthCardEvent, Insured
 
@@ -26,7 +27,7 @@ OWN_VITALE_MIN_AGE = 12
 CEAM_YEARS = 2
 
 
-class CardRefused(ValueError):
+class CardRefused(DomainError):
     """The card cannot be ordered for this person; the message is for people (French)."""
 
 

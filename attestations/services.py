@@ -53,8 +53,9 @@ STYLESHEETS = {
 
 def document_pdf(document: Document, day: date) -> bytes:
     """The PDF of ``document`` with the data of ``day``."""
-    context = CONTEXTS[document.kind](document, day)
-    return render_pdf(TEMPLATES[document.kind], context, stylesheets=STYLESHEETS.get(document.kind, ()))
+    kind = Document.Kind(document.kind)
+    context = CONTEXTS[kind](document, day)
+    return render_pdf(TEMPLATES[kind], context, stylesheets=STYLESHEETS.get(kind, ()))
 
 
 def _active(queryset, day: date):
@@ -92,7 +93,8 @@ def statement_lines(insured: Insured, start: date, end: date) -> list[Settlement
     export_lines() also returns the acts not paid yet, which a relevé leaves out.
     """
     lines = [line for line in export_lines(insured, Filters(start=start, end=end)) if line.payment]
-    return sorted(lines, key=lambda line: (line.payment.paid_on, line.care_date, line.pk))
+    return sorted(lines, key=lambda line: (line.payment.paid_on if line.payment else None,
+                                           line.care_date, line.pk))
 
 
 def statement_taken_back(insured: Insured, start: date, end: date) -> list:
@@ -131,10 +133,11 @@ def statement_data(insured: Insured, start: date, end: date) -> dict:
 
 def content_key(insured: Insured, kind: str, day: date, period: tuple[date, date] | None = None,
                 person: str = "") -> str:
-    if kind == Document.Kind.STATEMENT:
-        data = statement_data(insured, *period)
-    elif kind in (Document.Kind.DAILY_ALLOWANCES, Document.Kind.TAX):
-        data = health.allowances_data(insured, *period)
+    if kind in (Document.Kind.STATEMENT, Document.Kind.DAILY_ALLOWANCES, Document.Kind.TAX):
+        if period is None:
+            raise TypeError(f"a {kind} document covers a period")
+        read = statement_data if kind == Document.Kind.STATEMENT else health.allowances_data
+        data = read(insured, *period)
     elif kind == Document.Kind.VACCINATION:
         data = health.vaccination_data(insured, person)
     else:
@@ -189,7 +192,9 @@ def code_letter_is_live(document: Document) -> bool:
     """Whether the code a letter carries can still open an account: not used, not replaced
     by a newer letter, not expired, and the letter not withdrawn from the print run."""
     letter = document.letter
-    code = letter.provisional_code if letter is not None else None
+    if letter is None:
+        return False
+    code = letter.provisional_code
     return (
         code is not None and code.used_at is None and code.voided_at is None
         and code.expires_at > timezone.now()
@@ -234,13 +239,14 @@ def document_request(*, insured: Insured, kind: str, period: tuple[date, date] |
     return document
 
 
+# The jobs of attestations/tasks.py, enqueued by name: tasks import the services, never
+# the other way round.
 RENDER_TASK = "attestations.render_document"
+MONTHLY_BATCH_TASK = "attestations.monthly_statements_batch"
 
 
 def _enqueue_render(document: Document) -> None:
-    from .tasks import render_document_job
-
-    enqueue(render_document_job, document_id=document.pk)
+    enqueue(RENDER_TASK, document_id=document.pk)
 
 
 def _common_context(document: Document, day: date) -> dict:
@@ -298,19 +304,29 @@ def _totals(lines, taken: list) -> dict:
             "minus": {name: euros(-figures[name]) for name in ("recovered", "taken_back")}}
 
 
+def _period(document: Document) -> tuple[date, date]:
+    if document.period_start is None or document.period_end is None:
+        raise TypeError(f"document {document.pk} has no period")
+    return document.period_start, document.period_end
+
+
 def _statement_context(document: Document, day: date) -> dict:
-    lines = statement_lines(document.owner, document.period_start, document.period_end)
-    taken = statement_taken_back(document.owner, document.period_start, document.period_end)
+    start, end = _period(document)
+    lines = statement_lines(document.owner, start, end)
+    taken = statement_taken_back(document.owner, start, end)
     patients: dict[tuple, tuple[list, list]] = {}
+    # A line's patient (queries' _describe): the beneficiary, else the insured.
     for line in lines:
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], []))[0].append(line)
+        patient = line.beneficiary or line.insured
+        patients.setdefault((line.beneficiary_id or 0, str(patient)), ([], []))[0].append(line)
     for reversal in taken:
-        line = reversal.settlement
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], []))[1].append(reversal)
+        settled = reversal.settlement
+        patient = settled.beneficiary or settled.insured
+        patients.setdefault((settled.beneficiary_id or 0, str(patient)), ([], []))[1].append(reversal)
     return {
         **_common_context(document, day),
-        "period_start": french_date(document.period_start),
-        "period_end": french_date(document.period_end),
+        "period_start": french_date(start),
+        "period_end": french_date(end),
         "lines": lines,
         "taken_back": taken,
         "per_patient": [{"name": name, **_totals(group, group_taken)}
@@ -410,7 +426,7 @@ def document_regenerate(*, document: Document, actor) -> Document | None:
     if document.is_letter:
         return None
     with transaction.atomic():
-        period = (document.period_start, document.period_end) if document.has_period else None
+        period = _period(document) if document.has_period else None
         new = Document.objects.create(
             owner=document.owner, kind=document.kind, period_start=document.period_start,
             period_end=document.period_end, person=document.person,
@@ -436,7 +452,7 @@ def document_revoke(*, document: Document, actor, reason: str) -> bool:
         )
         if updated:
             audit(actor=actor, action="document_revoke", obj=document, summary=reason)
-            if document.letter_id is not None:
+            if document.letter is not None:
                 provisional_code_withdraw(letter=document.letter, actor=actor, reason=reason)
     document.refresh_from_db()
     return bool(updated)
@@ -462,8 +478,6 @@ def monthly_statement_owners(month: date) -> list[int]:
 
 def monthly_statements_plan(*, month: date, batch_size: int = MONTHLY_BATCH_SIZE) -> int:
     """Split the month's insured people into batch jobs; return how many batches."""
-    from .tasks import monthly_statements_batch_job
-
     owners = monthly_statement_owners(month)
     # Those already done for this month are left out: a second run plans nothing for them.
     done = set(MonthlyStatement.objects.filter(month=month.replace(day=1))
@@ -471,7 +485,7 @@ def monthly_statements_plan(*, month: date, batch_size: int = MONTHLY_BATCH_SIZE
     todo = [pk for pk in owners if pk not in done]
     with transaction.atomic():
         for i in range(0, len(todo), batch_size):
-            enqueue(monthly_statements_batch_job, month=month.replace(day=1).isoformat(),
+            enqueue(MONTHLY_BATCH_TASK, month=month.replace(day=1).isoformat(),
                     insured_ids=todo[i:i + batch_size])
     return (len(todo) + batch_size - 1) // batch_size
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Insured
 from ameli_portal.audit import audit
+from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email
 from ameli_portal.idempotency import first_wins
 from ameli_portal.site import site_url
@@ -17,7 +18,7 @@ from ameli_portal.site import site_url
 from .models import BODY_MAX, SUBJECT_MAX, Message, Thread
 
 
-class MessagingError(ValueError):
+class MessagingError(DomainError):
     """A write the thread does not allow; the message is French, for the person who tried."""
 
 

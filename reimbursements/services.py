@@ -88,8 +88,10 @@ def withheld_so_far(*, insured: Insured, beneficiary, years: set[int]) -> rules.
         .values_list("care_date", "act__sheet__professional__rpps", "act__kind",
                      "participation_due", "franchise_due")
     )
-    pf_year, pf_day = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
-    fr_year, fr_day = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+    pf_year: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
+    pf_day: defaultdict[tuple[date, str], Decimal] = defaultdict(lambda: ZERO)
+    fr_year: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
+    fr_day: defaultdict[tuple[date, rules.Deduction, str], Decimal] = defaultdict(lambda: ZERO)
     for day, rpps, kind, pf, fr in rows:
         pf_year[day.year] += pf
         pf_day[(day, rpps)] += pf
@@ -144,6 +146,7 @@ def settlement_legs(s, *, insured_id: int, professional_id: int, sign: int = 1):
     `s` is a posted Settlement or the engine's rules.Settlement: they share these figures.
     """
     withheld = s.participation_withheld + s.franchise_withheld
+    payable: tuple[str, Decimal, int | None, int | None]
     if s.payee == Settlement.Payee.PROFESSIONAL:
         payable = (Account.PROFESSIONAL_PAYABLE, -s.paid, None, professional_id)
     else:
