@@ -2,7 +2,6 @@
 
 import uuid
 
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -17,6 +16,7 @@ from accounts.models import TermsAcceptance, family_situation_label
 from accounts.security import fingerprint, log_event
 from accounts.terms import terms_accept
 from ameli_portal.idempotency import submitted_key
+from ameli_portal.ratelimit import over_limit
 from reimbursements.templatetags.money import euros
 
 from . import services
@@ -162,7 +162,7 @@ CODE_FORMAT = "Le code de confirmation comporte 8 chiffres."
 
 def _limited(request, action: str, key: str) -> bool:
     """True when over the limit, by IP and by a hashed key (never a NIR in the cache)."""
-    return not ratelimit.consume(request, action=action, key=fingerprint(key))
+    return over_limit(request, action=action, key=fingerprint(key))
 
 
 @login_not_required
