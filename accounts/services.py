@@ -17,6 +17,7 @@ from django.utils import timezone
 from ameli_portal.audit import audit, value_changes
 from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email
+from ameli_portal.formats import first_name
 
 from .cards import (  # noqa: F401 - the card services are part of this module's API
     CardRefused,
@@ -136,7 +137,7 @@ def account_activated(*, user: User) -> None:
     enqueue_email(
         template="welcome",
         to=[user.email],
-        context={"first_name": user.insured.first_names.split()[0]},
+        context={"first_name": first_name(user.insured.first_names)},
     )
     log_event("account_activated", user_id=user.pk)
 
@@ -196,7 +197,7 @@ def insured_update_contact(*, insured: Insured, user: User, **values) -> list[st
         setattr(insured, field, values[field])
     insured.save(update_fields=[*changed, "updated_at"])
     enqueue_email(template="contact-changed", to=[user.email], context={
-        "first_name": insured.first_names.split()[0],
+        "first_name": first_name(insured.first_names),
         "address_changed": any(f != "phone" for f in changed),
         "phone_changed": "phone" in changed,
     })
@@ -252,7 +253,7 @@ def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
         to = _addresses_of_record(locked)
         if to:
             enqueue_email(template="iban-changed", to=to, context={
-                "first_name": locked.first_names.split()[0],
+                "first_name": first_name(locked.first_names),
                 "iban_end": compact[-4:],
                 "changed_on": today.strftime("%d/%m/%Y"),
             })
@@ -315,7 +316,7 @@ def insured_change_identity(*, insured: Insured, changes: dict, reason: str, act
         to = _addresses_of_record(locked)
         if to:
             enqueue_email(template="identity-changed", to=to, context={
-                "first_name": locked.first_names.split()[0] if locked.first_names else "",
+                "first_name": first_name(locked.first_names),
                 "fields": ", ".join(labels),
                 "changed_on": timezone.localdate().strftime("%d/%m/%Y"),
                 "has_account": hasattr(locked, "user"),

@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.codes import provisional_code_withdraw
-from accounts.mailroom import french_date
 from accounts.models import Insured
 from accounts.nir import Nir
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
+from ameli_portal.formats import euros, first_name, french_date
 from ameli_portal.models import OutboxJob
 from ameli_portal.outbox import enqueue
 from ameli_portal.pdf import render_pdf
@@ -30,7 +30,6 @@ from ameli_portal.site import site_url
 from reimbursements import deductions
 from reimbursements.models import Settlement
 from reimbursements.queries import MONTHS_FR, Filters, export_lines, taken_back
-from reimbursements.templatetags.money import euros
 
 from . import health
 from .models import Document, MonthlyStatement
@@ -513,6 +512,6 @@ def _notify_monthly(document: Document) -> None:
         owner = statement.owner
         if owner.contact_email:
             enqueue_email(template="statement-ready", to=[owner.contact_email], context={
-                "first_name": owner.first_names.split()[0],
+                "first_name": first_name(owner.first_names),
                 "month": f"{MONTHS_FR[statement.month.month - 1]} {statement.month.year}",
             })

@@ -19,6 +19,7 @@ from accounts.models import Beneficiary, Insured
 from ameli_portal.audit import audit
 from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email, send_templated_email
+from ameli_portal.formats import first_name
 from ameli_portal.idempotency import first_wins
 from ameli_portal.outbox import enqueue
 from ameli_portal.site import site_url
@@ -92,7 +93,7 @@ def _notify(request: Request) -> None:
     if not request.filed_without_account:
         url = site_url() + reverse("requests_app:detail", args=[request.public_id])
     enqueue_email(template="request-status", to=[to], context={
-        "first_name": request.insured.first_names.split()[0],
+        "first_name": first_name(request.insured.first_names),
         "kind": request.get_kind_display(),
         "status": request.status,
         "status_label": request.get_status_display(),
@@ -428,7 +429,7 @@ def _send_public_email(confirmation: PublicConfirmation, *, code: str) -> None:
     url = site_url() + reverse("requests_app:public_vitale_confirm",
                                                   args=[confirmation.public_id])
     send_templated_email(template="public-request", to=[request.insured.contact_email], context={
-        "first_name": request.insured.first_names.split()[0],
+        "first_name": first_name(request.insured.first_names),
         "kind": request.get_kind_display(),
         "reference": request.reference,
         "filed_at": timezone.localtime(request.filed_at),

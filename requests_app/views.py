@@ -15,9 +15,9 @@ from accounts.codes import ProvisionalCodeResult, max_attempts
 from accounts.models import TermsAcceptance, family_situation_label
 from accounts.security import fingerprint, log_event
 from accounts.terms import terms_accept
+from ameli_portal.formats import euros
 from ameli_portal.idempotency import submitted_key
 from ameli_portal.ratelimit import over_limit
-from reimbursements.templatetags.money import euros
 
 from . import services
 from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
