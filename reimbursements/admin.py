@@ -483,4 +483,4 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields = ("journal", "account", "insured", "professional", "amount")
 
 # Indemnités journalières and vaccinations (documents issue).
-from . import admin_health  # noqa: E402,F401
+from . import admin_allowances_vaccinations  # noqa: E402,F401
