@@ -2,6 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.db import transaction
 
 from ameli_portal.emails import allauth_mail, enqueue_rendered_email
+from ameli_portal.formats import first_name
 
 from . import services
 from .models import TermsAcceptance
@@ -46,7 +47,7 @@ class AccountAdapter(DefaultAccountAdapter):
         insured, proven_by = services.identity_proven(request)
         user.insured = insured
         user.username = insured.nir
-        user.first_name = insured.first_names.split()[0]
+        user.first_name = first_name(insured.first_names)
         user.last_name = insured.last_name
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=commit)

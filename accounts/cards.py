@@ -14,6 +14,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from ameli_portal.audit import audit
+from ameli_portal.domain import DomainError
+from ameli_portal.formats import first_name
 
 from .models import Beneficiary, HealthCard, HealthCardEvent, Insured
 
@@ -26,7 +28,7 @@ OWN_VITALE_MIN_AGE = 12
 CEAM_YEARS = 2
 
 
-class CardRefused(ValueError):
+class CardRefused(DomainError):
     """The card cannot be ordered for this person; the message is for people (French)."""
 
 
@@ -127,7 +129,7 @@ def vitale_card_order(*, insured: Insured, beneficiary: Beneficiary | None = Non
     _check_beneficiary(insured, beneficiary)
     if beneficiary is not None and beneficiary.age_on(timezone.localdate()) < OWN_VITALE_MIN_AGE:
         raise CardRefused(
-            f"{beneficiary.first_names.split()[0]} a moins de {OWN_VITALE_MIN_AGE} ans : "
+            f"{first_name(beneficiary.first_names)} a moins de {OWN_VITALE_MIN_AGE} ans : "
             "un enfant de cet âge figure sur la carte Vitale de ses parents."
         )
     with transaction.atomic():
@@ -245,7 +247,7 @@ def cards_by_person(insured: Insured) -> list[PersonCards]:
                                 age=insured.age_on(today))}
     for beneficiary in insured.beneficiaries.order_by("birth_date", "pk"):
         people[beneficiary.pk] = PersonCards(
-            name=f"{beneficiary.first_names.split()[0]} {beneficiary.last_name}",
+            name=f"{first_name(beneficiary.first_names)} {beneficiary.last_name}",
             beneficiary=beneficiary, age=beneficiary.age_on(today),
         )
     cards = (HealthCard.objects.filter(insured=insured)

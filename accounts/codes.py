@@ -26,10 +26,13 @@ from django.utils import timezone
 from ameli_portal.audit import audit
 from ameli_portal.outbox import enqueue
 
-from . import tasks
 from .models import Insured, PostalLetter, ProvisionalCode
 
 security_log = logging.getLogger("accounts.security")
+
+# The job that renders a code letter (accounts/tasks.py), enqueued by name: tasks import
+# the services, never the other way round.
+RENDER_CODE_LETTER_JOB = "accounts.render_code_letter"
 
 CODE_DIGITS = 8
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
@@ -104,7 +107,7 @@ def provisional_code_issue(*, insured: Insured, actor=None,
         audit(actor=actor, action="code_issued", obj=insured,
               summary=f"courrier {letter.public_id} ({letter.get_kind_display()})"
               + (" (remplace le précédent)" if superseded else ""))
-        enqueue(tasks.render_code_letter_job, letter_id=letter.pk)
+        enqueue(RENDER_CODE_LETTER_JOB, letter_id=letter.pk)
     security_log.info("provisional_code_issued insured=%s voided=%d", insured.pk, len(superseded))
     return letter
 

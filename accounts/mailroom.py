@@ -4,14 +4,14 @@ import io
 import logging
 import zipfile
 from collections.abc import Callable
-from datetime import date
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 
 from ameli_portal.audit import audit
+from ameli_portal.formats import french_date
 from ameli_portal.mailbox import post_demo_letter
 from ameli_portal.pdf import render_pdf
 from ameli_portal.site import site_url
@@ -33,12 +33,6 @@ _letter_issuer: Callable[..., dict] | None = None
 def register_letter_issuer(issuer: Callable[..., dict] | None) -> None:
     global _letter_issuer
     _letter_issuer = issuer
-
-
-def french_date(day: date) -> str:
-    with translation.override("fr"):
-        text = formats.date_format(day, "j F Y")
-    return f"1er{text[1:]}" if day.day == 1 else text
 
 
 def letter_filename(letter: PostalLetter) -> str:

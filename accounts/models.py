@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ameli_portal.formats import first_name
+
 from .fields import NIR_PATTERN, IbanField, NirField, mask_iban
 from .nir import Nir, compute_key
 
@@ -139,7 +141,7 @@ class Insured(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_names.split()[0] if self.first_names else ''} {self.last_name}".strip()
+        return f"{first_name(self.first_names)} {self.last_name}".strip()
 
     @property
     def nir_key(self) -> str:
@@ -216,7 +218,7 @@ class Beneficiary(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.first_names.split()[0]} {self.last_name}"
+        return f"{first_name(self.first_names)} {self.last_name}".strip()
 
     def age_on(self, day: date) -> int:
         return age_on(self.birth_date, day)
@@ -417,7 +419,7 @@ class PostalLetter(models.Model):
 def user_display(user) -> str:
     """How allauth names a user in pages and emails: a first name, never the NIR."""
     if user.insured_id:
-        return user.insured.first_names.split()[0]
+        return first_name(user.insured.first_names)
     return user.get_full_name() or user.username
 
 

@@ -6,14 +6,18 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from ameli_portal.audit import audit, value_changes
+from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email
+from ameli_portal.formats import first_name
 
 from .cards import (  # noqa: F401 - the card services are part of this module's API
     CardRefused,
@@ -38,6 +42,10 @@ from .models import (
 from .security import log_event
 
 SESSION_KEY = "signup_identity"
+
+
+class RegisterRefused(DomainError):
+    """A change of the register refused (bad IBAN, unknown family situation...); French."""
 
 
 class IdentityStatus(enum.Enum):
@@ -124,12 +132,12 @@ def identity_forget(request) -> None:
 @transaction.atomic
 def account_activated(*, user: User) -> None:
     """The email is confirmed: the account is usable; say welcome (once)."""
-    if user.insured_id is None or user.last_login is not None:
+    if user.last_login is not None or user.insured is None:
         return
     enqueue_email(
         template="welcome",
         to=[user.email],
-        context={"first_name": user.insured.first_names.split()[0]},
+        context={"first_name": first_name(user.insured.first_names)},
     )
     log_event("account_activated", user_id=user.pk)
 
@@ -189,7 +197,7 @@ def insured_update_contact(*, insured: Insured, user: User, **values) -> list[st
         setattr(insured, field, values[field])
     insured.save(update_fields=[*changed, "updated_at"])
     enqueue_email(template="contact-changed", to=[user.email], context={
-        "first_name": insured.first_names.split()[0],
+        "first_name": first_name(insured.first_names),
         "address_changed": any(f != "phone" for f in changed),
         "phone_changed": "phone" in changed,
     })
@@ -220,12 +228,12 @@ def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
     """Pay to a new IBAN from today; the old one goes to the history.
 
     Both addresses of record are told (a stolen account cannot divert payments silently);
-    the email shows only the last four characters. Raises ValueError on a bad IBAN.
+    the email shows only the last four characters. Raises RegisterRefused on a bad IBAN.
     """
     try:
         compact = clean_iban(iban)
     except ValidationError as exc:
-        raise ValueError(exc.messages[0]) from None
+        raise RegisterRefused(exc.messages[0]) from None
     with transaction.atomic():
         locked = Insured.objects.select_for_update().get(pk=insured.pk)
         if locked.iban == compact:
@@ -245,7 +253,7 @@ def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
         to = _addresses_of_record(locked)
         if to:
             enqueue_email(template="iban-changed", to=to, context={
-                "first_name": locked.first_names.split()[0],
+                "first_name": first_name(locked.first_names),
                 "iban_end": compact[-4:],
                 "changed_on": today.strftime("%d/%m/%Y"),
             })
@@ -255,7 +263,7 @@ def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
 IDENTITY_FIELDS = ("nir", "last_name", "birth_name", "first_names", "birth_date", "sex")
 
 
-class IdentityChangeRefused(Exception):
+class IdentityChangeRefused(DomainError):
     """The identity change is not allowed (no right, no reason, nothing to change)."""
 
 
@@ -299,7 +307,8 @@ def insured_change_identity(*, insured: Insured, changes: dict, reason: str, act
         audit(actor=actor, action="identity_change", obj=locked, summary=f"motif : {reason}",
               changes=value_changes({f: old[f] for f in changed}, changed))
         log_event("identity_changed", insured_id=locked.pk)
-        labels = [str(Insured._meta.get_field(field).verbose_name) for field in changed]
+        labels = [str(cast("Field[Any, Any]", Insured._meta.get_field(field)).verbose_name)
+                  for field in changed]
         lines = [f"{label} : {_shown(field, old[field], locked)} → {_shown(field, value, locked)}"
                  for label, (field, value) in zip(labels, changed.items(), strict=True)]
         identity_changed.send(sender=Insured, insured=locked, labels=labels, lines=lines,
@@ -307,7 +316,7 @@ def insured_change_identity(*, insured: Insured, changes: dict, reason: str, act
         to = _addresses_of_record(locked)
         if to:
             enqueue_email(template="identity-changed", to=to, context={
-                "first_name": locked.first_names.split()[0] if locked.first_names else "",
+                "first_name": first_name(locked.first_names),
                 "fields": ", ".join(labels),
                 "changed_on": timezone.localdate().strftime("%d/%m/%Y"),
                 "has_account": hasattr(locked, "user"),
@@ -325,14 +334,14 @@ def beneficiary_attach(*, insured: Insured, last_name: str, first_names: str, bi
     The same person (first names and birth date) attached twice is returned, not duplicated.
     """
     if sex not in Sex.values:
-        raise ValueError("Le sexe de l'ayant droit est inconnu.")
+        raise RegisterRefused("Le sexe de l'ayant droit est inconnu.")
     if relationship not in Beneficiary.Relationship.values:
-        raise ValueError("Le lien avec l'assuré est inconnu.")
+        raise RegisterRefused("Le lien avec l'assuré est inconnu.")
     if birth_date > timezone.localdate():
-        raise ValueError("La date de naissance ne peut pas être dans le futur.")
+        raise RegisterRefused("La date de naissance ne peut pas être dans le futur.")
     last_name, first_names = last_name.strip(), " ".join(first_names.split())
     if not last_name or not first_names:
-        raise ValueError("Le nom et les prénoms de l'ayant droit sont obligatoires.")
+        raise RegisterRefused("Le nom et les prénoms de l'ayant droit sont obligatoires.")
     with transaction.atomic():
         Insured.objects.select_for_update().get(pk=insured.pk)
         for existing in insured.beneficiaries.filter(birth_date=birth_date):
@@ -350,9 +359,9 @@ def insured_change_family_situation(*, insured: Insured, situation: str, since: 
                                     actor=None) -> None:
     """Record a new family situation (marriage, PACS, separation...) and keep its history."""
     if situation not in FamilySituation.values:
-        raise ValueError("Situation familiale inconnue.")
+        raise RegisterRefused("Situation familiale inconnue.")
     if since > timezone.localdate():
-        raise ValueError("La date de la situation familiale ne peut pas être dans le futur.")
+        raise RegisterRefused("La date de la situation familiale ne peut pas être dans le futur.")
     with transaction.atomic():
         locked = Insured.objects.select_for_update().get(pk=insured.pk)
         FamilySituationChange.objects.create(

@@ -1,10 +1,18 @@
 """Reactions to allauth's account events."""
 
 from allauth.account.signals import email_confirmed, password_changed, password_reset
-from allauth.usersessions.internal.flows.sessions import end_other_sessions
+from allauth.usersessions.adapter import get_adapter
+from allauth.usersessions.models import UserSession
 from django.dispatch import receiver
 
 from . import services
+
+
+def end_other_sessions(user) -> None:
+    """End the user's other sessions (allauth's usersessions, through its public adapter);
+    this request's session is kept."""
+    get_adapter().end_sessions([session for session in UserSession.objects.filter(user_id=user.pk)
+                                if not session.is_current()])
 
 
 @receiver(email_confirmed)
@@ -16,9 +24,9 @@ def _welcome(sender, request, email_address, **kwargs):
 def _after_reset(sender, request, user, **kwargs):
     # Proving control of the mailbox unlocks the account; other sessions end.
     services.user_unlock(user=user)
-    end_other_sessions(request, user)
+    end_other_sessions(user)
 
 
 @receiver(password_changed)
 def _after_change(sender, request, user, **kwargs):
-    end_other_sessions(request, user)
+    end_other_sessions(user)

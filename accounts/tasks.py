@@ -2,7 +2,7 @@ from celery import Task, shared_task
 
 from ameli_portal.jobs import job
 
-from . import mailroom
+from . import codes, mailroom, welcome
 from .cards import health_cards_expire
 
 
@@ -13,24 +13,23 @@ class LetterTask(Task):
             mailroom.letter_mark_failed(letter_id=kwargs["letter_id"])
 
 
-@job("accounts.render_code_letter", base=LetterTask)
+@job(codes.RENDER_CODE_LETTER_JOB, base=LetterTask)
 def render_code_letter_job(*, letter_id: int) -> None:
     mailroom.letter_render(letter_id=letter_id)
 
 
-@job("accounts.welcome_letter")
+@job(welcome.WELCOME_LETTER_JOB)
 def welcome_letter_job(*, insured_id: int, actor_id: int | None = None) -> None:
     from .models import User
-    from .welcome import welcome_letter_issue
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
-    welcome_letter_issue(insured_id=insured_id, actor=actor)
+    welcome.welcome_letter_issue(insured_id=insured_id, actor=actor)
 
 
 @shared_task(name="accounts.welcome_letters_catch_up", ignore_result=True)
 def welcome_letters_catch_up() -> int:
     """Beat, every night: the welcome letters no path sent (idempotent, like the job)."""
-    from .welcome import welcome_letters_catch_up as catch_up
+    catch_up = welcome.welcome_letters_catch_up
 
     return catch_up()
 

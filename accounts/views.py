@@ -1,4 +1,3 @@
-from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -7,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from ameli_portal.ratelimit import over_limit
 
 from . import services
 from .cards import cards_by_person
@@ -64,7 +65,7 @@ def vitale_card(request):
 
 def _limited(request, action: str, key: str) -> bool:
     """True when the attempt is over the limit (keys are hashed: never a NIR in the cache)."""
-    return not ratelimit.consume(request, action=action, key=fingerprint(key))
+    return over_limit(request, action=action, key=fingerprint(key))
 
 
 @login_not_required

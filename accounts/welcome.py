@@ -26,11 +26,13 @@ from django.utils import timezone
 
 from ameli_portal.outbox import enqueue
 
-from . import tasks
 from .codes import provisional_code_issue
 from .models import CoveragePeriod, Insured, PostalLetter, ProvisionalCode, User
 
 logger = logging.getLogger(__name__)
+
+# The welcome letter's job (accounts/tasks.py), enqueued by name: tasks import this module.
+WELCOME_LETTER_JOB = "accounts.welcome_letter"
 
 
 def _open_today() -> Q:
@@ -56,7 +58,7 @@ def rights_opened_check(*, insured: Insured, was_open: bool, actor=None) -> bool
         return False
     if User.objects.filter(insured_id=insured.pk).exists():
         return False
-    enqueue(tasks.welcome_letter_job, insured_id=insured.pk,
+    enqueue(WELCOME_LETTER_JOB, insured_id=insured.pk,
             actor_id=actor.pk if getattr(actor, "pk", None) else None)
     return True
 

@@ -65,6 +65,11 @@ def publish(job_id) -> bool:
 
 
 def _send(job: OutboxJob, *, unclaim: bool) -> bool:
+    if job.task_name not in current_app.tasks:
+        # Services enqueue jobs by name and import no tasks module: outside a worker (the
+        # web process), the apps' tasks modules are loaded here, once, as a worker does
+        # (autodiscover_tasks(force=True): the imports only, not the worker's checks).
+        current_app.autodiscover_tasks(force=True)
     task = current_app.tasks[job.task_name]
     if task.app.conf.task_always_eager:
         # No broker: the job runs here and now, as a worker would run it (its on_failure

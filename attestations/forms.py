@@ -117,7 +117,7 @@ class VaccinationForm(IdempotentForm):
     person = forms.ChoiceField(label="Pour", required=False)
 
     def __init__(self, *args, insured, **kwargs):
-        from .health import SELF
+        from .allowances_vaccinations import SELF
 
         super().__init__(*args, auto_id="id_vaccination_%s", **kwargs)
         self.fields["person"].choices = [

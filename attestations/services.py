@@ -1,174 +1,36 @@
 """The only code that issues, renders and revokes documents."""
 
-import base64
 import hashlib
-import io
-import json
 import logging
 from datetime import date, timedelta
-from decimal import Decimal
 
-import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from accounts.codes import provisional_code_withdraw
-from accounts.mailroom import french_date
 from accounts.models import Insured
-from accounts.nir import Nir
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
+from ameli_portal.formats import first_name
 from ameli_portal.models import OutboxJob
 from ameli_portal.outbox import enqueue
-from ameli_portal.pdf import render_pdf
 from ameli_portal.site import site_url
-from reimbursements import deductions
 from reimbursements.models import Settlement
-from reimbursements.queries import MONTHS_FR, Filters, export_lines, refunds, taken_back
-from reimbursements.templatetags.money import euros
+from reimbursements.queries import MONTHS_FR
 
-from . import health
+from .content import (
+    content_key,
+    document_pdf,
+    document_period,
+    qr_image,
+    verification_url,
+)
 from .models import Document, MonthlyStatement
 
 logger = logging.getLogger(__name__)
-
-TEMPLATES = {
-    Document.Kind.RIGHTS: "attestations/pdf/rights.html",
-    Document.Kind.STATEMENT: "attestations/pdf/statement.html",
-    Document.Kind.DAILY_ALLOWANCES: "attestations/pdf/allowances.html",
-    Document.Kind.TAX: "attestations/pdf/tax.html",
-    Document.Kind.VACCINATION: "attestations/pdf/vaccination.html",
-}
-
-# Parsed once per process (ameli_portal.pdf.render_pdf) instead of a <style> in the template.
-STYLESHEETS = {
-    Document.Kind.RIGHTS: ("css/pdf/rights.css",),
-}
-
-
-def document_pdf(document: Document, day: date) -> bytes:
-    """The PDF of ``document`` with the data of ``day``."""
-    context = CONTEXTS[document.kind](document, day)
-    return render_pdf(TEMPLATES[document.kind], context, stylesheets=STYLESHEETS.get(document.kind, ()))
-
-
-def _active(queryset, day: date):
-    return queryset.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day)
-
-
-def rights_data(insured: Insured, day: date) -> dict:
-    """What an attestation de droits says on ``day``: the content key is a hash of it."""
-    exemptions = _active(insured.exemptions.select_related("beneficiary"), day).order_by("kind", "pk")
-    return {
-        "day": day.isoformat(),
-        "names": [insured.last_name, insured.birth_name, insured.first_names],
-        "birth_date": insured.birth_date.isoformat(),
-        "coverage": [
-            [p.regime, p.start.isoformat(), p.end.isoformat() if p.end else None]
-            for p in insured.coverage_periods.order_by("start", "pk")
-        ],
-        "exemptions": [
-            [e.kind, e.beneficiary.public_id.hex if e.beneficiary else None, e.start.isoformat(),
-             e.end.isoformat() if e.end else None]
-            for e in exemptions
-        ],
-        "beneficiaries": [
-            [b.public_id.hex, b.relationship, b.last_name, b.first_names, b.birth_date.isoformat(),
-             b.medecin_traitant]
-            for b in insured.beneficiaries.order_by("birth_date", "pk")
-        ],
-        "medecin_traitant": insured.medecin_traitant,
-    }
-
-
-def statement_lines(insured: Insured, start: date, end: date) -> list[Settlement]:
-    """The person's acts paid from ``start`` to ``end``, as "Mes paiements" describes them.
-
-    export_lines() also returns the acts not paid yet, which a relevé leaves out.
-    """
-    lines = [line for line in export_lines(insured, Filters(start=start, end=end)) if line.payment]
-    return sorted(lines, key=lambda line: (line.payment.paid_on, line.care_date, line.pk))
-
-
-def statement_taken_back(insured: Insured, start: date, end: date) -> list:
-    """Acts paid before and cancelled since, taken back by a payment of the period."""
-    return sorted(taken_back(insured, Filters(start=start, end=end)),
-                  key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk))
-
-
-def statement_refunds(insured: Insured, start: date, end: date) -> list:
-    """Deductions recovered for acts cancelled since, given back by a payment of the period."""
-    return sorted((r for r in refunds(insured, Filters(start=start, end=end)) if r.payment),
-                  key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk))
-
-
-def statement_data(insured: Insured, start: date, end: date) -> dict:
-    """What a relevé says: a new payment, or a line cancelled since, changes its key.
-
-    The lines of `statement_lines` (same conditions), read as plain values: the key is computed
-    whenever a relevé is asked for (in the request, and for each person of the monthly run),
-    and building the full lines costs several times more. A line's state on the relevé
-    ("Payé", "Annulé : repris sur le paiement du ...") follows from its payment, its reversal
-    and the reversal's payment, which are all in the key, as are the cancelled acts the
-    period's payments took back; payments and reversals are never edited once made.
-    """
-    filters = Filters(start=start, end=end)
-    lines = (Settlement.objects.filter(filters.lines_q(), filters.period_q("payment__paid_on"),
-                                       insured=insured, payment__isnull=False)
-             .order_by("payment__paid_on", "care_date", "pk")
-             .values_list("pk", "paid", "participation_withheld", "franchise_withheld", "debt_recovered",
-                          "payment_id", "payment__amount", "reversal__id", "reversal__payment_id"))
-    taken = (Settlement.objects.filter(filters.lines_q(), filters.period_q("reversal__payment__paid_on"),
-                                       insured=insured)
-             .exclude(payment=F("reversal__payment")).order_by("pk")
-             .values_list("pk", "reversal__payment_id"))
-    return {
-        "period": [start.isoformat(), end.isoformat()],
-        "names": [insured.last_name, insured.first_names],
-        "lines": [[str(value) if isinstance(value, Decimal) else value for value in line] for line in lines],
-        "taken_back": [list(row) for row in taken],
-        "refunds": [[r.pk, r.payment_id] for r in statement_refunds(insured, start, end)],
-    }
-
-
-def content_key(insured: Insured, kind: str, day: date, period: tuple[date, date] | None = None,
-                person: str = "") -> str:
-    if kind == Document.Kind.STATEMENT:
-        data = statement_data(insured, *period)
-    elif kind in (Document.Kind.DAILY_ALLOWANCES, Document.Kind.TAX):
-        data = health.allowances_data(insured, *period)
-    elif kind == Document.Kind.VACCINATION:
-        data = health.vaccination_data(insured, person)
-    else:
-        data = rights_data(insured, day)
-    data = {"kind": kind, **data}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def verification_url(code: str) -> str:
-    return f"{site_url()}{reverse('attestations:verify')}?code={code}"
-
-
-def qr_image(url: str) -> str:
-    """An <img> of the QR code, as a PNG data: URI: one pixel per module, quiet zone of 2.
-
-    The page sizes it and ``image-rendering: pixelated`` in the templates (no interpolation in
-    the PDF) keeps its modules square and sharp at any zoom. A 1-bit PNG costs WeasyPrint about
-    50 ms less per page than the same code as inline SVG, and one pixel per module (41 x 41
-    for our URLs) a few ms less than 8 x 8 pixels per module, in encoding and in the PDF
-    (bench.attestations).
-    """
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="png", scale=1, border=2)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return format_html('<img class="qr-code" src="data:image/png;base64,{}" alt="{}">', data,
-                       "QR code de vérification")
-
 
 def code_letter_issue(*, letter) -> dict:
     """The verification of a provisional-code letter, for the letter job to print.
@@ -196,7 +58,9 @@ def code_letter_is_live(document: Document) -> bool:
     """Whether the code a letter carries can still open an account: not used, not replaced
     by a newer letter, not expired, and the letter not withdrawn from the print run."""
     letter = document.letter
-    code = letter.provisional_code if letter is not None else None
+    if letter is None:
+        return False
+    code = letter.provisional_code
     return (
         code is not None and code.used_at is None and code.voided_at is None
         and code.expires_at > timezone.now()
@@ -241,109 +105,14 @@ def document_request(*, insured: Insured, kind: str, period: tuple[date, date] |
     return document
 
 
+# The jobs of attestations/tasks.py, enqueued by name: tasks import the services, never
+# the other way round.
 RENDER_TASK = "attestations.render_document"
+MONTHLY_BATCH_TASK = "attestations.monthly_statements_batch"
 
 
 def _enqueue_render(document: Document) -> None:
-    from .tasks import render_document_job
-
-    enqueue(render_document_job, document_id=document.pk)
-
-
-def _common_context(document: Document, day: date) -> dict:
-    caisse = document.owner.caisse
-    return {
-        "document": document,
-        "caisse": {
-            "name": caisse.name,
-            "address_lines": [line.strip() for line in caisse.address.splitlines() if line.strip()],
-            "phone": caisse.phone,
-        },
-        "insured": document.owner,
-        "today": french_date(day),
-        "code": document.code_display,
-        "verify_page": f"{site_url()}{reverse('attestations:verify')}",
-        "qr": qr_image(verification_url(document.verification_code)),
-        "portal_name": settings.BRANDING["portal_name"],
-    }
-
-
-def _rights_context(document: Document, day: date) -> dict:
-    insured = document.owner
-    periods = list(_active(insured.coverage_periods.all(), day).order_by("start"))
-    current = periods[-1] if periods else None
-    exemptions = list(_active(insured.exemptions.select_related("beneficiary"), day))
-    return {
-        **_common_context(document, day),
-        "nir": Nir(insured.nir, insured.nir_key).formatted,
-        "birth_date": french_date(insured.birth_date),
-        "regime": current.get_regime_display() if current else "",
-        "rights_from": french_date(current.start) if current else "",
-        "rights_to": french_date(current.end) if current and current.end else "",
-        "rights_open": current is not None,
-        "exemptions": [
-            {"label": e.get_kind_display(), "who": str(e.beneficiary) if e.beneficiary else "",
-             "end": french_date(e.end) if e.end else ""}
-            for e in exemptions
-        ],
-        "beneficiaries": [
-            {"name": f"{b.first_names} {b.last_name}", "relationship": b.get_relationship_display(),
-             "birth_date": french_date(b.birth_date)}
-            for b in insured.beneficiaries.order_by("birth_date", "pk")
-        ],
-    }
-
-
-def _totals(lines, taken: list, given_back: list = ()) -> dict:
-    """The relevé's sums, as every screen makes them (reimbursements/deductions.py)."""
-    t = deductions.totals(lines, taken, given_back)
-    figures = {name: getattr(t, name) for name in (
-        "charged", "base", "amo", "participation_due", "franchise_due", "withheld", "carried_forward",
-        "for_line", "recovered", "taken_back", "refunded", "ticket_moderateur", "depassement", "paid",
-        "deductions_due", "deductions_taken")}
-    return {"count": t.lines, **{name: euros(value) for name, value in figures.items()},
-            "minus": {name: euros(-figures[name]) for name in ("recovered", "taken_back")}}
-
-
-def _statement_context(document: Document, day: date) -> dict:
-    lines = statement_lines(document.owner, document.period_start, document.period_end)
-    taken = statement_taken_back(document.owner, document.period_start, document.period_end)
-    given_back = statement_refunds(document.owner, document.period_start, document.period_end)
-    patients: dict[tuple, tuple[list, list, list]] = {}
-    for line in lines:
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], [], []))[0].append(line)
-    for reversal in taken:
-        line = reversal.settlement
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], [], []))[1].append(reversal)
-    for refund in given_back:
-        line = refund.settlement
-        patients.setdefault((line.beneficiary_id or 0, str(line.patient)), ([], [], []))[2].append(refund)
-    return {
-        **_common_context(document, day),
-        "period_start": french_date(document.period_start),
-        "period_end": french_date(document.period_end),
-        "lines": lines,
-        "taken_back": taken,
-        "refunds": given_back,
-        "per_patient": [{"name": name, **_totals(group, group_taken, group_refunds)}
-                        for (_, name), (group, group_taken, group_refunds) in sorted(patients.items())],
-        "totals": _totals(lines, taken, given_back),
-    }
-
-
-def _health_context(build):
-    def context(document: Document, day: date) -> dict:
-        return {**_common_context(document, day), **build(document, day)}
-    return context
-
-
-CONTEXTS = {
-    Document.Kind.RIGHTS: _rights_context,
-    Document.Kind.STATEMENT: _statement_context,
-    Document.Kind.DAILY_ALLOWANCES: _health_context(health.allowances_context),
-    Document.Kind.TAX: _health_context(health.tax_context),
-    Document.Kind.VACCINATION: _health_context(health.vaccination_context),
-}
+    enqueue(RENDER_TASK, document_id=document.pk)
 
 
 def document_render(*, document_id: int) -> None:
@@ -422,7 +191,7 @@ def document_regenerate(*, document: Document, actor) -> Document | None:
     if document.is_letter:
         return None
     with transaction.atomic():
-        period = (document.period_start, document.period_end) if document.has_period else None
+        period = document_period(document) if document.has_period else None
         new = Document.objects.create(
             owner=document.owner, kind=document.kind, period_start=document.period_start,
             period_end=document.period_end, person=document.person,
@@ -448,7 +217,7 @@ def document_revoke(*, document: Document, actor, reason: str) -> bool:
         )
         if updated:
             audit(actor=actor, action="document_revoke", obj=document, summary=reason)
-            if document.letter_id is not None:
+            if document.letter is not None:
                 provisional_code_withdraw(letter=document.letter, actor=actor, reason=reason)
     document.refresh_from_db()
     return bool(updated)
@@ -474,8 +243,6 @@ def monthly_statement_owners(month: date) -> list[int]:
 
 def monthly_statements_plan(*, month: date, batch_size: int = MONTHLY_BATCH_SIZE) -> int:
     """Split the month's insured people into batch jobs; return how many batches."""
-    from .tasks import monthly_statements_batch_job
-
     owners = monthly_statement_owners(month)
     # Those already done for this month are left out: a second run plans nothing for them.
     done = set(MonthlyStatement.objects.filter(month=month.replace(day=1))
@@ -483,7 +250,7 @@ def monthly_statements_plan(*, month: date, batch_size: int = MONTHLY_BATCH_SIZE
     todo = [pk for pk in owners if pk not in done]
     with transaction.atomic():
         for i in range(0, len(todo), batch_size):
-            enqueue(monthly_statements_batch_job, month=month.replace(day=1).isoformat(),
+            enqueue(MONTHLY_BATCH_TASK, month=month.replace(day=1).isoformat(),
                     insured_ids=todo[i:i + batch_size])
     return (len(todo) + batch_size - 1) // batch_size
 
@@ -511,6 +278,6 @@ def _notify_monthly(document: Document) -> None:
         owner = statement.owner
         if owner.contact_email:
             enqueue_email(template="statement-ready", to=[owner.contact_email], context={
-                "first_name": owner.first_names.split()[0],
+                "first_name": first_name(owner.first_names),
                 "month": f"{MONTHS_FR[statement.month.month - 1]} {statement.month.year}",
             })

@@ -37,7 +37,7 @@ def monthly_statements(month: str | None = None) -> int:
     return services.monthly_statements_plan(month=day)
 
 
-@job("attestations.monthly_statements_batch")
+@job(services.MONTHLY_BATCH_TASK)
 def monthly_statements_batch_job(*, month: str, insured_ids: list[int]) -> int:
     day = date.fromisoformat(month)
     prepared = 0

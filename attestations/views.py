@@ -1,6 +1,5 @@
 """Mes attestations, their download, and the public check of a printed code."""
 
-from allauth.core.internal import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, JsonResponse
@@ -10,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from ameli_portal.idempotency import submitted_key
+from ameli_portal.ratelimit import over_limit
 
 from . import services
 from .access import get_document_for_user, get_insured_for_user
@@ -166,9 +166,8 @@ def verify(request):
     code = normalize_code(request.GET.get("code", ""))
     context = {"code": request.GET.get("code", "")[:40], "checked": bool(code)}
     if code:
-        # allauth's public consume() never limits a GET; the QR link is a GET, hence limit_get.
-        if not ratelimit.consume(request, app="allauth.account", action="verify_document",
-                                 limit_get=True):
+        # The QR link is a GET: over_limit counts it all the same.
+        if over_limit(request, action="verify_document"):
             return render(request, "attestations/verify.html", {**context, "limited": True},
                           status=429)
         document = (

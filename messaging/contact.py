@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ameli_portal.audit import audit
+from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email
 
 from .models import BODY_MAX, ContactRequest
@@ -19,7 +20,7 @@ from .models import BODY_MAX, ContactRequest
 logger = logging.getLogger(__name__)
 
 
-class ContactError(ValueError):
+class ContactError(DomainError):
     """A write the request does not allow; the message is French, for staff."""
 
 

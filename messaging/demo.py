@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Insured, User
+from ameli_portal.formats import first_name
 
 from .models import Message, Thread
 
@@ -43,14 +44,14 @@ def seed_demo_messages(insured: Insured) -> list[Thread]:
         return []
     user = getattr(insured, "user", None)
     agent = User.objects.filter(username="conseiller", is_staff=True).first()
-    first_name = insured.first_names.split()[0] if insured.first_names else ""
+    given_name = first_name(insured.first_names)
     return [
         _thread(insured, topic=Thread.Topic.REIMBURSEMENTS,
                 subject="Remboursement d'une consultation chez un spécialiste", messages=[
                     (INSURED, user, 9, "Bonjour,\n\nJ'ai consulté un dermatologue le mois dernier et je ne "
                      "vois pas encore le remboursement dans mon compte. Pouvez-vous vérifier ?\n\nMerci.",
                      True),
-                    (CAISSE, agent, 2, f"Bonjour {first_name},\n\nNous avons bien reçu la feuille de soins : "
+                    (CAISSE, agent, 2, f"Bonjour {given_name},\n\nNous avons bien reçu la feuille de soins : "
                      "le remboursement a été effectué cette semaine, vous le verrez dans « Mes paiements ». "
                      "Sans passer par votre médecin traitant, le taux de remboursement est réduit.\n\n"
                      "Cordialement,\nVotre conseiller", False),

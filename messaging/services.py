@@ -10,14 +10,16 @@ from django.utils import timezone
 
 from accounts.models import Insured
 from ameli_portal.audit import audit
+from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email
+from ameli_portal.formats import first_name
 from ameli_portal.idempotency import first_wins
 from ameli_portal.site import site_url
 
 from .models import BODY_MAX, SUBJECT_MAX, Message, Thread
 
 
-class MessagingError(ValueError):
+class MessagingError(DomainError):
     """A write the thread does not allow; the message is French, for the person who tried."""
 
 
@@ -35,9 +37,9 @@ def _notify(insured: Insured) -> None:
     address = insured.contact_email
     if not address:
         return
-    first_name = insured.first_names.split()[0] if insured.first_names else ""
+    given_name = first_name(insured.first_names)
     enqueue_email(template="new-message", to=[address], context={
-        "first_name": first_name,
+        "first_name": given_name,
         "inbox_url": f"{site_url()}{reverse('messaging:inbox')}",
     })
 

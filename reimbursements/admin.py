@@ -21,6 +21,7 @@ from accounts.admin import NIR_NOT_IN_SEARCH, looks_like_nir
 from accounts.fields import mask_iban
 from ameli_portal.admin_tools import ReadOnlyAdminMixin
 from ameli_portal.audit import AuditedAdminMixin, audit
+from ameli_portal.formats import euros
 
 from .import_runs import import_run_resume, import_run_start
 from .importing import check_header
@@ -37,7 +38,6 @@ from .models import (
 )
 from .rules import RulesError
 from .services import care_sheet_post, care_sheet_preview, settlement_reverse
-from .templatetags.money import euros
 
 # Posting ("liquider") and reversing ("annuler") each have their own permission (CareSheet.Meta);
 # editing a draft needs only the change permission.
@@ -483,4 +483,4 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields = ("journal", "account", "insured", "professional", "amount")
 
 # Indemnités journalières and vaccinations (documents issue).
-from . import admin_health  # noqa: E402,F401
+from . import admin_allowances_vaccinations  # noqa: E402,F401

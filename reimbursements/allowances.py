@@ -22,10 +22,10 @@ from django.db import transaction
 from accounts.models import Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
+from ameli_portal.formats import amount_text, first_name
 
 from .models import ZERO, Account, DailyAllowance, Journal, Payment
 from .services import _journal
-from .templatetags.money import amount_text
 
 CENT = Decimal("0.01")
 
@@ -131,7 +131,7 @@ def daily_allowance_pay(*, insured: Insured, kind: str, period_start: date, peri
     if insured.contact_email:
         # The same notice as for any payment: an amount and a date, no health detail.
         enqueue_email(template="new-payment", to=[insured.contact_email], context={
-            "first_name": insured.first_names.split()[0],
+            "first_name": first_name(insured.first_names),
             "amount": amount_text(figures.net),
             "paid_on": paid_on.strftime("%d/%m/%Y"),
         })

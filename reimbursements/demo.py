@@ -378,9 +378,9 @@ def _summary() -> str:
 
 def seed() -> list[str]:
     """Called by ``manage.py seed_demo``: the care and payments, then IJ and vaccinations."""
-    from . import demo_health
+    from . import demo_allowances_vaccinations
 
-    return [_seed_care(), *demo_health.seed()]
+    return [_seed_care(), *demo_allowances_vaccinations.seed()]
 
 
 def _seed_care() -> str:

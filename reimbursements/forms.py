@@ -15,6 +15,7 @@ from ameli_portal.forms import FrenchAmountField
 from .complementary import FREE, MODERATE, RAC_ZERO, Cover, CoverKind
 from .models import CareKind
 from .queries import Filters, history_start, months_back
+from .rules import MEDICINE_RATES as RULES_MEDICINE_RATES
 from .rules import TABLE_START, Sector
 from .simulator import CARE_GROUPS, CARES, TiersPayant
 
@@ -23,12 +24,8 @@ SECTORS = {
     "2_optam": (Sector.SECTOR_2, True),
     "2": (Sector.SECTOR_2, False),
 }
-MEDICINE_RATES = {
-    "65": Decimal("0.65"),
-    "30": Decimal("0.30"),
-    "15": Decimal("0.15"),
-    "100": Decimal("1.00"),
-}
+# The rates the engine knows (rules.MEDICINE_RATES), by the percent the form's choices send.
+MEDICINE_RATES = {f"{rate * 100:.0f}": rate for rate in RULES_MEDICINE_RATES}
 MAX_PRICE = Decimal("10000")
 MAX_STAY_DAYS = 365
 # Spaces people type or paste inside amounts: regular, no-break, narrow no-break.

@@ -17,9 +17,9 @@ from django.db.models.functions import Round
 from django.utils import timezone
 
 from accounts.models import Beneficiary, Insured
+from ameli_portal.formats import euros
 
 from . import rules
-from .templatetags.money import euros
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")

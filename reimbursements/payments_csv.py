@@ -12,10 +12,11 @@ import heapq
 from collections.abc import Iterator
 from datetime import date
 
+from ameli_portal.formats import percent
+
 from . import deductions as d
 from . import queries
 from .models import Settlement
-from .templatetags.money import percent
 
 HEADER = (
     "Date des soins", "Patient", "Professionnel de santé", "Code acte", "Libellé", "Type de soins",

@@ -91,12 +91,14 @@ from .tariffs import (
     RATE_INDEX,
     TABLE_START,
     TARIFF_INDEX,
+    AmountRow,
     Basket,
     CareKind,
     Deduction,
     DeductionRow,
     Payee,
     RateKey,
+    RateRow,
     Sector,
     Specialty,
     TariffScope,
@@ -479,14 +481,14 @@ def _rate(index: int, line: CareLine, *, maternity: bool, in_path: bool) -> Deci
         key = RateKey.DOCTOR_IN_PATH if in_path else RateKey.DOCTOR_OUTSIDE_PATH
     else:
         key = _KIND_RATES[kind]
-    row = RATE_INDEX.lookup(key, line.care_date)
+    row: RateRow | None = RATE_INDEX.lookup(key, line.care_date)
     if row is None:
         raise _error(index, line, "aucun taux de remboursement en vigueur à cette date")
     return row.rate
 
 
 def _direct_access(specialty: Specialty | None, age: int) -> bool:
-    if specialty not in DIRECT_ACCESS:
+    if specialty is None or specialty not in DIRECT_ACCESS:
         return False
     low, high = DIRECT_ACCESS[specialty]
     return (low is None or age >= low) and (high is None or age <= high)
@@ -523,7 +525,7 @@ def _participation_due(index: int, line: CareLine, ledger: _Ledger) -> Decimal:
     by_day, by_year = ledger.participation_by_day, ledger.participation_by_year
     due = _capped(
         row.unit * line.quantity,
-        row.daily_cap - by_day.get(day_key, ZERO),
+        None if row.daily_cap is None else row.daily_cap - by_day.get(day_key, ZERO),
         _amount(index, line, "cap:participation") - by_year.get(year, ZERO),
     )
     if due:
@@ -560,14 +562,14 @@ def _capped(nominal: Decimal, *room: Decimal | None) -> Decimal:
 
 
 def _deduction_row(index: int, line: CareLine, deduction: Deduction) -> DeductionRow:
-    row = DEDUCTION_INDEX.lookup(deduction, line.care_date)
+    row: DeductionRow | None = DEDUCTION_INDEX.lookup(deduction, line.care_date)
     if row is None:
         raise _error(index, line, "aucun barème de participation ou de franchise à cette date")
     return row
 
 
 def _amount(index: int, line: CareLine, key: str) -> Decimal:
-    row = AMOUNT_INDEX.lookup(key, line.care_date)
+    row: AmountRow | None = AMOUNT_INDEX.lookup(key, line.care_date)
     if row is None:
         raise _error(index, line, "aucun montant de forfait ou de plafond en vigueur à cette date")
     return row.amount
@@ -595,7 +597,7 @@ def _emergency_charge(line: CareLine, *, maternity: bool) -> Decimal:
     """
     situation = line.situation
     newborn = (line.care_date - situation.birth_date).days < NEWBORN_DAYS
-    row = AMOUNT_INDEX.lookup("fpu:reduced" if line.ald_related else "fpu", line.care_date)
+    row: AmountRow | None = AMOUNT_INDEX.lookup("fpu:reduced" if line.ald_related else "fpu", line.care_date)
     if row is None or maternity or newborn or situation.css or situation.ame:
         return ZERO
     return row.amount

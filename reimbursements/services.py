@@ -74,6 +74,7 @@ def settlement_legs(s, *, insured_id: int, professional_id: int, sign: int = 1):
     `s` is a posted Settlement or the engine's rules.Settlement: they share these figures.
     """
     withheld = s.participation_withheld + s.franchise_withheld
+    payable: tuple[str, Decimal, int | None, int | None]
     if s.payee == Settlement.Payee.PROFESSIONAL:
         payable = (Account.PROFESSIONAL_PAYABLE, -s.paid, None, professional_id)
     else:

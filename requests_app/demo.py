@@ -24,6 +24,7 @@ from accounts import demo as accounts_demo
 from accounts.cards import health_card_deliver
 from accounts.models import HealthCard, HealthCardEvent, IbanHistory, Insured, User
 from ameli_portal.emails import send_email_job, send_rendered_email_job
+from ameli_portal.formats import first_name
 from ameli_portal.models import OutboxJob
 from messaging.demo import seed_demo_messages
 from messaging.models import Message, Thread
@@ -153,7 +154,7 @@ def _seed_main(insured: Insured, agent: User, today: date) -> None:
             insured=insured, kind=Kind.RIB, data={"iban": new_iban}, actor=user,
             uploads=[_upload("RIB", "rib-nouvelle-banque.pdf", _pdf(
                 "Relevé d'identité bancaire",
-                [f"Titulaire : {insured.first_names.split()[0]} {insured.last_name}",
+                [f"Titulaire : {first_name(insured.first_names)} {insured.last_name}",
                  f"IBAN : {IBAN(new_iban).formatted}", "BIC : BNPAFRPPXXX"]), "application/pdf")]))
         rib.step(60, lambda: request_assign(request=rib.request, to=agent, actor=agent))
         rib.step(60, lambda: request_transition(request=rib.request, to_status=Status.REVIEW,
@@ -235,7 +236,7 @@ def _seed_refused_delay(insured: Insured, agent: User, today: date) -> None:
         data={"situation": "pacse", "since": (today - timedelta(days=40)).isoformat()},
         uploads=[_upload("Justificatif de situation", "pacs.pdf", _pdf(
             "Récépissé d'enregistrement de PACS",
-            [f"Partenaire : {insured.first_names.split()[0]} {insured.last_name}",
+            [f"Partenaire : {first_name(insured.first_names)} {insured.last_name}",
              f"Enregistré le {today - timedelta(days=40):%d/%m/%Y}"]), "application/pdf")]))
 
 

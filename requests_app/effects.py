@@ -9,15 +9,16 @@ from collections.abc import Callable
 from datetime import date
 
 from accounts import services as account_services
+from ameli_portal.domain import DomainError
 
 from .models import Kind
 
 
-class EffectError(ValueError):
+class EffectError(DomainError):
     """The effect cannot be applied; the message is for the conseiller.
 
-    The register's services raise ValueError (CardRefused included) with a French message:
-    the transition turns any of them into a refusal shown to the conseiller.
+    The register's services raise DomainError (CardRefused, RegisterRefused) with a French
+    message: the transition turns any of them into a refusal shown to the conseiller.
     """
 
 

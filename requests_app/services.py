@@ -17,13 +17,14 @@ from accounts import services as account_services
 from accounts.codes import ProvisionalCodeResult, code_check, code_draw, format_code, normalize_code
 from accounts.models import Beneficiary, Insured
 from ameli_portal.audit import audit
+from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email, send_templated_email
+from ameli_portal.formats import first_name
 from ameli_portal.idempotency import first_wins
 from ameli_portal.outbox import enqueue
 from ameli_portal.site import site_url
 from messaging.services import notice_post
 
-from . import tasks
 from .effects import EFFECTS
 from .models import (
     PROCESSING_DAYS,
@@ -58,7 +59,12 @@ REASON_REQUIRED = {Status.REFUSED, Status.COMPLEMENT}
 DECISIONS = {Status.ACCEPTED, Status.REFUSED, Status.COMPLEMENT}
 
 
-class TransitionNotAllowed(Exception):
+# The job that emails a public confirmation code (tasks.py), enqueued by name: tasks
+# import the services, never the other way round.
+PUBLIC_CONFIRMATION_JOB = "requests_app.send_public_confirmation"
+
+
+class TransitionNotAllowed(DomainError):
     """A move that the transition table or its rules refuse; the message is for people."""
 
 
@@ -87,7 +93,7 @@ def _notify(request: Request) -> None:
     if not request.filed_without_account:
         url = site_url() + reverse("requests_app:detail", args=[request.public_id])
     enqueue_email(template="request-status", to=[to], context={
-        "first_name": request.insured.first_names.split()[0],
+        "first_name": first_name(request.insured.first_names),
         "kind": request.get_kind_display(),
         "status": request.status,
         "status_label": request.get_status_display(),
@@ -115,8 +121,8 @@ def _post_notice(request: Request, reason: str) -> None:
     kind = request.get_kind_display()
     notice_post(
         insured=request.insured,
-        subject=NOTICE_SUBJECTS[request.status].format(kind=kind),
-        body=NOTICE_BODIES[request.status].format(kind=kind, ref=request.reference,
+        subject=NOTICE_SUBJECTS[Status(request.status)].format(kind=kind),
+        body=NOTICE_BODIES[Status(request.status)].format(kind=kind, ref=request.reference,
                                                   reason=reason).strip(),
         topic="demarches",
         notify=False,  # the status email (_notify) already says an avis is in the box
@@ -188,7 +194,7 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
         request = Request.objects.create(
             insured=insured, beneficiary=beneficiary, kind=kind, data=data,
             filed_without_account=filed_without_account, idempotency_key=idempotency_key,
-            expected_by=add_working_days(timezone.localdate(), PROCESSING_DAYS[kind]),
+            expected_by=add_working_days(timezone.localdate(), PROCESSING_DAYS[Kind(kind)]),
         )
         by = actor_kind_of(actor)
         RequestEvent.objects.create(request=request, from_status="", to_status=Status.FILED,
@@ -232,56 +238,80 @@ def request_transition(*, request: Request, to_status: str, actor, reason: str =
         locked = Request.objects.select_for_update(of=("self",)).select_related("insured", "beneficiary").get(
             pk=request.pk)
         frm = locked.status
-        who = TRANSITIONS.get((frm, to_status))
-        if who is None:
-            raise TransitionNotAllowed(
-                f"Une démarche « {locked.get_status_display()} » ne peut pas passer à "
-                f"« {Status(to_status).label if to_status in Status.values else to_status} ».")
-        if by not in who:
-            raise TransitionNotAllowed("Vous ne pouvez pas faire ce changement d'état.")
-        if by == INSURED and actor.insured_id != locked.insured_id:
-            raise TransitionNotAllowed("Cette démarche n'est pas la vôtre.")
-        if to_status in REASON_REQUIRED and not reason:
-            raise TransitionNotAllowed(
-                "Un motif est obligatoire pour un refus." if to_status == Status.REFUSED
-                else "Indiquez ce qui est attendu de l'assuré.")
-        now = timezone.now()
-        locked.status = to_status
-        if to_status == Status.COMPLEMENT:
-            locked.expected_from_insured = reason
-        elif frm == Status.COMPLEMENT:
-            locked.expected_from_insured = ""
-            locked.expected_by = add_working_days(timezone.localdate(), PROCESSING_DAYS[locked.kind])
-        if to_status in (Status.ACCEPTED, Status.REFUSED):
-            locked.decided_at = now
-            locked.decision_reason = reason
-        if to_status == Status.ACCEPTED:
-            if locked.kind == Kind.PRESTATION:
-                locked.decided_amount = amount if amount is not None else Decimal(locked.data["amount"])
-            if locked.kind == Kind.COTISATION:
-                locked.granted_months = months if months is not None else int(locked.data["months"])
-            try:
-                EFFECTS[locked.kind](locked, actor=_user(actor))
-            except ValueError as exc:  # EffectError, CardRefused, a bad IBAN...
-                raise TransitionNotAllowed(str(exc)) from exc
-        if locked.filed_without_account and to_status in (Status.ACCEPTED, Status.REFUSED):
-            # The decision settles it: the emailed code can no longer do anything.
-            _pending_confirmation(locked).update(
-                code_hash=make_password(None),
-                **({"confirmed_at": now, "confirmed_by": PublicConfirmation.ConfirmedBy.STAFF}
-                   if to_status == Status.ACCEPTED else {"voided_at": now}))
-        locked.save()
-        RequestEvent.objects.create(request=locked, from_status=frm, to_status=to_status,
-                                    actor=_user(actor), actor_kind=by, reason=reason,
-                                    idempotency_key=idempotency_key)
-        if by == STAFF:
-            audit(actor=actor, action=f"request_{to_status}", obj=locked,
-                  summary=f"{frm} -> {to_status}" + (f" : {reason}" if reason else ""))
-        _notify(locked)
-        if to_status in DECISIONS:
-            _post_notice(locked, reason)
+        _transition_check(locked, to_status, by=by, actor=actor, reason=reason)
+        _transition_apply(locked, to_status, actor=actor, reason=reason, amount=amount, months=months)
+        _transition_record(locked, frm, to_status, by=by, actor=actor, reason=reason,
+                           idempotency_key=idempotency_key)
     request.refresh_from_db()
     return request
+
+
+def _transition_check(locked: Request, to_status: str, *, by: str, actor, reason: str) -> None:
+    """The transition table and its rules: who may make this move, and with what."""
+    who = TRANSITIONS.get((locked.status, to_status))
+    if who is None:
+        raise TransitionNotAllowed(
+            f"Une démarche « {locked.get_status_display()} » ne peut pas passer à "
+            f"« {Status(to_status).label if to_status in Status.values else to_status} ».")
+    if by not in who:
+        raise TransitionNotAllowed("Vous ne pouvez pas faire ce changement d'état.")
+    if by == INSURED and actor.insured_id != locked.insured_id:
+        raise TransitionNotAllowed("Cette démarche n'est pas la vôtre.")
+    if to_status in REASON_REQUIRED and not reason:
+        raise TransitionNotAllowed(
+            "Un motif est obligatoire pour un refus." if to_status == Status.REFUSED
+            else "Indiquez ce qui est attendu de l'assuré.")
+
+
+def _transition_apply(locked: Request, to_status: str, *, actor, reason: str,
+                      amount: Decimal | None, months: int | None) -> None:
+    """The new state of the (locked, unsaved) request; on acceptance, its effect on the register.
+
+    A refusal of the register (DomainError: CardRefused, a bad IBAN...) refuses the move,
+    with its message for the conseiller; any other error is a bug and stays one.
+    """
+    frm = locked.status
+    now = timezone.now()
+    locked.status = to_status
+    if to_status == Status.COMPLEMENT:
+        locked.expected_from_insured = reason
+    elif frm == Status.COMPLEMENT:
+        locked.expected_from_insured = ""
+        locked.expected_by = add_working_days(timezone.localdate(),
+                                              PROCESSING_DAYS[Kind(locked.kind)])
+    if to_status in (Status.ACCEPTED, Status.REFUSED):
+        locked.decided_at = now
+        locked.decision_reason = reason
+    if to_status == Status.ACCEPTED:
+        if locked.kind == Kind.PRESTATION:
+            locked.decided_amount = amount if amount is not None else Decimal(locked.data["amount"])
+        if locked.kind == Kind.COTISATION:
+            locked.granted_months = months if months is not None else int(locked.data["months"])
+        try:
+            EFFECTS[locked.kind](locked, actor=_user(actor))
+        except DomainError as exc:
+            raise TransitionNotAllowed(str(exc)) from exc
+    if locked.filed_without_account and to_status in (Status.ACCEPTED, Status.REFUSED):
+        # The decision settles it: the emailed code can no longer do anything.
+        _pending_confirmation(locked).update(
+            code_hash=make_password(None),
+            **({"confirmed_at": now, "confirmed_by": PublicConfirmation.ConfirmedBy.STAFF}
+               if to_status == Status.ACCEPTED else {"voided_at": now}))
+
+
+def _transition_record(locked: Request, frm: str, to_status: str, *, by: str, actor, reason: str,
+                       idempotency_key: str) -> None:
+    """Save the move and say it: the event, the staff audit, the email, the notice."""
+    locked.save()
+    RequestEvent.objects.create(request=locked, from_status=frm, to_status=to_status,
+                                actor=_user(actor), actor_kind=by, reason=reason,
+                                idempotency_key=idempotency_key)
+    if by == STAFF:
+        audit(actor=actor, action=f"request_{to_status}", obj=locked,
+              summary=f"{frm} -> {to_status}" + (f" : {reason}" if reason else ""))
+    _notify(locked)
+    if to_status in DECISIONS:
+        _post_notice(locked, reason)
 
 
 def request_answer_complement(*, request: Request, actor, uploads, message: str = "",
@@ -351,7 +381,7 @@ def _await_confirmation(request: Request) -> PublicConfirmation:
         expires_at=timezone.now() + public_code_validity())
     if email:
         # The job draws the digits: the clear code never sits in the outbox or the broker.
-        enqueue(tasks.send_public_confirmation_job, confirmation_id=confirmation.pk)
+        enqueue(PUBLIC_CONFIRMATION_JOB, confirmation_id=confirmation.pk)
     if hasattr(insured, "user"):
         notice_post(insured=insured, subject=f"Une demande « {request.get_kind_display()} » a été "
                                              "faite sans compte",
@@ -399,7 +429,7 @@ def _send_public_email(confirmation: PublicConfirmation, *, code: str) -> None:
     url = site_url() + reverse("requests_app:public_vitale_confirm",
                                                   args=[confirmation.public_id])
     send_templated_email(template="public-request", to=[request.insured.contact_email], context={
-        "first_name": request.insured.first_names.split()[0],
+        "first_name": first_name(request.insured.first_names),
         "kind": request.get_kind_display(),
         "reference": request.reference,
         "filed_at": timezone.localtime(request.filed_at),
@@ -426,7 +456,7 @@ def public_confirmation_verify(*, public_id, code: str) -> ProvisionalCodeResult
                         request__status__in=OPEN_STATUSES).first())
         result = code_check(live, typed, event=PUBLIC_EVENT,
                             owner=f"request={live.request_id if live else '-'}")
-        if result is ProvisionalCodeResult.OK:
+        if result is ProvisionalCodeResult.OK and live is not None:
             _confirm_by_code(live)
     return result
 

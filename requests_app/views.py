@@ -2,7 +2,6 @@
 
 import uuid
 
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -16,8 +15,9 @@ from accounts.codes import ProvisionalCodeResult, max_attempts
 from accounts.models import TermsAcceptance, family_situation_label
 from accounts.security import fingerprint, log_event
 from accounts.terms import terms_accept
+from ameli_portal.formats import euros
 from ameli_portal.idempotency import submitted_key
-from reimbursements.templatetags.money import euros
+from ameli_portal.ratelimit import over_limit
 
 from . import services
 from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
@@ -162,7 +162,7 @@ CODE_FORMAT = "Le code de confirmation comporte 8 chiffres."
 
 def _limited(request, action: str, key: str) -> bool:
     """True when over the limit, by IP and by a hashed key (never a NIR in the cache)."""
-    return not ratelimit.consume(request, action=action, key=fingerprint(key))
+    return over_limit(request, action=action, key=fingerprint(key))
 
 
 @login_not_required

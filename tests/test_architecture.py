@@ -82,3 +82,78 @@ def test_the_rules_engine_imports_the_standard_library_only():
     outside = [f"rules.py:{lineno} imports {name}" for lineno, name in _imported_names(path)
                if name.split(".")[0] not in sys.stdlib_module_names]
     assert outside == []
+
+
+def _app_module_imports(app):
+    """The app's own modules each module imports (absolute or relative, at the top or inside
+    a function: an import deferred into a function still makes the two modules one knot)."""
+    modules = dict(_modules(app))
+    names = set(modules)
+    graph = {}
+    for module, path in modules.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")
+                    parent = parent[:len(parent) - (node.level - 1)]
+                    base = ".".join(parent + ([node.module] if node.module else []))
+                found = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in found:
+                # `import a.b.c` also imports a.b: the longest of the app's modules named.
+                while name and name not in names:
+                    name = name.rpartition(".")[0]
+                if name and name != module and not modules[name].name == "__init__.py":
+                    targets.add(name)
+        graph[module] = targets
+    return graph
+
+
+def _circles(graph):
+    """The strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+@pytest.mark.parametrize("app", sorted(FLOOR))
+def test_the_modules_of_an_app_import_each_other_one_way(app):
+    """No circle inside an app (services ↔ tasks, say): tasks import services, and
+    services enqueue jobs by name (ameli_portal.outbox.enqueue)."""
+    assert _circles(_app_module_imports(app)) == []
+
+
+def test_a_circle_between_two_modules_is_found():
+    assert _circles({"a.services": {"a.tasks"}, "a.tasks": {"a.services"}, "a.views": {"a.services"}}) \
+        == [["a.services", "a.tasks"]]

@@ -37,7 +37,7 @@ def test_a_host_refused_by_allowed_hosts_is_never_used(settings):
 
 
 def test_the_attestations_qr_code_points_to_the_address_of_the_request_that_made_it(settings):
-    from attestations.services import verification_url
+    from attestations.content import verification_url
 
     settings.ALLOWED_HOSTS = ["demo.example.test"]
     middleware = SiteUrlMiddleware(lambda request: HttpResponse(verification_url("AB12")))

@@ -1,55 +1,9 @@
-"""Amounts and rates as French readers expect them: "1 234,56 €", "65 %".
-
-Spaces follow French typography as CLDR writes it: a narrow no-break space
-(U+202F) between groups of thousands, a no-break space (U+00A0) before the
-euro and percent signs, so that an amount never breaks across lines.
-"""
-
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+"""Amounts and rates in templates: the filters of ameli_portal.formats ("1 234,56 €", "65 %")."""
 
 from django import template
 
+from ameli_portal.formats import amount_text, euros, percent  # noqa: F401 - amount_text: older imports
+
 register = template.Library()
-
-THOUSANDS = "\u202f"
-NBSP = "\u00a0"
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
-
-
-def amount_text(value) -> str:
-    """Decimal euros -> "1 234,56" (no sign: for texts that write « € » themselves)."""
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    units, cents = f"{abs(amount):.2f}".split(".")
-    groups = f"{int(units):,}".replace(",", THOUSANDS)
-    return f"{sign}{groups},{cents}"
-
-
-@register.filter
-def euros(value) -> str:
-    """Decimal euros -> "1 234,56 €"; anything that is not a number -> ""."""
-    text = amount_text(value)
-    return f"{text}{NBSP}€" if text else ""
-
-
-@register.filter
-def percent(value) -> str:
-    """A rate as a fraction (Decimal("0.65")) -> "65 %"; "12,5 %" when not whole."""
-    rate = _decimal(value)
-    if rate is None:
-        return ""
-    number = (rate * 100).normalize()
-    text = f"{number:f}".replace(".", ",")
-    return f"{text}{NBSP}%"
+register.filter("euros", euros)
+register.filter("percent", percent)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from attestations import services
-from attestations.health import SELF
+from attestations.allowances_vaccinations import SELF
 from attestations.models import Document
 from reimbursements.allowances import daily_allowance_pay
 from reimbursements.models import Vaccination

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts import mailroom
 from accounts.codes import provisional_code_issue, provisional_code_spend
-from attestations.services import verification_url
+from attestations.content import verification_url
 from tests.e2e.conftest import page_checker
 from tests.factories import InsuredFactory
 

@@ -117,13 +117,13 @@ def test_staff_enter_a_vaccination_and_it_is_audited(insured, other_insured, adm
                                      object_type="reimbursements.vaccination").exists()
 
 
-def test_demo_health_data_is_made_once(insured):
-    from reimbursements.demo_health import seed_demo_health
+def test_demo_allowances_and_vaccinations_are_made_once(insured):
+    from reimbursements.demo_allowances_vaccinations import seed_allowances_vaccinations
     from tests.factories import BeneficiaryFactory
 
     BeneficiaryFactory(insured=insured)
-    seed_demo_health(insured, today=date(2026, 6, 15))
-    seed_demo_health(insured, today=date(2026, 6, 15))
+    seed_allowances_vaccinations(insured, today=date(2026, 6, 15))
+    seed_allowances_vaccinations(insured, today=date(2026, 6, 15))
     allowances = DailyAllowance.objects.filter(insured=insured)
     assert {a.paid_on.year for a in allowances} == {2025, 2026}
     assert allowances.count() == 3

@@ -41,8 +41,8 @@ from pypdf import PdfReader
 from accounts.models import Insured
 from ameli_portal.emails import build_email
 from ameli_portal.models import OutboxJob
+from attestations.content import document_pdf
 from attestations.models import Document
-from attestations.services import document_pdf
 from reimbursements.models import Account, CareSheet, LedgerEntry, Settlement
 from reimbursements.queries import history_start
 from reimbursements.services import care_sheet_post, ledger_balance, payments_run, settlement_reverse

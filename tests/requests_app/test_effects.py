@@ -93,3 +93,27 @@ def test_an_effect_the_register_refuses_leaves_the_request_in_review(insured, ag
     assert filed.status == Status.REVIEW and filed.decided_at is None
     assert not HealthCard.objects.exists()
     assert filed.events.count() == 2  # filed, put in review: no acceptance recorded
+
+
+def test_a_bad_iban_the_register_refuses_is_a_refusal_for_the_conseiller(insured, agent):
+    filed = services.request_file(insured=insured, kind="rib", data={"iban": "FR7630006000011234567890189"},
+                                  actor=insured.user)
+    services.request_transition(request=filed, to_status=Status.REVIEW, actor=agent)
+    Request.objects.filter(pk=filed.pk).update(data={"iban": "FR00 pas un IBAN"})
+    with pytest.raises(services.TransitionNotAllowed):
+        services.request_transition(request=filed, to_status=Status.ACCEPTED, actor=agent)
+    assert Request.objects.get(pk=filed.pk).status == Status.REVIEW
+
+
+def test_a_bug_in_an_effect_is_not_shown_as_a_refusal(insured, agent):
+    """Only the domain's refusals (DomainError) become a message; a ValueError from broken
+    data is an error, and the acceptance is not recorded."""
+    departure = timezone.localdate() + timedelta(days=30)
+    filed = services.request_file(insured=insured, kind="ceam", data={"departure_on": departure.isoformat()},
+                                  actor=insured.user)
+    services.request_transition(request=filed, to_status=Status.REVIEW, actor=agent)
+    Request.objects.filter(pk=filed.pk).update(data={"departure_on": "bientôt"})
+    with pytest.raises(ValueError) as raised:
+        services.request_transition(request=filed, to_status=Status.ACCEPTED, actor=agent)
+    assert not isinstance(raised.value, services.TransitionNotAllowed)
+    assert Request.objects.get(pk=filed.pk).status == Status.REVIEW

@@ -22,7 +22,7 @@ def _friday_after(day: date) -> date:
     return day + timedelta(days=(4 - day.weekday()) % 7 or 7)
 
 
-def seed_demo_health(insured: Insured, *, today: date | None = None) -> None:
+def seed_allowances_vaccinations(insured: Insured, *, today: date | None = None) -> None:
     today = today or timezone.localdate()
     if not DailyAllowance.objects.filter(insured=insured).exists():
         _allowances(insured, today)
@@ -88,6 +88,6 @@ def _vaccinations(insured: Insured, today: date) -> None:
 def seed() -> list[str]:
     people = Insured.objects.filter(last_name__in=DEMO_PEOPLE)
     for insured in people:
-        seed_demo_health(insured)
+        seed_allowances_vaccinations(insured)
     return [f"santé : {DailyAllowance.objects.count()} indemnités journalières, "
             f"{Vaccination.objects.count()} vaccinations"]

@@ -8,10 +8,9 @@ PDF template shows).
 from datetime import date
 from decimal import Decimal
 
-from accounts.mailroom import french_date
 from accounts.models import Insured
+from ameli_portal.formats import euros, french_date
 from reimbursements.models import ZERO, DailyAllowance, Vaccination
-from reimbursements.templatetags.money import euros
 
 SELF = "assure"  # Document.person for the insured person alone
 
