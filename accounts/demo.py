@@ -238,7 +238,7 @@ def seed() -> list[str]:
     example = without.exclude(iban="").order_by("last_name").first()
     if example:
         lines.append(
-            f"sans compte  {example.nir} · {example.last_name} · né(e) le "
+            f"sans compte  {example.nir} · {example.last_name} · {example.born} le "
             f"{example.birth_date:%d/%m/%Y} · {example.postal_code} "
             f"· IBAN se terminant par {example.iban[-7:]}"
         )
