@@ -266,3 +266,14 @@ def test_an_insured_address_is_never_marked_verified_at_the_back_office(client):
     EmailAddress.objects.filter(user=user).update(verified=False)
     sign_in(client, user.username)  # refused: not staff
     assert not EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def test_the_back_office_pages_name_the_portal_s_icon(client, staff, settings):
+    """Without it the browser asks /favicon.ico: a 404 (and a log line) on each first visit."""
+    from django.templatetags.static import static
+
+    settings.STAFF_MFA_REQUIRED = False
+    icon = f'<link rel="icon" href="{static("img/favicon.svg")}"'
+    assert icon in client.get(reverse("admin:login")).content.decode()
+    sign_in(client, staff.username)
+    assert icon in client.get(reverse("admin:index")).content.decode()
