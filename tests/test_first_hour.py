@@ -22,6 +22,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -99,8 +100,9 @@ def test_the_first_hour_from_clone_to_bench(clone, tmp_path):
     database = os.environ.get("DATABASE_URL", "")
     if not database.startswith("postgres"):
         pytest.skip("le banc demande le PostgreSQL des tests (lancez la suite par ./run test)")
+    parts = urlsplit(database)  # a database of its own, next to the tests' one
     bench_env = {**env, "TEST_DATABASE_URL": database, "TEST_REDIS_URL": os.environ["REDIS_URL"],
-                 "BENCH_DATABASE_URL": f"{database}_first_hour"}
+                 "BENCH_DATABASE_URL": urlunsplit(parts._replace(path=f"{parts.path}_first_hour"))}
     out = run(clone, "bench", "payments_page", "--lines", "20", "--runs", "1", env=bench_env,
               timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
