@@ -26,6 +26,7 @@ from .models import (
 )
 from .nir import generate_nir
 from .roles import roles_sync
+from .services import staff_address_confirm
 from .terms import terms_accept
 
 INSURED_PASSWORD = "Demo-Assure-2026"
@@ -90,9 +91,8 @@ def seed_staff() -> list[str]:
         if group:
             user.groups.add(Group.objects.get(name=group))
         # Ready on first sign-in: a verified address (allauth asks one before an app can be
-        # set up), no sign-up step.
-        EmailAddress.objects.update_or_create(
-            user=user, email=user.email, defaults={"verified": True, "primary": True})
+        # set up), no sign-up step; the back office's sign-in does the same for any agent.
+        staff_address_confirm(user=user)
         lines.append(f"back-office  {username} / {password}")
     return lines
 
@@ -238,7 +238,7 @@ def seed() -> list[str]:
     example = without.exclude(iban="").order_by("last_name").first()
     if example:
         lines.append(
-            f"sans compte  {example.nir} · {example.last_name} · né(e) le "
+            f"sans compte  {example.nir} · {example.last_name} · {example.born} le "
             f"{example.birth_date:%d/%m/%Y} · {example.postal_code} "
             f"· IBAN se terminant par {example.iban[-7:]}"
         )

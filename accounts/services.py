@@ -184,6 +184,35 @@ def login_succeeded(*, user: User) -> None:
     log_event("login_succeeded", user_id=user.pk)
 
 
+def staff_address_confirm(*, user: User) -> None:
+    """The address on a staff account's record counts as verified.
+
+    Staff never sign themselves up: the caisse gives their address (``createsuperuser``, the
+    back office, the demo). allauth refuses to set up an authenticator app while an address
+    of the account is unverified (its guard against a stranger's sign-up squatting someone's
+    address), which left a new agent facing an email step of the insured sign-up before the
+    app the back office requires. Called at each back-office sign-in: a no-op once done.
+    """
+    from allauth.account.models import EmailAddress
+
+    if not (user.is_staff and user.insured_id is None and user.email):
+        return
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is not None and address.verified:
+        return
+    with transaction.atomic():
+        has_primary = EmailAddress.objects.filter(user=user, primary=True).exclude(
+            pk=getattr(address, "pk", None)).exists()
+        if address is None:
+            EmailAddress.objects.create(user=user, email=user.email, verified=True,
+                                        primary=not has_primary)
+        else:
+            address.verified = True
+            address.primary = address.primary or not has_primary
+            address.save(update_fields=["verified", "primary"])
+    log_event("staff_address_confirmed", user_id=user.pk)
+
+
 CONTACT_FIELDS = ("phone", "address_line1", "address_line2", "postal_code", "city")
 
 

@@ -122,6 +122,7 @@ def _has_app(user) -> bool:
 def _sign_in(request, user, *, method: str, target: str):
     auth_login(request, user, backend=BACKEND)
     services.login_succeeded(user=user)
+    services.staff_address_confirm(user=user)
     audit(actor=user, action="staff_login", obj=user, summary=f"back-office : {method}")
     return redirect(target)
 

@@ -94,5 +94,5 @@ def vaccination_context(document, day: date) -> dict:
     insured = document.owner
     return {"people": [
         {"name": name, "birth_date": french_date(who.birth_date if who else insured.birth_date),
-         "vaccinations": records}
+         "born": (who or insured).born, "vaccinations": records}
         for name, who, records in _vaccinations(insured, document.person)]}

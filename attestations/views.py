@@ -182,6 +182,7 @@ def verify(request):
             context["holder_initials"] = ".".join(
                 [p[0].upper() for p in owner.first_names.split()[:1] + [owner.last_name] if p]) + "."
             context["holder_birth_year"] = owner.birth_date.year
+            context["holder_born"] = owner.born
     return render(request, "attestations/verify.html", context)
 
 

@@ -76,6 +76,22 @@ def test_the_family_form_offers_the_situations_in_the_person_s_gender(client, in
     assert "Pacsé " in page and "Veuf" in page and "Pacsé·e" not in page
 
 
+def test_no_template_or_message_writes_ne_e_of_a_person_the_register_knows():
+    """« né(e) », « connecté(e) »: every person the portal writes about has a sex in the register
+    (``Insured.born``, ``family_situation_label``). Read from every template and module; the
+    model's « Pacsé·e » choices stay, for the rare record whose sex is not known."""
+    from django.conf import settings as django_settings
+
+    root = django_settings.BASE_DIR
+    files = [p for p in root.glob("**/*") if p.suffix in (".html", ".txt", ".py")
+             and not {".venv", "node_modules", "tests", "migrations", "var"} & set(p.relative_to(root).parts)]
+    assert len(files) > 100
+    found = [f"{p.relative_to(root)}:{n}" for p in files
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"é\(e\)" if p.suffix == ".py" else r"é\(e\)|é·e", line)]
+    assert not found, found
+
+
 # --- amounts --------------------------------------------------------------------------------
 
 def test_one_money_format_with_the_thousands_space():

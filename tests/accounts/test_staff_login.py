@@ -218,3 +218,62 @@ def test_a_recovery_code_replaces_the_app_once(client, staff):
     client.post(reverse("admin:logout"))
     sign_in(client, staff.username)
     assert client.post(reverse("admin:login_code"), {"code": code}).status_code == 200  # spent
+
+
+def test_a_new_superuser_sets_up_the_app_without_an_email_step(client, settings, monkeypatch):
+    """``createsuperuser`` gives an address but no verified one; a stale unverified row (the
+    address typed again in allauth's own admin) made allauth refuse the app's set-up."""
+    from allauth.account.models import EmailAddress
+    from django.core.management import call_command
+
+    settings.STAFF_MFA_REQUIRED = True
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    call_command("createsuperuser", interactive=False, username="chef", email="chef@caisse.example",
+                 verbosity=0)
+    chef = User.objects.get(username="chef")
+    EmailAddress.objects.create(user=chef, email=chef.email, verified=False, primary=True)
+    response = sign_in(client, "chef")
+    assert client.get(response["Location"])["Location"] == reverse("mfa_activate_totp")
+    response = client.post(client.get(reverse("mfa_activate_totp"))["Location"], {"password": PASSWORD})
+    assert response["Location"] == reverse("mfa_activate_totp")
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 200, response.get("Location")  # not sent back with a message
+    secret = response.context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_code(secret)})
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert list(chef.emailaddress_set.values_list("email", "verified", "primary")) == [
+        ("chef@caisse.example", True, True)]
+    assert not [m for m in mail.outbox if "Confirmez" in m.subject or "code" in m.subject.lower()]
+
+
+def test_the_record_address_of_a_staff_member_counts_as_verified_once(client, staff, settings):
+    from allauth.account.models import EmailAddress
+
+    settings.STAFF_MFA_REQUIRED = False
+    assert not EmailAddress.objects.filter(user=staff).exists()
+    sign_in(client, staff.username)
+    client.post(reverse("admin:logout"))
+    sign_in(client, staff.username)
+    assert list(EmailAddress.objects.filter(user=staff).values_list("email", "verified", "primary")) == [
+        (staff.email, True, True)]
+
+
+def test_an_insured_address_is_never_marked_verified_at_the_back_office(client):
+    from allauth.account.models import EmailAddress
+
+    user = UserFactory()
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    sign_in(client, user.username)  # refused: not staff
+    assert not EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def test_the_back_office_pages_name_the_portal_s_icon(client, staff, settings):
+    """Without it the browser asks /favicon.ico: a 404 (and a log line) on each first visit."""
+    from django.templatetags.static import static
+
+    settings.STAFF_MFA_REQUIRED = False
+    icon = f'<link rel="icon" href="{static("img/favicon.svg")}"'
+    assert icon in client.get(reverse("admin:login")).content.decode()
+    sign_in(client, staff.username)
+    assert icon in client.get(reverse("admin:index")).content.decode()

@@ -113,7 +113,7 @@ def test_vaccination_attestation_for_the_household_and_for_one_person(vaccinated
     insured, child = vaccinated
     document = services.document_request(insured=insured, kind=Document.Kind.VACCINATION)
     text = pdf_text(document)
-    for expected in ("Attestation de vaccination", "Camille Durand, né(e) le 17 mai 1980",
+    for expected in ("Attestation de vaccination", "Camille Durand, né le 17 mai 1980",
                      "COVID-19", "Comirnaty", "16/06/2021", "FE2090", "Lou Durand",
                      "30 septembre 2018", "Priorix", "01/10/2019", document.code_display):
         assert expected in text, expected
@@ -121,7 +121,7 @@ def test_vaccination_attestation_for_the_household_and_for_one_person(vaccinated
     only_lou = services.document_request(insured=insured, kind=Document.Kind.VACCINATION,
                                          person=child.public_id.hex)
     text = pdf_text(only_lou)
-    assert "Priorix" in text and "Comirnaty" not in text and "Camille Durand, né(e)" not in text
+    assert "Priorix" in text and "Comirnaty" not in text and "Camille Durand, né" not in text
     only_me = services.document_request(insured=insured, kind=Document.Kind.VACCINATION, person=SELF)
     text = pdf_text(only_me)
     assert "Comirnaty" in text and "Priorix" not in text
@@ -214,3 +214,28 @@ def test_the_verification_page_shows_the_kind_and_period_only(sick, client):
     assert "Document authentique et valable" in page and "Relevé fiscal" in page
     assert "de l&#x27;année 2025" in page and "C.D." in page
     assert "837" not in page and "Durand" not in page
+
+
+def test_the_documents_say_nee_of_a_woman_and_ne_of_a_man(vaccinated, client):
+    """The register knows each person's sex: no « né(e) » on what the caisse issues."""
+    insured, child = vaccinated
+    insured.sex, insured.birth_name = "2", "Martin"
+    insured.save()
+    child.sex = "1"
+    child.save()
+    daily_allowance_pay(insured=insured, kind="maladie", period_start=date(2026, 4, 6),
+                        period_end=date(2026, 4, 12), daily_gross=Decimal("43.10"),
+                        paid_on=date(2026, 4, 17))
+    texts = {kind: pdf_text(services.document_request(insured=insured, kind=kind, **extra))
+             for kind, extra in [
+                 (Document.Kind.VACCINATION, {}), (Document.Kind.RIGHTS, {}),
+                 (Document.Kind.DAILY_ALLOWANCES, {"period": (date(2025, 6, 16), date(2026, 6, 15))})]}
+    assert "Camille Durand, née le 17 mai 1980" in texts[Document.Kind.VACCINATION]
+    assert "Lou Durand, né le 30 septembre 2018" in texts[Document.Kind.VACCINATION]
+    assert "(née Martin)" in texts[Document.Kind.RIGHTS]
+    assert "Camille Durand, née le 17/05/1980" in texts[Document.Kind.DAILY_ALLOWANCES]
+    document = services.document_request(insured=insured, kind=Document.Kind.RIGHTS)
+    page = client.get(reverse("attestations:verify"), {"code": document.code_display}).content.decode()
+    assert "C.D., née en 1980" in page
+    for text in [*texts.values(), page]:
+        assert "(e)" not in text and "·e" not in text

@@ -39,7 +39,7 @@ def test_a_letter_is_checked_from_its_qr_code(page, live_server, private_storage
     status = page.get_by_role("status")
     expect(status).to_contain_text("Courrier authentique")
     expect(status).to_contain_text("Courrier : code provisoire de création de compte")
-    expect(status).to_contain_text("C.D., né(e) en 1980")
+    expect(status).to_contain_text("C.D., né en 1980")
     expect(page.locator("main")).not_to_contain_text("Durand")
     expect(page.locator("main")).not_to_contain_text("Lyon")
     checked(page, "authentique")

@@ -97,15 +97,18 @@ def test_a_wrong_password_then_an_insured_account_are_refused(page, live_server,
     expect(page).to_have_url(live_server.url + reverse("account_login"))
 
 
-def test_first_day_setting_up_the_app_when_required(page, live_server, settings, staff):
-    """Production: the app is required and the new agent has none yet; allauth's pages set it
-    up (the password asked once more), then the back office opens."""
-    from allauth.account.models import EmailAddress
+def test_first_day_setting_up_the_app_when_required(page, live_server, settings, monkeypatch):
+    """Production: the app is required and the agent, just made by ``createsuperuser`` (an
+    address, none verified), has none yet; allauth's pages set it up (the password asked once
+    more), then the back office opens: no email step, no code by email."""
+    from django.core.management import call_command
 
     settings.STAFF_MFA_REQUIRED = True
-    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    call_command("createsuperuser", interactive=False, username="chef",
+                 email="chef@caisse-demo.example", verbosity=0)
     page.goto(live_server.url + reverse("admin:login"))
-    sign_in(page, staff.username, PASSWORD)
+    sign_in(page, "chef", PASSWORD)
     expect(page).to_have_url(re.compile(re.escape(reverse("account_reauthenticate"))))
     checked(page, "5-setup-password-again")
     page.locator("input[type=password]").fill(PASSWORD)
@@ -119,3 +122,8 @@ def test_first_day_setting_up_the_app_when_required(page, live_server, settings,
     checked(page, "7-setup-done")
     page.get_by_role("link", name="Continuer vers le back-office").click()
     assert_at_the_index(page, live_server)
+    expect(page.locator("#content-main")).to_contain_text("Comptes")  # a superuser's index
+    checked(page, "8-superuser-index")
+    # the one mail: allauth's notice that an app now protects the account
+    assert [m.to for m in mail.outbox] == [["chef@caisse-demo.example"]]
+    assert "activée" in mail.outbox[0].subject

@@ -159,3 +159,17 @@ def test_a_complement_answer_that_fails_leaves_no_document_on_disk(logged, insur
                                            uploads=[("Facture", check_upload(upload("facture.pdf")))])
 
     assert stored_files(private_storage) == before and filed.attachments.count() == len(before)
+
+
+def test_a_refused_form_says_why_its_files_must_be_chosen_again(logged):
+    """The typed fields come back filled; the files cannot (a browser never refills a file
+    input, and nothing is stored before a démarche is filed): the summary says so."""
+    response = file_prestation(logged, amount="beaucoup")
+    assert response.status_code == 400
+    page = response.content.decode()
+    summary = page[page.index('class="form-errors error-summary"'):]
+    summary = summary[:summary.index("</div>")]
+    assert "Montant" in summary and "ont pas été gardés" in summary
+    assert "Choisissez-les de nouveau" in summary
+    assert 'value="Fauteuil"' in page  # what was typed is kept
+    assert not Request.objects.exists() and not Attachment.objects.exists()
