@@ -20,7 +20,7 @@ from messaging.queries import inbox_threads
 from requests_app.access import get_request_for_user
 from requests_app.models import Request
 
-from . import problems, schemas
+from . import payments, problems, schemas, simulator
 from .auth import session_token
 from .pagination import Cursor
 
@@ -142,6 +142,8 @@ api.add_router("/moi", me)
 api.add_router("/documents", documents)
 api.add_router("/demarches", demarches)
 api.add_router("/messagerie", messages)
+api.add_router("/paiements", payments.router)
+api.add_router("/simulateur", simulator.router)
 
 
 def urlpatterns():
