@@ -6,12 +6,14 @@ objects the pages render (reimbursements/queries.py, deductions.py): nothing is 
 again here.
 """
 
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 from accounts.models import Beneficiary
 from reimbursements.forms import PERIODS
@@ -19,6 +21,16 @@ from reimbursements.models import CareKind
 from reimbursements.templatetags.money import percent
 
 Money = Decimal
+
+
+def _iso_only(value):
+    # pydantic would read 0 or "0" as a timestamp (1 January 1970): a date is written as one.
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        return value
+    raise ValueError("Indiquez une date au format AAAA-MM-JJ, par exemple 2026-03-15.")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
 PERIOD_CHOICES = tuple(PERIODS)
 Period = Literal[PERIOD_CHOICES]  # "3", "6", "12", "27": the form's choices
 
@@ -29,10 +41,10 @@ class PaymentFilters(Schema):
     period: Period | None = Field(None, description="Durée jusqu'à aujourd'hui, en mois : "
                                   + ", ".join(f"{k} ({v})" for k, v in PERIODS.items())
                                   + ". 12 par défaut ; sans effet avec « start ».")
-    start: date | None = Field(None, description="Du (date de paiement) ; 27 mois au plus en "
+    start: IsoDate | None = Field(None, description="Du (date de paiement) ; 27 mois au plus en "
                                                  "arrière (une date plus ancienne est ramenée à "
                                                  "la plus ancienne consultable).")
-    end: date | None = Field(None, description="Au (date de paiement).")
+    end: IsoDate | None = Field(None, description="Au (date de paiement).")
     person: UUID | None = Field(None, description="La personne soignée : l'identifiant d'une "
                                 "personne de « compteurs » (vous ou un ayant droit) ; toutes "
                                 "par défaut.")

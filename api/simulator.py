@@ -33,7 +33,7 @@ def _refused(form: SimulatorForm) -> ValidationError:
                             for name, messages in form.errors.items() for message in messages])
 
 
-@router.post("", auth=None, response={200: schemas.SimulationResult, 422: Problem},
+@router.post("", auth=None, response={200: schemas.SimulationResult, 400: Problem, 422: Problem},
              summary="Simuler un remboursement (sans effet)", openapi_extra=NO_EFFECT,
              description=(
                  "Un calcul, sans connexion et sans effet : rien n'est enregistré ni envoyé, et "

@@ -4,13 +4,15 @@ The choices are read from the page's form (reimbursements/forms.py `SimulatorFor
 added to the simulator is offered here by itself.
 """
 
-from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import StrictBool, StrictInt
 
 from reimbursements.forms import SimulatorForm
+
+from .payments_schemas import IsoDate
 
 Money = Decimal
 
@@ -31,15 +33,15 @@ class Simulation(Schema):
 
     care: Literal[_values("care")] = Field(description="Le soin (la liste du simulateur).")
     price: Decimal = Field(ge=0, le=10000, description="Prix payé, en euros (30.50).")
-    care_date: date = Field(description="Date des soins (pour un séjour : l'entrée) ; ni dans "
+    care_date: IsoDate = Field(description="Date des soins (pour un séjour : l'entrée) ; ni dans "
                                         "le futur, ni avant les barèmes du simulateur.")
-    age: int = Field(ge=0, le=120, description="Âge du patient le jour des soins, en années.")
+    age: StrictInt = Field(ge=0, le=120, description="Âge du patient le jour des soins, en années.")
     cover: Literal[_values("cover")] = Field(description="Votre complémentaire santé.")
     sector: Literal[_values("sector")] = Field("1", description="Secteur du médecin "
                                                "(« 1 », « 2_optam », « 2 »).")
-    coordinated_path: bool = Field(True, description="Parcours de soins coordonnés respecté.")
-    ald: bool = Field(False, description="Soin en rapport avec une affection de longue durée.")
-    maternity: bool = Field(False, description="Enceinte depuis plus de 5 mois, ou accouchée "
+    coordinated_path: StrictBool = Field(True, description="Parcours de soins coordonnés respecté.")
+    ald: StrictBool = Field(False, description="Soin en rapport avec une affection de longue durée.")
+    maternity: StrictBool = Field(False, description="Enceinte depuis plus de 5 mois, ou accouchée "
                                                "depuis 12 jours au plus.")
     tiers_payant: Literal[_values("tiers_payant")] = "none"
     medicine_rate: Literal[_values("medicine_rate")] | None = Field(
@@ -48,7 +50,7 @@ class Simulation(Schema):
                                                                    "indiquée sur le devis.")
     basket: Literal[_values("basket")] | None = Field(None, description="Pour un équipement : "
                                                       "son panier.")
-    discharge_date: date | None = Field(None, description="Pour un séjour : la date de sortie.")
+    discharge_date: IsoDate | None = Field(None, description="Pour un séjour : la date de sortie.")
     percent: Decimal | None = Field(None, ge=0, le=1000, description="Contrat en % de la base : "
                                                                      "son niveau (200 pour 200 % BR).")
     forfait: Decimal | None = Field(None, ge=0, le=10000, description="Contrat au forfait : son "

@@ -124,7 +124,8 @@ def _same_detail(web, api_client, payment_id):
         found = [value for label, value in breakdown.items() if label.startswith(key)]
         assert found == ([f"-{euros(Decimal(figures[name]))}"] if Decimal(figures[name]) else [])
     taken = pages.rows(page, "Reprises sur ce paiement")
-    assert [row["Effet"] for row in taken] == [f"-{euros(Decimal(t['amount']))}" for t in detail["taken_back"]]
+    assert [row["Effet"] for row in taken] == [f"-{euros(Decimal(t['amount']))}"
+                                               for t in detail["taken_back"]]
 
 
 def _same_pending(web, api_client):
@@ -246,19 +247,22 @@ def test_the_simulator_answers_anyone_the_site_s_worked_example_and_writes_nothi
     assert not [q for q in queries.captured_queries
                 if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     # The site's page, same question, same figures.
-    page = Client().get(reverse("reimbursements:simulator"), {**question, "sector": "1", "coordinated_path": "yes",
-                                         "tiers_payant": "none"})
+    page = Client().get(reverse("reimbursements:simulator"),
+                        {**question, "sector": "1", "coordinated_path": "yes", "tiers_payant": "none"})
     assert "19,00\u00a0€" in page.content.decode()
 
 
 def test_the_simulator_refuses_as_the_page_does_in_french():
-    response = Client().post("/api/v1/simulateur", {**SIMULATION, "care": "medicine",
-                                                    "care_date": str(timezone.localdate() + timedelta(days=3))},
+    later = str(timezone.localdate() + timedelta(days=3))
+    response = Client().post("/api/v1/simulateur", {**SIMULATION, "care": "medicine", "care_date": later},
                              content_type="application/json")
     assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
     errors = {e["champ"]: e["message"] for e in response.json()["errors"]}
     assert errors["care_date"] == "La date des soins ne peut pas être dans le futur."
     assert errors["medicine_rate"] == "Choisissez le taux de remboursement du médicament."
+    response = Client().post("/api/v1/simulateur", "{pas du json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Le corps de la requête n'est pas un JSON lisible."
 
 
 def test_every_operation_said_to_have_no_effect_writes_nothing():
