@@ -86,7 +86,7 @@ def profile(request):
 def cards(request):
     insured = get_insured_for_user(request.user)
     return [{"name": person.name, "is_beneficiary": person.beneficiary is not None,
-             "cards": person.cards}
+             "on_parents_card": person.on_parents_card, "cards": person.cards}
             for person in cards_by_person(insured)]
 
 

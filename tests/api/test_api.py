@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
 
+from accounts.models import HealthCardEvent
 from accounts.nir import compute_key
 from api.v1 import api
 from attestations.models import Document
@@ -148,7 +149,10 @@ def test_cards_and_threads_are_the_person_s_own():
     api = ApiClient(sign_in(user))
     people = api.get("/api/v1/moi/cartes").json()
     assert people[0]["is_beneficiary"] is False and len(people[0]["cards"]) == 1
-    assert people[0]["cards"][0]["status_label"]
+    card = people[0]["cards"][0]
+    assert card["status_label"] and card["in_service"] is True and card["opposition_reason_label"] == ""
+    events = HealthCardEvent.objects.filter(card__insured=user.insured).order_by("-at", "-pk")
+    assert [e["note"] for e in card["events"]] == [e.note for e in events]
     threads = api.get("/api/v1/messagerie/fils").json()["results"]
     assert len(threads) == 1 and threads[0]["unread"] >= 0
 
