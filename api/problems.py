@@ -22,6 +22,9 @@ TITLES = {
     500: "Erreur interne",
 }
 
+# What django-ninja says in English, said in French.
+LIBRARY_MESSAGES = {"Cannot parse request body": "Le corps de la requête n'est pas un JSON lisible."}
+
 
 def problem(api, request, status: int, detail: str, **extra) -> HttpResponse:
     body = {"type": "about:blank", "title": TITLES.get(status, "Erreur"), "status": status,
@@ -57,4 +60,4 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
-        return problem(api, request, exc.status_code, str(exc))
+        return problem(api, request, exc.status_code, LIBRARY_MESSAGES.get(str(exc), str(exc)))

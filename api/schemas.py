@@ -47,19 +47,51 @@ class _Labelled(Schema):
         return obj.get_status_display()
 
 
+class CardEvent(Schema):
+    at: datetime
+    status: str
+    status_label: str
+    note: str
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
+
+
 class Card(_Labelled):
     serial_end: str
     valid_from: date | None
     valid_until: date | None
+    in_service: bool = Field(description="Valide et pas arrivée à échéance : utilisable.")
+    ordered_at: datetime
+    order_reason_label: str
+    opposed_at: datetime | None
+    opposition_reason_label: str = Field(description="Perte ou vol ; vide sans opposition.")
+    departure_on: date | None = Field(description="CEAM : la date de départ indiquée.")
+    events: list[CardEvent] = Field(description="L'historique de la carte, le plus récent d'abord.")
 
     @staticmethod
     def resolve_serial_end(obj) -> str:
         return (obj.serial_number or "")[-4:]
 
+    @staticmethod
+    def resolve_order_reason_label(obj) -> str:
+        return obj.get_order_reason_display()
+
+    @staticmethod
+    def resolve_opposition_reason_label(obj) -> str:
+        return obj.get_opposition_reason_display() if obj.opposition_reason else ""
+
+    @staticmethod
+    def resolve_events(obj) -> list:
+        return list(obj.events.all())  # prefetched by accounts.cards.cards_by_person
+
 
 class PersonCards(Schema):
     name: str
     is_beneficiary: bool
+    on_parents_card: bool = Field(description="Un enfant de moins de 16 ans sans carte à lui : "
+                                              "il figure sur la carte Vitale de ses parents.")
     cards: list[Card]
 
 

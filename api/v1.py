@@ -20,7 +20,7 @@ from messaging.queries import inbox_threads
 from requests_app.access import get_request_for_user
 from requests_app.models import Request
 
-from . import problems, schemas
+from . import payments, problems, schemas, simulator
 from .auth import session_token
 from .pagination import Cursor
 
@@ -86,7 +86,7 @@ def profile(request):
 def cards(request):
     insured = get_insured_for_user(request.user)
     return [{"name": person.name, "is_beneficiary": person.beneficiary is not None,
-             "cards": person.cards}
+             "on_parents_card": person.on_parents_card, "cards": person.cards}
             for person in cards_by_person(insured)]
 
 
@@ -142,6 +142,8 @@ api.add_router("/moi", me)
 api.add_router("/documents", documents)
 api.add_router("/demarches", demarches)
 api.add_router("/messagerie", messages)
+api.add_router("/paiements", payments.router)
+api.add_router("/simulateur", simulator.router)
 
 
 def urlpatterns():

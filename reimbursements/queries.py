@@ -150,10 +150,11 @@ class PaymentRow:
         return f"{self.paid_on:%d/%m/%Y}"
 
 
-def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
-                  offset: int) -> tuple[list[PaymentRow], int]:
-    """Payments carrying at least one of the person's acts matching the filters, newest first,
-    with how many there are in all (COUNT(*) OVER (), same query).
+def _payment_rows(insured: Insured, filters: Filters, *, limit: int, offset: int,
+                  oldest_first: bool = False) -> tuple[list[PaymentRow], int]:
+    """Payments carrying at least one of the person's acts matching the filters, newest first
+    (oldest first when asked: the API's cursor walks back), with how many there are in all
+    (COUNT(*) OVER (), same query).
 
     ``shown_amount`` is the transfer's amount when it was made to the insured person; for a
     transfer to a professional (tiers payant) it is only the part paid for their own acts
@@ -164,6 +165,7 @@ def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
     if filters.end is not None:
         period_sql += " AND p.paid_on <= %s"
         period_params.append(filters.end)
+    order = "ASC" if oldest_first else "DESC"
     # Start from the person's own lines (indexed by insured), not from every payment of the
     # caisse: the payments table holds everyone's transfers.
     sql = f"""
@@ -187,7 +189,7 @@ def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
                OR p.id IN (SELECT d.payment_id FROM {D} d INNER JOIN {R} r ON r.id = d.reversal_id
                            INNER JOIN {S} s ON s.id = r.settlement_id
                            WHERE d.insured_id = %s AND d.payment_id IS NOT NULL{lines_sql})){period_sql}
-        ORDER BY p.paid_on DESC, p.id DESC
+        ORDER BY p.paid_on {order}, p.id {order}
         LIMIT %s OFFSET %s"""  # noqa: S608 (tables and fixed fragments; values are parameters)
     params = [*[insured.pk] * 6, *lines_params, insured.pk, *lines_params, *period_params, limit, offset]
     with connection.cursor() as cursor:
@@ -198,6 +200,12 @@ def _payment_rows(insured: Insured, filters: Filters, *, limit: int,
                            recovered=_dec(recovered), refunded=_dec(refunded))
                 for public_id, paid_on, insured_id, name, amount, count, recovered, refunded, _ in rows]
     return payments, (rows[0][-1] if rows else 0)
+
+
+def payment_rows(insured: Insured, filters: Filters, *, limit: int, offset: int = 0,
+                 oldest_first: bool = False) -> list[PaymentRow]:
+    """The rows of `payments_page` without its page: for the API's cursor (api/payments.py)."""
+    return _payment_rows(insured, filters, limit=limit, offset=offset, oldest_first=oldest_first)[0]
 
 
 # Far past any real history (27 months of payments): a larger number is past the end too.

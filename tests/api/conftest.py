@@ -1,17 +1,21 @@
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from reimbursements.services import care_sheet_post, payments_run
 from tests.accounts.helpers import last_code
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, CareActFactory, CareSheetFactory
 
 LOGIN = "/api/auth/app/v1/auth/login"
 CODE = "/api/auth/app/v1/auth/code/confirm"
 
 
-def sign_in(user, *, login=None) -> str:
+def sign_in(user, *, login=None, password=PASSWORD) -> str:
     """The app's way in: NIR and password, then the emailed code; returns the session token."""
     client = Client()
-    response = client.post(LOGIN, {"username": login or user.username, "password": PASSWORD},
+    response = client.post(LOGIN, {"username": login or user.username, "password": password},
                            content_type="application/json")
     assert response.status_code == 401, response.content  # one more step: the emailed code
     body = response.json()
@@ -42,3 +46,13 @@ def api_for():
     def make(user):
         return ApiClient(sign_in(user))
     return make
+
+
+def paid_care(insured, *, days_ago=10, **act):
+    """A GP consultation of ``insured`` (unless told otherwise), posted and paid the next day."""
+    day = timezone.localdate() - timedelta(days=days_ago)
+    act = CareActFactory(sheet=CareSheetFactory(insured=insured, received_on=day), care_date=day, **act)
+    [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
+    payments_run(day=day + timedelta(days=1))
+    settlement.refresh_from_db()
+    return settlement.payment

@@ -12,12 +12,14 @@ import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
 from django.test import Client
+from django.urls import resolve, reverse
 from django.utils import timezone
 
+from accounts.models import HealthCardEvent
 from accounts.nir import compute_key
 from api.v1 import api
 from attestations.models import Document
-from tests.api.conftest import LOGIN, ApiClient, sign_in
+from tests.api.conftest import LOGIN, ApiClient, paid_care, sign_in
 from tests.factories import PASSWORD, DemarcheFactory, HealthCardFactory, ThreadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,8 +71,15 @@ def test_a_wrong_password_gets_the_web_s_french_message_and_no_token():
 @pytest.mark.parametrize("method,path,operation", list(_operations()),
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_every_operation_asks_an_anonymous_caller_to_sign_in(method, path, operation):
-    assert operation.get("security"), f"{method} {path} : sans authentification déclarée"
     url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+    if not operation.get("security"):
+        # Public only as its page of the site is: the document names the page, which must be
+        # open to everyone too (login_not_required).
+        page = operation.get("x-web-page")
+        assert page, f"{method} {path} : sans authentification déclarée ni page publique nommée"
+        assert resolve(reverse(page)).func.login_required is False, f"{page} demande une connexion"
+        assert getattr(Client(), method)(url, {}, content_type="application/json").status_code != 401
+        return
     response = getattr(Client(), method)(url)
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
@@ -87,6 +96,8 @@ def _owned(kind, user):
         return document.public_id
     if kind == "demarche_id":
         return DemarcheFactory(insured=insured).public_id
+    if kind == "payment_id":
+        return paid_care(insured).public_id
     raise AssertionError(f"identifiant inconnu des tests : {kind} (ajoutez-le à _owned)")
 
 
@@ -138,7 +149,10 @@ def test_cards_and_threads_are_the_person_s_own():
     api = ApiClient(sign_in(user))
     people = api.get("/api/v1/moi/cartes").json()
     assert people[0]["is_beneficiary"] is False and len(people[0]["cards"]) == 1
-    assert people[0]["cards"][0]["status_label"]
+    card = people[0]["cards"][0]
+    assert card["status_label"] and card["in_service"] is True and card["opposition_reason_label"] == ""
+    events = HealthCardEvent.objects.filter(card__insured=user.insured).order_by("-at", "-pk")
+    assert [e["note"] for e in card["events"]] == [e.note for e in events]
     threads = api.get("/api/v1/messagerie/fils").json()["results"]
     assert len(threads) == 1 and threads[0]["unread"] >= 0
 

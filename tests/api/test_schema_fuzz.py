@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
 from attestations.models import Document
-from tests.api.conftest import sign_in
+from tests.api.conftest import paid_care, sign_in
 from tests.factories import DemarcheFactory, HealthCardFactory, ThreadFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.fuzz]
@@ -41,6 +41,7 @@ def token(settings, tmp_path):
     HealthCardFactory(insured=user.insured)
     ThreadFactory(insured=user.insured)
     DemarcheFactory(insured=user.insured)
+    paid_care(user.insured)
     document = Document(owner=user.insured, kind=Document.Kind.RIGHTS, content_key="k",
                         status=Document.Status.READY, issued_at=timezone.now())
     document.file.save("attestation.pdf", ContentFile(b"%PDF-1.7 test"), save=False)
