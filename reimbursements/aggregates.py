@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import DateField, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import TruncMonth
 
 from .models import ZERO, FiguresMonth, PaymentFigures, Settlement
@@ -55,30 +55,35 @@ def figures_refresh(*, insured_ids: Iterable[int], models: Models = Models()) ->
 
 
 def _rows(ids: list[int], models: Models) -> list:
-    """The people's rows from their live lines: three grouped reads, merged by (person, month)."""
-    live = models.settlement.objects.filter(insured_id__in=ids, reversal__isnull=True)
+    """The people's rows from their live lines: one query of three groupings (the deductions by
+    month of care, what was paid by month of payment, what is still carried forward), merged
+    here by (person, month)."""
+    live = models.settlement.objects.filter(insured_id__in=ids, reversal__isnull=True).order_by()
+    none = Value(ZERO, output_field=DecimalField(max_digits=12, decimal_places=2))
+    columns = ("insured_id", "beneficiary_id", "m", "pf", "fr", "withheld", "carried", "paid", "outstanding")
+    by_care = (live.annotate(m=TruncMonth("care_date")).values("insured_id", "beneficiary_id", "m")
+               .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due"),
+                         withheld=Sum(F("participation_withheld") + F("franchise_withheld")),
+                         carried=Sum("carried_forward"), paid=none, outstanding=none))
+    by_payment = (live.filter(payment__isnull=False).annotate(m=TruncMonth("payment__paid_on"))
+                  .values("insured_id", "beneficiary_id", "m")
+                  .annotate(pf=none, fr=none, withheld=none, carried=none, paid=Sum("paid"),
+                            outstanding=none))
+    carried = (live.filter(Q(carried_forward__gt=0) | Q(debt_recovered__gt=0))
+               .annotate(m=Value(None, output_field=DateField())).values("insured_id", "beneficiary_id", "m")
+               .annotate(pf=none, fr=none, withheld=none, carried=none, paid=none,
+                         outstanding=Sum(F("carried_forward") - F("debt_recovered"))))
     rows: dict[tuple, dict] = {}
-
-    def row(insured_id, beneficiary_id, month) -> dict:
-        return rows.setdefault((insured_id, beneficiary_id, month), {})
-
-    for r in (live.annotate(m=TruncMonth("care_date")).values("insured_id", "beneficiary_id", "m")
-              .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due"),
-                        withheld=Sum(F("participation_withheld") + F("franchise_withheld")),
-                        carried=Sum("carried_forward")).order_by()):
-        row(r["insured_id"], r["beneficiary_id"], r["m"]).update(
-            participation_due=r["pf"], franchise_due=r["fr"], withheld=r["withheld"],
-            carried_forward=r["carried"])
-    for r in (live.filter(payment__isnull=False).annotate(m=TruncMonth("payment__paid_on"))
-              .values("insured_id", "beneficiary_id", "m").annotate(paid=Sum("paid")).order_by()):
-        row(r["insured_id"], r["beneficiary_id"], r["m"])["paid"] = r["paid"]
-    for r in (live.filter(Q(carried_forward__gt=0) | Q(debt_recovered__gt=0))
-              .values("insured_id", "beneficiary_id")
-              .annotate(outstanding=Sum(F("carried_forward") - F("debt_recovered"))).order_by()):
-        row(r["insured_id"], r["beneficiary_id"], None)["outstanding"] = r["outstanding"]
-    return [models.month(insured_id=insured_id, beneficiary_id=beneficiary_id, month=month,
-                         **{name: _money(value) for name, value in values.items()})
+    for r in by_care.values_list(*columns).union(by_payment.values_list(*columns),
+                                                 carried.values_list(*columns), all=True):
+        values = rows.setdefault(r[:3], dict.fromkeys(FIGURES, ZERO))
+        for name, value in zip(FIGURES, r[3:], strict=True):
+            values[name] += _money(value)
+    return [models.month(insured_id=insured_id, beneficiary_id=beneficiary_id, month=month, **values)
             for (insured_id, beneficiary_id, month), values in rows.items()]
+
+
+FIGURES = ("participation_due", "franchise_due", "withheld", "carried_forward", "paid", "outstanding")
 
 
 def _money(value) -> Decimal:
