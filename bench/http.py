@@ -51,10 +51,10 @@ def pay_cold(lines: int) -> str:
 def _people(sizes: list[int]):
     """The people of bench.payments_page with these numbers of care lines (as it makes them),
     and SESSIONS - 1 others."""
-    from accounts.models import User
+    from accounts.models import Insured, User
     from bench import payments_page
     from reimbursements.models import Settlement
-    from tests.factories import UserFactory
+    from tests.factories import InsuredFactory, UserFactory
 
     found = {n: User.objects.filter(email=payments_page.email_for(n)).first() for n in sizes}
     have = {n: Settlement.objects.filter(insured__user=u).count() if u else 0 for n, u in found.items()}
@@ -65,6 +65,9 @@ def _people(sizes: list[int]):
             common.log(f"création de {n} lignes de soins (liquidées et payées chaque vendredi)…")
             payments_page.make_data(n)
         found = {n: User.objects.get(email=payments_page.email_for(n)) for n in sizes}
+    # Kept data (--keep, or bench.payments_page's) made by another process: the factories'
+    # sequences (NIRs, names) start again at 0 in this one and would meet its people.
+    InsuredFactory.reset_sequence(Insured.objects.count() + 1)
     others = []
     for i in range(SESSIONS - 1):
         email = OTHERS.format(i)

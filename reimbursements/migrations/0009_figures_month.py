@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_remove_insured_figures_version'),
+        ('accounts', '0007_postal_letter_welcome_kind'),
         ('reimbursements', '0008_settlement_pending_idx'),
     ]
 
