@@ -261,8 +261,9 @@ def main() -> int:
             HELLO: [("/banc/bonjour/", cookies[u.pk]) for u in everyone],
             BARE: [(reverse("bench_bare"), cookies[u.pk]) for u in everyone],
             HOME: [(reverse("accounts:home"), cookies[u.pk]) for u in everyone],
-            **{pay(n): [(reverse("reimbursements:payments"), c) for c in own[n]] for n in sizes},
-            **{pay_cold(n): [(reverse("bench_payments_cold"), c) for c in own[n]] for n in sizes},
+            **{label: entries for n in sizes for label, entries in (
+                (pay(n), [(reverse("reimbursements:payments"), c) for c in own[n]]),
+                (pay_cold(n), [(reverse("bench_payments_cold"), c) for c in own[n]]))},
             DOC: [(documents[u.pk], cookies[u.pk]) for u in everyone if u.pk in documents],
         }
         connection.close()
