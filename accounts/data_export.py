@@ -30,7 +30,7 @@ from .models import DataExport, User
 NEVER_EXPORTED = {
     "assigned_to", "assigned_to_id", "actor", "actor_id", "author", "author_id", "posted_by",
     "posted_by_id", "changed_by", "changed_by_id", "revoked_by", "revoked_by_id", "sent_by",
-    "sent_by_id", "launched_by_id", "code_hash", "figures_version", "content_key", "password",
+    "sent_by_id", "launched_by_id", "code_hash", "content_key", "password",
 }
 
 

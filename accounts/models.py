@@ -102,11 +102,6 @@ class Insured(models.Model):
     family_situation_since = models.DateField("situation familiale depuis le", null=True, blank=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
-    # Names the state of the person's payment figures (« Mes paiements » caches them under it):
-    # every write that changes their settlements, reversals or payments sets a new one in its
-    # own transaction (reimbursements' services and posting). A uuid, not a counter: a database
-    # made afresh with the same cache can never meet an older entry.
-    figures_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name = "assuré"
@@ -129,15 +124,6 @@ class Insured(models.Model):
 
     def __str__(self):
         return self.full_name
-
-    def save(self, *args, **kwargs):
-        # figures_version only ever changes by a queryset update in the writers: a whole-row save
-        # of an instance read before one of them (an admin edit, a form) must not write the older
-        # version back, or the cache would serve figures from before that write again.
-        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
-                                       if not f.primary_key and f.name != "figures_version"]
-        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

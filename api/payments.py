@@ -141,15 +141,17 @@ def payment_detail(request, payment_id):
     payment = get_payment_for_user(request.user, payment_id)
     lines = queries.payment_lines(insured, payment)
     recoveries = queries.payment_recoveries(insured, payment)
-    breakdown = payment_breakdown(lines, recoveries)
+    refunds = queries.payment_refunds(insured, payment)
+    breakdown = payment_breakdown(lines, recoveries, refunds)
     to_insured = payment.insured_id is not None
     return {
         "id": payment.public_id, "paid_on": payment.paid_on,
         "paid_to": "insured" if to_insured else "professional",
         "professional_name": "" if to_insured else payment.professional.name,
         "iban_masked": mask_iban(payment.iban) if to_insured else "",
-        "amount": queries.amount_shown(payment, lines, recoveries), "act_count": len(lines),
-        "lines": lines, "taken_back": recoveries,
+        "amount": queries.amount_shown(payment, lines, recoveries, refunds), "act_count": len(lines),
+        "lines": lines, "taken_back": recoveries, "refunds": refunds,
         "breakdown": {"for_lines": breakdown.for_lines, "recovered": breakdown.recovered,
-                      "taken_back": breakdown.taken_back, "amount": breakdown.amount},
+                      "taken_back": breakdown.taken_back, "refunded": breakdown.refunded,
+                      "amount": breakdown.amount},
     }

@@ -64,6 +64,8 @@ class PaymentItem(Schema):
                                       "en tiers payant).")
     recovered: Money = Field(description="Retenues reportées d'autres soins reprises sur ce "
                                          "paiement (déjà déduites du montant).")
+    refunded: Money = Field(description="Retenues rendues : reprises faites pour des soins annulés "
+                                        "depuis, rendues par ce paiement (déjà ajoutées au montant).")
     act_count: int
 
     @staticmethod
@@ -228,12 +230,47 @@ class TakenBack(Schema):
         return obj.settlement.paid
 
 
+class Refund(Schema):
+    """Deductions recovered for an act cancelled since, given back by this payment
+    (« Retenues rendues (soins annulés) »)."""
+
+    care_date: date = Field(description="La date du soin annulé.")
+    patient: str
+    label: str
+    professional_name: str
+    cancelled_on: date
+    amount: Money = Field(description="Montant rendu sur ce paiement.")
+
+    @staticmethod
+    def resolve_care_date(obj) -> date:
+        return obj.reversal.settlement.care_date
+
+    @staticmethod
+    def resolve_patient(obj) -> str:
+        settlement = obj.reversal.settlement
+        return str(settlement.beneficiary or settlement.insured)
+
+    @staticmethod
+    def resolve_label(obj) -> str:
+        act = obj.reversal.settlement.act
+        return f"{act.label or act.get_kind_display()} ({act.act_code})"
+
+    @staticmethod
+    def resolve_professional_name(obj) -> str:
+        return obj.reversal.settlement.act.sheet.professional.name
+
+    @staticmethod
+    def resolve_cancelled_on(obj) -> date:
+        return obj.reversal.created_at.date()
+
+
 class Breakdown(Schema):
     """« Calcul du paiement »: from the acts' reimbursement to the amount paid."""
 
     for_lines: Money = Field(description="Remboursé pour les actes.")
     recovered: Money = Field(description="Reprise de retenues reportées (en moins).")
     taken_back: Money = Field(description="Actes annulés repris (en moins).")
+    refunded: Money = Field(description="Retenues rendues pour des soins annulés (en plus).")
     amount: Money
 
 
@@ -248,6 +285,7 @@ class PaymentDetail(Schema):
     lines: list[PaymentLine]
     breakdown: Breakdown
     taken_back: list[TakenBack]
+    refunds: list[Refund] = Field(description="Retenues rendues par ce paiement.")
 
 
 class PendingLine(Schema):
@@ -295,7 +333,6 @@ class PersonCounters(Schema):
     withheld: Money = Field(description="Dont retenu sur le soin lui-même.")
     carried_forward: Money = Field(description="Dont reporté.")
     to_recover: Money = Field(description="Retenues reportées restant à reprendre.")
-    over_recovered: Money = Field(description="Reprises faites pour des soins annulés depuis.")
 
     @staticmethod
     def resolve_person_id(obj) -> UUID:

@@ -1,7 +1,8 @@
 """The portal over HTTP under load: gunicorn with the production settings, wrk, 50 sessions.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/ameli_bench REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python -W ignore -m bench.http [--seconds 30] [--rounds 2] [--lines 2000] [--smoke] [--keep]
+        .venv/bin/python -W ignore -m bench.http [--seconds 30] [--rounds 2] [--lines 2000,20000] \\
+        [--smoke] [--keep]
 
 Starts gunicorn (3 sync workers, ``DEBUG=0``, the compose file's environment, the benches'
 URLs of ``bench.urls`` through ``bench.settings``) on 127.0.0.1 against the bench's test
@@ -9,7 +10,8 @@ database, then runs ``wrk`` (2 threads, 50 connections) on each URL in turn, rou
 round (so that a burst of load from another process hits them alike), each request of a
 URL with the next of 50 distinct signed-in sessions (``bench/http.lua``). Prints, per URL,
 requests per second, p50 and p99 latency and errors (answers other than 200, socket errors,
-timeouts), and the ratios of the goals. Nothing is asserted.
+timeouts), and the ratios of the goals, « Mes paiements » warm and cold for each person of
+``--lines`` (2,000 and 20,000 lines of history by default). Nothing is asserted.
 """
 
 import argparse
@@ -33,32 +35,45 @@ ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("http.lua")
 SESSIONS = 50
 OTHERS = "banc.http.{}@exemple.test"
-ANON, HELLO, BARE, HOME, PAY, PAY_COLD, DOC = (
+ANON, HELLO, BARE, HOME, DOC = (
     "bonjour, anonyme", "bonjour, connecté", "page nue (base.html)", "tableau de bord",
-    "Mes paiements", "Mes paiements à froid", "document (téléchargement)")
+    "document (téléchargement)")
 
 
-def _people(lines: int):
-    """The person of bench.payments_page with ``lines`` care lines, and SESSIONS - 1 others."""
-    from accounts.models import User
+def pay(lines: int) -> str:
+    return f"Mes paiements, {lines} lignes"
+
+
+def pay_cold(lines: int) -> str:
+    return f"Mes paiements à froid, {lines} lignes"
+
+
+def _people(sizes: list[int]):
+    """The people of bench.payments_page with these numbers of care lines (as it makes them),
+    and SESSIONS - 1 others."""
+    from accounts.models import Insured, User
     from bench import payments_page
     from reimbursements.models import Settlement
-    from tests.factories import UserFactory
+    from tests.factories import InsuredFactory, UserFactory
 
-    user = User.objects.filter(email=payments_page.EMAIL).first()
-    have = Settlement.objects.filter(insured__user=user).count() if user else 0  # posted lines
-    if have != lines:
-        if user:
+    found = {n: User.objects.filter(email=payments_page.email_for(n)).first() for n in sizes}
+    have = {n: Settlement.objects.filter(insured__user=u).count() if u else 0 for n, u in found.items()}
+    if any(have[n] != n for n in sizes):
+        if any(found.values()):
             common.teardown(keep=False)
-        common.log(f"création de {lines} lignes de soins (liquidées et payées chaque vendredi)…")
-        payments_page.make_data(lines)
-        user = User.objects.get(email=payments_page.EMAIL)
+        for n in sizes:
+            common.log(f"création de {n} lignes de soins (liquidées et payées chaque vendredi)…")
+            payments_page.make_data(n)
+        found = {n: User.objects.get(email=payments_page.email_for(n)) for n in sizes}
+    # Kept data (--keep, or bench.payments_page's) made by another process: the factories'
+    # sequences (NIRs, names) start again at 0 in this one and would meet its people.
+    InsuredFactory.reset_sequence(Insured.objects.count() + 1)
     others = []
     for i in range(SESSIONS - 1):
         email = OTHERS.format(i)
         others.append(User.objects.filter(email=email).first()
                       or UserFactory(email=email, insured__email=email))
-    return user, others
+    return found, others
 
 
 def _documents(users) -> dict:
@@ -178,18 +193,20 @@ def _load() -> str:
     return f"charge {one:.1f} (1 min), {five:.1f} (5 min) sur {os.cpu_count()} cœurs"
 
 
-def _report(results: dict) -> None:
+def _report(results: dict, sizes: list[int]) -> None:
     for label, runs in results.items():
         rps = statistics.median(r["rps"] for r in runs)
         p50 = statistics.median(r["p50_us"] for r in runs) / 1000
         p99 = statistics.median(r["p99_us"] for r in runs) / 1000
         errors = sum(r["not_200"] + r["socket_errors"] + r["timeouts"] for r in runs)
         each = " / ".join(f"{r['rps']:.0f}" for r in runs)
-        print(f"{label:28} {rps:8.0f} req/s ({each})  p50 {p50:6.1f} ms  p99 {p99:7.1f} ms  "
+        print(f"{label:34} {rps:8.0f} req/s ({each})  p50 {p50:6.1f} ms  p99 {p99:7.1f} ms  "
               f"erreurs {errors}")
-    for label, num, den, goal in (("bonjour connecté / bonjour anonyme", HELLO, ANON, 0.5),
-                                  ("Mes paiements à froid / page nue", PAY_COLD, BARE, 0.5),
-                                  ("Mes paiements / page nue", PAY, BARE, None)):
+    ratios_asked = [("bonjour connecté / bonjour anonyme", HELLO, ANON, 0.5)]
+    for n in sizes:
+        ratios_asked += [(f"{pay_cold(n)} / page nue", pay_cold(n), BARE, 0.5),
+                         (f"{pay(n)} / page nue", pay(n), BARE, None)]
+    for label, num, den, goal in ratios_asked:
         if num in results and den in results:
             ratios = [a["rps"] / b["rps"] for a, b in zip(results[num], results[den], strict=True)]
             ratio = statistics.median(ratios)
@@ -203,7 +220,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30, help="durée de wrk par URL et par tour")
     parser.add_argument("--rounds", type=int, default=2, help="tours (les URL l'une après l'autre)")
-    parser.add_argument("--lines", type=int, default=2000, help="lignes de soins de « Mes paiements »")
+    parser.add_argument("--lines", default="2000,20000",
+                        help="lignes de soins de chaque personne de « Mes paiements » (virgules)")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--connections", type=int, default=SESSIONS)
     parser.add_argument("--smoke", action="store_true", help="essai rapide : 3 s par URL, un tour")
@@ -228,20 +246,24 @@ def main() -> int:
         settings.SECRET_KEY = secret  # the sessions made here are the server's
         if connection.vendor != "postgresql":
             raise SystemExit("banc HTTP : PostgreSQL seulement (DATABASE_URL)")
-        person, others = _people(args.lines)
+        sizes = [int(n) for n in str(args.lines).split(",")]
+        people, others = _people(sizes)
+        person = people[sizes[0]]
         everyone = [person, *others]
         documents = _documents(everyone)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         cookies = {user.pk: _session_cookie(user) for user in everyone}
-        own = [_session_cookie(person) for _ in range(SESSIONS)]  # the person's 50 devices
+        own = {n: [_session_cookie(p) for _ in range(SESSIONS)]  # each person's 50 devices
+               for n, p in people.items()}
         urls = {
             ANON: [("/banc/bonjour-anonyme/", "")],
             HELLO: [("/banc/bonjour/", cookies[u.pk]) for u in everyone],
             BARE: [(reverse("bench_bare"), cookies[u.pk]) for u in everyone],
             HOME: [(reverse("accounts:home"), cookies[u.pk]) for u in everyone],
-            PAY: [(reverse("reimbursements:payments"), c) for c in own],
-            PAY_COLD: [(reverse("bench_payments_cold"), c) for c in own],
+            **{label: entries for n in sizes for label, entries in (
+                (pay(n), [(reverse("reimbursements:payments"), c) for c in own[n]]),
+                (pay_cold(n), [(reverse("bench_payments_cold"), c) for c in own[n]]))},
             DOC: [(documents[u.pk], cookies[u.pk]) for u in everyone if u.pk in documents],
         }
         connection.close()
@@ -257,7 +279,7 @@ def main() -> int:
                 raise SystemExit(f"{label} : réponse {status} au lieu de 200 : rien de mesuré")
         print(f"gunicorn {args.workers} workers, wrk 2 threads, {args.connections} connexions, "
               f"{SESSIONS} sessions distinctes, {args.seconds} s par URL, {args.rounds} tours, "
-              f"« Mes paiements » à {args.lines} lignes, {len(documents)} documents"
+              f"« Mes paiements » à {' et '.join(map(str, sizes))} lignes, {len(documents)} documents"
               f"{', sessions d’avant (--old-sessions)' if args.old_sessions else ''} ; {_load()}")
         for label in urls:  # warm-up: every worker, every session's first request (a renewal)
             _wrk(port, files[label], 3, args.connections)
@@ -265,7 +287,7 @@ def main() -> int:
         for _ in range(args.rounds):
             for label in urls:
                 results[label].append(_wrk(port, files[label], args.seconds, args.connections))
-        _report(results)
+        _report(results, sizes)
         print(f"à la fin : {_load()}")
     finally:
         if server is not None:

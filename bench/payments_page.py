@@ -1,15 +1,16 @@
-"""« Mes paiements » for an insured person with 2,000 care lines, against a bare page.
+"""« Mes paiements » for insured people with 2,000 and 20,000 care lines, against a bare page.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/ameli_bench REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python -m bench.payments_page [--lines 2000] [--runs 30] [--keep] [--explain]
+        .venv/bin/python -m bench.payments_page [--lines 2000,20000] [--runs 30] [--keep] [--explain]
 
 Prints the median server time of each page (django.test.Client, force_login,
-in-process: no network, no static files; the bare page and « Mes paiements »
-requested in turn), their ratio (goal <= 2.0x) and the number of SQL queries of
-each, « Mes paiements » twice: as it usually is, its counters and chart from
-the cache, and right after a write to the person's payments (cold cache).
-Without REDIS_URL the cache is Django's in-process LocMemCache (it says which).
-Nothing is asserted.
+in-process: no network, no static files; the bare page and each person's « Mes
+paiements » requested in turn, interleaved), their ratios (goal <= 2.0x) and the
+number of SQL queries of each, « Mes paiements » twice for each person: as it
+usually is, its counters and chart from the cache, and right after a write to the
+person's payments (cold cache). Also what a write's refresh of the person's kept
+figures costs (aggregates.figures_refresh, untimed in the page). Without REDIS_URL
+the cache is Django's in-process LocMemCache (it says which). Nothing is asserted.
 """
 
 import argparse
@@ -23,8 +24,12 @@ from decimal import Decimal
 
 from bench import common
 
-EMAIL = "banc.paiements@exemple.test"
+EMAIL = "banc.paiements@exemple.test"  # the person with 2,000 lines (bench.http's)
 D = Decimal
+
+
+def email_for(lines: int) -> str:
+    return EMAIL if lines == 2000 else f"banc.paiements.{lines}@exemple.test"
 
 
 def make_data(lines: int) -> None:
@@ -38,7 +43,7 @@ def make_data(lines: int) -> None:
     from tests.factories import BeneficiaryFactory, ProfessionalFactory, UserFactory
 
     rng = random.Random(2000)
-    user = UserFactory(email=EMAIL, insured__email=EMAIL)
+    user = UserFactory(email=email_for(lines), insured__email=email_for(lines))
     insured = user.insured
     kids = [BeneficiaryFactory(insured=insured, first_names=n, birth_date=b)
             for n, b in (("Lou", date(2016, 3, 1)), ("Noé", date(2020, 9, 14)))]
@@ -161,7 +166,8 @@ def _load() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--lines", default="2000,20000",
+                        help="lignes de soins de chaque personne, séparées par des virgules")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="garder les données pour la prochaine fois")
     parser.add_argument("--explain", action="store_true",
@@ -177,41 +183,50 @@ def main() -> int:
     from django.urls import NoReverseMatch, reverse
 
     from accounts.models import User
+    from reimbursements.aggregates import figures_refresh
     from reimbursements.models import Settlement
-    from reimbursements.services import insured_figures_changed
 
-    user = User.objects.filter(email=EMAIL).first()
-    have = Settlement.objects.filter(insured__user=user).count() if user else 0  # posted lines
-    if have != args.lines:
-        if user:
+    sizes_asked = [int(n) for n in str(args.lines).split(",")]
+    users = {n: User.objects.filter(email=email_for(n)).first() for n in sizes_asked}
+    have = {n: Settlement.objects.filter(insured__user=u).count() if u else 0 for n, u in users.items()}
+    if any(have[n] != n for n in sizes_asked):
+        if any(users.values()):
             common.teardown(keep=False)
-        common.log(f"création de {args.lines} lignes de soins (liquidées et payées chaque vendredi)…")
-        make_data(args.lines)
-        user = User.objects.get(email=EMAIL)
+        for n in sizes_asked:
+            common.log(f"création de {n} lignes de soins (liquidées et payées chaque vendredi)…")
+            make_data(n)
+        users = {n: User.objects.get(email=email_for(n)) for n in sizes_asked}
     else:
-        common.log(f"{have} lignes de soins déjà là (--keep)")
+        common.log(f"{', '.join(map(str, sizes_asked))} lignes de soins déjà là (--keep)")
 
     if connection.vendor == "postgresql":
         # Fresh rows, no statistics yet: the planner would guess (autovacuum analyzes a live database).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
-    client = Client()
-    client.force_login(user)
+    clients = {}
+    for n, user in users.items():
+        clients[n] = Client()
+        clients[n].force_login(user)
+    client, user = clients[sizes_asked[0]], users[sizes_asked[0]]
 
-    def get(name):
+    def get(name, c=None):
         url = reverse(name)
-        return lambda: client.get(url)
+        c = c or client
+        return lambda: c.get(url)
 
-    def a_write():
+    def a_write(n):
         # What every write to the person's settlements, reversals or payments does in its
-        # transaction (untimed): the next page reads and renders the counters and the chart.
-        insured_figures_changed(insured_ids=[user.insured_id])
+        # transaction (untimed): the person's kept figures computed again, a new version of
+        # them, so that the next page reads and renders its counters and chart.
+        return lambda: figures_refresh(insured_ids=[users[n].insured_id])
 
     pages = {"page nue (base.html)": (None, get("bench_bare"))}
     try:
-        pages["Mes paiements"] = (None, get("reimbursements:payments"))
-        pages["Mes paiements, juste après une écriture"] = (a_write, get("reimbursements:payments"))
+        for n in sizes_asked:
+            pages[f"Mes paiements, {n} lignes"] = (None, get("reimbursements:payments", clients[n]))
+            pages[f"Mes paiements à froid, {n} lignes"] = (a_write(n), get("reimbursements:payments",
+                                                                               clients[n]))
     except NoReverseMatch:
         print("« Mes paiements » : l'URL 'reimbursements:payments' n'existe pas encore : non mesurée.")
     try:
@@ -240,8 +255,12 @@ def main() -> int:
             return 1
         sizes[label], counts[label] = len(response.content), len(queries)
     if args.explain and connection.vendor == "postgresql":
-        _explain_pending(get("reimbursements:payments"))
+        _explain_pending(get("reimbursements:payments", clients[sizes_asked[-1]]))
     results = _interleaved_ms(pages, runs=args.runs)
+    for n in sizes_asked:
+        label = f"une écriture : figures_refresh, {n} lignes (hors page)"
+        results[label] = common.median_ms(a_write(n), runs=args.runs)
+        sizes[label], counts[label] = 0, 0
     if csv_export:
         csv_export()
         with CaptureQueriesContext(connection) as queries:
@@ -250,15 +269,16 @@ def main() -> int:
         sizes[label], counts[label] = len(response.body), len(queries)
         results[label] = common.median_ms(csv_export, runs=args.runs)
     for label, (median, times) in results.items():
-        print(f"{label:42} médiane {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f})"
+        print(f"{label:56} médiane {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f})"
               f"  {counts[label]} requêtes SQL  {sizes[label] // 1024} Kio")
     rows_ms = _rows_render_ms(user, runs=args.runs * 10)
-    if rows_ms is not None and "Mes paiements" in results:
-        share = rows_ms / results["Mes paiements"][0] * 100
+    warm_first = f"Mes paiements, {sizes_asked[0]} lignes"
+    if rows_ms is not None and warm_first in results:
+        share = rows_ms / results[warm_first][0] * 100
         print(f"rangées des deux tableaux (gabarits partials/payment_rows et pending_rows) : médiane "
               f"{rows_ms:.2f} ms, {share:.0f} % de « Mes paiements »")
     bare = results["page nue (base.html)"][0]
-    for label in ("Mes paiements", "Mes paiements, juste après une écriture"):
+    for label in [label for label in pages if label.startswith("Mes paiements")]:
         if label in results:
             ratio = results[label][0] / bare
             verdict = "objectif atteint" if ratio <= 2.0 else "AU-DESSUS de l'objectif"

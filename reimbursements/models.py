@@ -516,3 +516,66 @@ class ImportRun(models.Model):
         if not self.lines_total:
             return 0
         return min(99, self.lines_read * 100 // self.lines_total)
+
+
+# --- « Mes paiements »: the figures kept per person and month (aggregates.py) -------------
+
+
+class PaymentFigures(models.Model):
+    """The state of one insured person's payment figures (the household's: theirs and their
+    beneficiaries'): every write that changes their settlements, reversals or payments gives it
+    a new version in its own transaction (aggregates.figures_refresh), under which « Mes
+    paiements » caches its rendered counters and chart. A uuid, not a counter: a database made
+    afresh with the same cache can never meet an older entry."""
+
+    insured = models.OneToOneField(Insured, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="+")
+    version = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = "version des chiffres de paiement"
+        verbose_name_plural = "versions des chiffres de paiement"
+
+    def __str__(self):
+        return f"Chiffres de paiement, version {self.version}"
+
+
+class FiguresMonth(models.Model):
+    """One person's figures for one month, summed over their live lines (not reversed): the
+    deductions by month of care, what was paid for them by month of payment. The row of no
+    month holds what is carried forward and not yet recovered, all years together. Derived
+    from the ledger by aggregates.figures_refresh, never written anywhere else."""
+
+    insured = models.ForeignKey(Insured, on_delete=models.CASCADE, related_name="+")
+    beneficiary = models.ForeignKey(Beneficiary, null=True, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(null=True)  # its first day; None: the row of all months
+    participation_due = models.DecimalField(default=ZERO, **MONEY)
+    franchise_due = models.DecimalField(default=ZERO, **MONEY)
+    withheld = models.DecimalField(default=ZERO, **MONEY)  # participations and franchises withheld
+    carried_forward = models.DecimalField(default=ZERO, **MONEY)
+    paid = models.DecimalField(default=ZERO, **MONEY)
+    outstanding = models.DecimalField(default=ZERO, **MONEY)  # carried forward less recovered
+
+    class Meta:
+        verbose_name = "chiffres du mois"
+        verbose_name_plural = "chiffres des mois"
+        indexes = [models.Index(fields=["insured", "month"])]
+        # One row per person and month; the beneficiary and the month may both be missing,
+        # and a unique constraint does not compare missing values: one constraint per case.
+        constraints = [
+            models.UniqueConstraint(fields=["insured", "beneficiary", "month"],
+                                    condition=Q(beneficiary__isnull=False, month__isnull=False),
+                                    name="figures_month_one_per_beneficiary_month"),
+            models.UniqueConstraint(fields=["insured", "month"],
+                                    condition=Q(beneficiary__isnull=True, month__isnull=False),
+                                    name="figures_month_one_per_insured_month"),
+            models.UniqueConstraint(fields=["insured", "beneficiary"],
+                                    condition=Q(beneficiary__isnull=False, month__isnull=True),
+                                    name="figures_month_one_total_per_beneficiary"),
+            models.UniqueConstraint(fields=["insured"],
+                                    condition=Q(beneficiary__isnull=True, month__isnull=True),
+                                    name="figures_month_one_total_per_insured"),
+        ]
+
+    def __str__(self):
+        return f"Chiffres de {self.month:%m/%Y}" if self.month else "Chiffres de tous les mois"

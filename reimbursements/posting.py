@@ -35,9 +35,10 @@ from accounts.models import Beneficiary, Insured
 from ameli_portal.models import AuditEvent
 
 from . import builders, rules
+from .aggregates import figures_refresh
 from .builders import Patient
 from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
-from .services import insured_figures_changed, settlement_legs
+from .services import settlement_legs
 
 # Columns written by _insert, in order (the id comes first, allocated by _insert).
 # Every column without a database default (Django's defaults are Python's: given here).
@@ -111,8 +112,6 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     good = [s for s in sheets if s.error is None]
     if not good:
         return 0
-    # Their rows are locked above: one UPDATE for the batch, in its transaction.
-    insured_figures_changed(insured_ids=sorted({s.patient[0] for s in good}))
     now = timezone.now()
     actor = actor if getattr(actor, "is_authenticated", False) else None
     actor_id = actor.pk if actor is not None else None
@@ -153,6 +152,7 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
             AuditEvent(actor=actor, action="post", object_type=CareSheet._meta.label_lower,
                        object_id=str(sheet_id), summary=f"{len(s.acts)} acte(s)")
             for sheet_id, s in zip(sheet_ids, good, strict=True)])
+    figures_refresh(insured_ids={s.patient[0] for s in good})
     return len(good)
 
 

@@ -23,11 +23,11 @@ from accounts.models import Beneficiary, Insured
 from .deductions import LineMoney, payment_breakdown
 from .models import (
     ZERO,
-    Account,
     CareAct,
     CareKind,
     CareSheet,
     DeductionRefund,
+    FiguresMonth,
     Journal,
     LedgerEntry,
     Payment,
@@ -98,6 +98,7 @@ S, P, R = Settlement._meta.db_table, Payment._meta.db_table, Reversal._meta.db_t
 A, SH = CareAct._meta.db_table, CareSheet._meta.db_table
 PRO, BEN = Professional._meta.db_table, Beneficiary._meta.db_table
 D, J, LE = DeductionRefund._meta.db_table, Journal._meta.db_table, LedgerEntry._meta.db_table
+FM = FiguresMonth._meta.db_table
 CENT = Decimal("0.01")
 
 
@@ -493,49 +494,32 @@ def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: d
 
 def household_figures(insured: Insured, beneficiaries: list[Beneficiary],
                       today: date) -> tuple[list[PersonCounters], Chart]:
-    """The year's counters and the 12 months' chart, from one query grouping the person's lines
-    three times: by patient for the year's deductions (due, withheld, carried forward); by
-    payment then by day of payment for the chart (summing per payment first joins a few hundred
-    payments, not thousands of lines, to the caisse's payments table), added up by month here;
-    by patient again for the deductions carried forward and not yet recovered: the ledger's
-    receivable, per patient through each entry's settlement (builders.debts)."""
-    year_start, year_end = date(today.year, 1, 1), date(today.year, 12, 31)
-    first = months_back(today.replace(day=1), CHART_MONTHS - 1)
+    """The year's counters and the 12 months' chart, from the rows kept per person and month
+    (aggregates.py): one query reading at most 13 rows a person of the household (the 12
+    months of the chart, which hold the year's, and the row of all months for what is still
+    to be recovered), whatever the history."""
+    year_end = date(today.year, 12, 31)
+    first = months_back(today.replace(day=1), CHART_MONTHS - 1)  # at or before the 1st of January
     sql = f"""
-        SELECT 0, s.beneficiary_id, NULL, SUM(s.participation_due), SUM(s.franchise_due),
-               SUM(s.participation_withheld + s.franchise_withheld), SUM(s.carried_forward)
-        FROM {S} s LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
-        WHERE s.insured_id = %s AND s.care_date >= %s AND s.care_date <= %s AND r.id IS NULL
-        GROUP BY s.beneficiary_id
-        UNION ALL
-        SELECT 1, NULL, p.paid_on, SUM(x.paid), NULL, NULL, NULL
-        FROM (SELECT s.payment_id, SUM(s.paid) AS paid FROM {S} s
-              WHERE s.insured_id = %s AND s.payment_id IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM {R} r WHERE r.settlement_id = s.id)
-              GROUP BY s.payment_id) x
-        INNER JOIN {P} p ON p.id = x.payment_id
-        WHERE p.paid_on >= %s
-        GROUP BY p.paid_on
-        UNION ALL
-        SELECT 2, s.beneficiary_id, NULL, SUM(e.amount), NULL, NULL, NULL
-        FROM {LE} e INNER JOIN {J} j ON j.id = e.journal_id INNER JOIN {S} s ON s.id = j.settlement_id
-        WHERE e.account = %s AND e.insured_id = %s
-        GROUP BY s.beneficiary_id"""  # noqa: S608 (tables; values are parameters)
+        SELECT beneficiary_id, month, participation_due, franchise_due, withheld, carried_forward,
+               paid, outstanding
+        FROM {FM}
+        WHERE insured_id = %s AND (month IS NULL OR (month >= %s AND month <= %s))"""  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [insured.pk, year_start, year_end, insured.pk, first, Account.RECEIVABLE.value,
-                             insured.pk])
+        cursor.execute(sql, [insured.pk, first, year_end])
         rows = cursor.fetchall()
-    deductions, outstanding, months = {}, {}, {}
-    for part, beneficiary_id, paid_on, amount, franchise, withheld, carried in rows:
-        if part == 0:
-            deductions[beneficiary_id] = (_dec(amount), _dec(franchise), _dec(withheld), _dec(carried))
-        elif part == 2:
-            outstanding[beneficiary_id] = _dec(amount)
-        else:
-            month = _date(paid_on).replace(day=1)
-            months[month] = months.get(month, ZERO) + _dec(amount)
-    people = {key: (*deductions.get(key, (ZERO,) * 4), outstanding.get(key, ZERO))
-              for key in deductions.keys() | outstanding.keys()}
+    people, months = {}, {}
+    for beneficiary_id, month, participation, franchise, withheld, carried, paid, outstanding in rows:
+        person = people.setdefault(beneficiary_id, [ZERO] * 5)
+        if month is None:
+            person[4] += _dec(outstanding)
+            continue
+        month = _date(month)
+        if month.year == today.year:
+            for i, value in enumerate((participation, franchise, withheld, carried)):
+                person[i] += _dec(value)
+        months[month] = months.get(month, ZERO) + _dec(paid)
+    people = {key: tuple(values) for key, values in people.items()}
     return yearly_counters(insured, beneficiaries, today, people), monthly_reimbursements(today, months)
 
 

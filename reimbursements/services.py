@@ -1,6 +1,5 @@
 """The only code that posts care, reverses it and pays: each in one transaction."""
 
-import uuid
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -14,6 +13,7 @@ from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 
 from . import builders, rules
+from .aggregates import figures_refresh
 from .models import (
     ZERO,
     Account,
@@ -42,17 +42,6 @@ def care_sheet_preview(*, sheet: CareSheet) -> list[rules.Settlement]:
     lines = [builders.care_line(builders.act_values(a), values, pro,
                                 builders.situation(person, exemptions, a.care_date)) for a in acts]
     return list(rules.compute_settlements(lines, withheld=withheld).settlements)
-
-
-def insured_figures_changed(*, insured_ids) -> None:
-    """Give these people's payment figures a new version (one UPDATE), in the caller's transaction.
-
-    « Mes paiements » caches each person's year counters and chart under their version: every
-    write to their settlements, reversals or payments calls this before it commits, so that
-    the first page after the commit reads the new figures. One uuid for all of them: the cache
-    keys hold the person's id as well.
-    """
-    Insured.objects.filter(pk__in=insured_ids).update(figures_version=uuid.uuid4())
 
 
 def _journal(*, kind, legs, actor=None, settlement=None, payment=None, memo="") -> Journal:
@@ -91,8 +80,7 @@ def settlement_legs(s, *, insured_id: int, professional_id: int, sign: int = 1):
 @transaction.atomic
 def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
     """Settle every act of a care sheet with the rules engine and post it to the ledger."""
-    # The UPDATE locks the person's row as select_for_update would: one posting at a time.
-    insured_figures_changed(insured_ids=[sheet.insured_id])
+    list(Insured.objects.select_for_update().filter(pk=sheet.insured_id))  # one posting at a time
     sheet = CareSheet.objects.select_for_update().get(pk=sheet.pk)
     if sheet.status == CareSheet.Status.POSTED:
         return list(Settlement.objects.filter(act__sheet=sheet))
@@ -119,6 +107,7 @@ def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
     sheet.save(update_fields=["status", "posted_at", "posted_by"])
     if actor is not None:
         audit(actor=actor, action="post", obj=sheet, summary=f"{len(posted)} acte(s)")
+    figures_refresh(insured_ids=[sheet.insured_id])
     return posted
 
 
@@ -131,13 +120,15 @@ def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversa
         pk=settlement.pk)
     if hasattr(settlement, "reversal"):
         raise ValueError("Cet acte est déjà annulé.")
+    # The person's row, as care_sheet_post takes it: no posting reads their debt in between.
+    list(Insured.objects.select_for_update().filter(pk=settlement.insured_id))
     reversal = Reversal.objects.create(settlement=settlement, reason=reason.strip(), actor=actor)
-    insured_figures_changed(insured_ids=[settlement.insured_id])
     _journal(kind=Journal.Kind.REVERSAL, settlement=settlement, actor=actor, memo=reason[:300],
              legs=settlement_legs(settlement, insured_id=settlement.insured_id,
                                   professional_id=settlement.act.sheet.professional_id, sign=-1))
     _refund_if_over_recovered(reversal=reversal, settlement=settlement)
     audit(actor=actor, action="reverse", obj=settlement.act.sheet, summary=reason[:250])
+    figures_refresh(insured_ids=[settlement.insured_id])  # after the ledger's entries: it reads them
     return reversal
 
 
@@ -148,7 +139,7 @@ def _refund_if_over_recovered(*, reversal: Reversal, settlement: Settlement) -> 
     if they had been recovered already (from another of the patient's reimbursements), the
     debt is now below zero by that much: a refund, paid with the next payment to the insured,
     brings it back to zero. So the debt the engine is fed (builders.debts) is never below zero.
-    The caller holds the insured person's row (insured_figures_changed): no posting between.
+    The caller holds the insured person's row (settlement_reverse): no posting between.
     """
     patient = (settlement.insured_id, settlement.beneficiary_id)
     owed = builders.debts([settlement.insured_id]).get(patient, ZERO)
@@ -199,7 +190,7 @@ def payments_run(*, day: date) -> list[Payment]:
             changed |= {s.insured_id for s in items} | {r.settlement.insured_id for r in done}
     if changed:
         # After the settlements' locks, as settlement_reverse takes them: the same order.
-        insured_figures_changed(insured_ids=sorted(changed))
+        figures_refresh(insured_ids=changed)
     return payments
 
 

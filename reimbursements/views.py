@@ -21,6 +21,7 @@ from . import queries
 from .access import get_insured_for_user, get_payment_for_user
 from .deductions import payment_breakdown
 from .forms import PaymentsFilterForm, SimulatorForm
+from .models import PaymentFigures
 from .payments_csv import rows as payments_csv_rows
 from .rules import RulesError
 from .simulator import simulate
@@ -78,15 +79,16 @@ def _figures_key(insured, beneficiaries, today) -> str:
     """The year's counters and the 12 months' chart, rendered, kept per person until they change.
 
     They only change when the person's settlements, reversals or payments do, and each of
-    those writes gives the person a new ``figures_version`` in its own transaction
-    (`services.insured_figures_changed`). The key holds that version, the person's id (one
-    version may be given to many people at once), the day (the year, the 12 months), the
-    names shown (theirs, their beneficiaries') and this process's token.
+    those writes gives the person's `PaymentFigures` a new version in its own transaction
+    (`aggregates.figures_refresh`). The key holds that version (read here, before the figures
+    are: figures cached under a version are never older than the writes it stands for), the
+    person's id (one version may be given to many people at once), the day (the year, the 12
+    months), the names shown (theirs, their beneficiaries') and this process's token.
     """
+    version = PaymentFigures.objects.filter(insured=insured).values_list("version", flat=True).first()
     people = "|".join(f"{b.pk}={b}" for b in beneficiaries)
     digest = hashlib.sha256(f"{today}|{insured}|{people}".encode()).hexdigest()[:32]
-    return (f"reimbursements:payments-figures:{_PROCESS_TOKEN}:{insured.pk}:{insured.figures_version}"
-            f":{digest}")
+    return f"reimbursements:payments-figures:{_PROCESS_TOKEN}:{insured.pk}:{version}:{digest}"
 
 
 def _seconds_left_today() -> int:
@@ -97,11 +99,7 @@ def _seconds_left_today() -> int:
 
 
 def _cached_parts(form, insured, beneficiaries) -> dict:
-    """The page's parts kept in the cache (see the two keys above), read in one round trip.
-
-    The version was read with the person (`get_insured_for_user`), before their figures are
-    read here: figures cached under a version are never older than the writes it stands for.
-    """
+    """The page's parts kept in the cache (see the two keys above), read in one round trip."""
     keys = {"figures": _figures_key(insured, beneficiaries, form.today)}
     if not form.is_bound:
         keys["filters"] = _filters_key(form)
