@@ -338,8 +338,10 @@ def _skip_known(groups: list[_Group], report: ImportReport) -> None:
     import wrote, with the same acts, counts as imported, not as refused. A reference used
     twice in the file is still refused the second time: its acts are not the ones written.
     """
+    # exclude(""): says the partial unique index's condition, which PostgreSQL cannot prove from
+    # an IN list of more than 100 values; without it, each batch read every sheet ever imported.
     known = dict(CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
-                 .values_list("external_ref", "import_batch"))
+                 .exclude(external_ref="").values_list("external_ref", "import_batch"))
     earlier = {}
     if report.attempt:
         earlier = {ref: [] for ref, batch in known.items()

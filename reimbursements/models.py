@@ -213,6 +213,11 @@ class Settlement(models.Model):
             # finding a person's few pending lines does not read their whole history.
             models.Index(fields=["insured", "care_date", "id"], condition=Q(payment__isnull=True),
                          name="settlement_pending_idx"),
+            # The debt carried forward (posting's counters): only the lines that carry or
+            # recover some, read from the index alone, not the person's whole history.
+            models.Index(fields=["insured"], include=["beneficiary", "carried_forward", "debt_recovered"],
+                         condition=Q(carried_forward__gt=0) | Q(debt_recovered__gt=0),
+                         name="settlement_debt_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="settlement_paid_not_negative"),
