@@ -1,25 +1,39 @@
-"""Care-sheet CSV import against PostgreSQL COPY of the same file into a bare table.
+"""The care-sheet import against its fair limit: COPY of exactly the rows it wrote.
 
-    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/ameli_bench \\
-        .venv/bin/python -m bench.import_lines [--rows 1000000] [--batch-size 2000] [--no-post]
+    ./run bench import_lines [--rows 10000] [--rounds 3] [--history 100000] [--profile]
 
-Writes a CSV of ``--rows`` care lines in the import format (docs/care-sheets-csv.md)
-for people and professionals it registers first, imports it with
-``reimbursements.importing.import_care_sheets`` (posting each sheet, as the
-``import_care_sheets`` command does, unless ``--no-post``), then loads the same
-file with COPY into a bare typed table. Prints lines per second of each, their
-ratio (goal >= 30 %) and the peak RSS of the process. Nothing is asserted.
+Registers people and professionals, then, in ``--rounds`` rounds, on a nearly empty
+ledger, then again once the ledger holds ``--history`` lines over three years
+(``--history 1000000`` for the issue's figure):
+
+- imports ``--rows`` fresh lines (``reimbursements.importing.import_care_sheets``,
+  posting, batches of ``--batch-size``) in one worker process;
+- COPYs exactly the rows that import wrote (sheets, acts, settlements, journals,
+  ledger entries) into the same tables, with their constraints, indexes and
+  triggers, batch by batch (one transaction each, as the import), for a parallel
+  set of people (so that the import's counters never see the copies);
+- imports ``--rows`` other fresh lines split by insured over 2 worker processes
+  (``part=(k, 2)``, as the upload job's tasks do).
+
+Prints each round's lines per second, the import / COPY ratio (goal >= 70 %), the
+rate with history / without (goal: within 10 %), 2 processes / 1, and the COPY of
+the file into a bare table for information. Nothing is asserted.
 """
 
 import argparse
+import cProfile
 import csv
+import multiprocessing
 import os
+import pstats
 import random
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -46,7 +60,8 @@ def peak_rss_mib() -> float:
 
 
 def register(people: int) -> tuple[list[str], dict[str, list[str]]]:
-    """``people`` insured persons and a few professionals of each kind; their NIRs and RPPS."""
+    """``people`` insured persons (and as many for the COPY's rows) and a few professionals
+    of each kind; the first ones' NIRs and the RPPS."""
     from accounts.models import Caisse, Insured
     from accounts.nir import generate_nir
     from reimbursements.models import Professional
@@ -54,13 +69,14 @@ def register(people: int) -> tuple[list[str], dict[str, list[str]]]:
     caisse, _ = Caisse.objects.get_or_create(code="999", defaults={"name": "Caisse du banc",
                                                                    "address": "1 rue du Banc"})
     nirs, insured = [], []
-    for i in range(people):
+    for i in range(2 * people):
         order, rest = 1 + i % 999, i // 999
         department, month = DEPARTMENTS[rest % len(DEPARTMENTS)], 1 + rest // len(DEPARTMENTS) % 12
         year = 1940 + i % 60
         nir = generate_nir(sex=1 + i % 2, year=year, month=month, department=department,
                            commune="101", order=order)
-        nirs.append(nir.full)
+        if i < people:
+            nirs.append(nir.full)
         insured.append(Insured(caisse=caisse, nir=nir.number, last_name=f"Banc{i}", first_names="Claude",
                                birth_date=date(year, month, 15), sex=str(1 + i % 2),
                                address_line1="1 rue du Banc", postal_code="75010", city="Paris"))
@@ -78,9 +94,11 @@ def register(people: int) -> tuple[list[str], dict[str, list[str]]]:
     return nirs, pros
 
 
-def write_csv(path: str, rows: int, nirs: list[str], pros: dict[str, list[str]]) -> None:
-    """Sheets of 1 to 4 lines: GP visits, pharmacy boxes, lab tests, nursing, over the last year."""
-    rng = random.Random(1_000_000)
+def write_csv(path: str, rows: int, nirs: list[str], pros: dict[str, list[str]], *, prefix: str,
+              days: int = 360, seed: int = 1_000_000) -> None:
+    """Sheets of 1 to 4 lines: GP visits, pharmacy boxes, lab tests, nursing, over the last
+    ``days`` days; sheet references ``<prefix><n>``."""
+    rng = random.Random(seed)
     today = date.today()
     written, sheet = 0, 0
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -89,11 +107,11 @@ def write_csv(path: str, rows: int, nirs: list[str], pros: dict[str, list[str]])
         while written < rows:
             sheet += 1
             nir = rng.choice(nirs)
-            day = today - timedelta(days=rng.randint(1, 360))
+            day = today - timedelta(days=rng.randint(4, days))
             received = (day + timedelta(days=rng.randint(0, 3))).isoformat()
             kind = rng.choices(("doctor", "medicine", "lab", "auxiliary"), (5, 4, 2, 1))[0]
             rpps = rng.choice(pros[kind])
-            ref = f"B{sheet:09d}"
+            ref = f"{prefix}{sheet:09d}"
             tiers = "1" if kind == "medicine" and rng.random() < 0.8 else "0"
             head = [ref, nir, "", rpps, received]
             flags = [tiers, "1", "0"]
@@ -113,6 +131,125 @@ def write_csv(path: str, rows: int, nirs: list[str], pros: dict[str, list[str]])
             for line in lines[:rows - written]:
                 out.writerow(head + line + flags)
                 written += 1
+
+
+# --- The import, in worker processes --------------------------------------------------
+
+
+def _import(path: str, batch_size: int, part, profile: str | None = None) -> tuple[int, int, str]:
+    """In a worker process: import a file (or its part); (lines imported, rejected, tag)."""
+    from reimbursements.importing import import_care_sheets
+
+    profiler = cProfile.Profile() if profile else None
+    with open(path, encoding="utf-8", newline="") as f:
+        if profiler:
+            profiler.enable()
+        report = import_care_sheets(f, actor=None, batch_size=batch_size, post=True, part=part)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+    if report.error or report.failed_batches:
+        common.log(f"import : {report.error or ''} {report.failed_batches} lot(s) en échec")
+    return report.rows_imported, report.rows_rejected, report.tag
+
+
+def timed_import(pool, path: str, batch_size: int, processes: int, profile: str | None = None):
+    """Lines per second of importing ``path`` with ``processes`` parts side by side, and the tags."""
+    parts = [None] if processes == 1 else [(k, processes) for k in range(processes)]
+    t0 = time.perf_counter()
+    results = pool.starmap(_import, [(path, batch_size, part, profile) for part in parts])
+    elapsed = time.perf_counter() - t0
+    imported = sum(r[0] for r in results)
+    if any(r[1] for r in results):
+        common.log(f"import : {sum(r[1] for r in results)} ligne(s) refusée(s)")
+    return imported / elapsed, [r[2] for r in results]
+
+
+# --- The fair limit: COPY of the rows the import wrote --------------------------------
+
+
+def written_batches(tag: str, shadow: dict[int, int]) -> list[dict[str, list[tuple]]]:
+    """The rows an import wrote, batch by batch, made into new rows for the COPY: new ids,
+    public ids and references, the same values, for the parallel people (``shadow``)."""
+    from django.db import connection
+
+    from reimbursements.posting import (
+        ACT_COLUMNS,
+        ENTRY_COLUMNS,
+        JOURNAL_COLUMNS,
+        SETTLEMENT_COLUMNS,
+        SHEET_COLUMNS,
+    )
+
+    def select(cursor, table, columns, where, params):
+        cursor.execute(f"SELECT id, {', '.join(columns)} FROM {table} WHERE {where} ORDER BY id", params)  # noqa: S608
+        return cursor.fetchall()
+
+    def ids(cursor, table, n):
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [table, n])
+        return [pk for (pk,) in cursor.fetchall()]
+
+    batches = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT import_batch FROM reimbursements_caresheet "
+                       "WHERE import_batch LIKE %s", [f"{tag}-%"])
+        for (label,) in sorted(cursor.fetchall()):
+            sheets = select(cursor, "reimbursements_caresheet", SHEET_COLUMNS, "import_batch = %s", [label])
+            sheet_ids = [row[0] for row in sheets]
+            acts = select(cursor, "reimbursements_careact", ACT_COLUMNS, "sheet_id = ANY(%s)", [sheet_ids])
+            settlements = select(cursor, "reimbursements_settlement", SETTLEMENT_COLUMNS, "act_id = ANY(%s)",
+                                 [[row[0] for row in acts]])
+            journals = select(cursor, "reimbursements_journal", JOURNAL_COLUMNS, "settlement_id = ANY(%s)",
+                              [[row[0] for row in settlements]])
+            entries = select(cursor, "reimbursements_ledgerentry", ENTRY_COLUMNS, "journal_id = ANY(%s)",
+                             [[row[0] for row in journals]])
+            new = {}
+            for name, table, rows in (("sheet", "reimbursements_caresheet", sheets),
+                                      ("act", "reimbursements_careact", acts),
+                                      ("settlement", "reimbursements_settlement", settlements),
+                                      ("journal", "reimbursements_journal", journals),
+                                      ("entry", "reimbursements_ledgerentry", entries)):
+                new[name] = dict(zip((row[0] for row in rows), ids(cursor, table, len(rows)), strict=True))
+            copy = {
+                "reimbursements_caresheet": [
+                    (new["sheet"][r[0]], uuid.uuid4(), shadow[r[2]], *r[3:12], "copie", f"C{r[13]}")
+                    for r in sheets],
+                "reimbursements_careact": [(new["act"][r[0]], new["sheet"][r[1]], *r[2:]) for r in acts],
+                "reimbursements_settlement": [
+                    (new["settlement"][r[0]], new["act"][r[1]], shadow[r[2]], *r[3:]) for r in settlements],
+                "reimbursements_journal": [(new["journal"][r[0]], r[1], new["settlement"][r[2]], *r[3:])
+                                           for r in journals],
+                "reimbursements_ledgerentry": [
+                    (new["entry"][r[0]], new["journal"][r[1]], r[2], shadow.get(r[3]), r[4], r[5])
+                    for r in entries],
+            }
+            batches.append(copy)
+    columns = {"reimbursements_caresheet": SHEET_COLUMNS, "reimbursements_careact": ACT_COLUMNS,
+               "reimbursements_settlement": SETTLEMENT_COLUMNS, "reimbursements_journal": JOURNAL_COLUMNS,
+               "reimbursements_ledgerentry": ENTRY_COLUMNS}
+    return [{table: (columns[table], rows) for table, rows in batch.items()} for batch in batches]
+
+
+def timed_fair_copy(batches) -> tuple[float, int, float]:
+    """Seconds to COPY the batches into the real tables, one transaction a batch; rows copied;
+    seconds of it spent at the commits (the deferred foreign-key checks)."""
+    from django.db import connection, transaction
+    from psycopg import sql
+
+    t0, count, at_commit = time.perf_counter(), 0, 0.0
+    for batch in batches:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table, (columns, rows) in batch.items():
+                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *columns)))
+                with cursor.cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                count += len(rows)
+            before_commit = time.perf_counter()
+        at_commit += time.perf_counter() - before_commit
+    return time.perf_counter() - t0, count, at_commit
 
 
 def copy_into_bare_table(path: str) -> float:
@@ -137,59 +274,102 @@ def copy_into_bare_table(path: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=10_000, help="lignes importées par mesure")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--history", type=int, default=100_000, help="lignes d'historique (1000000)")
+    parser.add_argument("--people", type=int, default=0, help="assurés (défaut : historique / 50)")
     parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--no-post", action="store_true", help="importer sans liquider (post=False)")
-    parser.add_argument("--keep", action="store_true", help="garder les données et le CSV")
+    parser.add_argument("--profile", action="store_true", help="profil (cProfile) d'un import par phase")
+    parser.add_argument("--keep", action="store_true", help="garder les données")
     args = parser.parse_args()
     common.setup()
 
-    from django.db import connection
+    from django.db import connection, connections
 
-    from reimbursements.importing import import_care_sheets
+    from accounts.models import Insured
 
     if connection.vendor != "postgresql":
         print("Ce banc compare avec COPY de PostgreSQL : donnez DATABASE_URL=postgres://…")
         return 1
     common.teardown(keep=False)  # a clean register: the counters of earlier runs would weigh in
-    people = min(max(args.rows // 50, 200), 50_000)
+    people = args.people or max(args.history // 50, 2000)
     t0 = time.perf_counter()
     nirs, pros = register(people)
-    common.log(f"registre : {people} assurés, {sum(map(len, pros.values()))} professionnels "
-               f"({time.perf_counter() - t0:.1f} s)")
+    ids = list(Insured.objects.filter(last_name__startswith="Banc").order_by("id")
+               .values_list("id", flat=True))
+    shadow = dict(zip(ids[:people], ids[people:], strict=True))
+    common.log(f"registre : {people} assurés (et autant pour les copies), "
+               f"{sum(map(len, pros.values()))} professionnels ({time.perf_counter() - t0:.1f} s)")
     folder = tempfile.mkdtemp(prefix="banc-import-")  # private (0700), never a shared fixed path
-    path = os.path.join(folder, f"care-lines-{args.rows}.csv")
-    t0 = time.perf_counter()
-    write_csv(path, args.rows, nirs, pros)
-    size = os.path.getsize(path) / 2**20
-    common.log(f"CSV : {path}, {size:.1f} Mio, écrit en {time.perf_counter() - t0:.1f} s")
+    serial = iter(range(1, 1000))
 
-    rss_before = peak_rss_mib()
-    t0 = time.perf_counter()
-    with open(path, encoding="utf-8", newline="") as f:
-        report = import_care_sheets(f, actor=None, batch_size=args.batch_size, post=not args.no_post)
-    import_s = time.perf_counter() - t0
-    rss_after = peak_rss_mib()
-    copy_s = copy_into_bare_table(path)
+    def fresh_file(rows: int, *, days: int = 360) -> str:
+        n = next(serial)
+        path = os.path.join(folder, f"lines-{n}.csv")
+        write_csv(path, rows, nirs, pros, prefix=f"B{n:03d}-", days=days, seed=n)
+        return path
 
-    mode = "sans liquidation (post=False)" if args.no_post else "avec liquidation (post=True, défaut)"
-    import_rate, copy_rate = args.rows / import_s, args.rows / copy_s
-    print(f"{args.rows} lignes, {size:.1f} Mio, lots de {args.batch_size}, load avg "
-          f"{os.getloadavg()[0]:.1f} sur {os.cpu_count()} processeurs")
-    print(f"import {mode} : {import_s:8.1f} s  {import_rate:9.0f} lignes/s  "
-          f"({report.rows_imported} importées, {report.rows_rejected} refusées, "
-          f"{report.failed_batches} lots en échec{', ' + report.error if report.error else ''})")
-    if report.rejected:
-        print(f"  premier refus : ligne {report.rejected[0].line} : {report.rejected[0].reason}")
-    print(f"COPY dans une table nue          : {copy_s:8.1f} s  {copy_rate:9.0f} lignes/s")
-    ratio = import_rate / copy_rate
-    verdict = "objectif atteint" if ratio >= 0.30 else "EN DESSOUS de l'objectif"
-    print(f"ratio import / COPY : {ratio:.2%} (objectif >= 30 % : {verdict})")
-    print(f"RSS de pointe : {rss_after:.0f} Mio (avant l'import : {rss_before:.0f} Mio)")
-    if args.rows != 1_000_000:
-        print(f"extrapolé à 1 000 000 lignes : import ≈ {1_000_000 / import_rate / 60:.0f} min, "
-              f"COPY ≈ {1_000_000 / copy_rate:.1f} s (linéaire ; la mémoire ne devrait pas croître : "
-              "un lot à la fois)")
+    connections.close_all()  # the workers open their own
+    pool = multiprocessing.get_context("fork").Pool(2)
+    pool.starmap(time.sleep, [(0.1,), (0.1,)])  # both started before anything is timed
+    figures = {}
+    try:
+        for phase in ("vide", "historique"):
+            if phase == "historique":
+                t0 = time.perf_counter()
+                path = fresh_file(args.history, days=3 * 365)
+                rate, _ = timed_import(pool, path, args.batch_size, 2)
+                os.remove(path)
+                common.log(f"historique : {args.history} lignes sur trois ans importées en "
+                           f"{time.perf_counter() - t0:.0f} s ({rate:.0f} lignes/s, 2 processus)")
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")  # as autovacuum would have, on a live database
+            rounds = []
+            for k in range(args.rounds):
+                profile = os.path.join(folder, f"profil-{phase}") if args.profile and k == 0 else None
+                import_rate, [tag] = timed_import(pool, fresh_file(args.rows), args.batch_size, 1, profile)
+                batches = written_batches(tag, shadow)
+                copy_s, copied, at_commit = timed_fair_copy(batches)
+                two_rate, _ = timed_import(pool, fresh_file(args.rows), args.batch_size, 2)
+                copy_rate = args.rows / copy_s
+                rounds.append((import_rate, copy_rate, two_rate))
+                print(f"[{phase}, tour {k + 1}] import 1 processus {import_rate:7.0f} lignes/s ; COPY des "
+                      f"{copied} lignes qu'il a écrites {copy_rate:7.0f} lignes/s "
+                      f"(dont {at_commit / copy_s:.0%} au commit) ; ratio "
+                      f"{import_rate / copy_rate:6.1%} ; import 2 processus {two_rate:7.0f} lignes/s "
+                      f"({two_rate / import_rate:.2f} x) ; load avg {os.getloadavg()[0]:.1f}", flush=True)
+                if profile:
+                    print(f"  profil du tour 1 ({phase}), 25 premières fonctions en temps cumulé :")
+                    pstats.Stats(profile, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+            figures[phase] = rounds
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM reimbursements_careact")
+            lines = cursor.fetchone()[0]
+        path = fresh_file(args.rows)
+        bare_rate = args.rows / copy_into_bare_table(path)
+    finally:
+        pool.close()
+        pool.join()
+
+    def median(phase, i):
+        return statistics.median(r[i] for r in figures[phase])
+
+    def median_ratio(phase, i, j):
+        return statistics.median(r[i] / r[j] for r in figures[phase])
+
+    print(f"\n{args.rows} lignes par mesure, {args.rounds} tours par phase, lots de {args.batch_size}, "
+          f"{people} assurés, {os.cpu_count()} processeurs, load avg {os.getloadavg()[0]:.1f} à la fin ; "
+          f"{lines} actes dans la base à la fin")
+    for phase in figures:
+        verdict = "atteint" if median_ratio(phase, 0, 1) >= 0.70 else "NON atteint"
+        print(f"{phase:>10} : import {median(phase, 0):7.0f} lignes/s, COPY des mêmes lignes "
+              f"{median(phase, 1):7.0f} lignes/s, ratio médian {median_ratio(phase, 0, 1):.1%} "
+              f"(objectif >= 70 % : {verdict}) ; 2 processus / 1 : {median_ratio(phase, 2, 0):.2f} x")
+    change = median("historique", 0) / median("vide", 0) - 1
+    print(f"avec {args.history} lignes d'historique / base presque vide : {change:+.1%} "
+          f"(objectif : à 10 % près : {'atteint' if abs(change) <= 0.10 else 'NON atteint'})")
+    print(f"pour information, COPY du fichier dans une table nue : {bare_rate:.0f} lignes/s")
+    print(f"RSS de pointe du banc : {peak_rss_mib():.0f} Mio")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     common.teardown(keep=args.keep)

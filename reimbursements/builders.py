@@ -148,8 +148,10 @@ def _daily_rows(pairs: list[tuple[int, date]]) -> list[tuple]:
     insured person has care on, and only those.
 
     Filtering on the days of a whole batch instead (``care_date IN (...)``) reads, for every
-    person, nearly every day of their year: a batch's care spans the year. Plain SQL with row
-    values, as PostgreSQL and SQLite both read them.
+    person, nearly every day of their year: a batch's care spans the year. The pairs drive the
+    join (the index on insured and care date), so the read does not grow with the ledger (as a
+    row-value ``IN``, PostgreSQL hashed the pairs and read the whole settlement table). Plain
+    SQL, as PostgreSQL and SQLite both read it (a VALUES list's columns: column1, column2).
     """
     rows = []
     for start in range(0, len(pairs), DAILY_PAIRS_PER_QUERY):
@@ -157,13 +159,13 @@ def _daily_rows(pairs: list[tuple[int, date]]) -> list[tuple]:
         sql = f"""
             SELECT s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind,
                    SUM(s.participation_due), SUM(s.franchise_due)
-            FROM {S} s
+            FROM (VALUES {", ".join(["(%s, %s)"] * len(chunk))}) AS v
+            INNER JOIN {S} s ON s.insured_id = v.column1 AND s.care_date = v.column2
             INNER JOIN {A} a ON a.id = s.act_id
             INNER JOIN {SH} sh ON sh.id = a.sheet_id
             INNER JOIN {PRO} p ON p.id = sh.professional_id
             LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
             WHERE r.id IS NULL
-              AND (s.insured_id, s.care_date) IN (VALUES {", ".join(["(%s, %s)"] * len(chunk))})
             GROUP BY s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind"""  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, [value for pair in chunk for value in pair])

@@ -12,16 +12,26 @@ A worker that dies mid-file (killed, machine restarted) leaves its run
 relaunch it (`import_run_resume`). The file is read again from the start; the
 sheets this run already imported are recognised by their reference and counted
 as imported, the others are imported now.
+
+The file is imported by `IMPORT_PARTS` tasks side by side (`import_run_part_job`), each
+the sheets of its own insured people (`importing.part_of`, by NIR): a batch locks only
+its own people, so two parts never wait for each other but at the run's row for an
+instant. Each part reads the whole file and skips the others' rows (reading is a small
+share of an import); each adds its batches to the run's counters; the last to finish
+writes the run's report of rejections, the parts' own merged in file order.
 """
 
 from __future__ import annotations
 
+import csv
+import heapq
 import io
 import logging
 import tempfile
 
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ameli_portal.audit import audit
@@ -29,11 +39,16 @@ from ameli_portal.jobs import job
 from ameli_portal.outbox import enqueue
 
 from .importing import ImportReport, ImportSuperseded, import_care_sheets, write_rejections
-from .models import ImportRun
+from .models import ImportRun, ImportRunPart, import_parts
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+# A part of a large file runs for minutes (1,000,000 lines: about 4 at 4,400 lines/s in
+# one process): the worker's default limits (CELERY_TASK_*TIME_LIMIT, 2 to 3 min) would
+# kill it. Its outbox job is done at once (the import runs after its transaction), so the
+# outbox's lease does not apply.
+PART_SOFT_TIME_LIMIT = 6 * 3600
 
 
 def count_lines(fileobj) -> int:
@@ -81,36 +96,71 @@ def import_run_resume(*, run: ImportRun, actor) -> bool:
 
 @job("reimbursements.import_run")
 def import_run_job(run_id: int) -> None:
+    """Claim the run (pending -> running), then have its parts imported, one task each."""
     run = ImportRun.objects.select_for_update().filter(pk=run_id, status=ImportRun.Status.PENDING).first()
     if run is None:
         return
     run.status, run.started_at = ImportRun.Status.RUNNING, timezone.now()
     run.heartbeat_at = run.started_at
-    run.save(update_fields=["status", "started_at", "heartbeat_at"])
-    attempt = run.resumed  # the relaunch this job was sent for
-    transaction.on_commit(lambda: import_run_execute(run_id=run_id, attempt=attempt))
+    # A relaunch reads the whole file again: its parts count every line again from zero.
+    run.lines_read = run.lines_imported = run.lines_rejected = run.sheets_imported = 0
+    run.save(update_fields=["status", "started_at", "heartbeat_at", "lines_read", "lines_imported",
+                            "lines_rejected", "sheets_imported"])
+    attempt, parts = run.resumed, import_parts()  # the relaunch this job was sent for
+    for index in range(parts):
+        ImportRunPart.objects.create(run=run, attempt=attempt, index=index, of=parts)
+        enqueue(import_run_part_job, run_id, attempt, index)
 
 
-def import_run_execute(*, run_id: int, attempt: int | None = None) -> ImportRun:
-    """Import the run's file, batch by batch; the run's counters follow each batch.
+@job("reimbursements.import_run_part", soft_time_limit=PART_SOFT_TIME_LIMIT,
+     time_limit=PART_SOFT_TIME_LIMIT + 600)
+def import_run_part_job(run_id: int, attempt: int, index: int) -> None:
+    # After the job's own transaction (jobs.run_once): the import commits batch by batch.
+    transaction.on_commit(lambda: import_run_execute(run_id=run_id, attempt=attempt, index=index))
+
+
+def _guard(run_id: int, attempt: int) -> None:
+    """In each batch's transaction: go on only if no later relaunch took the run over.
+
+    FOR KEY SHARE: the parts' batches do not wait for one another, nor for the counters'
+    updates; a relaunch (FOR UPDATE) waits for the batches in progress.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM reimbursements_importrun WHERE id = %s AND resumed = %s FOR KEY SHARE",
+                       [run_id, attempt])
+        if cursor.fetchone() is None:
+            raise ImportSuperseded
+
+
+def import_run_execute(*, run_id: int, attempt: int | None = None, index: int | None = None) -> ImportRun:
+    """Import the run's file (or its part ``index``), batch by batch; the run's counters
+    follow each batch.
 
     ``attempt``: the relaunch number this execution was started for (the run's current one
     by default). Each batch locks the run and goes on only if no later relaunch took it
     over: a worker thought dead but only slow stops at its next batch instead of importing
-    alongside the relaunch, and a relaunch waits for the batch in progress.
+    alongside the relaunch, and a relaunch waits for the batch in progress. Without
+    ``index`` (a part of its own), the whole file in this process.
     """
     run = ImportRun.objects.select_related("launched_by").get(pk=run_id)
     attempt = run.resumed if attempt is None else attempt
     mine = ImportRun.objects.filter(pk=run_id, resumed=attempt)
-
-    def guard() -> None:
-        if not ImportRun.objects.select_for_update().filter(pk=run_id, resumed=attempt).exists():
-            raise ImportSuperseded
+    if index is None:
+        part, _ = ImportRunPart.objects.get_or_create(run=run, attempt=attempt, index=0, defaults={"of": 1})
+    else:
+        part = ImportRunPart.objects.get(run=run, attempt=attempt, index=index)
+    counted = {"rows": 0, "imported": 0, "rejected": 0, "sheets": 0}
 
     def saved(report: ImportReport) -> None:
+        now = {"rows": report.rows, "imported": report.rows_imported, "rejected": report.rows_rejected,
+               "sheets": report.sheets_imported}
+        delta = {k: now[k] - counted[k] for k in now}
+        counted.update(now)
         mine.update(
-            lines_read=report.rows, lines_imported=report.rows_imported,
-            lines_rejected=report.rows_rejected, sheets_imported=report.sheets_imported,
+            lines_read=F("lines_read") + delta["rows"],
+            lines_imported=F("lines_imported") + delta["imported"],
+            lines_rejected=F("lines_rejected") + delta["rejected"],
+            sheets_imported=F("sheets_imported") + delta["sheets"],
             import_batch=report.tag, heartbeat_at=timezone.now())
 
     try:
@@ -118,8 +168,9 @@ def import_run_execute(*, run_id: int, attempt: int | None = None) -> ImportRun:
             stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             # A relaunch keeps the run's tag: what the run imported before is known by it.
             report = import_care_sheets(stream, actor=run.launched_by, post=run.post, batch_size=BATCH_SIZE,
-                                        on_batch=saved, tag=run.import_batch or None, attempt=attempt,
-                                        guard=guard)
+                                        on_batch=saved, tag=run.import_batch or _tag(run_id), attempt=attempt,
+                                        guard=lambda: _guard(run_id, attempt),
+                                        part=(part.index, part.of) if part.of > 1 else None)
     except ImportSuperseded:
         logger.warning("import run %s: attempt %s stopped, a relaunch has taken over", run_id, attempt)
         return ImportRun.objects.get(pk=run_id)
@@ -131,17 +182,65 @@ def import_run_execute(*, run_id: int, attempt: int | None = None) -> ImportRun:
                   "les lots déjà terminés restent importés.")
         return ImportRun.objects.get(pk=run_id)
     saved(report)
-    run.refresh_from_db()
-    if run.resumed != attempt:  # relaunched after this attempt's last batch: the relaunch reports
-        return run
-    if report.rejected or report.error:
+    if report.rejected:
         with tempfile.TemporaryFile("w+b") as tmp:
             text = io.TextIOWrapper(tmp, encoding="utf-8", newline="")
             write_rejections(report, text)
             text.flush()
-            tmp.seek(0)
-            run.rejects.save("rejets.csv", File(tmp), save=False)
             text.detach()
-    mine.update(rejects=run.rejects.name or "", error=report.error[:500], finished_at=timezone.now(),
-                status=ImportRun.Status.FAILED if report.error and not report.rows else ImportRun.Status.DONE)
+            tmp.seek(0)
+            part.rejects.save(f"rejets-p{part.index}.csv", File(tmp), save=False)
+    part.done, part.error = True, report.error[:500]
+    part.save(update_fields=["done", "error", "rejects"])
+    _finish(run_id=run_id, attempt=attempt)
     return ImportRun.objects.get(pk=run_id)
+
+
+def _tag(run_id: int) -> str:
+    """The run's import tag, chosen once for all its parts (the first to ask sets it)."""
+    import uuid
+
+    ImportRun.objects.filter(pk=run_id, import_batch="").update(import_batch=uuid.uuid4().hex[:12])
+    return ImportRun.objects.values_list("import_batch", flat=True).get(pk=run_id)
+
+
+def _finish(*, run_id: int, attempt: int) -> None:
+    """When every part of this attempt is done: the run's report and its final state."""
+    with transaction.atomic():
+        # FOR NO KEY UPDATE: the parts finishing one after the other, never two at once.
+        run = ImportRun.objects.select_for_update(no_key=True).filter(pk=run_id, resumed=attempt).first()
+        parts = list(ImportRunPart.objects.filter(run_id=run_id, attempt=attempt).order_by("index"))
+        if run is None or run.status != ImportRun.Status.RUNNING or not all(p.done for p in parts):
+            return
+        error = next((p.error for p in parts if p.error), "")
+        with tempfile.TemporaryFile("w+b") as tmp:
+            if any(p.rejects for p in parts) or error:
+                text = io.TextIOWrapper(tmp, encoding="utf-8", newline="")
+                _merge_rejections([p.rejects for p in parts if p.rejects], error, text)
+                text.flush()
+                text.detach()
+                tmp.seek(0)
+                run.rejects.save("rejets.csv", File(tmp), save=False)
+        run.error, run.finished_at = error, timezone.now()
+        run.status = ImportRun.Status.FAILED if error and not run.lines_read else ImportRun.Status.DONE
+        run.save(update_fields=["rejects", "error", "finished_at", "status"])
+        for p in parts:
+            if p.rejects:
+                p.rejects.delete(save=False)
+        ImportRunPart.objects.filter(run_id=run_id, attempt=attempt).delete()
+
+
+def _merge_rejections(files, error: str, out) -> None:
+    """The parts' rejected rows in file order, as `write_rejections` writes one report."""
+    opened = [io.TextIOWrapper(f.open("rb"), encoding="utf-8", newline="") for f in files]
+    try:
+        readers = [csv.reader(f, delimiter=";") for f in opened]
+        rows = [(r for r in reader if r and r[0]) for reader in readers if next(reader, None)]
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["ligne", "sheet_ref", "motif"])
+        writer.writerows(heapq.merge(*rows, key=lambda r: int(r[0])))
+        if error:
+            writer.writerow(["", "", error])
+    finally:
+        for f in opened:
+            f.close()

@@ -12,6 +12,7 @@ import csv
 import functools
 import re
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -66,12 +67,18 @@ class ImportReport:
     error: str = ""  # the file could not be read to the end (or at all)
     tag: str = ""  # prefix of CareSheet.import_batch for this import
     attempt: int = 0  # 0, or the relaunch's number when the same import is run again
+    part: str = ""  # "p<k>-" when this report is one part of a file split by insured
 
     @property
     def batch_prefix(self) -> str:
         """What this attempt's batches are labelled with: `<tag>-<n>`, or `<tag>-r<k>-<n>` for
         the k-th relaunch, so that a relaunch tells its own sheets from the earlier attempts'."""
         return f"{self.tag}-r{self.attempt}-" if self.attempt else f"{self.tag}-"
+
+    @property
+    def batch_label(self) -> str:
+        """The current batch's label: the attempt's prefix, the part, the batch's number."""
+        return f"{self.batch_prefix}{self.part}{self.batches}"
 
     @property
     def rows_rejected(self) -> int:
@@ -331,8 +338,10 @@ def _skip_known(groups: list[_Group], report: ImportReport) -> None:
     import wrote, with the same acts, counts as imported, not as refused. A reference used
     twice in the file is still refused the second time: its acts are not the ones written.
     """
+    # exclude(""): says the partial unique index's condition, which PostgreSQL cannot prove from
+    # an IN list of more than 100 values; without it, each batch read every sheet ever imported.
     known = dict(CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
-                 .values_list("external_ref", "import_batch"))
+                 .exclude(external_ref="").values_list("external_ref", "import_batch"))
     earlier = {}
     if report.attempt:
         earlier = {ref: [] for ref, batch in known.items()
@@ -425,7 +434,7 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
         with transaction.atomic():
             if guard is not None:
                 guard()  # in the batch's transaction: may lock what tells whether to go on
-            written, posted, refused = _write(valid, tag=f"{report.batch_prefix}{report.batches}",
+            written, posted, refused = _write(valid, tag=report.batch_label,
                                               actor=actor, post=post)
     except DatabaseError as e:
         report.failed_batches += 1
@@ -446,11 +455,20 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
 # --- The file -------------------------------------------------------------------------
 
 
+def part_of(nir: str, parts: int) -> int:
+    """Which of `parts` parts a sheet goes to, from its NIR as written: the same person always
+    lands in the same part (whatever the spacing of the NIR), so two parts never wait for each
+    other's locks on an insured person."""
+    number, _ = _nir(nir)
+    return zlib.crc32((number or nir).encode()) % parts
+
+
 def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, post: bool = True,
                        progress: Callable[[int], None] | None = None,
                        on_batch: Callable[[ImportReport], None] | None = None,
                        tag: str | None = None, attempt: int = 0,
-                       guard: Callable[[], None] | None = None) -> ImportReport:
+                       guard: Callable[[], None] | None = None,
+                       part: tuple[int, int] | None = None) -> ImportReport:
     """Import a CSV text stream; `progress(rows_done)` and `on_batch(report)` are called as batches go.
 
     A batch closes at the first sheet_ref change after `batch_size` rows, so a
@@ -460,8 +478,12 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
     attempts wrote are counted, neither imported twice nor refused. By default a new tag.
     ``guard()`` runs inside each batch's transaction before it writes; raising
     `ImportSuperseded` stops the import there (the batch writes nothing).
+    ``part=(k, n)``: import only the sheets of part k of n (`part_of` their first row's NIR),
+    the other rows read and skipped; line numbers stay the file's. The n parts of one file,
+    run side by side, import the file once, each person's sheets in file order.
     """
-    report = ImportReport(tag=tag or uuid.uuid4().hex[:12], attempt=attempt)
+    report = ImportReport(tag=tag or uuid.uuid4().hex[:12], attempt=attempt,
+                          part=f"p{part[0]}-" if part else "")
     reader = csv.reader(stream, delimiter=DELIMITER)
     batch: list[Row] = []
     try:
@@ -474,9 +496,20 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
             return report
         names = [h.strip().lstrip("\ufeff") for h in header]
         sheet_rows = 0
+        nir_at, ref_at = names.index("nir"), names.index("sheet_ref")
+        routed_ref, routed_here = None, True
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
+            if part is not None:
+                # A sheet (consecutive rows of one sheet_ref) goes whole where its first row goes.
+                ref = values[ref_at].strip() if len(values) > ref_at else ""
+                if ref != routed_ref or not ref:
+                    routed_ref = ref
+                    nir = values[nir_at].strip() if len(values) > nir_at else ""
+                    routed_here = part_of(nir, part[1]) == part[0]
+                if not routed_here:
+                    continue
             if len(values) != len(names):
                 row = Row(line=reader.line_num, sheet_ref=values[0].strip()[:40] if values else "",
                           error=f"{len(values)} colonnes au lieu de {len(names)}")

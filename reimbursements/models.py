@@ -452,6 +452,15 @@ def import_rejects_to(run, filename):
     return f"imports/{run.public_id}/rejets.csv"
 
 
+def import_part_rejects_to(part, filename):
+    return f"imports/{part.run.public_id}/rejets-r{part.attempt}-p{part.index}.csv"
+
+
+def import_parts() -> int:
+    """Parts an uploaded file is split into (by insured person), one Celery task each."""
+    return max(1, int(getattr(settings, "IMPORT_PARTS", 2)))
+
+
 class ImportRun(models.Model):
     """A CSV file of care sheets uploaded in the back office, imported by a job."""
 
@@ -516,6 +525,32 @@ class ImportRun(models.Model):
         if not self.lines_total:
             return 0
         return min(99, self.lines_read * 100 // self.lines_total)
+
+
+class ImportRunPart(models.Model):
+    """One part of an import run's file (its sheets of some insured people), imported by one task.
+
+    The run's counters add up its parts' batches as they go; the last part of an attempt to
+    finish writes the run's report of rejections from the parts' own, in file order.
+    """
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="parts")
+    attempt = models.PositiveSmallIntegerField("relance")
+    index = models.PositiveSmallIntegerField("partie")
+    of = models.PositiveSmallIntegerField("parties")
+    done = models.BooleanField("terminée", default=False)
+    error = models.CharField("erreur", max_length=500, blank=True)
+    rejects = models.FileField("rejets de la partie", upload_to=import_part_rejects_to, max_length=200,
+                               blank=True)
+
+    class Meta:
+        verbose_name = "partie d'un import"
+        verbose_name_plural = "parties d'un import"
+        constraints = [models.UniqueConstraint(fields=["run", "attempt", "index"],
+                                               name="importrunpart_once_per_attempt")]
+
+    def __str__(self):
+        return f"partie {self.index + 1}/{self.of} (relance {self.attempt}) de {self.run}"
 
 
 # --- « Mes paiements »: the figures kept per person and month (aggregates.py) -------------

@@ -170,7 +170,7 @@ def test_batch_posting_equals_posting_sheet_by_sheet(world, batch_size):
     assert [f["ticket_moderateur"] for label, f in figures.items()
             if batched[label]["sheet"][0] == "S20"] == [Decimal("24.00")]
     assert ledger_balance() == 0
-    # The deferred trigger checks every journal of the batch balances (here, before the test's rollback).
+    # The balance trigger checked every journal of the batch at its COPY; the foreign keys, deferred, here.
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 

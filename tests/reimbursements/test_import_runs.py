@@ -195,6 +195,48 @@ def test_a_real_worker_imports_an_uploaded_file(client, agent, people, celery_wo
             run.rejects.delete(save=False)
 
 
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_file_split_by_insured_over_two_tasks_of_a_real_worker_arrives_once(client, agent, people,
+                                                                              celery_worker):
+    """The upload job splits the file by insured person over IMPORT_PARTS (2) tasks: every
+    line arrives exactly once, each person's sheets in one part only, the ledger balanced,
+    and the report of rejections is one, in file order."""
+    from collections import defaultdict
+
+    from reimbursements.models import CareAct, ImportRunPart
+    from tests.conftest import wait_for
+
+    rows, bad = sample_rows(people, sheets=200)  # 600 lines for 10 people, six bad sheets
+    client.force_login(agent)
+    client.post(reverse(IMPORT_URL), {"file": upload(rows), "post": "on"})
+    run = ImportRun.objects.get()
+    try:
+        wait_for(lambda: ImportRun.objects.get(pk=run.pk).status in ("done", "failed"), timeout=120,
+                 message="import en deux parties terminé par le worker")
+        run.refresh_from_db()
+        assert (run.status, run.lines_read, run.lines_imported, run.lines_rejected) == ("done", 600, 582, 18)
+        good = {f"F{n:04d}" for n in range(200) if n not in bad}  # a bad sheet is refused whole
+        acts = list(CareAct.objects.values_list("sheet__external_ref", "care_date"))
+        assert len(acts) == len(set(acts)) == 582 and {ref for ref, _ in acts} == good
+        assert Settlement.objects.count() == 582 and ledger_balance() == 0
+        parts_of = defaultdict(set)  # the batch labels say which part wrote a sheet: <tag>-p<k>-<n>
+        for insured_id, label in CareSheet.objects.values_list("insured_id", "import_batch"):
+            parts_of[insured_id].add(label.split("-")[1])
+        assert set().union(*parts_of.values()) == {"p0", "p1"}
+        assert all(len(parts) == 1 for parts in parts_of.values())
+        with run.rejects.open("rb") as f:
+            report = list(csv.reader(io.StringIO(f.read().decode()), delimiter=";"))
+        lines = [int(r[0]) for r in report[1:]]
+        assert lines == [n * 3 + 2 + k for n in sorted(bad) for k in range(3)]  # +2: header, one-based
+        assert not ImportRunPart.objects.exists()  # the parts' own reports, merged, are gone
+    finally:
+        run.refresh_from_db()
+        run.file.delete(save=False)
+        if run.rejects:
+            run.rejects.delete(save=False)
+
+
 def interrupted_run(agent, rows, *, done_sheets, minutes_ago=60):
     """A run whose worker died after importing the first `done_sheets` sheets (3 rows each)."""
     from datetime import timedelta

@@ -70,6 +70,33 @@ def test_the_database_refuses_a_journal_that_does_not_balance(insured):
     assert not LedgerEntry.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_a_batch_in_which_one_journal_does_not_balance(insured):
+    """The balance is checked once per statement over its new entries (a transition table):
+    one unbalanced journal among many refuses the whole statement, written around the ORM."""
+    journals = [Journal.objects.create(kind="settlement") for _ in range(50)]
+    values = []
+    for n, journal in enumerate(journals):
+        credit = D("-4.00") if n == 37 else D("-5.00")  # the 38th is one euro short
+        values += [(journal.pk, "expense", D("5.00")), (journal.pk, "insured_payable", credit)]
+    sql = ("INSERT INTO reimbursements_ledgerentry (journal_id, account, amount) VALUES "
+           + ", ".join(["(%s, %s, %s)"] * len(values)))
+    with pytest.raises(DatabaseError, match=f"journal {journals[37].pk} does not balance"), \
+            transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [v for row in values for v in row])
+    assert not LedgerEntry.objects.exists()
+    # The same batch, balanced, goes in whole; a journal's legs cannot be split over statements.
+    values[75] = (journals[37].pk, "insured_payable", D("-5.00"))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [v for row in values for v in row])
+    assert LedgerEntry.objects.count() == 100 and ledger_balance() == 0
+    late = Journal.objects.create(kind="settlement")
+    with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
+        LedgerEntry.objects.create(journal=late, account="expense", amount=D("5.00"))
+        LedgerEntry.objects.create(journal=late, account="insured_payable", amount=D("-5.00"))
+    assert LedgerEntry.objects.count() == 100
+
+
 def test_a_reversal_is_an_opposite_journal_never_an_edit(insured, agent):
     [s] = post_gp(insured, agent)
     with pytest.raises(ValueError):
