@@ -99,6 +99,36 @@ def test_one_money_format_with_the_thousands_space():
     assert amount_text(Decimal("-1250.5")) == f"-1{NNBSP}250,50"
 
 
+def test_no_template_writes_an_ordinary_space_before_the_euro_sign():
+    """Every template of every app, today's and tomorrow's: « 12,00 € » may break across lines
+    (and a mail client does) unless the space before the sign is a no-break one."""
+    from pathlib import Path
+
+    from django.apps import apps
+    from django.conf import settings
+
+    roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
+    roots += [Path(app.path) / "templates" for app in apps.get_app_configs()
+              if Path(app.path).is_relative_to(settings.BASE_DIR) and ".venv" not in Path(app.path).parts]
+    found = [f"{path}: {line.strip()}" for root in roots if root.is_dir() for path in root.rglob("*")
+             if path.suffix in (".html", ".txt") for line in path.read_text().splitlines()
+             if re.search(r"(\}\}|\d) €", line)]
+    assert found == []
+
+
+def test_the_payment_email_keeps_the_amount_and_its_sign_together():
+    from ameli_portal.emails import build_email
+
+    message = build_email(template="new-payment", to=["a@example.org"], context={
+        "first_name": "Marie", "amount": amount_text(Decimal("1234.56")), "paid_on": "02/12/2026",
+        "for_lines": amount_text(Decimal("1240.56")), "recovered": amount_text(Decimal("6")),
+        "taken_back": "", "refunded": ""})
+    html_body = message.alternatives[0][0]
+    for body in (message.body, html_body):
+        assert f"1{NNBSP}234,56{NBSP}€" in body
+        assert f"6,00{NBSP}€ de reprise" in body
+
+
 def test_a_demarche_shows_its_amount_with_the_thousands_space(client, insured):
     filed = DemarcheFactory(
         insured=insured, data={"equipment": "Fauteuil", "amount": "1250.00", "comment": ""},
