@@ -17,9 +17,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     error_messages = {
         **DefaultAccountAdapter.error_messages,
-        "username_password_mismatch": (
-            "Le numéro de sécurité sociale ou le mot de passe est incorrect."
-        ),
+        "username_password_mismatch": ("Le numéro de sécurité sociale ou le mot de passe est incorrect."),
         "too_many_login_attempts": (
             "Trop de tentatives de connexion. Réessayez dans quelques minutes, ou choisissez "
             "« Mot de passe oublié »."
@@ -69,9 +67,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
         if login.signup:
             return False
-        if Authenticator.objects.filter(
-            user=login.user, type=Authenticator.Type.TOTP
-        ).exists():
+        if Authenticator.objects.filter(user=login.user, type=Authenticator.Type.TOTP).exists():
             return False
         return super().is_login_by_code_required(login)
 
@@ -92,6 +88,5 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         # Rendered now (allauth's templates need the request), sent by a job after
         # commit; the job erases the body (it may hold a code) once sent.
-        subject, body, html = allauth_mail(template_prefix, {"email": email, **context},
-                                           request=self.request)
+        subject, body, html = allauth_mail(template_prefix, {"email": email, **context}, request=self.request)
         enqueue_rendered_email(subject=subject, body=body, html=html, to=[email])

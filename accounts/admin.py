@@ -82,8 +82,17 @@ class FamilySituationInline(ReadOnlyInline):
 
 class HealthCardInline(ReadOnlyInline):
     model = HealthCard
-    fields = readonly_fields = ("card_link", "beneficiary", "status", "order_reason", "ordered_at",
-                                "valid_from", "valid_until", "opposed_at", "opposition_reason")
+    fields = readonly_fields = (
+        "card_link",
+        "beneficiary",
+        "status",
+        "order_reason",
+        "ordered_at",
+        "valid_from",
+        "valid_until",
+        "opposed_at",
+        "opposition_reason",
+    )
 
     @admin.display(description="carte")
     def card_link(self, obj):
@@ -143,15 +152,26 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("last_name", "birth_name", "first_names", "postal_code")
     search_help_text = "Nom, prénom ou code postal. Pour un NIR : « Rechercher par NIR »."
     list_select_related = ("caisse",)
-    inlines = [BeneficiaryInline, CoverageInline, ExemptionInline, HealthCardInline,
-               IbanHistoryInline, FamilySituationInline]
+    inlines = [
+        BeneficiaryInline,
+        CoverageInline,
+        ExemptionInline,
+        HealthCardInline,
+        IbanHistoryInline,
+        FamilySituationInline,
+    ]
     HISTORY_INLINES = (HealthCardInline, IbanHistoryInline, FamilySituationInline)
     readonly_fields = ("public_id", "created_at", "updated_at")
     actions = [admin_mailroom.issue_code_admin_action]
     form = InsuredAdminForm
     # Each goes through its service, which audits it with its own detail.
-    audit_skip_fields = (*IDENTITY_FIELDS, "identity_reason", "iban", "family_situation",
-                         "family_situation_since")
+    audit_skip_fields = (
+        *IDENTITY_FIELDS,
+        "identity_reason",
+        "iban",
+        "family_situation",
+        "family_situation_since",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         # The identity of a registered person is a superviseur's to change (with a reason).
@@ -163,8 +183,7 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and request.user.has_perm("accounts.change_identity"):
             (title, options), *rest = fieldsets
-            fieldsets = [(title, {**options, "fields": (*options["fields"], "identity_reason")}),
-                         *rest]
+            fieldsets = [(title, {**options, "fields": (*options["fields"], "identity_reason")}), *rest]
         return fieldsets
 
     def get_urls(self):
@@ -186,11 +205,16 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
             messages.warning(request, "Aucun assuré n'a ce NIR.")
             return redirect(changelist)
         return redirect("admin:accounts_insured_change", insured.pk)
+
     fieldsets = [
-        ("Identité", {"fields": ("caisse", "nir", "last_name", "birth_name", "first_names",
-                                 "birth_date", "sex")}),
-        ("Coordonnées", {"fields": ("address_line1", "address_line2", "postal_code", "city",
-                                    "email", "phone")}),
+        (
+            "Identité",
+            {"fields": ("caisse", "nir", "last_name", "birth_name", "first_names", "birth_date", "sex")},
+        ),
+        (
+            "Coordonnées",
+            {"fields": ("address_line1", "address_line2", "postal_code", "city", "email", "phone")},
+        ),
         ("Situation familiale", {"fields": ("family_situation", "family_situation_since")}),
         ("Paiements", {"fields": ("iban",)}),
         ("Parcours de soins", {"fields": ("medecin_traitant", "medecin_traitant_since")}),
@@ -230,11 +254,13 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
         if new_iban:
             insured_change_iban(insured=obj, iban=new_iban, actor=request.user)
         if new_situation:
-            insured_change_family_situation(insured=obj, situation=new_situation[0],
-                                            since=new_situation[1], actor=request.user)
+            insured_change_family_situation(
+                insured=obj, situation=new_situation[0], since=new_situation[1], actor=request.user
+            )
         if identity:
-            insured_change_identity(insured=obj, changes=identity, actor=request.user,
-                                    reason=form.cleaned_data["identity_reason"])
+            insured_change_identity(
+                insured=obj, changes=identity, actor=request.user, reason=form.cleaned_data["identity_reason"]
+            )
 
 
 @admin.register(Beneficiary)
@@ -266,10 +292,14 @@ def _privileges(user: User) -> dict:
     if user.pk is None:
         return {}
     return {
-        "is_active": user.is_active, "is_staff": user.is_staff, "is_superuser": user.is_superuser,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
         "groups": [g.name for g in user.groups.all()],
-        "user_permissions": [f"{p.content_type.app_label}.{p.codename}"
-                             for p in user.user_permissions.select_related("content_type")],
+        "user_permissions": [
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in user.user_permissions.select_related("content_type")
+        ],
     }
 
 
@@ -306,8 +336,11 @@ class UserAdmin(BaseUserAdmin):
         return request.user.is_active and request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
-        return (request.user.is_active and request.user.is_superuser
-                and (obj is None or obj.pk != request.user.pk))
+        return (
+            request.user.is_active
+            and request.user.is_superuser
+            and (obj is None or obj.pk != request.user.pk)
+        )
 
     def has_unlock_permission(self, request):
         return request.user.has_perm("accounts.unlock_user")
@@ -324,8 +357,12 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset.filter(locked_at__isnull=False):
             before = {"locked_at": user.locked_at, "failed_logins": user.failed_logins}
             user_unlock(user=user)
-            audit(actor=request.user, action="unlock", obj=user,
-                  changes=value_changes(before, {"locked_at": None, "failed_logins": 0}))
+            audit(
+                actor=request.user,
+                action="unlock",
+                obj=user,
+                changes=value_changes(before, {"locked_at": None, "failed_logins": 0}),
+            )
             count += 1
         self.message_user(request, f"{count} compte(s) déverrouillé(s).")
 
@@ -341,16 +378,25 @@ class UserAdmin(BaseUserAdmin):
         user = form.instance
         changes = value_changes(getattr(request, "_privileges_before", {}), _privileges(user))
         if changes:
-            audit(actor=request.user, action="privilege_change", obj=user,
-                  summary=f"droits : {', '.join(changes)}", changes=changes)
+            audit(
+                actor=request.user,
+                action="privilege_change",
+                obj=user,
+                summary=f"droits : {', '.join(changes)}",
+                changes=changes,
+            )
 
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)
-        if (request.method == "POST" and response.status_code == 302
-                and response["Location"] != request.get_full_path()):
+        if (
+            request.method == "POST"
+            and response.status_code == 302
+            and response["Location"] != request.get_full_path()
+        ):
             user = self.get_object(request, admin.utils.unquote(id))
-            audit(actor=request.user, action="password_set", obj=user,
-                  changes={"password": ["…", "(modifié)"]})
+            audit(
+                actor=request.user, action="password_set", obj=user, changes={"password": ["…", "(modifié)"]}
+            )
         return response
 
 
@@ -369,8 +415,17 @@ class HealthCardEventInline(ReadOnlyInline):
 
 @admin.register(HealthCard)
 class HealthCardAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("serial", "kind", "status", "holder_name", "insured_nir", "order_reason",
-                    "ordered_at", "valid_from", "valid_until")
+    list_display = (
+        "serial",
+        "kind",
+        "status",
+        "holder_name",
+        "insured_nir",
+        "order_reason",
+        "ordered_at",
+        "valid_from",
+        "valid_until",
+    )
     list_filter = ("status", "kind", "order_reason")
     list_select_related = ("insured", "beneficiary")
     search_fields = ("serial_number",)
@@ -378,9 +433,21 @@ class HealthCardAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin
     date_hierarchy = "ordered_at"
     inlines = [HealthCardEventInline]
     actions = ("deliver",)
-    readonly_fields = ("public_id", "serial", "insured", "beneficiary", "kind", "status",
-                       "order_reason", "ordered_at", "departure_on", "valid_from", "valid_until",
-                       "opposed_at", "opposition_reason")
+    readonly_fields = (
+        "public_id",
+        "serial",
+        "insured",
+        "beneficiary",
+        "kind",
+        "status",
+        "order_reason",
+        "ordered_at",
+        "departure_on",
+        "valid_from",
+        "valid_until",
+        "opposed_at",
+        "opposition_reason",
+    )
     fields = readonly_fields
 
     @admin.display(description="n° de série", ordering="serial_number")
@@ -406,8 +473,12 @@ class HealthCardAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Every field is kept by the services: the page reads, the action list writes.
-        extra_context = {**(extra_context or {}), "show_save": False,
-                         "show_save_and_continue": False, "show_save_and_add_another": False}
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Marquer comme remise (carte valide)", permissions=["change"])
@@ -420,11 +491,15 @@ class HealthCardAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin
             except CardRefused:
                 refused += 1
         if delivered:
-            self.message_user(request, f"{delivered} carte(s) remise(s) : elles sont désormais valides.",
-                              messages.SUCCESS)
+            self.message_user(
+                request, f"{delivered} carte(s) remise(s) : elles sont désormais valides.", messages.SUCCESS
+            )
         if refused:
-            self.message_user(request, f"{refused} carte(s) ignorée(s) : seule une carte commandée "
-                                       "peut être remise.", messages.WARNING)
+            self.message_user(
+                request,
+                f"{refused} carte(s) ignorée(s) : seule une carte commandée peut être remise.",
+                messages.WARNING,
+            )
 
 
 class _ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -435,8 +510,15 @@ class _ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class TermsAcceptanceAdmin(_ReadOnlyAdmin):
     """Proof of what a person accepted, which version and when (sign-up, public card order)."""
 
-    list_display = ("accepted_at", "insured", "version", "context", "terms_accepted",
-                    "privacy_acknowledged", "reference")
+    list_display = (
+        "accepted_at",
+        "insured",
+        "version",
+        "context",
+        "terms_accepted",
+        "privacy_acknowledged",
+        "reference",
+    )
     list_filter = ("version", "context")
     list_select_related = ("insured",)
     date_hierarchy = "accepted_at"

@@ -60,8 +60,7 @@ def _person_cards(insured: Insured, beneficiary: Beneficiary | None, kind: str):
 
 
 def _event(card: HealthCard, *, note: str, actor=None) -> HealthCardEvent:
-    return HealthCardEvent.objects.create(card=card, status=card.status, note=note[:200],
-                                          actor=_actor(actor))
+    return HealthCardEvent.objects.create(card=card, status=card.status, note=note[:200], actor=_actor(actor))
 
 
 def _audit(actor, action: str, card: HealthCard, summary: str) -> None:
@@ -76,14 +75,14 @@ def _oppose(card: HealthCard, *, reason: str, actor) -> HealthCard:
     card.opposition_reason = reason
     card.save(update_fields=["status", "opposed_at", "opposition_reason"])
     label = HealthCard.OppositionReason(reason).label
-    _event(card, note=f"Mise en opposition ({label}) : la carte ne peut plus être utilisée.",
-           actor=actor)
+    _event(card, note=f"Mise en opposition ({label}) : la carte ne peut plus être utilisée.", actor=actor)
     _audit(actor, "health_card_oppose", card, label)
     return card
 
 
-def vitale_card_oppose(*, insured: Insured, beneficiary: Beneficiary | None = None, reason: str,
-                       actor=None) -> HealthCard | None:
+def vitale_card_oppose(
+    *, insured: Insured, beneficiary: Beneficiary | None = None, reason: str, actor=None
+) -> HealthCard | None:
     """Put the person's carte Vitale in service into opposition at once (loss or theft).
 
     Returns the opposed card, or None when the person had no card in service.
@@ -104,20 +103,26 @@ def _order(*, insured, beneficiary, kind, reason, actor, departure_on=None) -> H
     if pending is not None:
         # One order at a time: a second request joins the card already on its way.
         label = HealthCard.OrderReason(reason).label
-        _event(pending, note=f"Nouvelle demande ({label}) : la carte déjà commandée est maintenue.",
-               actor=actor)
+        _event(
+            pending, note=f"Nouvelle demande ({label}) : la carte déjà commandée est maintenue.", actor=actor
+        )
         return pending
     card = HealthCard.objects.create(
-        insured=insured, beneficiary=beneficiary, kind=kind, status=Status.ORDERED,
-        order_reason=reason, departure_on=departure_on,
+        insured=insured,
+        beneficiary=beneficiary,
+        kind=kind,
+        status=Status.ORDERED,
+        order_reason=reason,
+        departure_on=departure_on,
     )
     _event(card, note=f"Commande ({card.get_order_reason_display()}).", actor=actor)
     _audit(actor, "health_card_order", card, card.get_order_reason_display())
     return card
 
 
-def vitale_card_order(*, insured: Insured, beneficiary: Beneficiary | None = None, reason: str,
-                      actor=None) -> HealthCard:
+def vitale_card_order(
+    *, insured: Insured, beneficiary: Beneficiary | None = None, reason: str, actor=None
+) -> HealthCard:
     """Order a new carte Vitale (status ORDERED).
 
     For a renewal or a faulty card, the current card stays valid until the new one is
@@ -135,25 +140,28 @@ def vitale_card_order(*, insured: Insured, beneficiary: Beneficiary | None = Non
     with transaction.atomic():
         _lock(insured)
         if reason in HealthCard.OppositionReason.values:
-            current = _person_cards(insured, beneficiary, Kind.VITALE).filter(
-                status=Status.VALID).first()
+            current = _person_cards(insured, beneficiary, Kind.VITALE).filter(status=Status.VALID).first()
             if current is not None:
                 _oppose(current, reason=reason, actor=actor)
-        return _order(insured=insured, beneficiary=beneficiary, kind=Kind.VITALE, reason=reason,
-                      actor=actor)
+        return _order(insured=insured, beneficiary=beneficiary, kind=Kind.VITALE, reason=reason, actor=actor)
 
 
-def ceam_order(*, insured: Insured, beneficiary: Beneficiary | None = None, departure_on: date,
-               actor=None) -> HealthCard:
+def ceam_order(
+    *, insured: Insured, beneficiary: Beneficiary | None = None, departure_on: date, actor=None
+) -> HealthCard:
     """Order a carte européenne d'assurance maladie, valid two years from its delivery."""
     _check_beneficiary(insured, beneficiary)
     with transaction.atomic():
         _lock(insured)
-        had_one = _person_cards(insured, beneficiary, Kind.CEAM).exclude(
-            status=Status.ORDERED).exists()
-        return _order(insured=insured, beneficiary=beneficiary, kind=Kind.CEAM,
-                      reason=HealthCard.OrderReason.RENEWAL if had_one else HealthCard.OrderReason.FIRST,
-                      actor=actor, departure_on=departure_on)
+        had_one = _person_cards(insured, beneficiary, Kind.CEAM).exclude(status=Status.ORDERED).exists()
+        return _order(
+            insured=insured,
+            beneficiary=beneficiary,
+            kind=Kind.CEAM,
+            reason=HealthCard.OrderReason.RENEWAL if had_one else HealthCard.OrderReason.FIRST,
+            actor=actor,
+            departure_on=departure_on,
+        )
 
 
 def health_card_deliver(*, card: HealthCard, actor=None) -> HealthCard:
@@ -169,14 +177,18 @@ def health_card_deliver(*, card: HealthCard, actor=None) -> HealthCard:
                 f"Seule une carte commandée peut être remise (celle-ci est {card.get_status_display()})."
             )
         today = timezone.localdate()
-        for old in _person_cards(card.insured, card.beneficiary, card.kind).filter(
-                status=Status.VALID).exclude(pk=card.pk):
+        for old in (
+            _person_cards(card.insured, card.beneficiary, card.kind)
+            .filter(status=Status.VALID)
+            .exclude(pk=card.pk)
+        ):
             old.status = Status.REPLACED
             if old.valid_until is None or old.valid_until > today:
                 old.valid_until = max(today, old.valid_from)
             old.save(update_fields=["status", "valid_until"])
-            _event(old, note=f"Remplacée par la carte se terminant par {card.serial_number[-4:]}.",
-                   actor=actor)
+            _event(
+                old, note=f"Remplacée par la carte se terminant par {card.serial_number[-4:]}.", actor=actor
+            )
         card.status = Status.VALID
         card.valid_from = today
         card.valid_until = _add_years(today, CEAM_YEARS) if card.kind == Kind.CEAM else None
@@ -191,8 +203,7 @@ def health_cards_expire(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     count = 0
     with transaction.atomic():
-        for card in HealthCard.objects.select_for_update().filter(status=Status.VALID,
-                                                                  valid_until__lt=today):
+        for card in HealthCard.objects.select_for_update().filter(status=Status.VALID, valid_until__lt=today):
             card.status = Status.EXPIRED
             card.save(update_fields=["status"])
             _event(card, note=f"Arrivée à échéance le {card.valid_until:%d/%m/%Y}.")
@@ -220,8 +231,9 @@ class PersonCards:
     @property
     def vitale(self) -> HealthCard | None:
         """The card in service, else the last one the person had (opposed, replaced...)."""
-        return (self._first(Kind.VITALE, Status.VALID)
-                or self._first(Kind.VITALE, Status.OPPOSED, Status.REPLACED, Status.EXPIRED))
+        return self._first(Kind.VITALE, Status.VALID) or self._first(
+            Kind.VITALE, Status.OPPOSED, Status.REPLACED, Status.EXPIRED
+        )
 
     @property
     def vitale_ordered(self) -> HealthCard | None:
@@ -233,8 +245,11 @@ class PersonCards:
 
     @property
     def on_parents_card(self) -> bool:
-        return (self.beneficiary is not None and self.age < OWN_VITALE_AUTOMATIC_AGE
-                and not any(c.kind == Kind.VITALE for c in self.cards))
+        return (
+            self.beneficiary is not None
+            and self.age < OWN_VITALE_AUTOMATIC_AGE
+            and not any(c.kind == Kind.VITALE for c in self.cards)
+        )
 
 
 def cards_by_person(insured: Insured) -> list[PersonCards]:
@@ -243,16 +258,18 @@ def cards_by_person(insured: Insured) -> list[PersonCards]:
     Three queries whatever the number of people or cards.
     """
     today = timezone.localdate()
-    people = {None: PersonCards(name=insured.full_name, beneficiary=None,
-                                age=insured.age_on(today))}
+    people = {None: PersonCards(name=insured.full_name, beneficiary=None, age=insured.age_on(today))}
     for beneficiary in insured.beneficiaries.order_by("birth_date", "pk"):
         people[beneficiary.pk] = PersonCards(
             name=f"{first_name(beneficiary.first_names)} {beneficiary.last_name}",
-            beneficiary=beneficiary, age=beneficiary.age_on(today),
+            beneficiary=beneficiary,
+            age=beneficiary.age_on(today),
         )
-    cards = (HealthCard.objects.filter(insured=insured)
-             .prefetch_related(Prefetch("events", HealthCardEvent.objects.order_by("-at", "-pk")))
-             .order_by("-ordered_at", "-pk"))
+    cards = (
+        HealthCard.objects.filter(insured=insured)
+        .prefetch_related(Prefetch("events", HealthCardEvent.objects.order_by("-at", "-pk")))
+        .order_by("-ordered_at", "-pk")
+    )
     for card in cards:
         person = people.get(card.beneficiary_id)
         if person is not None:

@@ -72,8 +72,9 @@ def _live_codes(insured: Insured):
     return ProvisionalCode.objects.filter(insured=insured, used_at__isnull=True, voided_at__isnull=True)
 
 
-def provisional_code_issue(*, insured: Insured, actor=None,
-                           kind: str = PostalLetter.Kind.PROVISIONAL_CODE) -> PostalLetter:
+def provisional_code_issue(
+    *, insured: Insured, actor=None, kind: str = PostalLetter.Kind.PROVISIONAL_CODE
+) -> PostalLetter:
     """Void the insured's live code and prepare a letter carrying a new one.
 
     The digits are drawn later, by the letter job (see the module docstring).
@@ -104,9 +105,13 @@ def provisional_code_issue(*, insured: Insured, actor=None,
             status=PostalLetter.Status.PREPARING,
             provisional_code=code,
         )
-        audit(actor=actor, action="code_issued", obj=insured,
-              summary=f"courrier {letter.public_id} ({letter.get_kind_display()})"
-              + (" (remplace le précédent)" if superseded else ""))
+        audit(
+            actor=actor,
+            action="code_issued",
+            obj=insured,
+            summary=f"courrier {letter.public_id} ({letter.get_kind_display()})"
+            + (" (remplace le précédent)" if superseded else ""),
+        )
         enqueue(RENDER_CODE_LETTER_JOB, letter_id=letter.pk)
     security_log.info("provisional_code_issued insured=%s voided=%d", insured.pk, len(superseded))
     return letter
@@ -121,14 +126,21 @@ def provisional_code_withdraw(*, letter: PostalLetter, actor, reason: str) -> bo
     """
     with transaction.atomic():
         voided = ProvisionalCode.objects.filter(
-            pk=letter.provisional_code_id, used_at__isnull=True, voided_at__isnull=True,
+            pk=letter.provisional_code_id,
+            used_at__isnull=True,
+            voided_at__isnull=True,
         ).update(voided_at=timezone.now())
         PostalLetter.objects.filter(
-            pk=letter.pk, status__in=[PostalLetter.Status.PREPARING, PostalLetter.Status.TO_PRINT],
+            pk=letter.pk,
+            status__in=[PostalLetter.Status.PREPARING, PostalLetter.Status.TO_PRINT],
         ).update(status=PostalLetter.Status.CANCELLED)
         if voided:
-            audit(actor=actor, action="code_withdrawn", obj=letter.insured,
-                  summary=f"courrier {letter.public_id} : {reason}")
+            audit(
+                actor=actor,
+                action="code_withdrawn",
+                obj=letter.insured,
+                summary=f"courrier {letter.public_id} : {reason}",
+            )
     if voided:
         security_log.info("provisional_code_withdrawn insured=%s", letter.insured_id)
     return bool(voided)

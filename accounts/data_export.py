@@ -28,17 +28,37 @@ from .models import DataExport, User
 # Staff accounts that handled a record are the caisse's business, not the person's data;
 # secrets and internal markers are never exported.
 NEVER_EXPORTED = {
-    "assigned_to", "assigned_to_id", "actor", "actor_id", "author", "author_id", "posted_by",
-    "posted_by_id", "changed_by", "changed_by_id", "revoked_by", "revoked_by_id", "sent_by",
-    "sent_by_id", "launched_by_id", "code_hash", "content_key", "password",
+    "assigned_to",
+    "assigned_to_id",
+    "actor",
+    "actor_id",
+    "author",
+    "author_id",
+    "posted_by",
+    "posted_by_id",
+    "changed_by",
+    "changed_by_id",
+    "revoked_by",
+    "revoked_by_id",
+    "sent_by",
+    "sent_by_id",
+    "launched_by_id",
+    "code_hash",
+    "content_key",
+    "password",
 }
 
 
 def rows(queryset: QuerySet, *exclude: str) -> list[dict]:
     """The rows of ``queryset`` as plain dicts, without staff links, secrets nor ``exclude``."""
-    fields = [f.attname for f in queryset.model._meta.concrete_fields
-              if f.attname not in NEVER_EXPORTED and f.name not in NEVER_EXPORTED
-              and f.name not in exclude and f.attname not in exclude]
+    fields = [
+        f.attname
+        for f in queryset.model._meta.concrete_fields
+        if f.attname not in NEVER_EXPORTED
+        and f.name not in NEVER_EXPORTED
+        and f.name not in exclude
+        and f.attname not in exclude
+    ]
     return list(queryset.values(*fields))
 
 
@@ -57,7 +77,8 @@ def data_export_request(*, user: User) -> DataExport:
     """Ask for a new archive: the job builds it after commit."""
     with transaction.atomic():
         export = DataExport.objects.create(
-            user=user, expires_at=timezone.now() + timedelta(days=settings.DATA_EXPORT_DAYS))
+            user=user, expires_at=timezone.now() + timedelta(days=settings.DATA_EXPORT_DAYS)
+        )
         enqueue("accounts.data_export_build", export_id=export.pk)
     return export
 
@@ -76,8 +97,9 @@ def data_export_build(*, export_id: int) -> DataExport:
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("mes-donnees.json", json.dumps(payload, cls=DjangoJSONEncoder,
-                                                        ensure_ascii=False, indent=2))
+        archive.writestr(
+            "mes-donnees.json", json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+        )
         archive.writestr("LISEZMOI.txt", README_TEXT.format(**settings.BRANDING))
     content = buffer.getvalue()
     export.file.save(f"{export.public_id}.zip", ContentFile(content), save=False)

@@ -22,11 +22,15 @@ def export(insured: Insured) -> dict:
     account = None
     if user is not None:
         account = {
-            "email": user.email, "date_joined": user.date_joined, "last_login": user.last_login,
-            "terms_version": user.terms_version, "terms_accepted_at": user.terms_accepted_at,
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+            "terms_version": user.terms_version,
+            "terms_accepted_at": user.terms_accepted_at,
             "email_addresses": list(user.emailaddress_set.values("email", "verified", "primary")),
-            "sessions": list(UserSession.objects.filter(user=user).values(
-                "ip", "user_agent", "created_at", "last_seen_at")),
+            "sessions": list(
+                UserSession.objects.filter(user=user).values("ip", "user_agent", "created_at", "last_seen_at")
+            ),
         }
     return {
         "identity": identity,
@@ -38,9 +42,9 @@ def export(insured: Insured) -> dict:
         "health_cards": rows(HealthCard.objects.filter(insured=insured), "insured"),
         "health_card_events": rows(HealthCardEvent.objects.filter(card__insured=insured)),
         "iban_history": rows(IbanHistory.objects.filter(insured=insured), "insured"),
-        "family_situation_changes": rows(FamilySituationChange.objects.filter(insured=insured),
-                                         "insured"),
-        "postal_letters": rows(PostalLetter.objects.filter(insured=insured), "insured", "pdf",
-                               "provisional_code"),
+        "family_situation_changes": rows(FamilySituationChange.objects.filter(insured=insured), "insured"),
+        "postal_letters": rows(
+            PostalLetter.objects.filter(insured=insured), "insured", "pdf", "provisional_code"
+        ),
         "terms_acceptances": rows(TermsAcceptance.objects.filter(insured=insured), "insured", "user"),
     }

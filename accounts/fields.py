@@ -14,9 +14,7 @@ class NirFormField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 30)
-        kwargs.setdefault(
-            "help_text", "13 caractères, ou 15 avec la clé ; les espaces sont acceptés."
-        )
+        kwargs.setdefault("help_text", "13 caractères, ou 15 avec la clé ; les espaces sont acceptés.")
         super().__init__(**kwargs)
 
     def to_python(self, value):

@@ -18,8 +18,9 @@ def _nir_field(**kwargs):
     return NirFormField(
         label="Numéro de sécurité sociale",
         help_text="13 chiffres (ou 15 avec la clé), tel qu'il figure sur votre carte Vitale.",
-        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "text",
-                                      "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "inputmode": "text", "spellcheck": "false"}
+        ),
         **kwargs,
     )
 
@@ -27,18 +28,21 @@ def _nir_field(**kwargs):
 class IdentityForm(forms.Form):
     nir = _nir_field()
     last_name = forms.CharField(
-        label="Nom", max_length=80,
+        label="Nom",
+        max_length=80,
         help_text="Votre nom de famille ou votre nom d'usage.",
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     birth_date = forms.DateField(
-        label="Date de naissance", help_text=DATE_HELP,
+        label="Date de naissance",
+        help_text=DATE_HELP,
         input_formats=["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
         error_messages={"invalid": "Saisissez une date valide au format JJ/MM/AAAA."},
         widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric"}),
     )
     postal_code = forms.RegexField(
-        label="Code postal", regex=r"^\s*[0-9]{5}\s*$",
+        label="Code postal",
+        regex=r"^\s*[0-9]{5}\s*$",
         help_text="Celui de l'adresse où vous recevez le courrier de l'Assurance Maladie.",
         error_messages={"invalid": "Le code postal comporte 5 chiffres."},
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
@@ -48,7 +52,8 @@ class IdentityForm(forms.Form):
 class IbanProofForm(forms.Form):
     last_seven = forms.CharField(
         label="Les 7 derniers caractères de votre IBAN",
-        min_length=7, max_length=12,
+        min_length=7,
+        max_length=12,
         help_text="L'IBAN du compte sur lequel vous recevez vos remboursements.",
         error_messages={"min_length": "Saisissez les 7 derniers caractères de l'IBAN."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
@@ -58,7 +63,8 @@ class IbanProofForm(forms.Form):
 class CodeProofForm(forms.Form):
     nir = _nir_field()
     code = forms.CharField(
-        label="Code provisoire reçu par courrier", max_length=12,
+        label="Code provisoire reçu par courrier",
+        max_length=12,
         help_text="8 chiffres.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -72,8 +78,7 @@ class NirLoginForm(LoginForm):
         field = self.fields["login"]
         field.label = "Numéro de sécurité sociale"
         field.help_text = "13 chiffres, sans la clé (ou 15 avec la clé)."
-        field.widget.attrs.update({"placeholder": "", "autocomplete": "username",
-                                   "spellcheck": "false"})
+        field.widget.attrs.update({"placeholder": "", "autocomplete": "username", "spellcheck": "false"})
         self.fields["password"].label = "Mot de passe"
         self.fields["password"].widget.attrs["placeholder"] = ""
         # allauth puts a "forgot password" link here, before the input in tab order;
@@ -94,8 +99,9 @@ class NirLoginForm(LoginForm):
             if self._suspended():
                 raise ValidationError(SUSPENDED_MESSAGE, code="login_suspended") from None
             raise
-        if self.user is not None and (self.user.is_staff or self.user.insured_id is None
-                                      or self._suspended()):
+        if self.user is not None and (
+            self.user.is_staff or self.user.insured_id is None or self._suspended()
+        ):
             self.user = None
             if self._suspended():
                 raise ValidationError(SUSPENDED_MESSAGE, code="login_suspended")
@@ -113,9 +119,9 @@ class CredentialsForm(TermsFieldsMixin, SignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "Adresse électronique"
-        self.fields["email"].help_text = (
-            "Nous y enverrons un code pour la confirmer, puis un code à chaque connexion."
-        )
+        self.fields[
+            "email"
+        ].help_text = "Nous y enverrons un code pour la confirmer, puis un code à chaque connexion."
         self.fields["email"].widget.attrs["placeholder"] = ""
         self.fields["password1"].label = "Mot de passe"
         self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
@@ -150,23 +156,32 @@ class NirResetPasswordForm(ResetPasswordForm):
 
 class ContactForm(forms.Form):
     phone = forms.RegexField(
-        label="Téléphone", required=False, regex=r"^\s*(\+33\s?|0)[1-9](\s?\.?-?[0-9]{2}){4}\s*$",
+        label="Téléphone",
+        required=False,
+        regex=r"^\s*(\+33\s?|0)[1-9](\s?\.?-?[0-9]{2}){4}\s*$",
         help_text="Facultatif. Par exemple 06 12 34 56 78.",
         error_messages={"invalid": "Saisissez un numéro de téléphone français, par exemple 06 12 34 56 78."},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
-    address_line1 = forms.CharField(label="Adresse", max_length=120,
-                                    widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
-    address_line2 = forms.CharField(label="Complément d'adresse", max_length=120, required=False,
-                                    help_text="Facultatif : bâtiment, étage, lieu-dit…",
-                                    widget=forms.TextInput(attrs={"autocomplete": "address-line2"}))
+    address_line1 = forms.CharField(
+        label="Adresse", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "address-line1"})
+    )
+    address_line2 = forms.CharField(
+        label="Complément d'adresse",
+        max_length=120,
+        required=False,
+        help_text="Facultatif : bâtiment, étage, lieu-dit…",
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
     postal_code = forms.RegexField(
-        label="Code postal", regex=r"^\s*[0-9]{5}\s*$",
+        label="Code postal",
+        regex=r"^\s*[0-9]{5}\s*$",
         error_messages={"invalid": "Le code postal comporte 5 chiffres."},
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
     )
-    city = forms.CharField(label="Commune", max_length=80,
-                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    city = forms.CharField(
+        label="Commune", max_length=80, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
 
     def clean_phone(self):
         return "".join(c for c in self.cleaned_data["phone"] if c.isdigit() or c == "+")
@@ -186,10 +201,12 @@ class InsuredAdminForm(forms.ModelForm):
     """The back office's insured form: a family situation comes with its date, never a future one."""
 
     identity_reason = forms.CharField(
-        label="Motif de la modification d'identité", required=False, max_length=250,
+        label="Motif de la modification d'identité",
+        required=False,
+        max_length=250,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Obligatoire si vous modifiez le NIR, un nom, les prénoms, la date de naissance "
-                  "ou le sexe. L'assuré en est informé (courriel et messagerie).",
+        "ou le sexe. L'assuré en est informé (courriel et messagerie).",
     )
 
     class Meta:
@@ -202,8 +219,11 @@ class InsuredAdminForm(forms.ModelForm):
 
         if self.instance.pk is None:
             return {}
-        return {f: self.cleaned_data[f] for f in IDENTITY_FIELDS
-                if f in self.changed_data and f in self.cleaned_data}
+        return {
+            f: self.cleaned_data[f]
+            for f in IDENTITY_FIELDS
+            if f in self.changed_data and f in self.cleaned_data
+        }
 
     def clean(self):
         data = super().clean()

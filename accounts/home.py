@@ -77,8 +77,11 @@ def _own_cards(insured: Insured):
     from .cards import PersonCards
 
     person = PersonCards(name=insured.full_name, beneficiary=None, age=insured.age_on(timezone.localdate()))
-    person.cards = list(HealthCard.objects.filter(insured=insured, beneficiary__isnull=True)
-                        .order_by("-ordered_at", "-pk")[:20])
+    person.cards = list(
+        HealthCard.objects.filter(insured=insured, beneficiary__isnull=True).order_by("-ordered_at", "-pk")[
+            :20
+        ]
+    )
     return person
 
 

@@ -108,8 +108,11 @@ def letter_render(*, letter_id: int) -> None:
         if settings.DEMO_MODE:
             post_demo_letter(
                 recipient=" / ".join(letter.insured.postal_address),
-                subject=("Bienvenue : votre code provisoire"
-                         if letter.kind == PostalLetter.Kind.WELCOME else "Votre code provisoire"),
+                subject=(
+                    "Bienvenue : votre code provisoire"
+                    if letter.kind == PostalLetter.Kind.WELCOME
+                    else "Votre code provisoire"
+                ),
                 pdf=pdf,
             )
 
@@ -149,6 +152,10 @@ def letters_zip(*, letters, actor) -> bytes:
         for letter in batch:
             with letter.pdf.open("rb") as pdf:
                 archive.writestr(letter_filename(letter), pdf.read())
-            audit(actor=actor, action="letter_download", obj=letter,
-                  summary=f"lot ZIP de {len(batch)} courrier(s)")
+            audit(
+                actor=actor,
+                action="letter_download",
+                obj=letter,
+                summary=f"lot ZIP de {len(batch)} courrier(s)",
+            )
     return buffer.getvalue()

@@ -16,8 +16,9 @@ class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
 
     def handle_no_permission(self, request, view_func):
         if request.path.startswith(reverse("admin:index")):
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"),
-                                     self.get_redirect_field_name(view_func))
+            return redirect_to_login(
+                request.get_full_path(), reverse("admin:login"), self.get_redirect_field_name(view_func)
+            )
         return super().handle_no_permission(request, view_func)
 
 
@@ -118,9 +119,7 @@ class NewTermsMiddleware:
         if not user_needs_new_terms(request.user):
             return None
         match = request.resolver_match
-        if getattr(view_func, "login_required", True) is False or (
-            match and match.view_name in self.ALLOWED
-        ):
+        if getattr(view_func, "login_required", True) is False or (match and match.view_name in self.ALLOWED):
             return None
         from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 

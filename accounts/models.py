@@ -117,9 +117,7 @@ class Insured(models.Model):
                 condition=Q(family_situation__in=["", *FamilySituation.values]),
                 name="insured_family_situation_known",
             ),
-            models.CheckConstraint(
-                condition=Q(postal_code__regex=r"^[0-9]{5}$"), name="insured_postal_code"
-            ),
+            models.CheckConstraint(condition=Q(postal_code__regex=r"^[0-9]{5}$"), name="insured_postal_code"),
         ]
 
     def __str__(self):
@@ -167,9 +165,7 @@ class Insured(models.Model):
         return user.email if user is not None else self.email
 
     def rights_open_on(self, day: date) -> bool:
-        return self.coverage_periods.filter(
-            Q(end__isnull=True) | Q(end__gte=day), start__lte=day
-        ).exists()
+        return self.coverage_periods.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day).exists()
 
 
 class Beneficiary(models.Model):
@@ -389,7 +385,11 @@ class PostalLetter(models.Model):
     ready_at = models.DateTimeField("prêt le", null=True, blank=True)
     sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
     sent_by = models.ForeignKey(
-        "User", verbose_name="envoyé par", null=True, blank=True, on_delete=models.SET_NULL,
+        "User",
+        verbose_name="envoyé par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -453,24 +453,32 @@ class HealthCard(models.Model):
         Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="health_cards"
     )
     beneficiary = models.ForeignKey(
-        Beneficiary, verbose_name="ayant droit titulaire", help_text="Vide : l'assuré lui-même.",
-        null=True, blank=True, on_delete=models.CASCADE, related_name="health_cards",
+        Beneficiary,
+        verbose_name="ayant droit titulaire",
+        help_text="Vide : l'assuré lui-même.",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="health_cards",
     )
     kind = models.CharField("type", max_length=8, choices=Kind.choices)
     status = models.CharField("état", max_length=10, choices=Status.choices, db_index=True)
     serial_number = models.CharField(
-        "numéro de série", max_length=SERIAL_DIGITS, unique=True, default=new_card_serial,
+        "numéro de série",
+        max_length=SERIAL_DIGITS,
+        unique=True,
+        default=new_card_serial,
         editable=False,
     )
-    order_reason = models.CharField("motif de la commande", max_length=12,
-                                    choices=OrderReason.choices)
+    order_reason = models.CharField("motif de la commande", max_length=12, choices=OrderReason.choices)
     ordered_at = models.DateTimeField("commandée le", default=timezone.now)
     departure_on = models.DateField("date de départ à l'étranger", null=True, blank=True)
     valid_from = models.DateField("valide depuis le", null=True, blank=True)
     valid_until = models.DateField("valide jusqu'au", null=True, blank=True)
     opposed_at = models.DateTimeField("mise en opposition le", null=True, blank=True)
-    opposition_reason = models.CharField("motif de l'opposition", max_length=8, blank=True,
-                                         choices=OppositionReason.choices)
+    opposition_reason = models.CharField(
+        "motif de l'opposition", max_length=8, blank=True, choices=OppositionReason.choices
+    )
 
     class Meta:
         verbose_name = "carte"
@@ -506,9 +514,7 @@ class HealthCard(models.Model):
                 condition=Q(serial_number__regex=rf"^[0-9]{{{SERIAL_DIGITS}}}$"),
                 name="health_card_serial_digits",
             ),
-            models.CheckConstraint(
-                condition=Q(kind__in=["vitale", "ceam"]), name="health_card_kind_known"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=["vitale", "ceam"]), name="health_card_kind_known"),
             models.CheckConstraint(
                 condition=Q(status__in=["ordered", "valid", "opposed", "replaced", "expired"]),
                 name="health_card_status_known",
@@ -523,8 +529,8 @@ class HealthCard(models.Model):
                 name="valid_card_has_start",
             ),
             models.CheckConstraint(
-                condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=False,
-                                                          valid_until__gte=models.F("valid_from")),
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_from__isnull=False, valid_until__gte=models.F("valid_from")),
                 name="health_card_validity_order",
             ),
         ]
@@ -553,13 +559,18 @@ class HealthCard(models.Model):
 class HealthCardEvent(models.Model):
     """One step of a card's life, as the insured person and the staff see it."""
 
-    card = models.ForeignKey(HealthCard, verbose_name="carte", on_delete=models.CASCADE,
-                             related_name="events")
+    card = models.ForeignKey(
+        HealthCard, verbose_name="carte", on_delete=models.CASCADE, related_name="events"
+    )
     at = models.DateTimeField("le", default=timezone.now)
     status = models.CharField("état", max_length=10, choices=HealthCard.Status.choices)
     note = models.CharField("détail", max_length=200, blank=True)
     actor = models.ForeignKey(
-        "User", verbose_name="par", null=True, blank=True, on_delete=models.SET_NULL,
+        "User",
+        verbose_name="par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -575,13 +586,18 @@ class HealthCardEvent(models.Model):
 class IbanHistory(models.Model):
     """An IBAN the caisse paid to before the current one."""
 
-    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.CASCADE,
-                                related_name="iban_history")
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="iban_history"
+    )
     iban = IbanField("IBAN")
     valid_from = models.DateField("utilisé du", null=True, blank=True)
     valid_until = models.DateField("au")
     changed_by = models.ForeignKey(
-        "User", verbose_name="changé par", null=True, blank=True, on_delete=models.SET_NULL,
+        "User",
+        verbose_name="changé par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField("enregistré le", auto_now_add=True)
@@ -608,13 +624,17 @@ class IbanHistory(models.Model):
 class FamilySituationChange(models.Model):
     """A family situation recorded for an insured person (the newest is on the record)."""
 
-    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.CASCADE,
-                                related_name="family_situation_changes")
-    situation = models.CharField("situation familiale", max_length=12,
-                                 choices=FamilySituation.choices)
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="family_situation_changes"
+    )
+    situation = models.CharField("situation familiale", max_length=12, choices=FamilySituation.choices)
     since = models.DateField("depuis le")
     changed_by = models.ForeignKey(
-        "User", verbose_name="enregistré par", null=True, blank=True, on_delete=models.SET_NULL,
+        "User",
+        verbose_name="enregistré par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField("enregistré le", auto_now_add=True)
@@ -640,10 +660,17 @@ class TermsAcceptance(models.Model):
         NEW_VERSION = "new_version", "Nouvelle version des conditions"
         VITALE_PUBLIC = "vitale_public", "Carte Vitale commandée sans compte"
 
-    user = models.ForeignKey(User, verbose_name="compte", null=True, blank=True,
-                             on_delete=models.CASCADE, related_name="terms_acceptances")
-    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.CASCADE,
-                                related_name="terms_acceptances")
+    user = models.ForeignKey(
+        User,
+        verbose_name="compte",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="terms_acceptances",
+    )
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.CASCADE, related_name="terms_acceptances"
+    )
     version = models.CharField("version des conditions", max_length=20)
     terms_accepted = models.BooleanField("conditions d'utilisation acceptées")
     privacy_acknowledged = models.BooleanField("notice de protection des données lue")
@@ -656,10 +683,14 @@ class TermsAcceptance(models.Model):
         verbose_name_plural = "acceptations des conditions"
         ordering = ["-accepted_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(terms_accepted=True, privacy_acknowledged=True),
-                                   name="terms_acceptance_both_boxes"),
-            models.CheckConstraint(condition=Q(context__in=["signup", "new_version", "vitale_public"]),
-                                   name="terms_acceptance_context_known"),
+            models.CheckConstraint(
+                condition=Q(terms_accepted=True, privacy_acknowledged=True),
+                name="terms_acceptance_both_boxes",
+            ),
+            models.CheckConstraint(
+                condition=Q(context__in=["signup", "new_version", "vitale_public"]),
+                name="terms_acceptance_context_known",
+            ),
         ]
 
     def __str__(self):
@@ -679,8 +710,9 @@ class DataExport(models.Model):
         FAILED = "failed", "Échec"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(User, verbose_name="compte", on_delete=models.CASCADE,
-                             related_name="data_exports")
+    user = models.ForeignKey(
+        User, verbose_name="compte", on_delete=models.CASCADE, related_name="data_exports"
+    )
     status = models.CharField("état", max_length=8, choices=Status.choices, default=Status.PENDING)
     file = models.FileField("archive", upload_to=data_export_upload_to, blank=True)
     size = models.PositiveIntegerField("taille (octets)", default=0)

@@ -276,9 +276,7 @@ def validate_nir(value: str) -> None:
         raise ValidationError(exc.message, code=exc.code) from exc
 
 
-def generate_nir(
-    *, sex: int, year: int, month: int, department: str, commune: str, order: int
-) -> Nir:
+def generate_nir(*, sex: int, year: int, month: int, department: str, commune: str, order: int) -> Nir:
     """Build a valid NIR, key included (demo data and tests).
 
     ``year`` may be 2 or 4 digits; ``department`` is '75', '2A', '971' (with a

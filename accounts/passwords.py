@@ -69,7 +69,7 @@ class PersonalDataValidator:
                     code="password_personal_birth",
                 )
         nir = insured.nir
-        if any(nir[i:i + 6] in digits for i in range(0, len(nir) - 5)):
+        if any(nir[i : i + 6] in digits for i in range(0, len(nir) - 5)):
             raise ValidationError(
                 "Le mot de passe ne doit pas contenir une partie de votre numéro de sécurité sociale.",
                 code="password_personal_nir",

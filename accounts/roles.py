@@ -19,15 +19,29 @@ _CODENAMES = {"v": "view", "c": "change", "a": "add", "d": "delete"}
 # app label -> model -> letters (v view, c change, a add, d delete); "+" lists custom codenames.
 _CONSEILLER = {
     "accounts": {
-        "insured": "vc", "beneficiary": "vca", "coverageperiod": "vcad", "exemption": "vcad",
-        "caisse": "v", "user": "v", "postalletter": "vc", "healthcard": "vc",
-        "healthcardevent": "v", "ibanhistory": "v", "familysituationchange": "v",
+        "insured": "vc",
+        "beneficiary": "vca",
+        "coverageperiod": "vcad",
+        "exemption": "vcad",
+        "caisse": "v",
+        "user": "v",
+        "postalletter": "vc",
+        "healthcard": "vc",
+        "healthcardevent": "v",
+        "ibanhistory": "v",
+        "familysituationchange": "v",
         # A front-line agent unlocks the account of a person who called (audited).
         "+": ["unlock_user"],
     },
     "reimbursements": {
-        "professional": "vca", "caresheet": "vca", "careact": "vcad", "settlement": "v",
-        "reversal": "v", "payment": "v", "dailyallowance": "va", "vaccination": "vca",
+        "professional": "vca",
+        "caresheet": "vca",
+        "careact": "vcad",
+        "settlement": "v",
+        "reversal": "v",
+        "payment": "v",
+        "dailyallowance": "va",
+        "vaccination": "vca",
         "importrun": "v",
         # The conseiller liquidates, the superviseur also reverses.
         "+": ["post_caresheet"],
@@ -41,16 +55,19 @@ _CONSEILLER = {
 }
 _SUPERVISEUR_EXTRA = {
     "accounts": {
-        "insured": "vcad", "beneficiary": "vcad", "caisse": "vc", "provisionalcode": "v",
+        "insured": "vcad",
+        "beneficiary": "vcad",
+        "caisse": "vc",
+        "provisionalcode": "v",
         # what a person accepted, and the archives of their data asked for (not their content)
-        "termsacceptance": "v", "dataexport": "v",
+        "termsacceptance": "v",
+        "dataexport": "v",
         # NIR, names, birth date and sex: with a reason, audited, the insured told.
         "+": ["change_identity"],
     },
     # change on the jobs: the operations page's « Relancer » (audited)
     "ameli_portal": {"auditevent": "v", "outboxjob": "vc"},
-    "reimbursements": {"journal": "v", "ledgerentry": "v", "vaccination": "vcad",
-                       "+": ["reverse_caresheet"]},
+    "reimbursements": {"journal": "v", "ledgerentry": "v", "vaccination": "vcad", "+": ["reverse_caresheet"]},
 }
 # The mailroom clerk prints and posts the letters: the letter (with its address), nothing else.
 _COURRIER = {"accounts": {"postalletter": "vc"}}
@@ -106,7 +123,8 @@ def roles_sync(*, group_model=None, permission_model=None) -> dict[str, int]:
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = role_permissions(role)
         permissions = [
-            permission for permission in permission_model.objects.select_related("content_type")
+            permission
+            for permission in permission_model.objects.select_related("content_type")
             if (permission.content_type.app_label, permission.codename) in wanted
         ]
         group.permissions.set(permissions)

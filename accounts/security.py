@@ -15,8 +15,9 @@ def fingerprint(value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def log_event(event: str, *, user_id=None, insured_id=None, login: str | None = None,
-              ip: str | None = None, **fields) -> None:
+def log_event(
+    event: str, *, user_id=None, insured_id=None, login: str | None = None, ip: str | None = None, **fields
+) -> None:
     parts = [event]
     if user_id is not None:
         parts.append(f"user={user_id}")

@@ -100,6 +100,7 @@ def iban_matches(*, insured: Insured, last_seven: str) -> bool:
 
 # --- what the session remembers between the steps --------------------------------
 
+
 def identity_remember(request, *, insured: Insured, proven_by: str | None = None) -> None:
     request.session[SESSION_KEY] = {
         "insured": insured.pk,
@@ -170,9 +171,13 @@ def login_failed(*, login: str, ip: str | None) -> None:
         if not user.is_staff:
             # Staff are unlocked by a superviseur or an administrator (the back office's
             # sign-in page says so); the insured mail points to the NIR reset page.
-            enqueue_email(template="account-locked", to=[user.email], context={
-                "first_name": user.first_name,
-            })
+            enqueue_email(
+                template="account-locked",
+                to=[user.email],
+                context={
+                    "first_name": user.first_name,
+                },
+            )
         log_event("account_locked", user_id=user.pk)
     user.save(update_fields=fields)
 
@@ -201,11 +206,13 @@ def staff_address_confirm(*, user: User) -> None:
     if address is not None and address.verified:
         return
     with transaction.atomic():
-        has_primary = EmailAddress.objects.filter(user=user, primary=True).exclude(
-            pk=getattr(address, "pk", None)).exists()
+        has_primary = (
+            EmailAddress.objects.filter(user=user, primary=True)
+            .exclude(pk=getattr(address, "pk", None))
+            .exists()
+        )
         if address is None:
-            EmailAddress.objects.create(user=user, email=user.email, verified=True,
-                                        primary=not has_primary)
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=not has_primary)
         else:
             address.verified = True
             address.primary = address.primary or not has_primary
@@ -225,16 +232,21 @@ def insured_update_contact(*, insured: Insured, user: User, **values) -> list[st
     for field in changed:
         setattr(insured, field, values[field])
     insured.save(update_fields=[*changed, "updated_at"])
-    enqueue_email(template="contact-changed", to=[user.email], context={
-        "first_name": first_name(insured.first_names),
-        "address_changed": any(f != "phone" for f in changed),
-        "phone_changed": "phone" in changed,
-    })
+    enqueue_email(
+        template="contact-changed",
+        to=[user.email],
+        context={
+            "first_name": first_name(insured.first_names),
+            "address_changed": any(f != "phone" for f in changed),
+            "phone_changed": "phone" in changed,
+        },
+    )
     log_event("contact_changed", user_id=user.pk, fields=",".join(changed))
     return changed
 
 
 # --- changes to the register (démarches accepted by the caisse, or made by staff) ------
+
 
 def _audit_if(actor, action: str, obj, summary: str = "") -> None:
     """Staff actions go to the audit trail (the insured person's own are logged as events)."""
@@ -272,8 +284,11 @@ def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
             last = locked.iban_history.order_by("-valid_until", "-pk").first()
             start = last.valid_until if last else locked.created_at.date()
             IbanHistory.objects.create(
-                insured=locked, iban=locked.iban, valid_from=min(start, today),
-                valid_until=today, changed_by=actor if getattr(actor, "pk", None) else None,
+                insured=locked,
+                iban=locked.iban,
+                valid_from=min(start, today),
+                valid_until=today,
+                changed_by=actor if getattr(actor, "pk", None) else None,
             )
         locked.iban = compact
         locked.save(update_fields=["iban", "updated_at"])
@@ -281,11 +296,15 @@ def insured_change_iban(*, insured: Insured, iban: str, actor=None) -> None:
         log_event("iban_changed", insured_id=locked.pk)
         to = _addresses_of_record(locked)
         if to:
-            enqueue_email(template="iban-changed", to=to, context={
-                "first_name": first_name(locked.first_names),
-                "iban_end": compact[-4:],
-                "changed_on": today.strftime("%d/%m/%Y"),
-            })
+            enqueue_email(
+                template="iban-changed",
+                to=to,
+                context={
+                    "first_name": first_name(locked.first_names),
+                    "iban_end": compact[-4:],
+                    "changed_on": today.strftime("%d/%m/%Y"),
+                },
+            )
     insured.iban = compact
 
 
@@ -333,31 +352,49 @@ def insured_change_identity(*, insured: Insured, changes: dict, reason: str, act
             setattr(locked, field, value)
         locked.full_clean(exclude=[f.name for f in Insured._meta.fields if f.name not in changed])
         locked.save(update_fields=[*changed, "updated_at"])
-        audit(actor=actor, action="identity_change", obj=locked, summary=f"motif : {reason}",
-              changes=value_changes({f: old[f] for f in changed}, changed))
+        audit(
+            actor=actor,
+            action="identity_change",
+            obj=locked,
+            summary=f"motif : {reason}",
+            changes=value_changes({f: old[f] for f in changed}, changed),
+        )
         log_event("identity_changed", insured_id=locked.pk)
-        labels = [str(cast("Field[Any, Any]", Insured._meta.get_field(field)).verbose_name)
-                  for field in changed]
-        lines = [f"{label} : {_shown(field, old[field], locked)} → {_shown(field, value, locked)}"
-                 for label, (field, value) in zip(labels, changed.items(), strict=True)]
-        identity_changed.send(sender=Insured, insured=locked, labels=labels, lines=lines,
-                              reason=reason)
+        labels = [
+            str(cast("Field[Any, Any]", Insured._meta.get_field(field)).verbose_name) for field in changed
+        ]
+        lines = [
+            f"{label} : {_shown(field, old[field], locked)} → {_shown(field, value, locked)}"
+            for label, (field, value) in zip(labels, changed.items(), strict=True)
+        ]
+        identity_changed.send(sender=Insured, insured=locked, labels=labels, lines=lines, reason=reason)
         to = _addresses_of_record(locked)
         if to:
-            enqueue_email(template="identity-changed", to=to, context={
-                "first_name": first_name(locked.first_names),
-                "fields": ", ".join(labels),
-                "changed_on": timezone.localdate().strftime("%d/%m/%Y"),
-                "has_account": hasattr(locked, "user"),
-            })
+            enqueue_email(
+                template="identity-changed",
+                to=to,
+                context={
+                    "first_name": first_name(locked.first_names),
+                    "fields": ", ".join(labels),
+                    "changed_on": timezone.localdate().strftime("%d/%m/%Y"),
+                    "has_account": hasattr(locked, "user"),
+                },
+            )
     for field in changed:
         setattr(insured, field, getattr(locked, field))
     return locked
 
 
-def beneficiary_attach(*, insured: Insured, last_name: str, first_names: str, birth_date: date,
-                       sex: str, relationship: str = Beneficiary.Relationship.CHILD,
-                       actor=None) -> Beneficiary:
+def beneficiary_attach(
+    *,
+    insured: Insured,
+    last_name: str,
+    first_names: str,
+    birth_date: date,
+    sex: str,
+    relationship: str = Beneficiary.Relationship.CHILD,
+    actor=None,
+) -> Beneficiary:
     """Attach a child or dependant (ayant droit) to an insured person.
 
     The same person (first names and birth date) attached twice is returned, not duplicated.
@@ -377,15 +414,18 @@ def beneficiary_attach(*, insured: Insured, last_name: str, first_names: str, bi
             if plain_name(existing.first_names) == plain_name(first_names):
                 return existing
         beneficiary = Beneficiary.objects.create(
-            insured=insured, last_name=last_name, first_names=first_names, birth_date=birth_date,
-            sex=sex, relationship=relationship,
+            insured=insured,
+            last_name=last_name,
+            first_names=first_names,
+            birth_date=birth_date,
+            sex=sex,
+            relationship=relationship,
         )
         _audit_if(actor, "beneficiary_attach", beneficiary, beneficiary.get_relationship_display())
     return beneficiary
 
 
-def insured_change_family_situation(*, insured: Insured, situation: str, since: date,
-                                    actor=None) -> None:
+def insured_change_family_situation(*, insured: Insured, situation: str, since: date, actor=None) -> None:
     """Record a new family situation (marriage, PACS, separation...) and keep its history."""
     if situation not in FamilySituation.values:
         raise RegisterRefused("Situation familiale inconnue.")
@@ -394,7 +434,9 @@ def insured_change_family_situation(*, insured: Insured, situation: str, since: 
     with transaction.atomic():
         locked = Insured.objects.select_for_update().get(pk=insured.pk)
         FamilySituationChange.objects.create(
-            insured=locked, situation=situation, since=since,
+            insured=locked,
+            situation=situation,
+            since=since,
             changed_by=actor if getattr(actor, "pk", None) else None,
         )
         locked.family_situation, locked.family_situation_since = situation, since

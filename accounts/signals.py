@@ -11,8 +11,9 @@ from . import services
 def end_other_sessions(user) -> None:
     """End the user's other sessions (allauth's usersessions, through its public adapter);
     this request's session is kept."""
-    get_adapter().end_sessions([session for session in UserSession.objects.filter(user_id=user.pk)
-                                if not session.is_current()])
+    get_adapter().end_sessions(
+        [session for session in UserSession.objects.filter(user_id=user.pk) if not session.is_current()]
+    )
 
 
 @receiver(email_confirmed)

@@ -40,21 +40,33 @@ PENDING_KEY = "staff_login_pending"
 PENDING_MAX_AGE = 5 * 60
 BACKEND = "accounts.backends.AccountBackend"
 MISMATCH = "L'identifiant ou le mot de passe est incorrect."
-WRONG_CODE = ("Ce code n'est pas le bon ou n'est plus valable : saisissez le code que votre "
-              "application affiche maintenant.")
+WRONG_CODE = (
+    "Ce code n'est pas le bon ou n'est plus valable : saisissez le code que votre "
+    "application affiche maintenant."
+)
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
 TOO_MANY_CODES = "Trop de codes incorrects. Réessayez dans quelques minutes."
 
 
 class StaffLoginForm(forms.Form):
     username = forms.CharField(
-        label="Identifiant", max_length=150,
+        label="Identifiant",
+        max_length=150,
         help_text="Votre identifiant d'agent de la caisse (pas un numéro de sécurité sociale).",
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none",
-                                      "spellcheck": "false", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
     )
-    password = forms.CharField(label="Mot de passe", strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     user = None
 
@@ -72,8 +84,7 @@ class StaffLoginForm(forms.Form):
             raise ValidationError(TOO_MANY, code="too_many_login_attempts")
         try:
             # allauth's: our backend (locks), our adapter (counts failures).
-            user = get_adapter(self.request).authenticate(self.request, username=username,
-                                                          password=password)
+            user = get_adapter(self.request).authenticate(self.request, username=username, password=password)
         except ValidationError:  # allauth's "login_failed" limit
             user = None
             if not is_suspended(username):
@@ -103,14 +114,17 @@ class StaffCodeForm(AuthenticateForm):
             return super().clean_code()
         except ValidationError as error:
             code = getattr(error, "code", "")
-            raise ValidationError(TOO_MANY_CODES if code == "too_many_login_attempts"
-                                  else WRONG_CODE, code=code or "incorrect_code") from None
+            raise ValidationError(
+                TOO_MANY_CODES if code == "too_many_login_attempts" else WRONG_CODE,
+                code=code or "incorrect_code",
+            ) from None
 
 
 def _next_url(request, default: str) -> str:
     target = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -151,16 +165,23 @@ def login_view(site, request, extra_context=None):
         if form.is_valid():
             target = _next_url(request, index)
             if _has_app(form.user):
-                request.session[PENDING_KEY] = {"user": form.user.pk, "at": time.time(),
-                                                "next": target}
+                request.session[PENDING_KEY] = {"user": form.user.pk, "at": time.time(), "next": target}
                 return redirect("admin:login_code")
             return _sign_in(request, form.user, method="mot de passe", target=target)
         if form.non_field_errors():
-            _failed(request, form, "suspendue" if form.has_error("__all__", "login_suspended")
-                    else "identifiants refusés")
-    context = {**site.each_context(request), **(extra_context or {}),
-               "title": "Connexion au back-office", "form": form,
-               "next": _next_url(request, ""), "portal_login": reverse("account_login")}
+            _failed(
+                request,
+                form,
+                "suspendue" if form.has_error("__all__", "login_suspended") else "identifiants refusés",
+            )
+    context = {
+        **site.each_context(request),
+        **(extra_context or {}),
+        "title": "Connexion au back-office",
+        "form": form,
+        "next": _next_url(request, ""),
+        "portal_login": reverse("account_login"),
+    }
     return TemplateResponse(request, "admin/staff_login.html", context)
 
 
@@ -168,8 +189,9 @@ def _pending_user(request):
     pending = request.session.get(PENDING_KEY) or {}
     if time.time() - pending.get("at", 0) > PENDING_MAX_AGE:
         return None, None
-    user = User.objects.filter(pk=pending.get("user"), is_active=True, is_staff=True,
-                               locked_at__isnull=True).first()
+    user = User.objects.filter(
+        pk=pending.get("user"), is_active=True, is_staff=True, locked_at__isnull=True
+    ).first()
     return user, pending.get("next")
 
 
@@ -183,11 +205,9 @@ def login_code_view(site, request):
     if form.is_bound:
         if form.is_valid():
             request.session.pop(PENDING_KEY, None)
-            response = _sign_in(request, user, method="mot de passe et application",
-                                target=target)
+            response = _sign_in(request, user, method="mot de passe et application", target=target)
             form.save()  # allauth's record of the app's use (after the login: same session)
             return response
         _failed(request, user, "code de l'application refusé")
-    context = {**site.each_context(request), "title": "Code de votre application",
-               "form": form}
+    context = {**site.each_context(request), "title": "Code de votre application", "form": form}
     return TemplateResponse(request, "admin/staff_login_code.html", context)

@@ -47,20 +47,30 @@ def profile(request):
         if services.insured_update_contact(insured=insured, user=request.user, **form.cleaned_data):
             messages.success(request, "Vos coordonnées sont enregistrées. Un courriel vous le confirme.")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {
-        "insured": insured, "form": form,
-        "coverage": insured.coverage_periods.first(),
-        "beneficiaries": insured.beneficiaries.all(),
-    })
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "insured": insured,
+            "form": form,
+            "coverage": insured.coverage_periods.first(),
+            "beneficiaries": insured.beneficiaries.all(),
+        },
+    )
 
 
 @never_cache
 def vitale_card(request):
     """Ma carte Vitale: each person's card, its state in plain words and its history."""
     insured = _insured_or_404(request)
-    return render(request, "accounts/vitale_card.html", {
-        "insured": insured, "people": cards_by_person(insured),
-    })
+    return render(
+        request,
+        "accounts/vitale_card.html",
+        {
+            "insured": insured,
+            "people": cards_by_person(insured),
+        },
+    )
 
 
 def _limited(request, action: str, key: str) -> bool:
@@ -75,24 +85,33 @@ def signup_identity(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not parse_nir(data["nir"]).can_open_account:
-            form.add_error("nir", (
-                "Ce numéro est un numéro provisoire : il ne permet pas encore d'ouvrir un compte. "
-                "Votre caisse vous enverra votre numéro définitif ; vous pourrez alors créer votre "
-                "compte. En attendant, contactez-la au " + settings.BRANDING["phone"] + "."
-            ))
+            form.add_error(
+                "nir",
+                (
+                    "Ce numéro est un numéro provisoire : il ne permet pas encore d'ouvrir un compte. "
+                    "Votre caisse vous enverra votre numéro définitif ; vous pourrez alors créer votre "
+                    "compte. En attendant, contactez-la au " + settings.BRANDING["phone"] + "."
+                ),
+            )
         elif _limited(request, "signup_identity", data["nir"]):
             form.add_error(None, TOO_MANY)
         else:
             result = services.identity_verify(**data)
-            log_event("signup_identity", insured_id=getattr(result.insured, "pk", None),
-                      result=result.status.value)
+            log_event(
+                "signup_identity", insured_id=getattr(result.insured, "pk", None), result=result.status.value
+            )
             if result.status is services.IdentityStatus.MATCH:
                 services.identity_remember(request, insured=result.insured)
                 return redirect("accounts:signup_proof")
-            return render(request, "accounts/signup/identity.html", {
-                "form": form, "status": result.status.value,
-                "mismatch": MISMATCH if result.status is services.IdentityStatus.MISMATCH else "",
-            })
+            return render(
+                request,
+                "accounts/signup/identity.html",
+                {
+                    "form": form,
+                    "status": result.status.value,
+                    "mismatch": MISMATCH if result.status is services.IdentityStatus.MISMATCH else "",
+                },
+            )
     return render(request, "accounts/signup/identity.html", {"form": form})
 
 
@@ -114,10 +133,16 @@ def signup_proof(request):
         else:
             log_event("signup_proof_failed", insured_id=insured.pk, proof="iban")
             form.add_error("last_seven", "Ces caractères ne correspondent pas à l'IBAN que nous connaissons.")
-    return render(request, "accounts/signup/proof.html", {
-        "form": form, "has_iban": bool(insured.iban), "city": insured.city,
-        "postal_code": insured.postal_code,
-    })
+    return render(
+        request,
+        "accounts/signup/proof.html",
+        {
+            "form": form,
+            "has_iban": bool(insured.iban),
+            "city": insured.city,
+            "postal_code": insured.postal_code,
+        },
+    )
 
 
 @login_not_required
@@ -129,14 +154,22 @@ def signup_request_letter(request):
     if insured is None:
         return redirect("accounts:signup_identity")
     if _limited(request, "code_letter", insured.nir):
-        messages.error(request, "Un courrier est déjà en route. Vous pourrez en demander un "
-                                "autre demain si vous ne l'avez pas reçu.")
+        messages.error(
+            request,
+            "Un courrier est déjà en route. Vous pourrez en demander un "
+            "autre demain si vous ne l'avez pas reçu.",
+        )
         return redirect("accounts:signup_proof")
     provisional_code_issue(insured=insured)
     services.identity_forget(request)
-    return render(request, "accounts/signup/letter_sent.html", {
-        "city": insured.city, "postal_code": insured.postal_code,
-    })
+    return render(
+        request,
+        "accounts/signup/letter_sent.html",
+        {
+            "city": insured.city,
+            "postal_code": insured.postal_code,
+        },
+    )
 
 
 # One answer whether the NIR is unknown, has no code, a wrong, expired or blocked one: "expired"
@@ -169,11 +202,20 @@ def signup_code(request):
             if result is ProvisionalCodeResult.OK:
                 services.identity_remember(request, insured=insured, proven_by="code")
                 return redirect("account_signup")
-            form.add_error("code", CODE_FORMAT if result is ProvisionalCodeResult.FORMAT else
-                           CODE_REFUSED.format(days=settings.PROVISIONAL_CODE_VALIDITY_DAYS,
-                                               attempts=settings.PROVISIONAL_CODE_MAX_ATTEMPTS))
-    return render(request, "accounts/signup/code.html", {"form": form,
-                                                         "identity_url": reverse("accounts:signup_identity")})
+            form.add_error(
+                "code",
+                CODE_FORMAT
+                if result is ProvisionalCodeResult.FORMAT
+                else CODE_REFUSED.format(
+                    days=settings.PROVISIONAL_CODE_VALIDITY_DAYS,
+                    attempts=settings.PROVISIONAL_CODE_MAX_ATTEMPTS,
+                ),
+            )
+    return render(
+        request,
+        "accounts/signup/code.html",
+        {"form": form, "identity_url": reverse("accounts:signup_identity")},
+    )
 
 
 @never_cache
@@ -185,21 +227,30 @@ def accept_terms(request):
     from .terms import AcceptNewTermsForm, terms_accept, user_needs_new_terms
 
     nxt = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         nxt = reverse("accounts:home")
     if not user_needs_new_terms(request.user):
         return redirect(nxt)
     form = AcceptNewTermsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        terms_accept(insured=request.user.insured, user=request.user,
-                     context=TermsAcceptance.Context.NEW_VERSION)
+        terms_accept(
+            insured=request.user.insured, user=request.user, context=TermsAcceptance.Context.NEW_VERSION
+        )
         messages.success(request, "Merci : les nouvelles conditions d'utilisation sont acceptées.")
         return redirect(nxt)
-    return render(request, "accounts/accept_terms.html", {
-        "form": form, "next": nxt, "version": settings.TERMS_VERSION,
-        "previous": request.user.terms_version,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/accept_terms.html",
+        {
+            "form": form,
+            "next": nxt,
+            "version": settings.TERMS_VERSION,
+            "previous": request.user.terms_version,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @never_cache
@@ -209,8 +260,7 @@ def my_data(request):
 
     _insured_or_404(request)
     exports = DataExport.objects.filter(user=request.user)[:5]
-    return render(request, "accounts/my_data.html", {"exports": exports,
-                                                     "days": settings.DATA_EXPORT_DAYS})
+    return render(request, "accounts/my_data.html", {"exports": exports, "days": settings.DATA_EXPORT_DAYS})
 
 
 @require_POST
@@ -224,8 +274,11 @@ def my_data_request(request):
     else:
         data_export_request(user=request.user)
         log_event("data_export_requested", user_id=request.user.pk)
-        messages.success(request, "Votre archive est en préparation : rechargez cette page dans "
-                                  "quelques instants pour la télécharger.")
+        messages.success(
+            request,
+            "Votre archive est en préparation : rechargez cette page dans "
+            "quelques instants pour la télécharger.",
+        )
     return redirect("accounts:my_data")
 
 
@@ -237,7 +290,8 @@ def my_data_download(request, public_id):
 
     export = get_data_export_for_user(request.user, public_id)
     log_event("data_export_downloaded", user_id=request.user.pk)
-    response = FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename,
-                            content_type="application/zip")
+    response = FileResponse(
+        export.file.open("rb"), as_attachment=True, filename=export.filename, content_type="application/zip"
+    )
     response["Cache-Control"] = "no-store"
     return response

@@ -43,7 +43,9 @@ def _open_today() -> Q:
 def _has_live_code(insured_id: int) -> bool:
     """A code not used, not voided and not expired: the person can still open an account."""
     return ProvisionalCode.objects.filter(
-        insured_id=insured_id, used_at__isnull=True, voided_at__isnull=True,
+        insured_id=insured_id,
+        used_at__isnull=True,
+        voided_at__isnull=True,
         expires_at__gt=timezone.now(),
     ).exists()
 
@@ -58,8 +60,9 @@ def rights_opened_check(*, insured: Insured, was_open: bool, actor=None) -> bool
         return False
     if User.objects.filter(insured_id=insured.pk).exists():
         return False
-    enqueue(WELCOME_LETTER_JOB, insured_id=insured.pk,
-            actor_id=actor.pk if getattr(actor, "pk", None) else None)
+    enqueue(
+        WELCOME_LETTER_JOB, insured_id=insured.pk, actor_id=actor.pk if getattr(actor, "pk", None) else None
+    )
     return True
 
 
@@ -71,14 +74,14 @@ def rights_watch(*, insured: Insured, actor=None) -> Iterator[None]:
     rights_opened_check(insured=insured, was_open=was_open, actor=actor)
 
 
-def coverage_period_add(*, insured: Insured, regime: str, start: date, end: date | None = None,
-                        actor=None) -> CoveragePeriod:
+def coverage_period_add(
+    *, insured: Insured, regime: str, start: date, end: date | None = None, actor=None
+) -> CoveragePeriod:
     """Open (or reopen) rights: a new coverage period; the welcome letter follows if due."""
     with transaction.atomic():
         Insured.objects.select_for_update().filter(pk=insured.pk).first()
         with rights_watch(insured=insured, actor=actor):
-            period = CoveragePeriod.objects.create(insured=insured, regime=regime, start=start,
-                                                   end=end)
+            period = CoveragePeriod.objects.create(insured=insured, regime=regime, start=start, end=end)
     return period
 
 
@@ -124,9 +127,16 @@ def welcome_letters_catch_up(*, batch: int = 500) -> int:
     candidates = (
         Insured.objects.filter(user__isnull=True)
         .filter(Exists(CoveragePeriod.objects.filter(_open_today(), insured=OuterRef("pk"))))
-        .exclude(Exists(ProvisionalCode.objects.filter(
-            insured=OuterRef("pk"), used_at__isnull=True, voided_at__isnull=True,
-            expires_at__gt=timezone.now())))
+        .exclude(
+            Exists(
+                ProvisionalCode.objects.filter(
+                    insured=OuterRef("pk"),
+                    used_at__isnull=True,
+                    voided_at__isnull=True,
+                    expires_at__gt=timezone.now(),
+                )
+            )
+        )
         .prefetch_related("coverage_periods")
         .order_by("pk")
     )
@@ -138,8 +148,11 @@ def welcome_letters_catch_up(*, batch: int = 500) -> int:
             return issued
         last_pk = chunk[-1].pk
         latest_code = dict(
-            ProvisionalCode.objects.filter(insured__in=chunk).order_by().values("insured_id")
-            .annotate(last=Max("created_at")).values_list("insured_id", "last")
+            ProvisionalCode.objects.filter(insured__in=chunk)
+            .order_by()
+            .values("insured_id")
+            .annotate(last=Max("created_at"))
+            .values_list("insured_id", "last")
         )
         for insured in chunk:
             began = current_rights_start(list(insured.coverage_periods.all()), today)

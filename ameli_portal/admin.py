@@ -32,8 +32,15 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(OutboxJob)
 class OutboxJobAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "task_name", "state_label", "publish_attempts", "run_attempts",
-                    "next_attempt_at", "last_error")
+    list_display = (
+        "created_at",
+        "task_name",
+        "state_label",
+        "publish_attempts",
+        "run_attempts",
+        "next_attempt_at",
+        "last_error",
+    )
     list_filter = (StateFilter, "task_name")
     readonly_fields = [f.name for f in OutboxJob._meta.fields]
     exclude = ("args", "kwargs")  # may name a recipient: not for every staff screen
@@ -50,8 +57,7 @@ class OutboxJobAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("operations/", wrap(self.operations_view), name="ameli_portal_outboxjob_operations"),
-            path("<uuid:job_id>/relancer/", wrap(self.relaunch_view),
-                 name="ameli_portal_outboxjob_relaunch"),
+            path("<uuid:job_id>/relancer/", wrap(self.relaunch_view), name="ameli_portal_outboxjob_relaunch"),
             *super().get_urls(),
         ]
 
@@ -63,8 +69,11 @@ class OutboxJobAdmin(admin.ModelAdmin):
             heartbeat = worker_heartbeat_age()
         except Exception:  # noqa: BLE001 - Redis down: the page still shows the outbox
             heartbeat = "injoignable"
-        failed = (OutboxJob.objects.filter(OutboxJob.state_q(OutboxJob.State.FAILED))
-                  .defer("args", "kwargs").order_by("-failed_at")[:FAILED_LISTED])
+        failed = (
+            OutboxJob.objects.filter(OutboxJob.state_q(OutboxJob.State.FAILED))
+            .defer("args", "kwargs")
+            .order_by("-failed_at")[:FAILED_LISTED]
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

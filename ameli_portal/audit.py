@@ -20,8 +20,15 @@ SECRET_HINTS = ("password", "secret", "token", "hash")
 LIST_IDS_MAX = 200
 
 
-def audit(*, actor, action: str, obj: Model | None = None, model: type[Model] | None = None,
-          summary: str = "", changes: dict | None = None) -> AuditEvent:
+def audit(
+    *,
+    actor,
+    action: str,
+    obj: Model | None = None,
+    model: type[Model] | None = None,
+    summary: str = "",
+    changes: dict | None = None,
+) -> AuditEvent:
     """One row of the trail, about an object (``obj``) or a kind of object (``model``, a list)."""
     meta = (obj if obj is not None else model)._meta
     return AuditEvent.objects.create(
@@ -61,8 +68,9 @@ def value_changes(old: dict, new: dict) -> dict:
 
 def form_changes(form, *, skip=()) -> dict:
     names = [name for name in form.changed_data if name not in skip]
-    return value_changes({n: form.initial.get(n) for n in names},
-                         {n: form.cleaned_data.get(n) for n in names})
+    return value_changes(
+        {n: form.initial.get(n) for n in names}, {n: form.cleaned_data.get(n) for n in names}
+    )
 
 
 class AuditedAdminMixin:
@@ -78,8 +86,13 @@ class AuditedAdminMixin:
         if request.method == "GET" and response.status_code == 200 and changelist is not None:
             # Evaluates the page's rows once; the template then reuses them.
             ids = [str(row.pk) for row in changelist.result_list][:LIST_IDS_MAX]
-            audit(actor=request.user, action="list", model=self.model,
-                  summary=request.GET.urlencode(), changes={"ids": ids})
+            audit(
+                actor=request.user,
+                action="list",
+                model=self.model,
+                summary=request.GET.urlencode(),
+                changes={"ids": ids},
+            )
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -102,8 +115,13 @@ class AuditedAdminMixin:
         super().save_model(request, obj, form, change)
         changes = form_changes(form, skip=self.audit_skip_fields)
         if changes or not change:
-            audit(actor=request.user, action="change" if change else "create", obj=obj,
-                  summary=f"champs : {', '.join(changes)}" if changes else "", changes=changes)
+            audit(
+                actor=request.user,
+                action="change" if change else "create",
+                obj=obj,
+                summary=f"champs : {', '.join(changes)}" if changes else "",
+                changes=changes,
+            )
 
     def save_formset(self, request, form, formset, change):
         """Inline rows (coverage periods, exemptions, children...) are audited one by one."""
@@ -120,9 +138,13 @@ class AuditedAdminMixin:
         super().save_formset(request, form, formset, change)
         for inline_form, created, changes in changed:
             if inline_form.instance.pk is not None:
-                audit(actor=request.user, action="create" if created else "change",
-                      obj=inline_form.instance, changes=changes,
-                      summary=f"champs : {', '.join(changes)}")
+                audit(
+                    actor=request.user,
+                    action="create" if created else "change",
+                    obj=inline_form.instance,
+                    changes=changes,
+                    summary=f"champs : {', '.join(changes)}",
+                )
 
     def delete_model(self, request, obj):
         audit(actor=request.user, action="delete", obj=obj, summary=str(obj))
@@ -164,8 +186,7 @@ class PortalAdminSite(admin.AdminSite):
 
     def logout(self, request, extra_context=None):
         if request.method == "POST" and request.user.is_authenticated:
-            audit(actor=request.user, action="staff_logout", obj=request.user,
-                  summary="back-office")
+            audit(actor=request.user, action="staff_logout", obj=request.user, summary="back-office")
         return super().logout(request, extra_context)
 
     # Pages of the site's own (not a model's): (urls(site), index_entry(request)) pairs that
@@ -192,8 +213,13 @@ class PortalAdminSite(admin.AdminSite):
                 continue
             app = next((a for a in app_list if a["app_label"] == "ameli_portal"), None)
             if app is None:
-                app = {"name": "Infrastructure du portail", "app_label": "ameli_portal",
-                       "app_url": entry["admin_url"], "has_module_perms": True, "models": []}
+                app = {
+                    "name": "Infrastructure du portail",
+                    "app_label": "ameli_portal",
+                    "app_url": entry["admin_url"],
+                    "has_module_perms": True,
+                    "models": [],
+                }
                 app_list.append(app)
             app["models"].append(entry)
         return app_list
@@ -201,8 +227,9 @@ class PortalAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AuditedAdminMixin):
-            admin_class = type(admin_class.__name__, (AuditedAdminMixin, admin_class),
-                               {"__module__": admin_class.__module__})
+            admin_class = type(
+                admin_class.__name__, (AuditedAdminMixin, admin_class), {"__module__": admin_class.__module__}
+            )
         super().register(model_or_iterable, admin_class, **options)
 
 
@@ -212,5 +239,4 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("object_id", "actor__username")
     date_hierarchy = "created_at"
     list_select_related = ("actor",)
-    readonly_fields = ("created_at", "actor", "action", "object_type", "object_id", "summary",
-                       "changes")
+    readonly_fields = ("created_at", "actor", "action", "object_type", "object_id", "summary", "changes")

@@ -14,16 +14,20 @@ def attachment_scanner_check(app_configs=None, **kwargs):
     try:
         scanner = import_string(path)
     except ImportError as exc:
-        return [Error(
-            f"ATTACHMENT_SCANNER : « {path} » ne s'importe pas ({exc}).",
-            hint="Attendu le chemin pointé d'une fonction scanner(data: bytes, *, name: str) -> bool, "
-                 "par exemple « monpaquet.antivirus.scanner » ; vide : pas d'analyse.",
-            id="ameli_portal.E001",
-        )]
+        return [
+            Error(
+                f"ATTACHMENT_SCANNER : « {path} » ne s'importe pas ({exc}).",
+                hint="Attendu le chemin pointé d'une fonction scanner(data: bytes, *, name: str) -> bool, "
+                "par exemple « monpaquet.antivirus.scanner » ; vide : pas d'analyse.",
+                id="ameli_portal.E001",
+            )
+        ]
     if not callable(scanner):
-        return [Error(
-            f"ATTACHMENT_SCANNER : « {path} » n'est pas une fonction.",
-            hint="Attendu une fonction scanner(data: bytes, *, name: str) -> bool.",
-            id="ameli_portal.E002",
-        )]
+        return [
+            Error(
+                f"ATTACHMENT_SCANNER : « {path} » n'est pas une fonction.",
+                hint="Attendu une fonction scanner(data: bytes, *, name: str) -> bool.",
+                id="ameli_portal.E002",
+            )
+        ]
     return []

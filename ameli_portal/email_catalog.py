@@ -77,18 +77,37 @@ def sample_context() -> dict:
     base = site_url()
     user = get_user_model()(username="demo-apercu", first_name="Camille", last_name="Martin")
     return {
-        "branding": settings.BRANDING, "site_url": base,
-        "first_name": "Camille", "user": user, "email": "camille.martin@example.org",
-        "reference": "D-2026-000123", "kind": "Déclaration de perte de la carte Vitale",
-        "status": "complement", "status_label": "Documents demandés",
-        "url": base + reverse("public:home"), "inbox_url": base + reverse("messaging:inbox"),
-        "subject": "Changement d'adresse", "answer": "Votre nouvelle adresse est enregistrée.",
-        "changed_on": "2 décembre 2026", "paid_on": "2 décembre 2026", "month": "novembre 2026",
-        "address_changed": True, "phone_changed": True, "has_account": True,
-        "fields": "nom d'usage", "iban_end": "0189", "amount": "1 250,00", "opposes_card": True,
-        "filed_at": now, "expires_at": now, "timestamp": now,
-        "code": "482915", "ip": "203.0.113.7", "user_agent": "Firefox 133 sous Linux",
-        "from_email": "ancienne.adresse@example.org", "to_email": "camille.martin@example.org",
+        "branding": settings.BRANDING,
+        "site_url": base,
+        "first_name": "Camille",
+        "user": user,
+        "email": "camille.martin@example.org",
+        "reference": "D-2026-000123",
+        "kind": "Déclaration de perte de la carte Vitale",
+        "status": "complement",
+        "status_label": "Documents demandés",
+        "url": base + reverse("public:home"),
+        "inbox_url": base + reverse("messaging:inbox"),
+        "subject": "Changement d'adresse",
+        "answer": "Votre nouvelle adresse est enregistrée.",
+        "changed_on": "2 décembre 2026",
+        "paid_on": "2 décembre 2026",
+        "month": "novembre 2026",
+        "address_changed": True,
+        "phone_changed": True,
+        "has_account": True,
+        "fields": "nom d'usage",
+        "iban_end": "0189",
+        "amount": "1 250,00",
+        "opposes_card": True,
+        "filed_at": now,
+        "expires_at": now,
+        "timestamp": now,
+        "code": "482915",
+        "ip": "203.0.113.7",
+        "user_agent": "Firefox 133 sous Linux",
+        "from_email": "ancienne.adresse@example.org",
+        "to_email": "camille.martin@example.org",
         "deleted_email": "ancienne.adresse@example.org",
         "password_reset_url": base + reverse("account_reset_password"),
         "signup_url": base + reverse("account_signup"),
@@ -100,8 +119,9 @@ def render_email(template: EmailTemplate, context: dict | None = None) -> Render
     """The email as it would leave, built by the code that sends it."""
     context = {**sample_context(), **(context or {})}
     if template.family == "portal":
-        message = build_email(template=template.prefix.removeprefix("emails/"), to=[context["email"]],
-                              context=context)
+        message = build_email(
+            template=template.prefix.removeprefix("emails/"), to=[context["email"]], context=context
+        )
         html = next(c for c, mime in message.alternatives if mime == "text/html")
         return RenderedEmail(subject=message.subject, text=message.body, html=html)
     subject, text, html = allauth_mail(template.prefix, context)

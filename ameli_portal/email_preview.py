@@ -37,20 +37,38 @@ def preview_urls(site) -> list:
         groups = {label: [] for label in FAMILIES.values()}
         for template in email_templates():
             groups[FAMILIES[template.family]].append((template, render_email(template).subject))
-        return TemplateResponse(request, "admin/email_preview/index.html", {
-            **site.each_context(request), "title": "Modèles de courriels", "groups": groups})
+        return TemplateResponse(
+            request,
+            "admin/email_preview/index.html",
+            {**site.each_context(request), "title": "Modèles de courriels", "groups": groups},
+        )
 
     def detail(request, key):
         _allowed(request)
         template = _template_or_404(key)
-        return TemplateResponse(request, "admin/email_preview/detail.html", {
-            **site.each_context(request), "title": f"Modèle « {template.label} »",
-            "template": template, "mail": render_email(template)})
+        return TemplateResponse(
+            request,
+            "admin/email_preview/detail.html",
+            {
+                **site.each_context(request),
+                "title": f"Modèle « {template.label} »",
+                "template": template,
+                "mail": render_email(template),
+            },
+        )
 
     @never_cache
     @xframe_options_sameorigin
-    @csp({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "img-src": ["data:"],
-          "frame-ancestors": ["'self'"], "base-uri": ["'none'"], "form-action": ["'none'"]})
+    @csp(
+        {
+            "default-src": ["'none'"],
+            "style-src": ["'unsafe-inline'"],
+            "img-src": ["data:"],
+            "frame-ancestors": ["'self'"],
+            "base-uri": ["'none'"],
+            "form-action": ["'none'"],
+        }
+    )
     def html(request, key):
         _allowed(request)
         mail = render_email(_template_or_404(key))
@@ -68,6 +86,12 @@ def index_entry(request) -> dict | None:
     """The admin index's line for the preview, for staff who may open it."""
     if not request.user.has_perm(PERMISSION):
         return None
-    return {"name": "Modèles de courriels (aperçu)", "object_name": "EmailPreview",
-            "admin_url": reverse("admin:email_previews"), "view_only": True, "perms": {"view": True},
-            "add_url": None, "model": None}
+    return {
+        "name": "Modèles de courriels (aperçu)",
+        "object_name": "EmailPreview",
+        "admin_url": reverse("admin:email_previews"),
+        "view_only": True,
+        "perms": {"view": True},
+        "add_url": None,
+        "model": None,
+    }

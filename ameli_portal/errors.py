@@ -20,9 +20,11 @@ from django.views.decorators.csrf import requires_csrf_token
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_500 = ("<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>Erreur technique"
-                "</title><h1>Erreur technique</h1><p>Une erreur technique nous empêche d'afficher "
-                "cette page. Réessayez dans quelques minutes.</p></html>")
+FALLBACK_500 = (
+    '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur technique'
+    "</title><h1>Erreur technique</h1><p>Une erreur technique nous empêche d'afficher "
+    "cette page. Réessayez dans quelques minutes.</p></html>"
+)
 
 
 def _bare(template: str, status: int) -> HttpResponse:

@@ -350,6 +350,5 @@ _TERMS: list[dict] = [
 ]
 
 GLOSSARY: list[dict] = [
-    {**entry, "definition": _french_spacing(entry["definition"])}
-    for entry in sorted(_TERMS, key=_sort_key)
+    {**entry, "definition": _french_spacing(entry["definition"])} for entry in sorted(_TERMS, key=_sort_key)
 ]

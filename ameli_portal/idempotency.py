@@ -62,8 +62,9 @@ class IdempotentForm(forms.Form):
 
 def key_field() -> models.CharField:
     """The model column; "" for what was made without a token (staff, jobs, demo data)."""
-    return models.CharField("clé d'envoi du formulaire", max_length=MAX_LENGTH, blank=True,
-                            default="", editable=False)
+    return models.CharField(
+        "clé d'envoi du formulaire", max_length=MAX_LENGTH, blank=True, default="", editable=False
+    )
 
 
 def unique_key_per(*scope: str, name: str) -> models.UniqueConstraint:

@@ -66,8 +66,10 @@ def describe(exc: BaseException) -> str:
 
 def retry_delay(failures: int) -> float:
     """Seconds to wait after the ``failures``-th failed run, before jitter."""
-    return min(float(settings.JOB_RETRY_MAX_DELAY_SECONDS),
-               float(settings.JOB_RETRY_BASE_SECONDS) * 2 ** (failures - 1))
+    return min(
+        float(settings.JOB_RETRY_MAX_DELAY_SECONDS),
+        float(settings.JOB_RETRY_BASE_SECONDS) * 2 ** (failures - 1),
+    )
 
 
 def retry_schedule(max_attempts: int | None = None) -> list[float]:
@@ -76,8 +78,7 @@ def retry_schedule(max_attempts: int | None = None) -> list[float]:
     return [retry_delay(n) for n in range(1, runs)]
 
 
-def run_once(job_id, body, *, wipe_args: bool = False, max_attempts: int | None = None,
-             on_give_up=None):
+def run_once(job_id, body, *, wipe_args: bool = False, max_attempts: int | None = None, on_give_up=None):
     """Run ``body()`` unless the outbox job ``job_id`` is already done (or failed).
 
     ``wipe_args``: the job's arguments hold a secret (a code in an email): once the
@@ -123,32 +124,54 @@ def _record_failure(job_id, exc: Exception, max_attempts: int) -> bool:
     now = timezone.now()
     try:
         with transaction.atomic():
-            job = (OutboxJob.objects.select_for_update()
-                   .filter(pk=job_id, done_at__isnull=True, failed_at__isnull=True).first())
+            job = (
+                OutboxJob.objects.select_for_update()
+                .filter(pk=job_id, done_at__isnull=True, failed_at__isnull=True)
+                .first()
+            )
             if job is None:
                 return True  # another delivery finished it meanwhile
             failures = job.run_attempts + 1
             if is_transient(exc) and failures < max_attempts:
                 delay = retry_delay(failures) * (1 + random.uniform(0, RETRY_JITTER))
                 OutboxJob.objects.filter(pk=job_id).update(
-                    run_attempts=failures, last_error=error, published_at=None, lease_until=None,
+                    run_attempts=failures,
+                    last_error=error,
+                    published_at=None,
+                    lease_until=None,
                     next_attempt_at=now + timedelta(seconds=delay),
                 )
-                logger.warning("job %s (%s): run %d of %d failed (%s), next run in %.0f s",
-                               job_id, job.task_name, failures, max_attempts, error, delay)
+                logger.warning(
+                    "job %s (%s): run %d of %d failed (%s), next run in %.0f s",
+                    job_id,
+                    job.task_name,
+                    failures,
+                    max_attempts,
+                    error,
+                    delay,
+                )
                 return True
             OutboxJob.objects.filter(pk=job_id).update(
-                run_attempts=failures, last_error=error, failed_at=now, lease_until=None,
+                run_attempts=failures,
+                last_error=error,
+                failed_at=now,
+                lease_until=None,
                 next_attempt_at=None,
             )
     except DatabaseError:
         # The database itself is out: nothing can be recorded now. The job is still
         # published under its lease: the relay sends it again once the lease runs out.
-        logger.warning("job %s: failed (%s) and could not be rescheduled; its lease will bring "
-                       "it back", job_id, error)
+        logger.warning(
+            "job %s: failed (%s) and could not be rescheduled; its lease will bring it back", job_id, error
+        )
         return True
-    logger.error("job %s (%s) failed for good after %d run(s): %s; it can be relaunched from "
-                 "the operations page", job_id, job.task_name, failures, error)
+    logger.error(
+        "job %s (%s) failed for good after %d run(s): %s; it can be relaunched from the operations page",
+        job_id,
+        job.task_name,
+        failures,
+        error,
+    )
     return False
 
 
@@ -167,8 +190,13 @@ def job(name: str, *, wipe_args: bool = False, max_attempts: int | None = None, 
                 # What a worker does for a task that raised: the app's hook tells the insured.
                 self.on_failure(exc, task_id, args, kwargs, None)
 
-            return run_once(task_id, lambda: fn(*args, **kwargs), wipe_args=wipe_args,
-                            max_attempts=max_attempts, on_give_up=give_up)
+            return run_once(
+                task_id,
+                lambda: fn(*args, **kwargs),
+                wipe_args=wipe_args,
+                max_attempts=max_attempts,
+                on_give_up=give_up,
+            )
 
         return task
 

@@ -88,10 +88,8 @@ class OutboxJob(models.Model):
             cls.State.DONE: models.Q(done_at__isnull=False),
             cls.State.FAILED: models.Q(done_at__isnull=True, failed_at__isnull=False),
             cls.State.PUBLISHED: open_ & models.Q(published_at__isnull=False),
-            cls.State.SCHEDULED: open_ & models.Q(published_at__isnull=True,
-                                                  next_attempt_at__isnull=False),
-            cls.State.WAITING: open_ & models.Q(published_at__isnull=True,
-                                                next_attempt_at__isnull=True),
+            cls.State.SCHEDULED: open_ & models.Q(published_at__isnull=True, next_attempt_at__isnull=False),
+            cls.State.WAITING: open_ & models.Q(published_at__isnull=True, next_attempt_at__isnull=True),
         }[state]
 
 

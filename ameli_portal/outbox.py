@@ -43,8 +43,9 @@ def enqueue(task, *args, **kwargs) -> OutboxJob:
 
 
 def _lease(now, expiries: int = 0):
-    return now + timedelta(seconds=float(settings.JOB_LEASE_SECONDS)
-                           * 2 ** min(expiries, MAX_LEASE_DOUBLINGS))
+    return now + timedelta(
+        seconds=float(settings.JOB_LEASE_SECONDS) * 2 ** min(expiries, MAX_LEASE_DOUBLINGS)
+    )
 
 
 def publish(job_id) -> bool:
@@ -55,9 +56,16 @@ def publish(job_id) -> bool:
     """
     now = timezone.now()
     claimed = OutboxJob.objects.filter(
-        pk=job_id, published_at__isnull=True, done_at__isnull=True, failed_at__isnull=True,
-    ).update(published_at=now, lease_until=_lease(now), next_attempt_at=None,
-             publish_attempts=F("publish_attempts") + 1)
+        pk=job_id,
+        published_at__isnull=True,
+        done_at__isnull=True,
+        failed_at__isnull=True,
+    ).update(
+        published_at=now,
+        lease_until=_lease(now),
+        next_attempt_at=None,
+        publish_attempts=F("publish_attempts") + 1,
+    )
     if not claimed:
         return False
     job = OutboxJob.objects.get(pk=job_id)
@@ -96,7 +104,9 @@ def relay_pending(*, older_than_seconds: int = 20, limit: int = 500) -> int:
     cutoff = now - timedelta(seconds=older_than_seconds)
     due = OutboxJob.objects.filter(
         Q(next_attempt_at__isnull=True, created_at__lte=cutoff) | Q(next_attempt_at__lte=now),
-        published_at__isnull=True, done_at__isnull=True, failed_at__isnull=True,
+        published_at__isnull=True,
+        done_at__isnull=True,
+        failed_at__isnull=True,
     )
     sent = 0
     for job_id in due.order_by("created_at").values_list("pk", flat=True)[:limit]:
@@ -114,7 +124,9 @@ def relay_expired_leases(*, limit: int = 500) -> int:
         return 0
     sent = 0
     expired = OutboxJob.objects.filter(
-        published_at__isnull=False, done_at__isnull=True, failed_at__isnull=True,
+        published_at__isnull=False,
+        done_at__isnull=True,
+        failed_at__isnull=True,
         lease_until__lte=timezone.now(),
     ).order_by("lease_until")
     for job_id in expired.values_list("pk", flat=True)[:limit]:
@@ -129,8 +141,9 @@ def relay_expired_leases(*, limit: int = 500) -> int:
                 lease_expiries=F("lease_expiries") + 1,
                 publish_attempts=F("publish_attempts") + 1,
             )
-            logger.warning("outbox: job %s (%s) not done within its lease, published again",
-                           job.pk, job.task_name)
+            logger.warning(
+                "outbox: job %s (%s) not done within its lease, published again", job.pk, job.task_name
+            )
             if not _send(job, unclaim=False):
                 return sent
         sent += 1
@@ -144,20 +157,31 @@ def outbox_job_relaunch(*, job: OutboxJob, actor) -> bool:
     document marked « Échec » goes back to « En préparation »).
     """
     with transaction.atomic():
-        locked = OutboxJob.objects.select_for_update().filter(
-            pk=job.pk, failed_at__isnull=False, done_at__isnull=True).first()
+        locked = (
+            OutboxJob.objects.select_for_update()
+            .filter(pk=job.pk, failed_at__isnull=False, done_at__isnull=True)
+            .first()
+        )
         if locked is None:
             return False
         OutboxJob.objects.filter(pk=job.pk).update(
-            failed_at=None, published_at=None, next_attempt_at=None, lease_until=None,
-            run_attempts=0, lease_expiries=0,
+            failed_at=None,
+            published_at=None,
+            next_attempt_at=None,
+            lease_until=None,
+            run_attempts=0,
+            lease_expiries=0,
         )
         task = current_app.tasks.get(locked.task_name)
         hook = getattr(task, "before_relaunch", None)
         if hook is not None:
             hook(locked.kwargs)
-        audit(actor=actor, action="job_relaunch", obj=locked,
-              summary=f"{locked.task_name} après {locked.run_attempts} essai(s) : {locked.last_error}")
+        audit(
+            actor=actor,
+            action="job_relaunch",
+            obj=locked,
+            summary=f"{locked.task_name} après {locked.run_attempts} essai(s) : {locked.last_error}",
+        )
         transaction.on_commit(lambda: publish(locked.pk), robust=True)
     job.refresh_from_db()
     return True
@@ -173,8 +197,11 @@ def outbox_overview(*, with_done: bool = False) -> dict:
     open_jobs = OutboxJob.objects.filter(done_at__isnull=True)
     figures = open_jobs.aggregate(
         oldest=Min("created_at", filter=Q(failed_at__isnull=True)),
-        **{state: Count("pk", filter=OutboxJob.state_q(state))
-           for state in OutboxJob.State.values if state != OutboxJob.State.DONE},
+        **{
+            state: Count("pk", filter=OutboxJob.state_q(state))
+            for state in OutboxJob.State.values
+            if state != OutboxJob.State.DONE
+        },
     )
     oldest = figures.pop("oldest")
     overview = {
@@ -183,5 +210,6 @@ def outbox_overview(*, with_done: bool = False) -> dict:
     }
     if with_done:
         overview["done_last_24h"] = OutboxJob.objects.filter(
-            created_at__gte=now - timedelta(days=1), done_at__isnull=False).count()
+            created_at__gte=now - timedelta(days=1), done_at__isnull=False
+        ).count()
     return overview

@@ -22,7 +22,7 @@ def _fetcher():
             if url.startswith("file:"):
                 path = unquote(urlsplit(url).path)
                 prefix = settings.STATIC_URL
-                found = finders.find(path[len(prefix):]) if path.startswith(prefix) else None
+                found = finders.find(path[len(prefix) :]) if path.startswith(prefix) else None
                 if not found:
                     raise ValueError(f"ressource refusée dans un PDF : {path[:80]}")
                 url = Path(found).as_uri()
@@ -63,8 +63,9 @@ def _stylesheet(path: str):
     return sheets[path]
 
 
-def render_pdf(template_name: str, context: dict, *, variant: str = "pdf/a-3a",
-               stylesheets: tuple[str, ...] = ()) -> bytes:
+def render_pdf(
+    template_name: str, context: dict, *, variant: str = "pdf/a-3a", stylesheets: tuple[str, ...] = ()
+) -> bytes:
     """Return the PDF bytes of ``template_name`` rendered with ``context``.
 
     PDF/A-3a by default: the documents the portal issues are meant to be kept (PDF/A), and
@@ -78,5 +79,8 @@ def render_pdf(template_name: str, context: dict, *, variant: str = "pdf/a-3a",
 
     html = render_to_string(template_name, context)
     document = HTML(string=html, base_url="file:///", url_fetcher=_fetcher())
-    return document.write_pdf(pdf_variant=variant, font_config=_font_config(),
-                              stylesheets=[_stylesheet(path) for path in stylesheets])
+    return document.write_pdf(
+        pdf_variant=variant,
+        font_config=_font_config(),
+        stylesheets=[_stylesheet(path) for path in stylesheets],
+    )

@@ -22,9 +22,7 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY est obligatoire quand DEBUG est désactivé (production)."
-        )
+        raise ImproperlyConfigured("SECRET_KEY est obligatoire quand DEBUG est désactivé (production).")
     SECRET_KEY = "insecure-demo-key-only-for-the-embedded-default"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
@@ -182,8 +180,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
     # Also the workers' heartbeat (/readyz). Expires: after an outage, one relay, not hundreds.
-    "outbox-relay": {"task": "ameli_portal.relay_outbox", "schedule": 30.0,
-                     "options": {"expires": 25}},
+    "outbox-relay": {"task": "ameli_portal.relay_outbox", "schedule": 30.0, "options": {"expires": 25}},
     "daily-payment-run": {
         "task": "reimbursements.daily_payment_run",
         "schedule": crontab(hour=6, minute=0),
@@ -249,8 +246,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "public:home"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "accounts.passwords.CharacterClassesValidator"},
     {"NAME": "accounts.passwords.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -385,24 +381,23 @@ BRANDING = {
     "portal_name": env.str("PORTAL_NAME", default="Mon compte santé"),
     "caisse_name": env.str("CAISSE_NAME", default="Caisse d'assurance maladie de démonstration"),
     "caisse_short": env.str("CAISSE_SHORT", default="CPAM Démo"),
-    "address": env.str(
-        "CAISSE_ADDRESS", default="1 rue de l'Exemple, 99999 Villedémo"
-    ),
+    "address": env.str("CAISSE_ADDRESS", default="1 rue de l'Exemple, 99999 Villedémo"),
     "phone": env.str("CAISSE_PHONE", default="36 46"),
-    "phone_note": env.str(
-        "CAISSE_PHONE_NOTE", default="service gratuit + prix d'un appel local"
-    ),
+    "phone_note": env.str("CAISSE_PHONE_NOTE", default="service gratuit + prix d'un appel local"),
     "hours": env.str("CAISSE_HOURS", default="du lundi au vendredi, de 8 h 30 à 17 h 30"),
     # Legal notices (mentions légales, RGPD articles 13-14): the caisse's own facts.
-    "publisher": env.str("CAISSE_PUBLISHER", default="Caisse d'assurance maladie de démonstration "
-                         "(organisme fictif)"),
-    "publication_director": env.str("CAISSE_PUBLICATION_DIRECTOR",
-                                    default="Le directeur de la caisse de démonstration"),
+    "publisher": env.str(
+        "CAISSE_PUBLISHER", default="Caisse d'assurance maladie de démonstration (organisme fictif)"
+    ),
+    "publication_director": env.str(
+        "CAISSE_PUBLICATION_DIRECTOR", default="Le directeur de la caisse de démonstration"
+    ),
     "siret": env.str("CAISSE_SIRET", default="000 000 000 00000 (fictif)"),
     "host": env.str("PORTAL_HOST_NAME", default="Hébergeur de démonstration (aucun hébergeur réel)"),
     "host_address": env.str("PORTAL_HOST_ADDRESS", default="1 avenue du Serveur, 99999 Villedémo"),
-    "host_note": env.str("PORTAL_HOST_NOTE",
-                         default="Hébergement de données de santé certifié (HDS) exigé en production."),
+    "host_note": env.str(
+        "PORTAL_HOST_NOTE", default="Hébergement de données de santé certifié (HDS) exigé en production."
+    ),
     "dpo_email": env.str("CAISSE_DPO_EMAIL", default="dpo@caisse-demo.invalid"),
     "dpo_address": env.str(
         "CAISSE_DPO_ADDRESS",
@@ -429,10 +424,28 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
-        "accelerometer", "ambient-light-sensor", "autoplay", "battery", "bluetooth", "camera",
-        "display-capture", "document-domain", "encrypted-media", "geolocation", "gyroscope",
-        "hid", "idle-detection", "magnetometer", "microphone", "midi", "payment",
-        "picture-in-picture", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "battery",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "document-domain",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
         # no ad tracking: the Topics API (FLoC's "interest-cohort" is gone: Chromium logs it unknown)
         "browsing-topics",
     )
@@ -475,8 +488,7 @@ LOGGING = {
         "accounts.security": {"level": "INFO"},
         "ameli_portal.cache": {"filters": ["one_line_cache_errors"]},
         # one line per job is noise in the demo terminal and in the worker's log
-        "celery.app.trace": {"level": env.choice("CELERY_TRACE_LOG_LEVEL", LOG_LEVELS,
-                                                 default="WARNING")},
+        "celery.app.trace": {"level": env.choice("CELERY_TRACE_LOG_LEVEL", LOG_LEVELS, default="WARNING")},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

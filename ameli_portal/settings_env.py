@@ -84,8 +84,14 @@ class SettingsEnv:
 
     def __call__(self, name: str, cast=None, default=NOTSET):
         """``env("X", cast=int, default=1)``, as django-environ: the typed read of ``cast``."""
-        kinds = {None: self.str, str: self.str, bool: self.bool, int: self.int, float: self.float,
-                 list: self.list}
+        kinds = {
+            None: self.str,
+            str: self.str,
+            bool: self.bool,
+            int: self.int,
+            float: self.float,
+            list: self.list,
+        }
         if cast not in kinds:
             raise TypeError(f"env({name!r}, cast={cast!r}) : utilisez une méthode de SettingsEnv")
         return kinds[cast](name, default=default)
@@ -104,8 +110,10 @@ class SettingsEnv:
             return True
         if raw.lower() in FALSE:
             return False
-        raise BadSetting(f"{name} : {_quote(raw)} n'est ni vrai ni faux ; attendu {name}=1 ou {name}=0 "
-                         "(ou true/false, oui/non).")
+        raise BadSetting(
+            f"{name} : {_quote(raw)} n'est ni vrai ni faux ; attendu {name}=1 ou {name}=0 "
+            "(ou true/false, oui/non)."
+        )
 
     @_named
     def int(self, name: str, default=NOTSET, *, minimum: int = 0) -> int:
@@ -115,11 +123,14 @@ class SettingsEnv:
         try:
             value = int(raw)
         except ValueError:
-            raise BadSetting(f"{name} : {_quote(raw)} n'est pas un nombre entier ; attendu un entier "
-                             f"(par exemple {name}={default if default is not NOTSET else 1}).") from None
+            raise BadSetting(
+                f"{name} : {_quote(raw)} n'est pas un nombre entier ; attendu un entier "
+                f"(par exemple {name}={default if default is not NOTSET else 1})."
+            ) from None
         if value < minimum:
-            raise BadSetting(f"{name} : {value} est trop petit ; attendu un entier supérieur ou égal "
-                             f"à {minimum}.")
+            raise BadSetting(
+                f"{name} : {value} est trop petit ; attendu un entier supérieur ou égal à {minimum}."
+            )
         return value
 
     @_named
@@ -130,12 +141,15 @@ class SettingsEnv:
         try:
             value = float(raw.replace(",", ".", 1) if raw.count(",") == 1 else raw)
         except ValueError:
-            raise BadSetting(f"{name} : {_quote(raw)} n'est pas un nombre ; attendu un nombre, "
-                             f"avec un point pour les décimales (par exemple {name}="
-                             f"{default if default is not NOTSET else 1}).") from None
+            raise BadSetting(
+                f"{name} : {_quote(raw)} n'est pas un nombre ; attendu un nombre, "
+                f"avec un point pour les décimales (par exemple {name}="
+                f"{default if default is not NOTSET else 1})."
+            ) from None
         if not value >= minimum:  # also refuses nan
-            raise BadSetting(f"{name} : {_quote(raw)} est trop petit ; attendu un nombre supérieur "
-                             f"ou égal à {minimum}.")
+            raise BadSetting(
+                f"{name} : {_quote(raw)} est trop petit ; attendu un nombre supérieur ou égal à {minimum}."
+            )
         return value
 
     @_named
@@ -152,8 +166,9 @@ class SettingsEnv:
         expected = "attendu postgres://utilisateur:motdepasse@hôte:5432/base ou sqlite:///chemin"
         scheme = url.partition("://")[0]
         if scheme not in ("postgres", "postgresql", "pgsql", "sqlite"):
-            raise BadSetting(f"{name} : le schéma {_quote(scheme + '://')} n'est pas pris en charge ; "
-                             f"{expected}.")
+            raise BadSetting(
+                f"{name} : le schéma {_quote(scheme + '://')} n'est pas pris en charge ; {expected}."
+            )
         try:
             config = environ.Env.db_url_config(url)
         except (ValueError, ImproperlyConfigured):
@@ -169,8 +184,10 @@ class SettingsEnv:
         try:
             return environ.Env.email_url_config(url)
         except (ValueError, ImproperlyConfigured):
-            raise BadSetting(f"{name} : adresse de serveur de courriel illisible ; attendu "
-                             "smtp://hôte:1025 ou smtp+tls://utilisateur:motdepasse@hôte:587.") from None
+            raise BadSetting(
+                f"{name} : adresse de serveur de courriel illisible ; attendu "
+                "smtp://hôte:1025 ou smtp+tls://utilisateur:motdepasse@hôte:587."
+            ) from None
 
     # --- the portal's own kinds -------------------------------------------------------------
 
@@ -195,8 +212,10 @@ class SettingsEnv:
         url = self._default(name, default) if raw is None else raw
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BadSetting(f"{name} : {_quote(url)} n'est pas une adresse web ; attendu "
-                             "https://hôte (ou http://hôte:port).")
+            raise BadSetting(
+                f"{name} : {_quote(url)} n'est pas une adresse web ; attendu "
+                "https://hôte (ou http://hôte:port)."
+            )
         return url.rstrip("/")
 
     @_named
@@ -208,8 +227,10 @@ class SettingsEnv:
         for item in items:
             parts = urlsplit(item)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise BadSetting(f"{name} : {_quote(item)} n'est pas une origine ; attendu une liste "
-                                 "séparée par des virgules de https://hôte (ou http://hôte:port).")
+                raise BadSetting(
+                    f"{name} : {_quote(item)} n'est pas une origine ; attendu une liste "
+                    "séparée par des virgules de https://hôte (ou http://hôte:port)."
+                )
         return items
 
     @_named
@@ -220,8 +241,9 @@ class SettingsEnv:
         for choice in choices:
             if raw.lower() == choice.lower():
                 return choice
-        raise BadSetting(f"{name} : {_quote(raw)} n'est pas une valeur permise ; attendu l'une de : "
-                         f"{', '.join(choices)}.")
+        raise BadSetting(
+            f"{name} : {_quote(raw)} n'est pas une valeur permise ; attendu l'une de : {', '.join(choices)}."
+        )
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

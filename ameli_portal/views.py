@@ -43,10 +43,15 @@ def terms(request):
 
 @login_not_required
 def privacy(request):
-    return render(request, "public/privacy.html", {
-        "version": settings.TERMS_VERSION, "purposes": PURPOSES,
-        "retention": retention(export_days=settings.DATA_EXPORT_DAYS),
-    })
+    return render(
+        request,
+        "public/privacy.html",
+        {
+            "version": settings.TERMS_VERSION,
+            "purposes": PURPOSES,
+            "retention": retention(export_days=settings.DATA_EXPORT_DAYS),
+        },
+    )
 
 
 @login_not_required
@@ -56,10 +61,16 @@ def legal(request):
 
 @login_not_required
 def accessibility(request):
-    return render(request, "public/accessibility.html", {
-        "status": ACCESSIBILITY_STATUS, "declared_on": ACCESSIBILITY_STATEMENT_DATE,
-        "tested": ACCESSIBILITY_TESTED, "known_issues": ACCESSIBILITY_KNOWN_ISSUES,
-    })
+    return render(
+        request,
+        "public/accessibility.html",
+        {
+            "status": ACCESSIBILITY_STATUS,
+            "declared_on": ACCESSIBILITY_STATEMENT_DATE,
+            "tested": ACCESSIBILITY_TESTED,
+            "known_issues": ACCESSIBILITY_KNOWN_ISSUES,
+        },
+    )
 
 
 def _demo_only():
@@ -86,8 +97,16 @@ def demo_message(request, message_id):
 @login_not_required
 @never_cache
 @xframe_options_sameorigin
-@csp({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"], "img-src": ["data:"],
-      "frame-ancestors": ["'self'"], "base-uri": ["'none'"], "form-action": ["'none'"]})
+@csp(
+    {
+        "default-src": ["'none'"],
+        "style-src": ["'unsafe-inline'"],
+        "img-src": ["data:"],
+        "frame-ancestors": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+    }
+)
 def demo_message_html(request, message_id):
     """An email's HTML body on its own address, with a CSP of its own: emails carry
     inline styles (mail clients need them) that the portal's CSP rightly refuses."""

@@ -9,8 +9,10 @@ class SessionToken(XSessionTokenAuth):
     # Described in the OpenAPI document as the header it is (allauth's class leaves it out).
     openapi_in = "header"
     openapi_name = "X-Session-Token"
-    openapi_description = ("Le jeton de session que rend l'API de connexion d'allauth "
-                           "(/api/auth/app/v1/auth/login, puis le code reçu par courriel).")
+    openapi_description = (
+        "Le jeton de session que rend l'API de connexion d'allauth "
+        "(/api/auth/app/v1/auth/login, puis le code reçu par courriel)."
+    )
 
     def __call__(self, request):
         user = super().__call__(request)

@@ -38,21 +38,36 @@ HEADER = "Idempotency-Key"
 KEPT_FOR = timedelta(hours=24)
 PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
-IdempotencyKey = Annotated[str, Header(
-    alias=HEADER, pattern=PATTERN, min_length=16, max_length=64,
-    description=("Une clé tirée au hasard par l'application pour chaque écriture (16 à 64 "
-                 "caractères : lettres, chiffres, « - » et « _ », par exemple un UUID), et "
-                 "renvoyée telle quelle si l'écriture est répétée : la même clé avec la même "
-                 "requête rend la même réponse sans rien refaire ; avec une autre requête, 422. "
-                 f"Gardée {KEPT_FOR.total_seconds() / 3600:.0f} h."))]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias=HEADER,
+        pattern=PATTERN,
+        min_length=16,
+        max_length=64,
+        description=(
+            "Une clé tirée au hasard par l'application pour chaque écriture (16 à 64 "
+            "caractères : lettres, chiffres, « - » et « _ », par exemple un UUID), et "
+            "renvoyée telle quelle si l'écriture est répétée : la même clé avec la même "
+            "requête rend la même réponse sans rien refaire ; avec une autre requête, 422. "
+            f"Gardée {KEPT_FOR.total_seconds() / 3600:.0f} h."
+        ),
+    ),
+]
 
-MISSING = ("L'en-tête Idempotency-Key est obligatoire pour une écriture : une clé tirée au "
-           "hasard (16 à 64 lettres, chiffres, « - » ou « _ »), la même si vous répétez la requête.")
-MALFORMED = ("L'en-tête Idempotency-Key ne convient pas : 16 à 64 caractères parmi les lettres, "
-             "les chiffres, « - » et « _ ».")
+MISSING = (
+    "L'en-tête Idempotency-Key est obligatoire pour une écriture : une clé tirée au "
+    "hasard (16 à 64 lettres, chiffres, « - » ou « _ »), la même si vous répétez la requête."
+)
+MALFORMED = (
+    "L'en-tête Idempotency-Key ne convient pas : 16 à 64 caractères parmi les lettres, "
+    "les chiffres, « - » et « _ »."
+)
 BUSY = "Une requête avec cette clé Idempotency-Key est en cours : réessayez dans un instant."
-REUSED = ("Cette clé Idempotency-Key a déjà servi pour une autre requête : tirez une nouvelle "
-          "clé pour chaque écriture.")
+REUSED = (
+    "Cette clé Idempotency-Key a déjà servi pour une autre requête : tirez une nouvelle "
+    "clé pour chaque écriture."
+)
 
 
 def _fingerprint(request) -> str:
@@ -76,8 +91,7 @@ def _fingerprint(request) -> str:
 
 
 def _replay(record: IdempotentRequest) -> HttpResponse:
-    response = HttpResponse(bytes(record.body), status=record.status,
-                            content_type=record.content_type)
+    response = HttpResponse(bytes(record.body), status=record.status, content_type=record.content_type)
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -101,12 +115,10 @@ def idempotent(run):
         sent = request.headers.get(HEADER)
         key = clean_key(sent)
         if not key:
-            return _problem(request, 400,
-                                    MALFORMED if sent else MISSING)
+            return _problem(request, 400, MALFORMED if sent else MISSING)
         fingerprint = _fingerprint(request)
         for _attempt in range(3):
-            kept = (IdempotentRequest.objects.filter(user=user, key=key)
-                    .exclude(status__isnull=True).first())
+            kept = IdempotentRequest.objects.filter(user=user, key=key).exclude(status__isnull=True).first()
             if kept is not None and kept.created_at < timezone.now() - KEPT_FOR:
                 kept.delete()
                 kept = None
@@ -121,7 +133,8 @@ def idempotent(run):
                         # the first has answered, then finds its answer (the loop).
                         with transaction.atomic():
                             record = IdempotentRequest.objects.create(
-                                user=user, key=key, fingerprint=fingerprint)
+                                user=user, key=key, fingerprint=fingerprint
+                            )
                     except IntegrityError:
                         continue
                     response = run(request, *args, **kwargs)
@@ -132,7 +145,8 @@ def idempotent(run):
                     record.body = response.content
                     record.save(update_fields=["status", "content_type", "body"])
                     IdempotentRequest.objects.filter(
-                        user=user, created_at__lt=timezone.now() - KEPT_FOR).delete()
+                        user=user, created_at__lt=timezone.now() - KEPT_FOR
+                    ).delete()
                 return response
             except _Refused as refused:
                 return refused.response

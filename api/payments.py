@@ -34,8 +34,9 @@ ONE = {**MANY, 404: Problem}
 
 
 def _form(insured, data: dict) -> PaymentsFilterForm:
-    return PaymentsFilterForm(data, insured=insured, beneficiaries=list(insured.beneficiaries.all()),
-                              today=timezone.localdate())
+    return PaymentsFilterForm(
+        data, insured=insured, beneficiaries=list(insured.beneficiaries.all()), today=timezone.localdate()
+    )
 
 
 def _filters(insured, given: schemas.PaymentFilters) -> queries.Filters:
@@ -45,8 +46,13 @@ def _filters(insured, given: schemas.PaymentFilters) -> queries.Filters:
     data = {name: str(value) for name, value in given.dict(exclude_none=True).items()}
     form = _form(insured, data)
     if not form.is_valid():
-        raise ValidationError([{"loc": ("query", name), "msg": message}
-                               for name, messages in form.errors.items() for message in messages])
+        raise ValidationError(
+            [
+                {"loc": ("query", name), "msg": message}
+                for name, messages in form.errors.items()
+                for message in messages
+            ]
+        )
     return form.filters()
 
 
@@ -76,29 +82,41 @@ class _Rows:
         return _Rows(self.insured, filters, oldest_first=self.oldest_first)
 
     def __getitem__(self, window: slice):
-        return queries.payment_rows(self.insured, self.filters, limit=window.stop - window.start,
-                                    offset=window.start, oldest_first=self.oldest_first)
+        return queries.payment_rows(
+            self.insured,
+            self.filters,
+            limit=window.stop - window.start,
+            offset=window.start,
+            oldest_first=self.oldest_first,
+        )
 
 
-@router.get("", response={200: list[schemas.PaymentItem], **MANY},
-            summary="Mes paiements, les plus récents d'abord",
-            description="Les filtres de la page « Mes paiements » (12 derniers mois par défaut). "
-                        "Un filtre refusé par la page est ici une 422, avec son message.")
+@router.get(
+    "",
+    response={200: list[schemas.PaymentItem], **MANY},
+    summary="Mes paiements, les plus récents d'abord",
+    description="Les filtres de la page « Mes paiements » (12 derniers mois par défaut). "
+    "Un filtre refusé par la page est ici une 422, avec son message.",
+)
 @paginate(Cursor, ordering=("-paid_on", "-id"), page_size=20)
 def payment_list(request, filters: Query[schemas.PaymentFilters]):
     insured = get_insured_for_user(request.user)
     return _Rows(insured, _filters(insured, filters))
 
 
-@router.get("/en-cours", response={200: schemas.Pending, **MANY},
-            summary="Mes soins en cours de paiement",
-            description="Les soins remboursés que le prochain paiement versera, avec les mêmes "
-                        "filtres que la liste (la période est sans effet : ils ne sont pas "
-                        "encore payés).")
+@router.get(
+    "/en-cours",
+    response={200: schemas.Pending, **MANY},
+    summary="Mes soins en cours de paiement",
+    description="Les soins remboursés que le prochain paiement versera, avec les mêmes "
+    "filtres que la liste (la période est sans effet : ils ne sont pas "
+    "encore payés).",
+)
 def pending(request, filters: Query[schemas.PaymentFilters]):
     insured = get_insured_for_user(request.user)
-    lines, count = queries.pending_lines(insured, _filters(insured, filters),
-                                         list(insured.beneficiaries.all()))
+    lines, count = queries.pending_lines(
+        insured, _filters(insured, filters), list(insured.beneficiaries.all())
+    )
     return {"count": count, "results": lines}
 
 
@@ -107,35 +125,50 @@ def _figures(request):
     return queries.household_figures(insured, list(insured.beneficiaries.all()), timezone.localdate())
 
 
-@router.get("/compteurs", response={200: schemas.Counters, **SIGNED_IN},
-            summary="Participations forfaitaires et franchises de l'année, par personne",
-            description="Dues sur les soins de l'année civile (actes annulés exclus), contre leurs "
-                        "plafonds ; dont retenu, reporté, et ce qui reste à reprendre.")
+@router.get(
+    "/compteurs",
+    response={200: schemas.Counters, **SIGNED_IN},
+    summary="Participations forfaitaires et franchises de l'année, par personne",
+    description="Dues sur les soins de l'année civile (actes annulés exclus), contre leurs "
+    "plafonds ; dont retenu, reporté, et ce qui reste à reprendre.",
+)
 def counters(request):
     people, _ = _figures(request)
     return {"year": timezone.localdate().year, "people": people}
 
 
-@router.get("/mois", response={200: schemas.Months, **SIGNED_IN},
-            summary="Mes remboursements des 12 derniers mois, par mois de paiement")
+@router.get(
+    "/mois",
+    response={200: schemas.Months, **SIGNED_IN},
+    summary="Mes remboursements des 12 derniers mois, par mois de paiement",
+)
 def months(request):
     _, chart = _figures(request)
     return chart
 
 
-@router.get("/export.csv", response={200: None, **MANY},
-            summary="Télécharger les lignes (CSV pour tableur)",
-            description="Le fichier de la page : un acte par ligne avec les filtres choisis, "
-                        "point-virgule, UTF-8 avec BOM, montants à virgule.",
-            openapi_extra={"responses": {"200": {"description": "Le fichier CSV", "content": {
-                "text/csv": {"schema": {"type": "string"}}}}}})
+@router.get(
+    "/export.csv",
+    response={200: None, **MANY},
+    summary="Télécharger les lignes (CSV pour tableur)",
+    description="Le fichier de la page : un acte par ligne avec les filtres choisis, "
+    "point-virgule, UTF-8 avec BOM, montants à virgule.",
+    openapi_extra={
+        "responses": {
+            "200": {"description": "Le fichier CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+        }
+    },
+)
 def payments_csv(request, filters: Query[schemas.PaymentFilters]):
     _filters(get_insured_for_user(request.user), filters)  # refused here rather than defaulted
     return page_csv(request)  # the page's own file, from the same query string
 
 
-@router.get("/{uuid:payment_id}", response={200: schemas.PaymentDetail, **ONE},
-            summary="Un paiement et chacun de ses actes")
+@router.get(
+    "/{uuid:payment_id}",
+    response={200: schemas.PaymentDetail, **ONE},
+    summary="Un paiement et chacun de ses actes",
+)
 def payment_detail(request, payment_id):
     insured = get_insured_for_user(request.user)
     payment = get_payment_for_user(request.user, payment_id)
@@ -145,13 +178,21 @@ def payment_detail(request, payment_id):
     breakdown = payment_breakdown(lines, recoveries, refunds)
     to_insured = payment.insured_id is not None
     return {
-        "id": payment.public_id, "paid_on": payment.paid_on,
+        "id": payment.public_id,
+        "paid_on": payment.paid_on,
         "paid_to": "insured" if to_insured else "professional",
         "professional_name": "" if to_insured else payment.professional.name,
         "iban_masked": mask_iban(payment.iban) if to_insured else "",
-        "amount": queries.amount_shown(payment, lines, recoveries, refunds), "act_count": len(lines),
-        "lines": lines, "taken_back": recoveries, "refunds": refunds,
-        "breakdown": {"for_lines": breakdown.for_lines, "recovered": breakdown.recovered,
-                      "taken_back": breakdown.taken_back, "refunded": breakdown.refunded,
-                      "amount": breakdown.amount},
+        "amount": queries.amount_shown(payment, lines, recoveries, refunds),
+        "act_count": len(lines),
+        "lines": lines,
+        "taken_back": recoveries,
+        "refunds": refunds,
+        "breakdown": {
+            "for_lines": breakdown.for_lines,
+            "recovered": breakdown.recovered,
+            "taken_back": breakdown.taken_back,
+            "refunded": breakdown.refunded,
+            "amount": breakdown.amount,
+        },
     }

@@ -38,16 +38,25 @@ Period = Literal[PERIOD_CHOICES]  # "3", "6", "12", "27": the form's choices
 class PaymentFilters(Schema):
     """The filters of « Mes paiements », checked by the page's own form."""
 
-    period: Period | None = Field(None, description="Durée jusqu'à aujourd'hui, en mois : "
-                                  + ", ".join(f"{k} ({v})" for k, v in PERIODS.items())
-                                  + ". 12 par défaut ; sans effet avec « start ».")
-    start: IsoDate | None = Field(None, description="Du (date de paiement) ; 27 mois au plus en "
-                                                 "arrière (une date plus ancienne est ramenée à "
-                                                 "la plus ancienne consultable).")
+    period: Period | None = Field(
+        None,
+        description="Durée jusqu'à aujourd'hui, en mois : "
+        + ", ".join(f"{k} ({v})" for k, v in PERIODS.items())
+        + ". 12 par défaut ; sans effet avec « start ».",
+    )
+    start: IsoDate | None = Field(
+        None,
+        description="Du (date de paiement) ; 27 mois au plus en "
+        "arrière (une date plus ancienne est ramenée à "
+        "la plus ancienne consultable).",
+    )
     end: IsoDate | None = Field(None, description="Au (date de paiement).")
-    person: UUID | None = Field(None, description="La personne soignée : l'identifiant d'une "
-                                "personne de « compteurs » (vous ou un ayant droit) ; toutes "
-                                "par défaut.")
+    person: UUID | None = Field(
+        None,
+        description="La personne soignée : l'identifiant d'une "
+        "personne de « compteurs » (vous ou un ayant droit) ; toutes "
+        "par défaut.",
+    )
     kind: CareKind | None = Field(None, description="Le type de soins ; tous par défaut.")
 
 
@@ -58,14 +67,19 @@ class PaymentItem(Schema):
     id: UUID = Field(alias="public_id")
     paid_on: date
     paid_to: Literal["insured", "professional"] = Field(
-        description="« insured » : à vous ; « professional » : au professionnel (tiers payant).")
+        description="« insured » : à vous ; « professional » : au professionnel (tiers payant)."
+    )
     professional_name: str = Field(description="Vide pour un virement à vous.")
-    amount: Money = Field(description="Le montant que montre la liste (votre part d'un virement "
-                                      "en tiers payant).")
-    recovered: Money = Field(description="Retenues reportées d'autres soins reprises sur ce "
-                                         "paiement (déjà déduites du montant).")
-    refunded: Money = Field(description="Retenues rendues : reprises faites pour des soins annulés "
-                                        "depuis, rendues par ce paiement (déjà ajoutées au montant).")
+    amount: Money = Field(
+        description="Le montant que montre la liste (votre part d'un virement en tiers payant)."
+    )
+    recovered: Money = Field(
+        description="Retenues reportées d'autres soins reprises sur ce paiement (déjà déduites du montant)."
+    )
+    refunded: Money = Field(
+        description="Retenues rendues : reprises faites pour des soins annulés "
+        "depuis, rendues par ce paiement (déjà ajoutées au montant)."
+    )
     act_count: int
 
     @staticmethod
@@ -108,16 +122,18 @@ class PaymentLine(Schema):
     withheld: Money = Field(description="Retenu sur ce soin.")
     carried_forward: Money = Field(description="Reporté : à retenir sur un prochain remboursement.")
     recovered: Money = Field(description="Retenues reportées d'autres soins reprises sur ce soin.")
-    reimbursed: Money = Field(description="Remboursé pour ce soin (part AMO moins ce qui est "
-                                          "retenu sur ce soin).")
+    reimbursed: Money = Field(
+        description="Remboursé pour ce soin (part AMO moins ce qui est retenu sur ce soin)."
+    )
     ticket_moderateur: Money
     depassement: Money
     payee: Literal["insured", "professional"]
     payee_label: str
     state_label: str
     reversal: Reversal | None = Field(None, description="Présent si l'acte a été annulé.")
-    counted: bool = Field(description="Faux pour un acte annulé avant son paiement : il n'entre "
-                                      "pas dans le montant.")
+    counted: bool = Field(
+        description="Faux pour un acte annulé avant son paiement : il n'entre pas dans le montant."
+    )
 
     @staticmethod
     def resolve_patient(obj) -> str:
@@ -314,8 +330,9 @@ class PendingLine(Schema):
 
 class Pending(Schema):
     count: int = Field(description="Combien de soins en cours de paiement, en tout.")
-    results: list[PendingLine] = Field(description="Les plus anciens d'abord, 20 au plus, comme "
-                                                   "sur la page ; tous sont dans l'export CSV.")
+    results: list[PendingLine] = Field(
+        description="Les plus anciens d'abord, 20 au plus, comme sur la page ; tous sont dans l'export CSV."
+    )
 
 
 class Counter(Schema):

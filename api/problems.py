@@ -27,8 +27,13 @@ LIBRARY_MESSAGES = {"Cannot parse request body": "Le corps de la requête n'est 
 
 
 def problem(api, request, status: int, detail: str, **extra) -> HttpResponse:
-    body = {"type": "about:blank", "title": TITLES.get(status, "Erreur"), "status": status,
-            "detail": detail, **extra}
+    body = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Erreur"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = MEDIA_TYPE
     return response
@@ -42,13 +47,13 @@ def install(api) -> None:
     @api.exception_handler(ValidationError)
     def invalid(request, exc):
         errors = [{"champ": _where(e), "message": str(e.get("msg", ""))} for e in exc.errors]
-        return problem(api, request, 422, "Certaines données envoyées ne conviennent pas.",
-                       errors=errors)
+        return problem(api, request, 422, "Certaines données envoyées ne conviennent pas.", errors=errors)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        return problem(api, request, 401, "Connectez-vous : envoyez le jeton de session dans "
-                                          "l'en-tête X-Session-Token.")
+        return problem(
+            api, request, 401, "Connectez-vous : envoyez le jeton de session dans l'en-tête X-Session-Token."
+        )
 
     @api.exception_handler(Http404)
     def not_found(request, exc):

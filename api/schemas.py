@@ -90,8 +90,10 @@ class Card(_Labelled):
 class PersonCards(Schema):
     name: str
     is_beneficiary: bool
-    on_parents_card: bool = Field(description="Un enfant de moins de 16 ans sans carte à lui : "
-                                              "il figure sur la carte Vitale de ses parents.")
+    on_parents_card: bool = Field(
+        description="Un enfant de moins de 16 ans sans carte à lui : "
+        "il figure sur la carte Vitale de ses parents."
+    )
     cards: list[Card]
 
 

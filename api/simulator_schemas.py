@@ -33,38 +33,54 @@ class Simulation(Schema):
 
     care: Literal[_values("care")] = Field(description="Le soin (la liste du simulateur).")
     price: Decimal = Field(ge=0, le=10000, description="Prix payé, en euros (30.50).")
-    care_date: IsoDate = Field(description="Date des soins (pour un séjour : l'entrée) ; ni dans "
-                                        "le futur, ni avant les barèmes du simulateur.")
+    care_date: IsoDate = Field(
+        description="Date des soins (pour un séjour : l'entrée) ; ni dans "
+        "le futur, ni avant les barèmes du simulateur."
+    )
     age: StrictInt = Field(ge=0, le=120, description="Âge du patient le jour des soins, en années.")
     cover: Literal[_values("cover")] = Field(description="Votre complémentaire santé.")
-    sector: Literal[_values("sector")] = Field("1", description="Secteur du médecin "
-                                               "(« 1 », « 2_optam », « 2 »).")
+    sector: Literal[_values("sector")] = Field(
+        "1", description="Secteur du médecin (« 1 », « 2_optam », « 2 »)."
+    )
     coordinated_path: StrictBool = Field(True, description="Parcours de soins coordonnés respecté.")
     ald: StrictBool = Field(False, description="Soin en rapport avec une affection de longue durée.")
-    maternity: StrictBool = Field(False, description="Enceinte depuis plus de 5 mois, ou accouchée "
-                                               "depuis 12 jours au plus.")
+    maternity: StrictBool = Field(
+        False, description="Enceinte depuis plus de 5 mois, ou accouchée depuis 12 jours au plus."
+    )
     tiers_payant: Literal[_values("tiers_payant")] = "none"
     medicine_rate: Literal[_values("medicine_rate")] | None = Field(
-        None, description="Pour une boîte de médicament : son taux, en %.")
-    base: Decimal | None = Field(None, ge=0, le=10000, description="Pour un équipement : la base "
-                                                                   "indiquée sur le devis.")
-    basket: Literal[_values("basket")] | None = Field(None, description="Pour un équipement : "
-                                                      "son panier.")
+        None, description="Pour une boîte de médicament : son taux, en %."
+    )
+    base: Decimal | None = Field(
+        None, ge=0, le=10000, description="Pour un équipement : la base indiquée sur le devis."
+    )
+    basket: Literal[_values("basket")] | None = Field(None, description="Pour un équipement : son panier.")
     discharge_date: IsoDate | None = Field(None, description="Pour un séjour : la date de sortie.")
-    percent: Decimal | None = Field(None, ge=0, le=1000, description="Contrat en % de la base : "
-                                                                     "son niveau (200 pour 200 % BR).")
-    forfait: Decimal | None = Field(None, ge=0, le=10000, description="Contrat au forfait : son "
-                                                                      "montant pour ce soin.")
+    percent: Decimal | None = Field(
+        None, ge=0, le=1000, description="Contrat en % de la base : son niveau (200 pour 200 % BR)."
+    )
+    forfait: Decimal | None = Field(
+        None, ge=0, le=10000, description="Contrat au forfait : son montant pour ce soin."
+    )
     responsible: Literal[_values("responsible")] | None = Field(
-        None, description="Contrat responsable : « yes », « no » ou « unknown ».")
+        None, description="Contrat responsable : « yes », « no » ou « unknown »."
+    )
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "care": "gp", "price": "30.00", "care_date": "2026-01-15", "age": 40, "cover": "none"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"care": "gp", "price": "30.00", "care_date": "2026-01-15", "age": 40, "cover": "none"}
+            ]
+        }
+    }
 
     def form_data(self) -> dict[str, str]:
         """The same answers as the page's form receives them."""
-        data = {name: str(value) for name, value in self.dict(exclude_none=True).items()
-                if not isinstance(value, bool)}
+        data = {
+            name: str(value)
+            for name, value in self.dict(exclude_none=True).items()
+            if not isinstance(value, bool)
+        }
         data["coordinated_path"] = "yes" if self.coordinated_path else "no"
         data.update({name: "on" for name in ("ald", "maternity") if getattr(self, name)})
         return data
@@ -100,10 +116,10 @@ class SimulationResult(Schema):
     participation: Money = Field(description="Participation forfaitaire.")
     franchise: Money
     paid: Money = Field(description="Remboursé par l'Assurance Maladie.")
-    carried_forward: Money = Field(description="Retenues plus grandes que ce remboursement : "
-                                               "retenues sur un prochain.")
-    amo_net: Money = Field(description="Part Assurance Maladie moins les retenues, maintenant "
-                                       "ou plus tard.")
+    carried_forward: Money = Field(
+        description="Retenues plus grandes que ce remboursement : retenues sur un prochain."
+    )
+    amo_net: Money = Field(description="Part Assurance Maladie moins les retenues, maintenant ou plus tard.")
     ticket_moderateur: Money
     depassement: Money
     hospital_daily_charge: Money = Field(description="Forfait journalier.")

@@ -76,58 +76,85 @@ messages = Router(tags=["Ma messagerie"])
 @me.get("/profil", response={200: schemas.Profile, **SIGNED_IN}, summary="Mes informations")
 def profile(request):
     insured = get_insured_for_user(request.user)
-    return {"nir_masked": insured.nir_masked, "first_names": insured.first_names,
-            "last_name": insured.last_name, "birth_date": insured.birth_date,
-            "email": request.user.email, "postal_address": insured.postal_address}
+    return {
+        "nir_masked": insured.nir_masked,
+        "first_names": insured.first_names,
+        "last_name": insured.last_name,
+        "birth_date": insured.birth_date,
+        "email": request.user.email,
+        "postal_address": insured.postal_address,
+    }
 
 
-@me.get("/cartes", response={200: list[schemas.PersonCards], **SIGNED_IN},
-        summary="Mes cartes Vitale et CEAM")
+@me.get(
+    "/cartes", response={200: list[schemas.PersonCards], **SIGNED_IN}, summary="Mes cartes Vitale et CEAM"
+)
 def cards(request):
     insured = get_insured_for_user(request.user)
-    return [{"name": person.name, "is_beneficiary": person.beneficiary is not None,
-             "on_parents_card": person.on_parents_card, "cards": person.cards}
-            for person in cards_by_person(insured)]
+    return [
+        {
+            "name": person.name,
+            "is_beneficiary": person.beneficiary is not None,
+            "on_parents_card": person.on_parents_card,
+            "cards": person.cards,
+        }
+        for person in cards_by_person(insured)
+    ]
 
 
-@documents.get("", response={200: list[schemas.Document], **MANY},
-               summary="Mes documents, les plus récents d'abord")
+@documents.get(
+    "", response={200: list[schemas.Document], **MANY}, summary="Mes documents, les plus récents d'abord"
+)
 @paginate(Cursor, ordering=("-created_at", "-pk"), page_size=20)
 def document_list(request):
     insured = get_insured_for_user(request.user)
     return Document.objects.filter(owner=insured).exclude(kind=Document.Kind.CODE_LETTER)
 
 
-@documents.get("/{uuid:document_id}", response={200: schemas.Document, **ONE},
-               summary="Un document et son état")
+@documents.get(
+    "/{uuid:document_id}", response={200: schemas.Document, **ONE}, summary="Un document et son état"
+)
 def document_detail(request, document_id):
     return get_document_for_user(request.user, document_id)
 
 
-@documents.get("/{uuid:document_id}/pdf", summary="Télécharger le PDF d'un document prêt",
-               response={200: None, 409: schemas.Problem, **ONE}, url_name="document_pdf",
-               openapi_extra={"responses": {"200": {"description": "Le PDF", "content": {
-                   "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}})
+@documents.get(
+    "/{uuid:document_id}/pdf",
+    summary="Télécharger le PDF d'un document prêt",
+    response={200: None, 409: schemas.Problem, **ONE},
+    url_name="document_pdf",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "Le PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def document_pdf(request, document_id):
     from attestations.views import pdf_response
 
     document = get_document_for_user(request.user, document_id)
     if document.status != Document.Status.READY:
-        return problems.problem(api, request, 409, "Ce document n'est pas encore prêt : "
-                                                   "suivez son état, puis téléchargez-le.")
+        return problems.problem(
+            api, request, 409, "Ce document n'est pas encore prêt : suivez son état, puis téléchargez-le."
+        )
     return pdf_response(document)
 
 
-@demarches.get("", response={200: list[schemas.Demarche], **MANY},
-               summary="Mes démarches, les plus récentes d'abord")
+@demarches.get(
+    "", response={200: list[schemas.Demarche], **MANY}, summary="Mes démarches, les plus récentes d'abord"
+)
 @paginate(Cursor, ordering=("-filed_at", "-pk"), page_size=20)
 def demarche_list(request):
     insured = get_insured_for_user(request.user)
     return Request.objects.filter(insured=insured)
 
 
-@demarches.get("/{uuid:demarche_id}", response={200: schemas.Demarche, **ONE},
-               summary="Une démarche et son état")
+@demarches.get(
+    "/{uuid:demarche_id}", response={200: schemas.Demarche, **ONE}, summary="Une démarche et son état"
+)
 def demarche_detail(request, demarche_id):
     return get_request_for_user(request.user, demarche_id)
 
@@ -158,5 +185,6 @@ def urlpatterns():
 
 def _no_such_route(request):
     """Any other address under /api/v1/: a problem in JSON, not the site's 404 page."""
-    return problems.problem(api, request, 404, "Cette adresse ne correspond à aucune opération "
-                                               "de l'API : voyez /api/v1/docs.")
+    return problems.problem(
+        api, request, 404, "Cette adresse ne correspond à aucune opération de l'API : voyez /api/v1/docs."
+    )

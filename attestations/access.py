@@ -19,8 +19,9 @@ def get_document_for_user(user, public_id) -> Document:
     insured = get_insured_for_user(user)
     # A letter's document has no file of its own: the letter is printed and posted, never
     # downloaded (it carries the provisional code).
-    return get_object_or_404(Document.objects.exclude(kind=Document.Kind.CODE_LETTER),
-                             owner=insured, public_id=public_id)
+    return get_object_or_404(
+        Document.objects.exclude(kind=Document.Kind.CODE_LETTER), owner=insured, public_id=public_id
+    )
 
 
 def home_documents(home, insured, since) -> None:
@@ -29,5 +30,6 @@ def home_documents(home, insured, since) -> None:
 
     home.documents = list(
         Document.objects.filter(owner=insured, status=Document.Status.READY, revoked_at__isnull=True)
-        .exclude(kind=Document.Kind.CODE_LETTER).order_by("-issued_at", "-pk")[:READY_DOCUMENTS]
+        .exclude(kind=Document.Kind.CODE_LETTER)
+        .order_by("-issued_at", "-pk")[:READY_DOCUMENTS]
     )

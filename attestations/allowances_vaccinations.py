@@ -16,20 +16,39 @@ SELF = "assure"  # Document.person for the insured person alone
 
 
 def allowances_paid(insured: Insured, start: date, end: date) -> list[DailyAllowance]:
-    return list(DailyAllowance.objects.filter(insured=insured, paid_on__range=(start, end))
-                .order_by("paid_on", "period_start", "pk"))
+    return list(
+        DailyAllowance.objects.filter(insured=insured, paid_on__range=(start, end)).order_by(
+            "paid_on", "period_start", "pk"
+        )
+    )
 
 
 def _allowance_rows(allowances) -> list[list]:
-    return [[a.pk, a.kind, a.period_start.isoformat(), a.period_end.isoformat(), a.days,
-             str(a.daily_gross), str(a.gross), str(a.csg_crds), str(a.net), str(a.taxable),
-             a.paid_on.isoformat(), a.employer] for a in allowances]
+    return [
+        [
+            a.pk,
+            a.kind,
+            a.period_start.isoformat(),
+            a.period_end.isoformat(),
+            a.days,
+            str(a.daily_gross),
+            str(a.gross),
+            str(a.csg_crds),
+            str(a.net),
+            str(a.taxable),
+            a.paid_on.isoformat(),
+            a.employer,
+        ]
+        for a in allowances
+    ]
 
 
 def allowances_data(insured: Insured, start: date, end: date) -> dict:
-    return {"period": [start.isoformat(), end.isoformat()],
-            "names": [insured.last_name, insured.first_names],
-            "rows": _allowance_rows(allowances_paid(insured, start, end))}
+    return {
+        "period": [start.isoformat(), end.isoformat()],
+        "names": [insured.last_name, insured.first_names],
+        "rows": _allowance_rows(allowances_paid(insured, start, end)),
+    }
 
 
 def _sum(allowances, name: str) -> Decimal:
@@ -56,8 +75,10 @@ def tax_context(document, day: date) -> dict:
     return {
         "year": document.period_start.year,
         "allowances": allowances,
-        "by_kind": [{"label": label, "taxable": euros(_sum(rows, "taxable")),
-                     "net": euros(_sum(rows, "net"))} for label, rows in sorted(by_kind.items())],
+        "by_kind": [
+            {"label": label, "taxable": euros(_sum(rows, "taxable")), "net": euros(_sum(rows, "net"))}
+            for label, rows in sorted(by_kind.items())
+        ],
         "taxable": euros(_sum(allowances, "taxable")),
         "net": euros(_sum(allowances, "net")),
         "non_taxable": any(a.taxable == ZERO for a in allowances),
@@ -67,8 +88,9 @@ def tax_context(document, day: date) -> dict:
 def vaccination_people(insured: Insured, person: str = "") -> list[tuple[str, object]]:
     """[(display name, beneficiary or None for the insured)] the attestation covers."""
     people = [(f"{insured.first_names} {insured.last_name}", None)]
-    people += [(f"{b.first_names} {b.last_name}", b) for b in insured.beneficiaries.order_by(
-        "birth_date", "pk")]
+    people += [
+        (f"{b.first_names} {b.last_name}", b) for b in insured.beneficiaries.order_by("birth_date", "pk")
+    ]
     if person == SELF:
         return people[:1]
     if person:
@@ -78,21 +100,47 @@ def vaccination_people(insured: Insured, person: str = "") -> list[tuple[str, ob
 
 def _vaccinations(insured: Insured, person: str) -> list[tuple[str, object, list[Vaccination]]]:
     records = list(Vaccination.objects.filter(insured=insured).order_by("vaccinated_on", "pk"))
-    return [(name, who, [v for v in records if v.beneficiary_id == (who.pk if who else None)])
-            for name, who in vaccination_people(insured, person)]
+    return [
+        (name, who, [v for v in records if v.beneficiary_id == (who.pk if who else None)])
+        for name, who in vaccination_people(insured, person)
+    ]
 
 
 def vaccination_data(insured: Insured, person: str) -> dict:
-    return {"person": person, "people": [
-        [name, who.birth_date.isoformat() if who else insured.birth_date.isoformat(),
-         [[v.pk, v.vaccine, v.disease, v.dose, v.vaccinated_on.isoformat(), v.batch_number,
-           v.vaccinator] for v in records]]
-        for name, who, records in _vaccinations(insured, person)]}
+    return {
+        "person": person,
+        "people": [
+            [
+                name,
+                who.birth_date.isoformat() if who else insured.birth_date.isoformat(),
+                [
+                    [
+                        v.pk,
+                        v.vaccine,
+                        v.disease,
+                        v.dose,
+                        v.vaccinated_on.isoformat(),
+                        v.batch_number,
+                        v.vaccinator,
+                    ]
+                    for v in records
+                ],
+            ]
+            for name, who, records in _vaccinations(insured, person)
+        ],
+    }
 
 
 def vaccination_context(document, day: date) -> dict:
     insured = document.owner
-    return {"people": [
-        {"name": name, "birth_date": french_date(who.birth_date if who else insured.birth_date),
-         "born": (who or insured).born, "vaccinations": records}
-        for name, who, records in _vaccinations(insured, document.person)]}
+    return {
+        "people": [
+            {
+                "name": name,
+                "birth_date": french_date(who.birth_date if who else insured.birth_date),
+                "born": (who or insured).born,
+                "vaccinations": records,
+            }
+            for name, who, records in _vaccinations(insured, document.person)
+        ]
+    }

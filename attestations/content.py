@@ -67,13 +67,23 @@ def rights_data(insured: Insured, day: date) -> dict:
             for p in insured.coverage_periods.order_by("start", "pk")
         ],
         "exemptions": [
-            [e.kind, e.beneficiary.public_id.hex if e.beneficiary else None, e.start.isoformat(),
-             e.end.isoformat() if e.end else None]
+            [
+                e.kind,
+                e.beneficiary.public_id.hex if e.beneficiary else None,
+                e.start.isoformat(),
+                e.end.isoformat() if e.end else None,
+            ]
             for e in exemptions
         ],
         "beneficiaries": [
-            [b.public_id.hex, b.relationship, b.last_name, b.first_names, b.birth_date.isoformat(),
-             b.medecin_traitant]
+            [
+                b.public_id.hex,
+                b.relationship,
+                b.last_name,
+                b.first_names,
+                b.birth_date.isoformat(),
+                b.medecin_traitant,
+            ]
             for b in insured.beneficiaries.order_by("birth_date", "pk")
         ],
         "medecin_traitant": insured.medecin_traitant,
@@ -86,20 +96,25 @@ def statement_lines(insured: Insured, start: date, end: date) -> list[Settlement
     export_lines() also returns the acts not paid yet, which a relevé leaves out.
     """
     lines = [line for line in export_lines(insured, Filters(start=start, end=end)) if line.payment]
-    return sorted(lines, key=lambda line: (line.payment.paid_on if line.payment else None,
-                                           line.care_date, line.pk))
+    return sorted(
+        lines, key=lambda line: (line.payment.paid_on if line.payment else None, line.care_date, line.pk)
+    )
 
 
 def statement_taken_back(insured: Insured, start: date, end: date) -> list:
     """Acts paid before and cancelled since, taken back by a payment of the period."""
-    return sorted(taken_back(insured, Filters(start=start, end=end)),
-                  key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk))
+    return sorted(
+        taken_back(insured, Filters(start=start, end=end)),
+        key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk),
+    )
 
 
 def statement_refunds(insured: Insured, start: date, end: date) -> list:
     """Deductions recovered for acts cancelled since, given back by a payment of the period."""
-    return sorted((r for r in refunds(insured, Filters(start=start, end=end)) if r.payment),
-                  key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk))
+    return sorted(
+        (r for r in refunds(insured, Filters(start=start, end=end)) if r.payment),
+        key=lambda r: (r.payment.paid_on, r.settlement.care_date, r.pk),
+    )
 
 
 def statement_data(insured: Insured, start: date, end: date) -> dict:
@@ -113,15 +128,31 @@ def statement_data(insured: Insured, start: date, end: date) -> dict:
     period's payments took back; payments and reversals are never edited once made.
     """
     filters = Filters(start=start, end=end)
-    lines = (Settlement.objects.filter(filters.lines_q(), filters.period_q("payment__paid_on"),
-                                       insured=insured, payment__isnull=False)
-             .order_by("payment__paid_on", "care_date", "pk")
-             .values_list("pk", "paid", "participation_withheld", "franchise_withheld", "debt_recovered",
-                          "payment_id", "payment__amount", "reversal__id", "reversal__payment_id"))
-    taken = (Settlement.objects.filter(filters.lines_q(), filters.period_q("reversal__payment__paid_on"),
-                                       insured=insured)
-             .exclude(payment=F("reversal__payment")).order_by("pk")
-             .values_list("pk", "reversal__payment_id"))
+    lines = (
+        Settlement.objects.filter(
+            filters.lines_q(), filters.period_q("payment__paid_on"), insured=insured, payment__isnull=False
+        )
+        .order_by("payment__paid_on", "care_date", "pk")
+        .values_list(
+            "pk",
+            "paid",
+            "participation_withheld",
+            "franchise_withheld",
+            "debt_recovered",
+            "payment_id",
+            "payment__amount",
+            "reversal__id",
+            "reversal__payment_id",
+        )
+    )
+    taken = (
+        Settlement.objects.filter(
+            filters.lines_q(), filters.period_q("reversal__payment__paid_on"), insured=insured
+        )
+        .exclude(payment=F("reversal__payment"))
+        .order_by("pk")
+        .values_list("pk", "reversal__payment_id")
+    )
     return {
         "period": [start.isoformat(), end.isoformat()],
         "names": [insured.last_name, insured.first_names],
@@ -131,8 +162,9 @@ def statement_data(insured: Insured, start: date, end: date) -> dict:
     }
 
 
-def content_key(insured: Insured, kind: str, day: date, period: tuple[date, date] | None = None,
-                person: str = "") -> str:
+def content_key(
+    insured: Insured, kind: str, day: date, period: tuple[date, date] | None = None, person: str = ""
+) -> str:
     if kind in (Document.Kind.STATEMENT, Document.Kind.DAILY_ALLOWANCES, Document.Kind.TAX):
         if period is None:
             raise TypeError(f"a {kind} document covers a period")
@@ -162,8 +194,9 @@ def qr_image(url: str) -> str:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="png", scale=1, border=2)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return format_html('<img class="qr-code" src="data:image/png;base64,{}" alt="{}">', data,
-                       "QR code de vérification")
+    return format_html(
+        '<img class="qr-code" src="data:image/png;base64,{}" alt="{}">', data, "QR code de vérification"
+    )
 
 
 def _common_context(document: Document, day: date) -> dict:
@@ -198,13 +231,19 @@ def _rights_context(document: Document, day: date) -> dict:
         "rights_to": french_date(current.end) if current and current.end else "",
         "rights_open": current is not None,
         "exemptions": [
-            {"label": e.get_kind_display(), "who": str(e.beneficiary) if e.beneficiary else "",
-             "end": french_date(e.end) if e.end else ""}
+            {
+                "label": e.get_kind_display(),
+                "who": str(e.beneficiary) if e.beneficiary else "",
+                "end": french_date(e.end) if e.end else "",
+            }
             for e in exemptions
         ],
         "beneficiaries": [
-            {"name": f"{b.first_names} {b.last_name}", "relationship": b.get_relationship_display(),
-             "birth_date": french_date(b.birth_date)}
+            {
+                "name": f"{b.first_names} {b.last_name}",
+                "relationship": b.get_relationship_display(),
+                "birth_date": french_date(b.birth_date),
+            }
             for b in insured.beneficiaries.order_by("birth_date", "pk")
         ],
     }
@@ -213,12 +252,32 @@ def _rights_context(document: Document, day: date) -> dict:
 def _totals(lines, taken: list, given_back: list | tuple = ()) -> dict:
     """The relevé's sums, as every screen makes them (reimbursements/deductions.py)."""
     t = deductions.totals(lines, taken, given_back)
-    figures = {name: getattr(t, name) for name in (
-        "charged", "base", "amo", "participation_due", "franchise_due", "withheld", "carried_forward",
-        "for_line", "recovered", "taken_back", "refunded", "ticket_moderateur", "depassement", "paid",
-        "deductions_due", "deductions_taken")}
-    return {"count": t.lines, **{name: euros(value) for name, value in figures.items()},
-            "minus": {name: euros(-figures[name]) for name in ("recovered", "taken_back")}}
+    figures = {
+        name: getattr(t, name)
+        for name in (
+            "charged",
+            "base",
+            "amo",
+            "participation_due",
+            "franchise_due",
+            "withheld",
+            "carried_forward",
+            "for_line",
+            "recovered",
+            "taken_back",
+            "refunded",
+            "ticket_moderateur",
+            "depassement",
+            "paid",
+            "deductions_due",
+            "deductions_taken",
+        )
+    }
+    return {
+        "count": t.lines,
+        **{name: euros(value) for name, value in figures.items()},
+        "minus": {name: euros(-figures[name]) for name in ("recovered", "taken_back")},
+    }
 
 
 def document_period(document: Document) -> tuple[date, date]:
@@ -252,8 +311,10 @@ def _statement_context(document: Document, day: date) -> dict:
         "lines": lines,
         "taken_back": taken,
         "refunds": given_back,
-        "per_patient": [{"name": name, **_totals(group, group_taken, group_refunds)}
-                        for (_, name), (group, group_taken, group_refunds) in sorted(patients.items())],
+        "per_patient": [
+            {"name": name, **_totals(group, group_taken, group_refunds)}
+            for (_, name), (group, group_taken, group_refunds) in sorted(patients.items())
+        ],
         "totals": _totals(lines, taken, given_back),
     }
 
@@ -261,6 +322,7 @@ def _statement_context(document: Document, day: date) -> dict:
 def _health_context(build):
     def context(document: Document, day: date) -> dict:
         return {**_common_context(document, day), **build(document, day)}
+
     return context
 
 

@@ -7,7 +7,8 @@ from .models import Document, MonthlyStatement
 
 def export(insured) -> dict:
     return {
-        "documents": rows(Document.objects.filter(owner=insured), "owner", "file", "letter",
-                          "verification_code"),
+        "documents": rows(
+            Document.objects.filter(owner=insured), "owner", "file", "letter", "verification_code"
+        ),
         "monthly_statements": rows(MonthlyStatement.objects.filter(owner=insured), "owner"),
     }

@@ -32,10 +32,18 @@ class RightsForm(IdempotentForm):
 class StatementForm(IdempotentForm):
     """``cleaned_data["period"]`` is (start, end) of payment dates; both within the history."""
 
-    start = forms.DateField(label="Du", required=False, widget=DateInput(),
-                            error_messages={"invalid": "Saisissez une date valide, par exemple 01/10/2026."})
-    end = forms.DateField(label="Au", required=False, widget=DateInput(),
-                          error_messages={"invalid": "Saisissez une date valide, par exemple 31/10/2026."})
+    start = forms.DateField(
+        label="Du",
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": "Saisissez une date valide, par exemple 01/10/2026."},
+    )
+    end = forms.DateField(
+        label="Au",
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": "Saisissez une date valide, par exemple 31/10/2026."},
+    )
 
     def __init__(self, *args, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,11 +63,15 @@ class StatementForm(IdempotentForm):
             if value is None:
                 self.add_error(name, "Indiquez la date de " + ("début." if name == "start" else "fin."))
             elif value > self.today:
-                self.add_error(name, "Cette date est dans le futur : choisissez au plus tard "
-                                     f"le {self.today:%d/%m/%Y}.")
+                self.add_error(
+                    name, f"Cette date est dans le futur : choisissez au plus tard le {self.today:%d/%m/%Y}."
+                )
             elif value < self.earliest:
-                self.add_error(name, f"Vos paiements sont consultables sur {HISTORY_MONTHS} mois : "
-                                     f"choisissez une date à partir du {self.earliest:%d/%m/%Y}.")
+                self.add_error(
+                    name,
+                    f"Vos paiements sont consultables sur {HISTORY_MONTHS} mois : "
+                    f"choisissez une date à partir du {self.earliest:%d/%m/%Y}.",
+                )
         if not self.errors and start > end:
             self.add_error("end", "La date de fin doit être postérieure ou égale à la date de début.")
         if not self.errors:
@@ -123,6 +135,8 @@ class VaccinationForm(IdempotentForm):
         self.fields["person"].choices = [
             ("", "Toute la famille"),
             (SELF, f"{insured.first_names} {insured.last_name}"),
-            *[(b.public_id.hex, f"{b.first_names} {b.last_name}")
-              for b in insured.beneficiaries.order_by("birth_date", "pk")],
+            *[
+                (b.public_id.hex, f"{b.first_names} {b.last_name}")
+                for b in insured.beneficiaries.order_by("birth_date", "pk")
+            ],
         ]

@@ -73,19 +73,31 @@ class Document(models.Model):
     # else the public id (hex) of one beneficiary.
     person = models.CharField("personne", max_length=32, blank=True)
     letter = models.OneToOneField(
-        "accounts.PostalLetter", verbose_name="courrier", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="document", editable=False,
+        "accounts.PostalLetter",
+        verbose_name="courrier",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="document",
+        editable=False,
     )
     content_key = models.CharField("empreinte des données", max_length=64, db_index=True)
     verification_code = models.CharField(
-        "code de vérification", max_length=CODE_LENGTH, unique=True, default=new_verification_code,
+        "code de vérification",
+        max_length=CODE_LENGTH,
+        unique=True,
+        default=new_verification_code,
         editable=False,
     )
     issued_at = models.DateTimeField("émis le", null=True, blank=True)
     revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="révoqué par", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="révoqué par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     revoke_reason = models.CharField("motif de révocation", max_length=200, blank=True)
     failure = models.CharField("erreur", max_length=200, blank=True)
@@ -113,12 +125,18 @@ class Document(models.Model):
                 name="document_ready_is_issued",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["droits", "vaccination", "code_letter"],
-                            period_start__isnull=True,
-                            period_end__isnull=True)
+                condition=Q(
+                    kind__in=["droits", "vaccination", "code_letter"],
+                    period_start__isnull=True,
+                    period_end__isnull=True,
+                )
                 # Spelt out: a CHECK on NULL <= NULL is unknown, which PostgreSQL lets through.
-                | Q(kind__in=["releve", "ij", "fiscal"], period_start__isnull=False,
-                    period_end__isnull=False, period_start__lte=F("period_end")),
+                | Q(
+                    kind__in=["releve", "ij", "fiscal"],
+                    period_start__isnull=False,
+                    period_end__isnull=False,
+                    period_start__lte=F("period_end"),
+                ),
                 name="document_period_matches_kind",
             ),
             unique_key_per("owner", name="document_asked_once_per_form"),
@@ -134,8 +152,11 @@ class Document(models.Model):
     @property
     def is_stuck(self) -> bool:
         """Pending for longer than a job's lease: its owner may ask for it again."""
-        return (self.status == self.Status.PENDING and self.created_at is not None
-                and timezone.now() - self.created_at > timedelta(seconds=settings.JOB_LEASE_SECONDS))
+        return (
+            self.status == self.Status.PENDING
+            and self.created_at is not None
+            and timezone.now() - self.created_at > timedelta(seconds=settings.JOB_LEASE_SECONDS)
+        )
 
     @property
     def is_letter(self) -> bool:
@@ -168,8 +189,10 @@ class Document(models.Model):
         if self.kind == self.Kind.STATEMENT:
             return f"releve-remboursements-{self.period_start:%Y-%m-%d}-{self.period_end:%Y-%m-%d}.pdf"
         if self.kind == self.Kind.DAILY_ALLOWANCES:
-            return (f"attestation-indemnites-journalieres-{self.period_start:%Y-%m-%d}-"
-                    f"{self.period_end:%Y-%m-%d}.pdf")
+            return (
+                f"attestation-indemnites-journalieres-{self.period_start:%Y-%m-%d}-"
+                f"{self.period_end:%Y-%m-%d}.pdf"
+            )
         if self.kind == self.Kind.TAX:
             return f"releve-fiscal-{self.period_start.year}.pdf"
         day = timezone.localtime(self.issued_at or self.created_at).date()
@@ -180,8 +203,9 @@ class MonthlyStatement(models.Model):
     """The monthly relevé prepared by the beat job for one insured: one row per month, so a
     second run of the same month makes no second document and sends no second email."""
 
-    owner = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
-                              related_name="monthly_statements")
+    owner = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.PROTECT, related_name="monthly_statements"
+    )
     month = models.DateField("mois")  # the first day of the month
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -32,6 +32,7 @@ from .models import Document, MonthlyStatement
 
 logger = logging.getLogger(__name__)
 
+
 def code_letter_issue(*, letter) -> dict:
     """The verification of a provisional-code letter, for the letter job to print.
 
@@ -42,8 +43,10 @@ def code_letter_issue(*, letter) -> dict:
     document, _ = Document.objects.get_or_create(
         letter=letter,
         defaults={
-            "owner_id": letter.insured_id, "kind": Document.Kind.CODE_LETTER,
-            "status": Document.Status.READY, "issued_at": timezone.now(),
+            "owner_id": letter.insured_id,
+            "kind": Document.Kind.CODE_LETTER,
+            "status": Document.Status.READY,
+            "issued_at": timezone.now(),
             "content_key": hashlib.sha256(f"code_letter:{letter.public_id}".encode()).hexdigest(),
         },
     )
@@ -62,14 +65,22 @@ def code_letter_is_live(document: Document) -> bool:
         return False
     code = letter.provisional_code
     return (
-        code is not None and code.used_at is None and code.voided_at is None
+        code is not None
+        and code.used_at is None
+        and code.voided_at is None
         and code.expires_at > timezone.now()
         and letter.status not in (letter.Status.FAILED, letter.Status.CANCELLED)
     )
 
 
-def document_request(*, insured: Insured, kind: str, period: tuple[date, date] | None = None,
-                     person: str = "", idempotency_key: str = "") -> Document:
+def document_request(
+    *,
+    insured: Insured,
+    kind: str,
+    period: tuple[date, date] | None = None,
+    person: str = "",
+    idempotency_key: str = "",
+) -> Document:
     """The document for today's data: an existing one if ready or on its way, else a new job.
 
     ``period`` (first and last payment dates) is for the kinds in Document.PERIOD_KINDS;
@@ -81,14 +92,20 @@ def document_request(*, insured: Insured, kind: str, period: tuple[date, date] |
     with transaction.atomic():
         # Lock the insured so that two clicks at once make one document.
         Insured.objects.select_for_update().filter(pk=insured.pk).first()
-        asked = idempotency_key and Document.objects.filter(
-            owner=insured, idempotency_key=idempotency_key).first()
+        asked = (
+            idempotency_key
+            and Document.objects.filter(owner=insured, idempotency_key=idempotency_key).first()
+        )
         if asked:
             return asked
         key = content_key(insured, kind, timezone.localdate(), period, person)
         existing = (
             Document.objects.filter(
-                owner=insured, kind=kind, content_key=key, revoked_at__isnull=True, person=person,
+                owner=insured,
+                kind=kind,
+                content_key=key,
+                revoked_at__isnull=True,
+                person=person,
                 status__in=[Document.Status.READY, Document.Status.PENDING],
             )
             .order_by("-created_at")
@@ -98,9 +115,15 @@ def document_request(*, insured: Insured, kind: str, period: tuple[date, date] |
             if existing.is_stuck:
                 _resume_stuck(existing)
             return existing
-        document = Document.objects.create(owner=insured, kind=kind, content_key=key,
-                                           period_start=start, period_end=end, person=person,
-                                           idempotency_key=idempotency_key)
+        document = Document.objects.create(
+            owner=insured,
+            kind=kind,
+            content_key=key,
+            period_start=start,
+            period_end=end,
+            person=person,
+            idempotency_key=idempotency_key,
+        )
         _enqueue_render(document)
     return document
 
@@ -177,8 +200,9 @@ def _resume_stuck(document: Document) -> None:
     « Réessayer » ten times sends one job. A render that comes late does nothing twice:
     document_render locks the document and renders only a pending one."""
     recent = timezone.now() - timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    if not OutboxJob.objects.filter(task_name=RENDER_TASK, kwargs__document_id=document.pk,
-                                    created_at__gt=recent).exists():
+    if not OutboxJob.objects.filter(
+        task_name=RENDER_TASK, kwargs__document_id=document.pk, created_at__gt=recent
+    ).exists():
         logger.warning("document %s: pending for too long, its rendering is sent again", document.pk)
         _enqueue_render(document)
 
@@ -193,13 +217,21 @@ def document_regenerate(*, document: Document, actor) -> Document | None:
     with transaction.atomic():
         period = document_period(document) if document.has_period else None
         new = Document.objects.create(
-            owner=document.owner, kind=document.kind, period_start=document.period_start,
-            period_end=document.period_end, person=document.person,
-            content_key=content_key(document.owner, document.kind, timezone.localdate(), period,
-                                    document.person),
+            owner=document.owner,
+            kind=document.kind,
+            period_start=document.period_start,
+            period_end=document.period_end,
+            person=document.person,
+            content_key=content_key(
+                document.owner, document.kind, timezone.localdate(), period, document.person
+            ),
         )
-        audit(actor=actor, action="document_regenerate", obj=new,
-              summary=f"à partir du document {document.public_id}")
+        audit(
+            actor=actor,
+            action="document_regenerate",
+            obj=new,
+            summary=f"à partir du document {document.public_id}",
+        )
         _enqueue_render(new)
     return new
 
@@ -212,7 +244,8 @@ def document_revoke(*, document: Document, actor, reason: str) -> bool:
     """
     with transaction.atomic():
         updated = Document.objects.filter(pk=document.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_by=actor if actor and actor.pk else None,
+            revoked_at=timezone.now(),
+            revoked_by=actor if actor and actor.pk else None,
             revoke_reason=reason[:200],
         )
         if updated:
@@ -237,21 +270,27 @@ def month_bounds(month: date) -> tuple[date, date]:
 def monthly_statement_owners(month: date) -> list[int]:
     """Insured people with an act paid in ``month`` (to them, or to a professional for them)."""
     start, end = month_bounds(month)
-    return list(Settlement.objects.filter(payment__paid_on__range=(start, end))
-                .order_by("insured_id").values_list("insured_id", flat=True).distinct())
+    return list(
+        Settlement.objects.filter(payment__paid_on__range=(start, end))
+        .order_by("insured_id")
+        .values_list("insured_id", flat=True)
+        .distinct()
+    )
 
 
 def monthly_statements_plan(*, month: date, batch_size: int = MONTHLY_BATCH_SIZE) -> int:
     """Split the month's insured people into batch jobs; return how many batches."""
     owners = monthly_statement_owners(month)
     # Those already done for this month are left out: a second run plans nothing for them.
-    done = set(MonthlyStatement.objects.filter(month=month.replace(day=1))
-               .values_list("owner_id", flat=True))
+    done = set(MonthlyStatement.objects.filter(month=month.replace(day=1)).values_list("owner_id", flat=True))
     todo = [pk for pk in owners if pk not in done]
     with transaction.atomic():
         for i in range(0, len(todo), batch_size):
-            enqueue(MONTHLY_BATCH_TASK, month=month.replace(day=1).isoformat(),
-                    insured_ids=todo[i:i + batch_size])
+            enqueue(
+                MONTHLY_BATCH_TASK,
+                month=month.replace(day=1).isoformat(),
+                insured_ids=todo[i : i + batch_size],
+            )
     return (len(todo) + batch_size - 1) // batch_size
 
 
@@ -262,8 +301,7 @@ def monthly_statement_prepare(*, insured: Insured, month: date) -> MonthlyStatem
         Insured.objects.select_for_update().filter(pk=insured.pk).first()
         if MonthlyStatement.objects.filter(owner=insured, month=month).exists():
             return None
-        document = document_request(insured=insured, kind=Document.Kind.STATEMENT,
-                                    period=month_bounds(month))
+        document = document_request(insured=insured, kind=Document.Kind.STATEMENT, period=month_bounds(month))
         statement = MonthlyStatement.objects.create(owner=insured, month=month, document=document)
         if document.status == Document.Status.READY:  # reused: already rendered
             _notify_monthly(document)
@@ -277,7 +315,11 @@ def _notify_monthly(document: Document) -> None:
         MonthlyStatement.objects.filter(pk=statement.pk).update(notified_at=timezone.now())
         owner = statement.owner
         if owner.contact_email:
-            enqueue_email(template="statement-ready", to=[owner.contact_email], context={
-                "first_name": first_name(owner.first_names),
-                "month": f"{MONTHS_FR[statement.month.month - 1]} {statement.month.year}",
-            })
+            enqueue_email(
+                template="statement-ready",
+                to=[owner.contact_email],
+                context={
+                    "first_name": first_name(owner.first_names),
+                    "month": f"{MONTHS_FR[statement.month.month - 1]} {statement.month.year}",
+                },
+            )

@@ -26,8 +26,9 @@ def document_list(request):
 
 
 def _list_page(request, insured, status=200, **forms):
-    documents = list(Document.objects.filter(owner=insured)
-                     .exclude(kind=Document.Kind.CODE_LETTER)[:MAX_LISTED])
+    documents = list(
+        Document.objects.filter(owner=insured).exclude(kind=Document.Kind.CODE_LETTER)[:MAX_LISTED]
+    )
     vaccination_form = forms.get("vaccination_form") or VaccinationForm(insured=insured)
     # Whom an attestation de vaccination is for, from the form's choices (no other query).
     people = {value: label for value, label in vaccination_form.fields["person"].choices if value}
@@ -50,8 +51,7 @@ def _announce(request, document: Document) -> None:
     when = f" {document.period_display}" if document.has_period else ""
     e = "e" if document.is_feminine else ""
     if document.status == Document.Status.READY:
-        messages.info(request, f"Votre {what}{when} est prêt{e} : les informations n'ont pas "
-                               "changé depuis.")
+        messages.info(request, f"Votre {what}{when} est prêt{e} : les informations n'ont pas changé depuis.")
     else:
         messages.success(request, f"Votre {what}{when} est en préparation.")
 
@@ -59,11 +59,14 @@ def _announce(request, document: Document) -> None:
 @require_POST
 def document_request_view(request):
     insured = get_insured_for_user(request.user)
-    document = services.document_request(insured=insured, kind=Document.Kind.RIGHTS,
-                                         idempotency_key=submitted_key(request))
+    document = services.document_request(
+        insured=insured, kind=Document.Kind.RIGHTS, idempotency_key=submitted_key(request)
+    )
     if document.status == Document.Status.READY:
-        messages.info(request, "Votre attestation de droits du jour est prête : vos informations "
-                               "n'ont pas changé depuis.")
+        messages.info(
+            request,
+            "Votre attestation de droits du jour est prête : vos informations n'ont pas changé depuis.",
+        )
     else:
         messages.success(request, "Votre attestation de droits est en préparation.")
     return redirect("attestations:list")
@@ -79,12 +82,14 @@ def statement_request_view(request):
         period = form.cleaned_data["period"]
     else:
         return _list_page(request, insured, form=form, status=400)
-    document = services.document_request(insured=insured, kind=Document.Kind.STATEMENT, period=period,
-                                         idempotency_key=submitted_key(request))
+    document = services.document_request(
+        insured=insured, kind=Document.Kind.STATEMENT, period=period, idempotency_key=submitted_key(request)
+    )
     when = document.period_display
     if document.status == Document.Status.READY:
-        messages.info(request, f"Votre relevé de remboursements {when} est prêt : aucun paiement "
-                               "n'a changé depuis.")
+        messages.info(
+            request, f"Votre relevé de remboursements {when} est prêt : aucun paiement n'a changé depuis."
+        )
     else:
         messages.success(request, f"Votre relevé de remboursements {when} est en préparation.")
     return redirect("attestations:list")
@@ -99,29 +104,42 @@ def _ask(request, *, kind, form_class, form_name, parameter, for_household=False
     form = form_class(request.POST, **({"insured": insured} if for_household else {}))
     if not form.is_valid():
         return _list_page(request, insured, status=400, **{form_name: form})
-    document = services.document_request(insured=insured, kind=kind,
-                                         idempotency_key=form.cleaned_data["idempotency_key"],
-                                         **{parameter: form.cleaned_data[parameter]})
+    document = services.document_request(
+        insured=insured,
+        kind=kind,
+        idempotency_key=form.cleaned_data["idempotency_key"],
+        **{parameter: form.cleaned_data[parameter]},
+    )
     _announce(request, document)
     return redirect("attestations:list")
 
 
 @require_POST
 def allowance_request_view(request):
-    return _ask(request, kind=Document.Kind.DAILY_ALLOWANCES, form_class=AllowanceForm,
-                form_name="allowance_form", parameter="period")
+    return _ask(
+        request,
+        kind=Document.Kind.DAILY_ALLOWANCES,
+        form_class=AllowanceForm,
+        form_name="allowance_form",
+        parameter="period",
+    )
 
 
 @require_POST
 def tax_request_view(request):
-    return _ask(request, kind=Document.Kind.TAX, form_class=TaxForm, form_name="tax_form",
-                parameter="period")
+    return _ask(request, kind=Document.Kind.TAX, form_class=TaxForm, form_name="tax_form", parameter="period")
 
 
 @require_POST
 def vaccination_request_view(request):
-    return _ask(request, kind=Document.Kind.VACCINATION, form_class=VaccinationForm,
-                form_name="vaccination_form", parameter="person", for_household=True)
+    return _ask(
+        request,
+        kind=Document.Kind.VACCINATION,
+        form_class=VaccinationForm,
+        form_name="vaccination_form",
+        parameter="person",
+        for_household=True,
+    )
 
 
 @require_POST
@@ -137,11 +155,13 @@ def document_retry_view(request, public_id):
 def document_status(request, public_id):
     document = get_document_for_user(request.user, public_id)
     ready = document.status == Document.Status.READY
-    return JsonResponse({
-        "status": document.status,
-        "label": document.get_status_display(),
-        "download_url": reverse("attestations:download", args=[document.public_id]) if ready else None,
-    })
+    return JsonResponse(
+        {
+            "status": document.status,
+            "label": document.get_status_display(),
+            "download_url": reverse("attestations:download", args=[document.public_id]) if ready else None,
+        }
+    )
 
 
 @require_GET
@@ -153,8 +173,12 @@ def document_download(request, public_id):
 
 
 def pdf_response(document: Document) -> FileResponse:
-    response = FileResponse(document.file.open("rb"), as_attachment=True,
-                            filename=document.download_name, content_type="application/pdf")
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.download_name,
+        content_type="application/pdf",
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -168,21 +192,20 @@ def verify(request):
     if code:
         # The QR link is a GET: over_limit counts it all the same.
         if over_limit(request, action="verify_document"):
-            return render(request, "attestations/verify.html", {**context, "limited": True},
-                          status=429)
+            return render(request, "attestations/verify.html", {**context, "limited": True}, status=429)
         document = (
             Document.objects.filter(verification_code=code, status=Document.Status.READY)
-            .select_related("owner", "letter__provisional_code").first()
+            .select_related("owner", "letter__provisional_code")
+            .first()
         )
         context["document"] = document
         if document is not None and document.is_letter:
             context["code_live"] = services.code_letter_is_live(document)
         if document is not None:
             owner = document.owner
-            context["holder_initials"] = ".".join(
-                [p[0].upper() for p in owner.first_names.split()[:1] + [owner.last_name] if p]) + "."
+            context["holder_initials"] = (
+                ".".join([p[0].upper() for p in owner.first_names.split()[:1] + [owner.last_name] if p]) + "."
+            )
             context["holder_birth_year"] = owner.birth_date.year
             context["holder_born"] = owner.born
     return render(request, "attestations/verify.html", context)
-
-

@@ -78,8 +78,9 @@ def render_ratio(runs: int) -> None:
 
     document = Document.objects.filter(kind=Document.Kind.RIGHTS, content_key="banc").first()
     if document is None:  # else kept by an earlier run (--keep)
-        insured = InsuredFactory(first_names="Camille Anne", last_name="Banc",
-                                 medecin_traitant="Dr Anne Martin")
+        insured = InsuredFactory(
+            first_names="Camille Anne", last_name="Banc", medecin_traitant="Dr Anne Martin"
+        )
         BeneficiaryFactory(insured=insured, first_names="Lou")
         BeneficiaryFactory(insured=insured, first_names="Noé", birth_date=date(2020, 7, 9))
         Exemption.objects.create(insured=insured, kind=Exemption.Kind.CSS, start=date(2020, 1, 1))
@@ -123,9 +124,16 @@ def make_people(n: int, month_first: date) -> None:
         insured = InsuredFactory(last_name=f"Mensuel{i}")
         sheet = CareSheetFactory(insured=insured, professional=gp, received_on=day)
         CareActFactory(sheet=sheet, care_date=day, label="Consultation")
-        CareActFactory(sheet=sheet, care_date=day, act_code="PH7", kind="medicine",
-                       label="Médicament", charged=Decimal("10.00"), base=Decimal("10.00"),
-                       medicine_rate=Decimal("0.65"))
+        CareActFactory(
+            sheet=sheet,
+            care_date=day,
+            act_code="PH7",
+            kind="medicine",
+            label="Médicament",
+            charged=Decimal("10.00"),
+            base=Decimal("10.00"),
+            medicine_rate=Decimal("0.65"),
+        )
         care_sheet_post(sheet=sheet, actor=None)
         if (i + 1) % 200 == 0:
             common.log(f"  {i + 1} assurés…")
@@ -158,10 +166,16 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
 
     def bare_rate(count: int, offset: int) -> float:
         """The render job's work, in this process, one relevé after the other (no broker, no outbox)."""
-        ids = [Document.objects.create(owner_id=pk, kind=Document.Kind.STATEMENT,
-                                       period_start=bounds[0], period_end=bounds[1],
-                                       content_key="banc-nu").pk
-               for pk in (owners * 2)[offset:offset + count]]
+        ids = [
+            Document.objects.create(
+                owner_id=pk,
+                kind=Document.Kind.STATEMENT,
+                period_start=bounds[0],
+                period_end=bounds[1],
+                content_key="banc-nu",
+            ).pk
+            for pk in (owners * 2)[offset : offset + count]
+        ]
         t0 = time.perf_counter()
         for pk in ids:
             services.document_render(document_id=pk)
@@ -172,21 +186,46 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
     bare_rate(1, 0)  # warm-up (templates, fonts)
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_QUEUE": QUEUE,
-           "PORTAL_VAR_DIR": files, "DEBUG": "0", "CONN_MAX_AGE": "60",  # the default
-           "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-           "SECRET_KEY": os.environ.get("SECRET_KEY", "banc-" + "x" * 50),
-           "ALLOWED_HOSTS": "localhost"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_QUEUE": QUEUE,
+        "PORTAL_VAR_DIR": files,
+        "DEBUG": "0",
+        "CONN_MAX_AGE": "60",  # the default
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "banc-" + "x" * 50),
+        "ALLOWED_HOSTS": "localhost",
+    }
     log = Path(files) / "worker.log"
     app.conf.task_always_eager = False
     app.control.purge()
     with open(log, "wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ameli_portal", "worker", "-Q", QUEUE,
-             "--pool=prefork", "--concurrency=2", "--without-gossip", "--without-mingle",
-             "--loglevel=WARNING"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    ready = Document.objects.filter(kind=Document.Kind.STATEMENT, period_start=bounds[0],
-                                    status=Document.Status.READY).exclude(content_key__startswith="banc-nu")
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ameli_portal",
+                "worker",
+                "-Q",
+                QUEUE,
+                "--pool=prefork",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    ready = Document.objects.filter(
+        kind=Document.Kind.STATEMENT, period_start=bounds[0], status=Document.Status.READY
+    ).exclude(content_key__startswith="banc-nu")
     bares, celeries, warm_rss, end_rss, done, elapsed = [], [], None, None, 0, 0.0
 
     def plan(people: list[int]) -> None:
@@ -194,8 +233,11 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
         # batch jobs of MONTHLY_BATCH_SIZE through the outbox, one render job per relevé.
         with transaction.atomic():
             for i in range(0, len(people), services.MONTHLY_BATCH_SIZE):
-                enqueue(monthly_statements_batch_job, month=month.isoformat(),
-                        insured_ids=people[i:i + services.MONTHLY_BATCH_SIZE])
+                enqueue(
+                    monthly_statements_batch_job,
+                    month=month.isoformat(),
+                    insured_ids=people[i : i + services.MONTHLY_BATCH_SIZE],
+                )
 
     def wait_until(count: int, deadline: float) -> None:
         nonlocal warm_rss
@@ -217,7 +259,7 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
         wait_until(len(warm), time.monotonic() + 300)
         for r in range(rounds):
             bares.append(bare_rate(sample, r * sample))
-            part = owners[r * per_round:(r + 1) * per_round]
+            part = owners[r * per_round : (r + 1) * per_round]
             if not part:
                 break
             before = ready.count()
@@ -228,8 +270,9 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
             got = ready.count() - before
             celeries.append(got / took)
             done, elapsed = done + got, elapsed + took
-            common.log(f"  tour {r + 1} : rendu nu {bares[-1]:.2f}/s, Celery {celeries[-1]:.2f}/s "
-                       f"({got} relevés)")
+            common.log(
+                f"  tour {r + 1} : rendu nu {bares[-1]:.2f}/s, Celery {celeries[-1]:.2f}/s ({got} relevés)"
+            )
         end_rss = sum(rss_kb(p) for p in worker_children(worker.pid))
         connection.close()
     finally:
@@ -237,18 +280,27 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
         worker.wait(timeout=30)
         app.conf.task_always_eager = True
     ratios = [c / (2 * b) for b, c in zip(bares, celeries, strict=False)]
-    print(f"\n2. Relevés mensuels : {done}/{len(owners)} documents prêts en {elapsed:.1f} s, "
-          f"{len(celeries)} tours (rendu nu puis Celery à chaque tour)")
-    print(f"   rendu nu, un processus ({sample} par tour) : "
-          f"{' / '.join(f'{b:.2f}' for b in bares)} documents/s")
-    print(f"   Celery, worker à 2 processus (lots, outbox, jobs) : "
-          f"{' / '.join(f'{c:.2f}' for c in celeries)} documents/s")
-    print(f"   rapport à deux fois le rendu nu du même tour : {' / '.join(f'{x:.0%}' for x in ratios)}, "
-          f"médiane {statistics.median(ratios):.0%}   (objectif >= 80 %)")
+    print(
+        f"\n2. Relevés mensuels : {done}/{len(owners)} documents prêts en {elapsed:.1f} s, "
+        f"{len(celeries)} tours (rendu nu puis Celery à chaque tour)"
+    )
+    print(
+        f"   rendu nu, un processus ({sample} par tour) : {' / '.join(f'{b:.2f}' for b in bares)} documents/s"
+    )
+    print(
+        f"   Celery, worker à 2 processus (lots, outbox, jobs) : "
+        f"{' / '.join(f'{c:.2f}' for c in celeries)} documents/s"
+    )
+    print(
+        f"   rapport à deux fois le rendu nu du même tour : {' / '.join(f'{x:.0%}' for x in ratios)}, "
+        f"médiane {statistics.median(ratios):.0%}   (objectif >= 80 %)"
+    )
     if warm_rss and end_rss:
-        print(f"   mémoire des 2 processus du worker : {warm_rss / 1024:.0f} Mo après le premier dixième, "
-              f"{end_rss / 1024:.0f} Mo à la fin : {100 * (end_rss - warm_rss) / warm_rss:+.1f} %"
-              "   (objectif < 10 %)")
+        print(
+            f"   mémoire des 2 processus du worker : {warm_rss / 1024:.0f} Mo après le premier dixième, "
+            f"{end_rss / 1024:.0f} Mo à la fin : {100 * (end_rss - warm_rss) / warm_rss:+.1f} %"
+            "   (objectif < 10 %)"
+        )
 
 
 def main() -> int:
@@ -267,9 +319,13 @@ def main() -> int:
         print("REDIS_URL est requis (le worker Celery passe par Redis).")
         return 2
     files = tempfile.mkdtemp(prefix="banc-attestations-")
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(Path(files) / "private"), "base_url": None}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(Path(files) / "private"), "base_url": None},
+        },
+    }
     print(f"charge de la machine : {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cœurs")
     try:
         render_ratio(args.runs)

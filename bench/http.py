@@ -36,8 +36,12 @@ LUA = Path(__file__).with_name("http.lua")
 SESSIONS = 50
 OTHERS = "banc.http.{}@exemple.test"
 ANON, HELLO, BARE, HOME, DOC = (
-    "bonjour, anonyme", "bonjour, connecté", "page nue (base.html)", "tableau de bord",
-    "document (téléchargement)")
+    "bonjour, anonyme",
+    "bonjour, connecté",
+    "page nue (base.html)",
+    "tableau de bord",
+    "document (téléchargement)",
+)
 
 
 def pay(lines: int) -> str:
@@ -71,8 +75,9 @@ def _people(sizes: list[int]):
     others = []
     for i in range(SESSIONS - 1):
         email = OTHERS.format(i)
-        others.append(User.objects.filter(email=email).first()
-                      or UserFactory(email=email, insured__email=email))
+        others.append(
+            User.objects.filter(email=email).first() or UserFactory(email=email, insured__email=email)
+        )
     return found, others
 
 
@@ -114,25 +119,47 @@ def _server_env(tmp: Path, secret: str, old_sessions: bool) -> dict:
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {k: v for k, v in os.environ.items() if k not in ("DEMO_MODE", "EMAIL_URL")}
-    env.update({  # as docker-compose.yml's x-portal-env (plain http on 127.0.0.1)
-        "DJANGO_SETTINGS_MODULE": "bench.settings", "DEBUG": "0", "SECRET_KEY": secret,
-        "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "COOKIE_SECURE": "0",
-        "DATABASE_URL": url, "STATIC_ROOT": str(tmp / "static"), "PORTAL_VAR_DIR": str(tmp / "var"),
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "BENCH_OLD_SESSIONS": "1" if old_sessions else "0",
-    })
+    env.update(
+        {  # as docker-compose.yml's x-portal-env (plain http on 127.0.0.1)
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": secret,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "COOKIE_SECURE": "0",
+            "DATABASE_URL": url,
+            "STATIC_ROOT": str(tmp / "static"),
+            "PORTAL_VAR_DIR": str(tmp / "var"),
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "BENCH_OLD_SESSIONS": "1" if old_sessions else "0",
+        }
+    )
     return env
 
 
 def _start_gunicorn(env: dict, port: int, workers: int, tmp: Path) -> subprocess.Popen:
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115 (closed with the process)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ameli_portal.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--access-logfile", str(tmp / "access.log")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "ameli_portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            str(tmp / "access.log"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -163,14 +190,31 @@ def _check(port: int, path: str, cookie: str) -> int:
 def _wrk(port: int, lines_file: Path, seconds: int, connections: int) -> dict:
     """One wrk run on one URL's lines (path, cookie); its figures, requests per second added."""
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA),
-         f"http://127.0.0.1:{port}/", "--", str(lines_file)],
-        capture_output=True, text=True, timeout=seconds + 60, check=True)
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(LUA),
+            f"http://127.0.0.1:{port}/",
+            "--",
+            str(lines_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if not result["requests"]:
         log = lines_file.with_name("access.log")
-        raise SystemExit(f"wrk n'a fait aucune requête :\n{out.stdout}\n{out.stderr}\n"
-                         f"{log.read_text()[-3000:] if log.exists() else ''}")
+        raise SystemExit(
+            f"wrk n'a fait aucune requête :\n{out.stdout}\n{out.stderr}\n"
+            f"{log.read_text()[-3000:] if log.exists() else ''}"
+        )
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     _drain(lines_file.with_name("access.log"))
     return result
@@ -200,34 +244,43 @@ def _report(results: dict, sizes: list[int]) -> None:
         p99 = statistics.median(r["p99_us"] for r in runs) / 1000
         errors = sum(r["not_200"] + r["socket_errors"] + r["timeouts"] for r in runs)
         each = " / ".join(f"{r['rps']:.0f}" for r in runs)
-        print(f"{label:34} {rps:8.0f} req/s ({each})  p50 {p50:6.1f} ms  p99 {p99:7.1f} ms  "
-              f"erreurs {errors}")
+        print(f"{label:34} {rps:8.0f} req/s ({each})  p50 {p50:6.1f} ms  p99 {p99:7.1f} ms  erreurs {errors}")
     ratios_asked = [("bonjour connecté / bonjour anonyme", HELLO, ANON, 0.5)]
     for n in sizes:
-        ratios_asked += [(f"{pay_cold(n)} / page nue", pay_cold(n), BARE, 0.5),
-                         (f"{pay(n)} / page nue", pay(n), BARE, None)]
+        ratios_asked += [
+            (f"{pay_cold(n)} / page nue", pay_cold(n), BARE, 0.5),
+            (f"{pay(n)} / page nue", pay(n), BARE, None),
+        ]
     for label, num, den, goal in ratios_asked:
         if num in results and den in results:
             ratios = [a["rps"] / b["rps"] for a, b in zip(results[num], results[den], strict=True)]
             ratio = statistics.median(ratios)
-            verdict = "" if goal is None else (
-                f" (objectif >= {goal:.0%} : {'atteint' if ratio >= goal else 'MANQUÉ'})")
-            print(f"ratio {label} : {ratio:.0%} par tour : "
-                  f"{' / '.join(f'{r:.0%}' for r in ratios)}{verdict}")
+            verdict = (
+                ""
+                if goal is None
+                else (f" (objectif >= {goal:.0%} : {'atteint' if ratio >= goal else 'MANQUÉ'})")
+            )
+            print(f"ratio {label} : {ratio:.0%} par tour : {' / '.join(f'{r:.0%}' for r in ratios)}{verdict}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30, help="durée de wrk par URL et par tour")
     parser.add_argument("--rounds", type=int, default=2, help="tours (les URL l'une après l'autre)")
-    parser.add_argument("--lines", default="2000,20000",
-                        help="lignes de soins de chaque personne de « Mes paiements » (virgules)")
+    parser.add_argument(
+        "--lines",
+        default="2000,20000",
+        help="lignes de soins de chaque personne de « Mes paiements » (virgules)",
+    )
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--connections", type=int, default=SESSIONS)
     parser.add_argument("--smoke", action="store_true", help="essai rapide : 3 s par URL, un tour")
     parser.add_argument("--keep", action="store_true", help="garder les données pour la prochaine fois")
-    parser.add_argument("--old-sessions", action="store_true",
-                        help="les sessions d'avant : sauvées à chaque requête, avec le suivi d'allauth")
+    parser.add_argument(
+        "--old-sessions",
+        action="store_true",
+        help="les sessions d'avant : sauvées à chaque requête, avec le suivi d'allauth",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rounds = 3, 1
@@ -254,16 +307,23 @@ def main() -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         cookies = {user.pk: _session_cookie(user) for user in everyone}
-        own = {n: [_session_cookie(p) for _ in range(SESSIONS)]  # each person's 50 devices
-               for n, p in people.items()}
+        own = {
+            n: [_session_cookie(p) for _ in range(SESSIONS)]  # each person's 50 devices
+            for n, p in people.items()
+        }
         urls = {
             ANON: [("/banc/bonjour-anonyme/", "")],
             HELLO: [("/banc/bonjour/", cookies[u.pk]) for u in everyone],
             BARE: [(reverse("bench_bare"), cookies[u.pk]) for u in everyone],
             HOME: [(reverse("accounts:home"), cookies[u.pk]) for u in everyone],
-            **{label: entries for n in sizes for label, entries in (
-                (pay(n), [(reverse("reimbursements:payments"), c) for c in own[n]]),
-                (pay_cold(n), [(reverse("bench_payments_cold"), c) for c in own[n]]))},
+            **{
+                label: entries
+                for n in sizes
+                for label, entries in (
+                    (pay(n), [(reverse("reimbursements:payments"), c) for c in own[n]]),
+                    (pay_cold(n), [(reverse("bench_payments_cold"), c) for c in own[n]]),
+                )
+            },
             DOC: [(documents[u.pk], cookies[u.pk]) for u in everyone if u.pk in documents],
         }
         connection.close()
@@ -277,10 +337,12 @@ def main() -> int:
             status = _check(port, *entries[0])
             if status != 200:
                 raise SystemExit(f"{label} : réponse {status} au lieu de 200 : rien de mesuré")
-        print(f"gunicorn {args.workers} workers, wrk 2 threads, {args.connections} connexions, "
-              f"{SESSIONS} sessions distinctes, {args.seconds} s par URL, {args.rounds} tours, "
-              f"« Mes paiements » à {' et '.join(map(str, sizes))} lignes, {len(documents)} documents"
-              f"{', sessions d’avant (--old-sessions)' if args.old_sessions else ''} ; {_load()}")
+        print(
+            f"gunicorn {args.workers} workers, wrk 2 threads, {args.connections} connexions, "
+            f"{SESSIONS} sessions distinctes, {args.seconds} s par URL, {args.rounds} tours, "
+            f"« Mes paiements » à {' et '.join(map(str, sizes))} lignes, {len(documents)} documents"
+            f"{', sessions d’avant (--old-sessions)' if args.old_sessions else ''} ; {_load()}"
+        )
         for label in urls:  # warm-up: every worker, every session's first request (a renewal)
             _wrk(port, files[label], 3, args.connections)
         results = {label: [] for label in urls}

@@ -39,9 +39,11 @@ from decimal import Decimal
 
 from bench import common
 
-HEADER = ("sheet_ref;nir;beneficiary_birth_date;rpps;received_on;act_code;label;care_date;end_date;"
-          "kind;charged;quantity;coefficient;base;medicine_rate;tiers_payant;coordinated_path;"
-          "ald_related").split(";")
+HEADER = (
+    "sheet_ref;nir;beneficiary_birth_date;rpps;received_on;act_code;label;care_date;end_date;"
+    "kind;charged;quantity;coefficient;base;medicine_rate;tiers_payant;coordinated_path;"
+    "ald_related"
+).split(";")
 BARE_TABLE = """
 CREATE TABLE bench_bare_care_lines (
     sheet_ref varchar(40), nir varchar(15), beneficiary_birth_date date, rpps varchar(11),
@@ -51,8 +53,12 @@ CREATE TABLE bench_bare_care_lines (
     coordinated_path boolean, ald_related boolean
 )"""
 DEPARTMENTS = [f"{d:02d}" for d in range(1, 96) if d != 20]
-MEDICINES = [("Paracétamol 1 g", "2.18", "0.65"), ("Amoxicilline 1 g", "3.31", "0.65"),
-             ("Sirop contre la toux", "2.71", "0.30"), ("Veinotonique", "4.84", "0.15")]
+MEDICINES = [
+    ("Paracétamol 1 g", "2.18", "0.65"),
+    ("Amoxicilline 1 g", "3.31", "0.65"),
+    ("Sirop contre la toux", "2.71", "0.30"),
+    ("Veinotonique", "4.84", "0.15"),
+]
 
 
 def peak_rss_mib() -> float:
@@ -66,26 +72,41 @@ def register(people: int) -> tuple[list[str], dict[str, list[str]]]:
     from accounts.nir import generate_nir
     from reimbursements.models import Professional
 
-    caisse, _ = Caisse.objects.get_or_create(code="999", defaults={"name": "Caisse du banc",
-                                                                   "address": "1 rue du Banc"})
+    caisse, _ = Caisse.objects.get_or_create(
+        code="999", defaults={"name": "Caisse du banc", "address": "1 rue du Banc"}
+    )
     nirs, insured = [], []
     for i in range(2 * people):
         order, rest = 1 + i % 999, i // 999
         department, month = DEPARTMENTS[rest % len(DEPARTMENTS)], 1 + rest // len(DEPARTMENTS) % 12
         year = 1940 + i % 60
-        nir = generate_nir(sex=1 + i % 2, year=year, month=month, department=department,
-                           commune="101", order=order)
+        nir = generate_nir(
+            sex=1 + i % 2, year=year, month=month, department=department, commune="101", order=order
+        )
         if i < people:
             nirs.append(nir.full)
-        insured.append(Insured(caisse=caisse, nir=nir.number, last_name=f"Banc{i}", first_names="Claude",
-                               birth_date=date(year, month, 15), sex=str(1 + i % 2),
-                               address_line1="1 rue du Banc", postal_code="75010", city="Paris"))
+        insured.append(
+            Insured(
+                caisse=caisse,
+                nir=nir.number,
+                last_name=f"Banc{i}",
+                first_names="Claude",
+                birth_date=date(year, month, 15),
+                sex=str(1 + i % 2),
+                address_line1="1 rue du Banc",
+                postal_code="75010",
+                city="Paris",
+            )
+        )
     Insured.objects.bulk_create(insured, batch_size=2000, ignore_conflicts=True)
     pros: dict[str, list[str]] = {}
     rows = []
-    for kind, count, prefix, specialty in (("doctor", 20, "1990000", "general_practice"),
-                                           ("medicine", 10, "99900", ""), ("lab", 5, "99910", ""),
-                                           ("auxiliary", 5, "1991000", "")):
+    for kind, count, prefix, specialty in (
+        ("doctor", 20, "1990000", "general_practice"),
+        ("medicine", 10, "99900", ""),
+        ("lab", 5, "99910", ""),
+        ("auxiliary", 5, "1991000", ""),
+    ):
         for n in range(count):
             rpps = f"{prefix}{n:04d}"
             pros.setdefault(kind, []).append(rpps)
@@ -94,8 +115,16 @@ def register(people: int) -> tuple[list[str], dict[str, list[str]]]:
     return nirs, pros
 
 
-def write_csv(path: str, rows: int, nirs: list[str], pros: dict[str, list[str]], *, prefix: str,
-              days: int = 360, seed: int = 1_000_000) -> None:
+def write_csv(
+    path: str,
+    rows: int,
+    nirs: list[str],
+    pros: dict[str, list[str]],
+    *,
+    prefix: str,
+    days: int = 360,
+    seed: int = 1_000_000,
+) -> None:
     """Sheets of 1 to 4 lines: GP visits, pharmacy boxes, lab tests, nursing, over the last
     ``days`` days; sheet references ``<prefix><n>``."""
     rng = random.Random(seed)
@@ -121,14 +150,39 @@ def write_csv(path: str, rows: int, nirs: list[str], pros: dict[str, list[str]],
                 lines = []
                 for label, price, rate in rng.sample(MEDICINES, rng.randint(1, 4)):
                     boxes = rng.choice((1, 1, 2))
-                    lines.append(["PH7", label, day.isoformat(), "", kind,
-                                  str(Decimal(price) * boxes), str(boxes), "", price, rate])
+                    lines.append(
+                        [
+                            "PH7",
+                            label,
+                            day.isoformat(),
+                            "",
+                            kind,
+                            str(Decimal(price) * boxes),
+                            str(boxes),
+                            "",
+                            price,
+                            rate,
+                        ]
+                    )
             elif kind == "lab":
                 lines = [["B", "Bilan sanguin", day.isoformat(), "", kind, "18.90", "1", "70", "", ""]]
             else:
-                lines = [["AMI", "Soin infirmier", (day + timedelta(days=k)).isoformat(), "", kind, "3.15",
-                          "1", "1", "", ""] for k in range(rng.randint(1, 4))]
-            for line in lines[:rows - written]:
+                lines = [
+                    [
+                        "AMI",
+                        "Soin infirmier",
+                        (day + timedelta(days=k)).isoformat(),
+                        "",
+                        kind,
+                        "3.15",
+                        "1",
+                        "1",
+                        "",
+                        "",
+                    ]
+                    for k in range(rng.randint(1, 4))
+                ]
+            for line in lines[: rows - written]:
                 out.writerow(head + line + flags)
                 written += 1
 
@@ -186,48 +240,76 @@ def written_batches(tag: str, shadow: dict[int, int]) -> list[dict[str, list[tup
         return cursor.fetchall()
 
     def ids(cursor, table, n):
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [table, n])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
+        )
         return [pk for (pk,) in cursor.fetchall()]
 
     batches = []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT DISTINCT import_batch FROM reimbursements_caresheet "
-                       "WHERE import_batch LIKE %s", [f"{tag}-%"])
+        cursor.execute(
+            "SELECT DISTINCT import_batch FROM reimbursements_caresheet WHERE import_batch LIKE %s",
+            [f"{tag}-%"],
+        )
         for (label,) in sorted(cursor.fetchall()):
             sheets = select(cursor, "reimbursements_caresheet", SHEET_COLUMNS, "import_batch = %s", [label])
             sheet_ids = [row[0] for row in sheets]
             acts = select(cursor, "reimbursements_careact", ACT_COLUMNS, "sheet_id = ANY(%s)", [sheet_ids])
-            settlements = select(cursor, "reimbursements_settlement", SETTLEMENT_COLUMNS, "act_id = ANY(%s)",
-                                 [[row[0] for row in acts]])
-            journals = select(cursor, "reimbursements_journal", JOURNAL_COLUMNS, "settlement_id = ANY(%s)",
-                              [[row[0] for row in settlements]])
-            entries = select(cursor, "reimbursements_ledgerentry", ENTRY_COLUMNS, "journal_id = ANY(%s)",
-                             [[row[0] for row in journals]])
+            settlements = select(
+                cursor,
+                "reimbursements_settlement",
+                SETTLEMENT_COLUMNS,
+                "act_id = ANY(%s)",
+                [[row[0] for row in acts]],
+            )
+            journals = select(
+                cursor,
+                "reimbursements_journal",
+                JOURNAL_COLUMNS,
+                "settlement_id = ANY(%s)",
+                [[row[0] for row in settlements]],
+            )
+            entries = select(
+                cursor,
+                "reimbursements_ledgerentry",
+                ENTRY_COLUMNS,
+                "journal_id = ANY(%s)",
+                [[row[0] for row in journals]],
+            )
             new = {}
-            for name, table, rows in (("sheet", "reimbursements_caresheet", sheets),
-                                      ("act", "reimbursements_careact", acts),
-                                      ("settlement", "reimbursements_settlement", settlements),
-                                      ("journal", "reimbursements_journal", journals),
-                                      ("entry", "reimbursements_ledgerentry", entries)):
+            for name, table, rows in (
+                ("sheet", "reimbursements_caresheet", sheets),
+                ("act", "reimbursements_careact", acts),
+                ("settlement", "reimbursements_settlement", settlements),
+                ("journal", "reimbursements_journal", journals),
+                ("entry", "reimbursements_ledgerentry", entries),
+            ):
                 new[name] = dict(zip((row[0] for row in rows), ids(cursor, table, len(rows)), strict=True))
             copy = {
                 "reimbursements_caresheet": [
                     (new["sheet"][r[0]], uuid.uuid4(), shadow[r[2]], *r[3:12], "copie", f"C{r[13]}")
-                    for r in sheets],
+                    for r in sheets
+                ],
                 "reimbursements_careact": [(new["act"][r[0]], new["sheet"][r[1]], *r[2:]) for r in acts],
                 "reimbursements_settlement": [
-                    (new["settlement"][r[0]], new["act"][r[1]], shadow[r[2]], *r[3:]) for r in settlements],
-                "reimbursements_journal": [(new["journal"][r[0]], r[1], new["settlement"][r[2]], *r[3:])
-                                           for r in journals],
+                    (new["settlement"][r[0]], new["act"][r[1]], shadow[r[2]], *r[3:]) for r in settlements
+                ],
+                "reimbursements_journal": [
+                    (new["journal"][r[0]], r[1], new["settlement"][r[2]], *r[3:]) for r in journals
+                ],
                 "reimbursements_ledgerentry": [
                     (new["entry"][r[0]], new["journal"][r[1]], r[2], shadow.get(r[3]), r[4], r[5])
-                    for r in entries],
+                    for r in entries
+                ],
             }
             batches.append(copy)
-    columns = {"reimbursements_caresheet": SHEET_COLUMNS, "reimbursements_careact": ACT_COLUMNS,
-               "reimbursements_settlement": SETTLEMENT_COLUMNS, "reimbursements_journal": JOURNAL_COLUMNS,
-               "reimbursements_ledgerentry": ENTRY_COLUMNS}
+    columns = {
+        "reimbursements_caresheet": SHEET_COLUMNS,
+        "reimbursements_careact": ACT_COLUMNS,
+        "reimbursements_settlement": SETTLEMENT_COLUMNS,
+        "reimbursements_journal": JOURNAL_COLUMNS,
+        "reimbursements_ledgerentry": ENTRY_COLUMNS,
+    }
     return [{table: (columns[table], rows) for table, rows in batch.items()} for batch in batches]
 
 
@@ -242,7 +324,8 @@ def timed_fair_copy(batches) -> tuple[float, int, float]:
         with transaction.atomic(), connection.cursor() as cursor:
             for table, (columns, rows) in batch.items():
                 statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                    sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *columns)))
+                    sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *columns))
+                )
                 with cursor.cursor.copy(statement) as copy:
                     for row in rows:
                         copy.write_row(row)
@@ -259,9 +342,12 @@ def copy_into_bare_table(path: str) -> float:
         cursor.execute("DROP TABLE IF EXISTS bench_bare_care_lines")
         cursor.execute(BARE_TABLE)
         t0 = time.perf_counter()
-        with open(path, encoding="utf-8") as f, cursor.cursor.copy(
+        with (
+            open(path, encoding="utf-8") as f,
+            cursor.cursor.copy(
                 "COPY bench_bare_care_lines FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
-        ) as copy:
+            ) as copy,
+        ):
             while data := f.read(1 << 20):
                 copy.write(data)
         elapsed = time.perf_counter() - t0
@@ -295,11 +381,14 @@ def main() -> int:
     people = args.people or max(args.history // 50, 2000)
     t0 = time.perf_counter()
     nirs, pros = register(people)
-    ids = list(Insured.objects.filter(last_name__startswith="Banc").order_by("id")
-               .values_list("id", flat=True))
+    ids = list(
+        Insured.objects.filter(last_name__startswith="Banc").order_by("id").values_list("id", flat=True)
+    )
     shadow = dict(zip(ids[:people], ids[people:], strict=True))
-    common.log(f"registre : {people} assurés (et autant pour les copies), "
-               f"{sum(map(len, pros.values()))} professionnels ({time.perf_counter() - t0:.1f} s)")
+    common.log(
+        f"registre : {people} assurés (et autant pour les copies), "
+        f"{sum(map(len, pros.values()))} professionnels ({time.perf_counter() - t0:.1f} s)"
+    )
     folder = tempfile.mkdtemp(prefix="banc-import-")  # private (0700), never a shared fixed path
     serial = iter(range(1, 1000))
 
@@ -320,8 +409,10 @@ def main() -> int:
                 path = fresh_file(args.history, days=3 * 365)
                 rate, _ = timed_import(pool, path, args.batch_size, 2)
                 os.remove(path)
-                common.log(f"historique : {args.history} lignes sur trois ans importées en "
-                           f"{time.perf_counter() - t0:.0f} s ({rate:.0f} lignes/s, 2 processus)")
+                common.log(
+                    f"historique : {args.history} lignes sur trois ans importées en "
+                    f"{time.perf_counter() - t0:.0f} s ({rate:.0f} lignes/s, 2 processus)"
+                )
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")  # as autovacuum would have, on a live database
             rounds = []
@@ -333,11 +424,14 @@ def main() -> int:
                 two_rate, _ = timed_import(pool, fresh_file(args.rows), args.batch_size, 2)
                 copy_rate = args.rows / copy_s
                 rounds.append((import_rate, copy_rate, two_rate))
-                print(f"[{phase}, tour {k + 1}] import 1 processus {import_rate:7.0f} lignes/s ; COPY des "
-                      f"{copied} lignes qu'il a écrites {copy_rate:7.0f} lignes/s "
-                      f"(dont {at_commit / copy_s:.0%} au commit) ; ratio "
-                      f"{import_rate / copy_rate:6.1%} ; import 2 processus {two_rate:7.0f} lignes/s "
-                      f"({two_rate / import_rate:.2f} x) ; load avg {os.getloadavg()[0]:.1f}", flush=True)
+                print(
+                    f"[{phase}, tour {k + 1}] import 1 processus {import_rate:7.0f} lignes/s ; COPY des "
+                    f"{copied} lignes qu'il a écrites {copy_rate:7.0f} lignes/s "
+                    f"(dont {at_commit / copy_s:.0%} au commit) ; ratio "
+                    f"{import_rate / copy_rate:6.1%} ; import 2 processus {two_rate:7.0f} lignes/s "
+                    f"({two_rate / import_rate:.2f} x) ; load avg {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
                 if profile:
                     print(f"  profil du tour 1 ({phase}), 25 premières fonctions en temps cumulé :")
                     pstats.Stats(profile, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
@@ -357,17 +451,23 @@ def main() -> int:
     def median_ratio(phase, i, j):
         return statistics.median(r[i] / r[j] for r in figures[phase])
 
-    print(f"\n{args.rows} lignes par mesure, {args.rounds} tours par phase, lots de {args.batch_size}, "
-          f"{people} assurés, {os.cpu_count()} processeurs, load avg {os.getloadavg()[0]:.1f} à la fin ; "
-          f"{lines} actes dans la base à la fin")
+    print(
+        f"\n{args.rows} lignes par mesure, {args.rounds} tours par phase, lots de {args.batch_size}, "
+        f"{people} assurés, {os.cpu_count()} processeurs, load avg {os.getloadavg()[0]:.1f} à la fin ; "
+        f"{lines} actes dans la base à la fin"
+    )
     for phase in figures:
         verdict = "atteint" if median_ratio(phase, 0, 1) >= 0.70 else "NON atteint"
-        print(f"{phase:>10} : import {median(phase, 0):7.0f} lignes/s, COPY des mêmes lignes "
-              f"{median(phase, 1):7.0f} lignes/s, ratio médian {median_ratio(phase, 0, 1):.1%} "
-              f"(objectif >= 70 % : {verdict}) ; 2 processus / 1 : {median_ratio(phase, 2, 0):.2f} x")
+        print(
+            f"{phase:>10} : import {median(phase, 0):7.0f} lignes/s, COPY des mêmes lignes "
+            f"{median(phase, 1):7.0f} lignes/s, ratio médian {median_ratio(phase, 0, 1):.1%} "
+            f"(objectif >= 70 % : {verdict}) ; 2 processus / 1 : {median_ratio(phase, 2, 0):.2f} x"
+        )
     change = median("historique", 0) / median("vide", 0) - 1
-    print(f"avec {args.history} lignes d'historique / base presque vide : {change:+.1%} "
-          f"(objectif : à 10 % près : {'atteint' if abs(change) <= 0.10 else 'NON atteint'})")
+    print(
+        f"avec {args.history} lignes d'historique / base presque vide : {change:+.1%} "
+        f"(objectif : à 10 % près : {'atteint' if abs(change) <= 0.10 else 'NON atteint'})"
+    )
     print(f"pour information, COPY du fichier dans une table nue : {bare_rate:.0f} lignes/s")
     print(f"RSS de pointe du banc : {peak_rss_mib():.0f} Mio")
     if not args.keep:

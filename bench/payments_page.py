@@ -45,15 +45,20 @@ def make_data(lines: int) -> None:
     rng = random.Random(2000)
     user = UserFactory(email=email_for(lines), insured__email=email_for(lines))
     insured = user.insured
-    kids = [BeneficiaryFactory(insured=insured, first_names=n, birth_date=b)
-            for n, b in (("Lou", date(2016, 3, 1)), ("Noé", date(2020, 9, 14)))]
+    kids = [
+        BeneficiaryFactory(insured=insured, first_names=n, birth_date=b)
+        for n, b in (("Lou", date(2016, 3, 1)), ("Noé", date(2020, 9, 14)))
+    ]
     pros = {
-        kind: ProfessionalFactory(rpps=rpps, name=name, kind=kind,
-                                  specialty="general_practice" if kind == "doctor" else "")
-        for kind, rpps, name in (("doctor", "19900000001", "Dr Banc"),
-                                 ("medicine", "999000001", "Pharmacie du Banc"),
-                                 ("lab", "999000002", "Laboratoire du Banc"),
-                                 ("auxiliary", "19900000002", "Kiné du Banc"))
+        kind: ProfessionalFactory(
+            rpps=rpps, name=name, kind=kind, specialty="general_practice" if kind == "doctor" else ""
+        )
+        for kind, rpps, name in (
+            ("doctor", "19900000001", "Dr Banc"),
+            ("medicine", "999000001", "Pharmacie du Banc"),
+            ("lab", "999000002", "Laboratoire du Banc"),
+            ("auxiliary", "19900000002", "Kiné du Banc"),
+        )
     }
     today = timezone.localdate()
     day = today - timedelta(days=790)
@@ -63,26 +68,61 @@ def make_data(lines: int) -> None:
     per_day = max(1, lines // 2000)
     while made < lines:
         patient = rng.choice([None, None, None, *kids])
-        visit = CareSheet(insured=insured, beneficiary=patient, professional=pros["doctor"],
-                          received_on=day)
+        visit = CareSheet(insured=insured, beneficiary=patient, professional=pros["doctor"], received_on=day)
         fee = D("30.00") if day >= date(2024, 12, 22) else D("26.50")
-        sheets.append((visit, [CareAct(act_code="G", label="Consultation", care_date=day, kind="doctor",
-                                       charged=fee)]))
+        sheets.append(
+            (visit, [CareAct(act_code="G", label="Consultation", care_date=day, kind="doctor", charged=fee)])
+        )
         made += 1
         boxes = min(rng.randint(1, 3), lines - made)
         if boxes:
-            pharmacy = CareSheet(insured=insured, beneficiary=patient, professional=pros["medicine"],
-                                 received_on=day, tiers_payant=rng.random() < 0.7)
-            sheets.append((pharmacy, [
-                CareAct(act_code="PH7", label=f"Médicament {i + 1}", care_date=day, kind="medicine",
-                        charged=D("3.40"), base=D("3.40"), medicine_rate=D("0.65"))
-                for i in range(boxes)]))
+            pharmacy = CareSheet(
+                insured=insured,
+                beneficiary=patient,
+                professional=pros["medicine"],
+                received_on=day,
+                tiers_payant=rng.random() < 0.7,
+            )
+            sheets.append(
+                (
+                    pharmacy,
+                    [
+                        CareAct(
+                            act_code="PH7",
+                            label=f"Médicament {i + 1}",
+                            care_date=day,
+                            kind="medicine",
+                            charged=D("3.40"),
+                            base=D("3.40"),
+                            medicine_rate=D("0.65"),
+                        )
+                        for i in range(boxes)
+                    ],
+                )
+            )
             made += boxes
         if made < lines and rng.random() < 0.3:
-            lab = CareSheet(insured=insured, beneficiary=patient, professional=pros["lab"],
-                            received_on=min(day + timedelta(days=1), today))
-            sheets.append((lab, [CareAct(act_code="B", label="Bilan", care_date=day, kind="lab",
-                                         charged=D("18.90"), coefficient=D("70"))]))
+            lab = CareSheet(
+                insured=insured,
+                beneficiary=patient,
+                professional=pros["lab"],
+                received_on=min(day + timedelta(days=1), today),
+            )
+            sheets.append(
+                (
+                    lab,
+                    [
+                        CareAct(
+                            act_code="B",
+                            label="Bilan",
+                            care_date=day,
+                            kind="lab",
+                            charged=D("18.90"),
+                            coefficient=D("70"),
+                        )
+                    ],
+                )
+            )
             made += 1
         visits += 1
         if visits % per_day == 0:
@@ -93,11 +133,18 @@ def make_data(lines: int) -> None:
     by_week: dict[date, list] = {}
     for sheet, acts in sheets:
         friday = sheet.received_on + timedelta(days=(4 - sheet.received_on.weekday()) % 7)
-        by_week.setdefault(friday, []).append(SheetToPost(
-            sheet={"insured_id": insured.pk, "beneficiary_id": sheet.beneficiary_id,
-                   "professional_id": sheet.professional_id, "received_on": sheet.received_on,
-                   "tiers_payant": sheet.tiers_payant},
-            acts=[{c: getattr(act, c) for c in ACT_COLUMNS[1:]} for act in acts]))
+        by_week.setdefault(friday, []).append(
+            SheetToPost(
+                sheet={
+                    "insured_id": insured.pk,
+                    "beneficiary_id": sheet.beneficiary_id,
+                    "professional_id": sheet.professional_id,
+                    "received_on": sheet.received_on,
+                    "tiers_payant": sheet.tiers_payant,
+                },
+                acts=[{c: getattr(act, c) for c in ACT_COLUMNS[1:]} for act in acts],
+            )
+        )
     done = 0
     for weeks, friday in enumerate(sorted(by_week), 1):
         with transaction.atomic():
@@ -137,14 +184,21 @@ def _explain_pending(request) -> None:
 
     with CaptureQueriesContext(connection) as queries:
         request()
-    sql = next((q["sql"] for q in queries.captured_queries
-                if "payment_id IS NULL" in q["sql"] and "COUNT(*) OVER" in q["sql"]), None)
+    sql = next(
+        (
+            q["sql"]
+            for q in queries.captured_queries
+            if "payment_id IS NULL" in q["sql"] and "COUNT(*) OVER" in q["sql"]
+        ),
+        None,
+    )
     if sql is None:
         print("requête « en cours de paiement » introuvable parmi celles de la page : pas de plan")
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*), COUNT(*) FILTER (WHERE payment_id IS NULL) "
-                       "FROM reimbursements_settlement")
+        cursor.execute(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE payment_id IS NULL) FROM reimbursements_settlement"
+        )
         lines, pending = cursor.fetchone()
     print(f"plan de « en cours de paiement » ({lines} décomptes dont {pending} non payés) :")
     for label, drop in (("avec l'index partiel", False), ("sans l'index partiel", True)):
@@ -166,13 +220,17 @@ def _load() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", default="2000,20000",
-                        help="lignes de soins de chaque personne, séparées par des virgules")
+    parser.add_argument(
+        "--lines", default="2000,20000", help="lignes de soins de chaque personne, séparées par des virgules"
+    )
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="garder les données pour la prochaine fois")
-    parser.add_argument("--explain", action="store_true",
-                        help="montrer le plan de la requête « en cours de paiement », avec et sans "
-                             "l'index partiel des lignes non payées")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="montrer le plan de la requête « en cours de paiement », avec et sans "
+        "l'index partiel des lignes non payées",
+    )
     args = parser.parse_args()
     common.setup(urlconf="bench.urls")
 
@@ -225,8 +283,10 @@ def main() -> int:
     try:
         for n in sizes_asked:
             pages[f"Mes paiements, {n} lignes"] = (None, get("reimbursements:payments", clients[n]))
-            pages[f"Mes paiements à froid, {n} lignes"] = (a_write(n), get("reimbursements:payments",
-                                                                               clients[n]))
+            pages[f"Mes paiements à froid, {n} lignes"] = (
+                a_write(n),
+                get("reimbursements:payments", clients[n]),
+            )
     except NoReverseMatch:
         print("« Mes paiements » : l'URL 'reimbursements:payments' n'existe pas encore : non mesurée.")
     try:
@@ -241,8 +301,10 @@ def main() -> int:
         csv_export = None
 
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
-    print(f"{args.lines} lignes de soins, {args.runs} requêtes par page, base {connection.vendor}, "
-          f"cache {cache}, {_load()}")
+    print(
+        f"{args.lines} lignes de soins, {args.runs} requêtes par page, base {connection.vendor}, "
+        f"cache {cache}, {_load()}"
+    )
     sizes, counts = {}, {}
     for label, (before, request) in pages.items():
         request()  # the first request of a session also creates its record (allauth's user sessions)
@@ -269,14 +331,18 @@ def main() -> int:
         sizes[label], counts[label] = len(response.body), len(queries)
         results[label] = common.median_ms(csv_export, runs=args.runs)
     for label, (median, times) in results.items():
-        print(f"{label:56} médiane {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f})"
-              f"  {counts[label]} requêtes SQL  {sizes[label] // 1024} Kio")
+        print(
+            f"{label:56} médiane {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f})"
+            f"  {counts[label]} requêtes SQL  {sizes[label] // 1024} Kio"
+        )
     rows_ms = _rows_render_ms(user, runs=args.runs * 10)
     warm_first = f"Mes paiements, {sizes_asked[0]} lignes"
     if rows_ms is not None and warm_first in results:
         share = rows_ms / results[warm_first][0] * 100
-        print(f"rangées des deux tableaux (gabarits partials/payment_rows et pending_rows) : médiane "
-              f"{rows_ms:.2f} ms, {share:.0f} % de « Mes paiements »")
+        print(
+            f"rangées des deux tableaux (gabarits partials/payment_rows et pending_rows) : médiane "
+            f"{rows_ms:.2f} ms, {share:.0f} % de « Mes paiements »"
+        )
     bare = results["page nue (base.html)"][0]
     for label in [label for label in pages if label.startswith("Mes paiements")]:
         if label in results:

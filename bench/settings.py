@@ -15,7 +15,8 @@ ROOT_URLCONF = "bench.urls"
 if os.environ.get("BENCH_OLD_SESSIONS") == "1":
     MIDDLEWARE = [  # noqa: F405
         "allauth.usersessions.middleware.UserSessionsMiddleware"
-        if m == "accounts.middleware.SessionActivityMiddleware" else m
+        if m == "accounts.middleware.SessionActivityMiddleware"
+        else m
         for m in MIDDLEWARE  # noqa: F405
     ]
     SESSION_SAVE_EVERY_REQUEST = True

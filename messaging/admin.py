@@ -42,14 +42,17 @@ class StaffReplyForm(ReplyForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].label = "Réponse de la caisse"
-        self.fields["body"].help_text = ("L'assuré reçoit un courriel qui l'invite à lire ce message "
-                                         "dans son compte, sans en reprendre le contenu.")
+        self.fields["body"].help_text = (
+            "L'assuré reçoit un courriel qui l'invite à lire ce message "
+            "dans son compte, sans en reprendre le contenu."
+        )
         self.fields["body"].widget.attrs.update(cols=80, rows=8)
 
 
 class NoticeForm(NewThreadForm):
     insured = forms.ModelChoiceField(
-        label="Assuré", queryset=Insured.objects.all(),
+        label="Assuré",
+        queryset=Insured.objects.all(),
         widget=AutocompleteSelect(Thread._meta.get_field("insured"), admin.site),
         error_messages={"required": "Choisissez l'assuré destinataire."},
     )
@@ -67,18 +70,45 @@ class NoticeForm(NewThreadForm):
 @admin.register(Thread)
 class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
     # Threads start from the insured person's side, or as a notice (below).
-    list_display = ("last_message_at", "subject", "insured", "topic", "kind", "status",
-                    "awaiting_answer", "assigned_to")
+    list_display = (
+        "last_message_at",
+        "subject",
+        "insured",
+        "topic",
+        "kind",
+        "status",
+        "awaiting_answer",
+        "assigned_to",
+    )
     list_display_links = ("last_message_at", "subject")
     list_filter = ("awaiting_answer", AssignedFilter, "topic", "kind", "status")
     list_select_related = ("insured", "assigned_to")
     search_fields = ("subject", "insured__last_name", "insured__first_names")
     search_help_text = "Objet, nom ou prénom de l'assuré."
     date_hierarchy = "last_message_at"
-    readonly_fields = ("insured", "kind", "topic", "subject", "status", "awaiting_answer",
-                       "created_at", "last_message_at", "public_id")
-    fields = ("insured", "kind", "topic", "subject", "status", "awaiting_answer", "assigned_to",
-              "created_at", "last_message_at", "public_id")
+    readonly_fields = (
+        "insured",
+        "kind",
+        "topic",
+        "subject",
+        "status",
+        "awaiting_answer",
+        "created_at",
+        "last_message_at",
+        "public_id",
+    )
+    fields = (
+        "insured",
+        "kind",
+        "topic",
+        "subject",
+        "status",
+        "awaiting_answer",
+        "assigned_to",
+        "created_at",
+        "last_message_at",
+        "public_id",
+    )
     change_form_template = "admin/messaging/thread/change_form.html"
     change_list_template = "admin/messaging/thread/change_list.html"
 
@@ -91,7 +121,8 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
             kwargs["queryset"] = db_field.remote_field.model.objects.filter(
-                is_staff=True, is_active=True).order_by("username")
+                is_staff=True, is_active=True
+            ).order_by("username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -118,7 +149,8 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
                 "reply_form": StaffReplyForm(),
                 "can_answer": request.user.has_perm(ANSWER_PERM) and thread.accepts_replies,
                 "can_close": request.user.has_perm(CHANGE_PERM)
-                and thread.status == Thread.Status.OPEN and not thread.is_notice,
+                and thread.status == Thread.Status.OPEN
+                and not thread.is_notice,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -144,8 +176,9 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
                 messages.error(request, f"Réponse non envoyée : {error}")
             return HttpResponseRedirect(change_url)
         try:
-            services.message_reply_by_staff(thread=thread, staff_user=request.user,
-                                            body=form.cleaned_data["body"])
+            services.message_reply_by_staff(
+                thread=thread, staff_user=request.user, body=form.cleaned_data["body"]
+            )
         except services.MessagingError as e:
             messages.error(request, f"Réponse non envoyée : {e}")
         else:
@@ -175,8 +208,12 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
             data = form.cleaned_data
             try:
                 thread = services.notice_post_by_staff(
-                    insured=data["insured"], staff_user=request.user, subject=data["subject"],
-                    body=data["body"], topic=data["topic"])
+                    insured=data["insured"],
+                    staff_user=request.user,
+                    subject=data["subject"],
+                    body=data["body"],
+                    topic=data["topic"],
+                )
             except services.MessagingError as e:
                 form.add_error(None, str(e))
             else:
@@ -184,7 +221,9 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
                 return HttpResponseRedirect(reverse("admin:messaging_thread_change", args=[thread.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.opts, "title": "Envoyer un avis à un assuré", "form": form,
+            "opts": self.opts,
+            "title": "Envoyer un avis à un assuré",
+            "form": form,
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/messaging/thread/notice.html", context)
@@ -201,15 +240,19 @@ class ContactStatusFilter(admin.SimpleListFilter):
     parameter_name = "etat"
 
     def lookups(self, request, model_admin):
-        return [(None, "À traiter"), *[(v, label) for v, label in ContactRequest.Status.choices
-                                       if v != ContactRequest.Status.NEW], ("tout", "Toutes")]
+        return [
+            (None, "À traiter"),
+            *[(v, label) for v, label in ContactRequest.Status.choices if v != ContactRequest.Status.NEW],
+            ("tout", "Toutes"),
+        ]
 
     def choices(self, changelist):
         for value, label in self.lookup_choices:
             yield {
                 "selected": self.value() == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}
-                                                            if value else {}, [self.parameter_name]),
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: value} if value else {}, [self.parameter_name]
+                ),
                 "display": label,
             }
 
@@ -223,10 +266,12 @@ class ContactStatusFilter(admin.SimpleListFilter):
 
 class ContactRequestAdminForm(forms.ModelForm):
     answer_text = forms.CharField(
-        label="Répondre par courriel", required=False, max_length=BODY_MAX,
+        label="Répondre par courriel",
+        required=False,
+        max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"cols": 80, "rows": 8}),
         help_text="Envoyé à l'adresse indiquée par la personne, qui n'est pas vérifiée : "
-                  "aucune donnée personnelle ni médicale dans la réponse.",
+        "aucune donnée personnelle ni médicale dans la réponse.",
     )
 
     class Meta:
@@ -249,15 +294,42 @@ class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
     list_select_related = ("assigned_to",)
     search_fields = ("last_name", "first_names", "postal_code")
     search_help_text = "Nom, prénom ou code postal saisis par la personne."
-    readonly_fields = ("created_at", "subject", "body", "reply_email", "identity", "birth_date",
-                       "postal_code", "nir_display", "register_match", "status", "answer",
-                       "answered_by", "answered_at", "closed_at")
+    readonly_fields = (
+        "created_at",
+        "subject",
+        "body",
+        "reply_email",
+        "identity",
+        "birth_date",
+        "postal_code",
+        "nir_display",
+        "register_match",
+        "status",
+        "answer",
+        "answered_by",
+        "answered_at",
+        "closed_at",
+    )
     fieldsets = [
         ("Demande", {"fields": ("created_at", "subject", "body", "reply_email")}),
-        ("Identité saisie (non vérifiée)", {"fields": ("identity", "birth_date", "postal_code",
-                                                       "nir_display", "register_match")}),
-        ("Traitement", {"fields": ("status", "assigned_to", "answer_text", "answer", "answered_by",
-                                   "answered_at", "closed_at")}),
+        (
+            "Identité saisie (non vérifiée)",
+            {"fields": ("identity", "birth_date", "postal_code", "nir_display", "register_match")},
+        ),
+        (
+            "Traitement",
+            {
+                "fields": (
+                    "status",
+                    "assigned_to",
+                    "answer_text",
+                    "answer",
+                    "answered_by",
+                    "answered_at",
+                    "closed_at",
+                )
+            },
+        ),
     ]
     actions = ["close"]
 
@@ -281,7 +353,8 @@ class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
             kwargs["queryset"] = db_field.remote_field.model.objects.filter(
-                is_staff=True, is_active=True).order_by("username")
+                is_staff=True, is_active=True
+            ).order_by("username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -289,8 +362,9 @@ class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
         if "assigned_to" in form.changed_data:
             contact.contact_request_assign(request=obj, assignee=obj.assigned_to, actor=request.user)
         if form.cleaned_data.get("answer_text"):
-            contact.contact_request_answer(request=obj, staff_user=request.user,
-                                           body=form.cleaned_data["answer_text"])
+            contact.contact_request_answer(
+                request=obj, staff_user=request.user, body=form.cleaned_data["answer_text"]
+            )
             messages.success(request, "Réponse envoyée par courriel.")
 
     @admin.action(description="Clôturer les demandes sélectionnées", permissions=["change"])

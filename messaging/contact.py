@@ -24,19 +24,36 @@ class ContactError(DomainError):
     """A write the request does not allow; the message is French, for staff."""
 
 
-def contact_request_submit(*, subject: str, body: str, reply_email: str, last_name: str = "",
-                           first_names: str = "", birth_date: date | None = None,
-                           postal_code: str = "", nir: str = "") -> ContactRequest:
+def contact_request_submit(
+    *,
+    subject: str,
+    body: str,
+    reply_email: str,
+    last_name: str = "",
+    first_names: str = "",
+    birth_date: date | None = None,
+    postal_code: str = "",
+    nir: str = "",
+) -> ContactRequest:
     with transaction.atomic():
         request = ContactRequest.objects.create(
-            subject=subject, body=body.strip(), reply_email=reply_email, last_name=last_name.strip(),
-            first_names=first_names.strip(), birth_date=birth_date, postal_code=postal_code.strip(),
+            subject=subject,
+            body=body.strip(),
+            reply_email=reply_email,
+            last_name=last_name.strip(),
+            first_names=first_names.strip(),
+            birth_date=birth_date,
+            postal_code=postal_code.strip(),
             nir=nir,
         )
-        enqueue_email(template="contact-ack", to=[reply_email], context={
-            "subject": request.get_subject_display(),
-            "reference": request.reference,
-        })
+        enqueue_email(
+            template="contact-ack",
+            to=[reply_email],
+            context={
+                "subject": request.get_subject_display(),
+                "reference": request.reference,
+            },
+        )
     logger.info("contact_request_received id=%s subject=%s", request.pk, subject)
     return request
 
@@ -46,8 +63,12 @@ def contact_request_assign(*, request: ContactRequest, assignee, actor) -> None:
         raise ContactError("Une demande ne peut être confiée qu'à un agent de la caisse.")
     with transaction.atomic():
         ContactRequest.objects.filter(pk=request.pk).update(assigned_to=assignee)
-        audit(actor=actor, action="contact_assign", obj=request,
-              summary=f"confiée à {assignee.get_username()}" if assignee else "plus confiée")
+        audit(
+            actor=actor,
+            action="contact_assign",
+            obj=request,
+            summary=f"confiée à {assignee.get_username()}" if assignee else "plus confiée",
+        )
     request.refresh_from_db()
 
 
@@ -69,18 +90,26 @@ def contact_request_answer(*, request: ContactRequest, staff_user, body: str) ->
         if locked.assigned_to_id is None:
             locked.assigned_to = staff_user
         locked.save(update_fields=["answer", "answered_by", "answered_at", "status", "assigned_to"])
-        enqueue_email(template="contact-answer", to=[locked.reply_email], context={
-            "subject": locked.get_subject_display(), "reference": locked.reference, "answer": body,
-        })
+        enqueue_email(
+            template="contact-answer",
+            to=[locked.reply_email],
+            context={
+                "subject": locked.get_subject_display(),
+                "reference": locked.reference,
+                "answer": body,
+            },
+        )
         audit(actor=staff_user, action="contact_answer", obj=locked, summary="réponse par courriel")
     request.refresh_from_db()
 
 
 def contact_request_close(*, request: ContactRequest, actor) -> bool:
     with transaction.atomic():
-        updated = ContactRequest.objects.filter(pk=request.pk).exclude(
-            status=ContactRequest.Status.CLOSED).update(status=ContactRequest.Status.CLOSED,
-                                                        closed_at=timezone.now())
+        updated = (
+            ContactRequest.objects.filter(pk=request.pk)
+            .exclude(status=ContactRequest.Status.CLOSED)
+            .update(status=ContactRequest.Status.CLOSED, closed_at=timezone.now())
+        )
         if updated:
             audit(actor=actor, action="contact_close", obj=request)
     request.refresh_from_db()

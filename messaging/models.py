@@ -47,14 +47,20 @@ class Thread(models.Model):
     )
     topic = models.CharField("thème", max_length=16, choices=ThreadTopic.choices)
     subject = models.CharField("objet", max_length=SUBJECT_MAX)
-    kind = models.CharField("type", max_length=12, choices=ThreadKind.choices,
-                            default=ThreadKind.CONVERSATION)
+    kind = models.CharField(
+        "type", max_length=12, choices=ThreadKind.choices, default=ThreadKind.CONVERSATION
+    )
     status = models.CharField("état", max_length=8, choices=ThreadStatus.choices, default=ThreadStatus.OPEN)
     # True while the insured person's last message has no answer: the back office's queue.
     awaiting_answer = models.BooleanField("en attente de réponse", default=False)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="conseiller", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+", limit_choices_to={"is_staff": True},
+        settings.AUTH_USER_MODEL,
+        verbose_name="conseiller",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"is_staff": True},
     )
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     last_message_at = models.DateTimeField("dernier message le")
@@ -69,8 +75,9 @@ class Thread(models.Model):
             # The insured person's inbox, newest first.
             models.Index(fields=["insured", "-last_message_at"], name="thread_inbox"),
             # The back office's queue: open conversations waiting for the caisse, oldest first.
-            models.Index(fields=["last_message_at"], name="thread_awaiting_answer",
-                         condition=Q(awaiting_answer=True)),
+            models.Index(
+                fields=["last_message_at"], name="thread_awaiting_answer", condition=Q(awaiting_answer=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(topic__in=ThreadTopic.values), name="thread_topic_known"),
@@ -105,14 +112,16 @@ class AuthorKind(models.TextChoices):
 class Message(models.Model):
     AuthorKind = AuthorKind
 
-    thread = models.ForeignKey(
-        Thread, verbose_name="fil", on_delete=models.CASCADE, related_name="messages"
-    )
+    thread = models.ForeignKey(Thread, verbose_name="fil", on_delete=models.CASCADE, related_name="messages")
     author_kind = models.CharField("auteur", max_length=8, choices=AuthorKind.choices)
     # The account that wrote it; none for a notice the portal posted by itself.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="écrit par", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="écrit par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     body = models.TextField("message", max_length=BODY_MAX)
     created_at = models.DateTimeField("envoyé le", auto_now_add=True)
@@ -128,15 +137,21 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["thread", "created_at"], name="message_thread_order"),
             # The unread counter in the header: the caisse's messages not yet read.
-            models.Index(fields=["thread"], name="message_unread_from_caisse",
-                         condition=Q(author_kind="caisse", read_at__isnull=True)),
+            models.Index(
+                fields=["thread"],
+                name="message_unread_from_caisse",
+                condition=Q(author_kind="caisse", read_at__isnull=True),
+            ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(author_kind__in=AuthorKind.values),
-                                   name="message_author_kind_known"),
+            models.CheckConstraint(
+                condition=Q(author_kind__in=AuthorKind.values), name="message_author_kind_known"
+            ),
             models.CheckConstraint(condition=~Q(body=""), name="message_has_body"),
-            models.CheckConstraint(condition=Q(read_at__isnull=True) | Q(read_at__gte=F("created_at")),
-                                   name="message_read_after_sent"),
+            models.CheckConstraint(
+                condition=Q(read_at__isnull=True) | Q(read_at__gte=F("created_at")),
+                name="message_read_after_sent",
+            ),
             unique_key_per("thread", name="message_sent_once_per_form"),
         ]
 
@@ -180,18 +195,28 @@ class ContactRequest(models.Model):
     postal_code = models.CharField("code postal", max_length=5, blank=True)
     # 13 characters when typed, validated; shown masked in the back office, never on the site.
     nir = models.CharField("NIR saisi", max_length=13, blank=True)
-    status = models.CharField("état", max_length=10, choices=ContactStatus.choices,
-                              default=ContactStatus.NEW, db_index=True)
+    status = models.CharField(
+        "état", max_length=10, choices=ContactStatus.choices, default=ContactStatus.NEW, db_index=True
+    )
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="conseiller", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+", limit_choices_to={"is_staff": True},
+        settings.AUTH_USER_MODEL,
+        verbose_name="conseiller",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"is_staff": True},
     )
     created_at = models.DateTimeField("reçue le", auto_now_add=True)
     answer = models.TextField("réponse envoyée", blank=True)
     answered_at = models.DateTimeField("répondu le", null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="répondu par", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="répondu par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     closed_at = models.DateTimeField("clôturée le", null=True, blank=True)
 
@@ -200,13 +225,15 @@ class ContactRequest(models.Model):
         verbose_name_plural = "demandes de contact (formulaire public)"
         ordering = ["created_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(subject__in=ContactSubject.values),
-                                   name="contact_subject_known"),
-            models.CheckConstraint(condition=Q(status__in=ContactStatus.values),
-                                   name="contact_status_known"),
+            models.CheckConstraint(
+                condition=Q(subject__in=ContactSubject.values), name="contact_subject_known"
+            ),
+            models.CheckConstraint(condition=Q(status__in=ContactStatus.values), name="contact_status_known"),
             models.CheckConstraint(condition=~Q(body=""), name="contact_has_body"),
-            models.CheckConstraint(condition=Q(status="a_traiter") | Q(answered_at__isnull=False)
-                                   | Q(closed_at__isnull=False), name="contact_done_is_dated"),
+            models.CheckConstraint(
+                condition=Q(status="a_traiter") | Q(answered_at__isnull=False) | Q(closed_at__isnull=False),
+                name="contact_done_is_dated",
+            ),
         ]
 
     def __str__(self):

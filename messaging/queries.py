@@ -8,8 +8,9 @@ from .models import Message, Thread
 
 def unread_count(insured_id: int) -> int:
     """Messages from the caisse the insured person has not opened: one query."""
-    return Message.objects.filter(thread__insured_id=insured_id, author_kind=Message.AuthorKind.CAISSE,
-                                  read_at__isnull=True).count()
+    return Message.objects.filter(
+        thread__insured_id=insured_id, author_kind=Message.AuthorKind.CAISSE, read_at__isnull=True
+    ).count()
 
 
 def inbox_threads(insured_id: int):
@@ -18,9 +19,13 @@ def inbox_threads(insured_id: int):
     A subquery rather than a join: the paginator's count() then leaves it out.
     """
     unread = (
-        Message.objects.filter(thread=OuterRef("pk"), author_kind=Message.AuthorKind.CAISSE,
-                               read_at__isnull=True)
-        .order_by().values("thread").annotate(n=Count("pk")).values("n")
+        Message.objects.filter(
+            thread=OuterRef("pk"), author_kind=Message.AuthorKind.CAISSE, read_at__isnull=True
+        )
+        .order_by()
+        .values("thread")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return (
         Thread.objects.filter(insured_id=insured_id)
@@ -33,5 +38,7 @@ def home_messages(home, insured, since) -> None:
     """« Mon espace »: the caisse's messages since the last visit."""
     if since is not None:
         home.new_messages = Message.objects.filter(
-            thread__insured=insured, author_kind=Message.AuthorKind.CAISSE, created_at__gt=since,
+            thread__insured=insured,
+            author_kind=Message.AuthorKind.CAISSE,
+            created_at__gt=since,
         ).count()

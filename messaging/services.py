@@ -38,10 +38,14 @@ def _notify(insured: Insured) -> None:
     if not address:
         return
     given_name = first_name(insured.first_names)
-    enqueue_email(template="new-message", to=[address], context={
-        "first_name": given_name,
-        "inbox_url": f"{site_url()}{reverse('messaging:inbox')}",
-    })
+    enqueue_email(
+        template="new-message",
+        to=[address],
+        context={
+            "first_name": given_name,
+            "inbox_url": f"{site_url()}{reverse('messaging:inbox')}",
+        },
+    )
 
 
 def _locked(thread: Thread) -> Thread:
@@ -54,8 +58,7 @@ def _touch(thread: Thread, message: Message) -> None:
     Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at)
 
 
-def notice_post(*, insured, subject: str, body: str, topic: str = "demarches",
-                notify: bool = True) -> Thread:
+def notice_post(*, insured, subject: str, body: str, topic: str = "demarches", notify: bool = True) -> Thread:
     """An avis from the caisse in the insured person's box (no reply possible), emailed on commit.
 
     For other apps (a request's decision, a letter sent). Runs inside the caller's transaction
@@ -70,8 +73,7 @@ def notice_post(*, insured, subject: str, body: str, topic: str = "demarches",
     return _notice(insured=insured, subject=subject, body=body, topic=topic, author=None, notify=notify)
 
 
-def notice_post_by_staff(*, insured, staff_user, subject: str, body: str,
-                         topic: str = "demarches") -> Thread:
+def notice_post_by_staff(*, insured, staff_user, subject: str, body: str, topic: str = "demarches") -> Thread:
     """A notice written by a staff member in the back office: audited."""
     with transaction.atomic():
         thread = _notice(insured=insured, subject=subject, body=body, topic=topic, author=staff_user)
@@ -85,18 +87,23 @@ def _notice(*, insured, subject, body, topic, author, notify: bool = True) -> Th
     subject = _clean(subject, SUBJECT_MAX, "L'objet")
     body = _clean(body, BODY_MAX, "Le message")
     with transaction.atomic():
-        thread = Thread.objects.create(insured=insured, topic=topic, subject=subject,
-                                       kind=Thread.Kind.NOTICE, last_message_at=timezone.now())
-        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.CAISSE,
-                                         author=author, body=body)
+        thread = Thread.objects.create(
+            insured=insured,
+            topic=topic,
+            subject=subject,
+            kind=Thread.Kind.NOTICE,
+            last_message_at=timezone.now(),
+        )
+        message = Message.objects.create(
+            thread=thread, author_kind=Message.AuthorKind.CAISSE, author=author, body=body
+        )
         _touch(thread, message)
         if notify:
             _notify(insured)
     return thread
 
 
-def thread_start(*, insured, user, topic: str, subject: str, body: str,
-                 idempotency_key: str = "") -> Thread:
+def thread_start(*, insured, user, topic: str, subject: str, body: str, idempotency_key: str = "") -> Thread:
     """The insured person writes to the caisse: a new conversation waiting for an answer.
 
     ``idempotency_key``: the form's token; the same form sent again is the thread it opened.
@@ -110,14 +117,23 @@ def thread_start(*, insured, user, topic: str, subject: str, body: str,
 
     if (thread := _started_with(insured=insured, key=idempotency_key)) is not None:
         return thread
-    with (first_wins(key=idempotency_key,
-                     find=lambda: _started_with(insured=insured, key=idempotency_key)) as race,
-          transaction.atomic()):
-        thread = Thread.objects.create(insured=insured, topic=topic, subject=subject,
-                                       awaiting_answer=True, last_message_at=timezone.now(),
-                                       idempotency_key=idempotency_key)
-        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
-                                         author=user, body=body)
+    with (
+        first_wins(
+            key=idempotency_key, find=lambda: _started_with(insured=insured, key=idempotency_key)
+        ) as race,
+        transaction.atomic(),
+    ):
+        thread = Thread.objects.create(
+            insured=insured,
+            topic=topic,
+            subject=subject,
+            awaiting_answer=True,
+            last_message_at=timezone.now(),
+            idempotency_key=idempotency_key,
+        )
+        message = Message.objects.create(
+            thread=thread, author_kind=Message.AuthorKind.INSURED, author=user, body=body
+        )
         _touch(thread, message)
     return race.found or thread
 
@@ -139,10 +155,14 @@ def message_reply_by_insured(*, thread: Thread, user, body: str, idempotency_key
             return sent
         if not thread.accepts_replies:
             raise MessagingError("Cette conversation n'accepte plus de réponse.")
-        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.INSURED,
-                                         author=user, body=body, idempotency_key=idempotency_key)
-        Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at,
-                                                   awaiting_answer=True)
+        message = Message.objects.create(
+            thread=thread,
+            author_kind=Message.AuthorKind.INSURED,
+            author=user,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at, awaiting_answer=True)
     return message
 
 
@@ -154,10 +174,12 @@ def message_reply_by_staff(*, thread: Thread, staff_user, body: str) -> Message:
     with transaction.atomic():
         thread = _locked(thread)
         if not thread.accepts_replies:
-            raise MessagingError("Ce fil est un avis ou une conversation clôturée : "
-                                 "il n'accepte pas de réponse.")
-        message = Message.objects.create(thread=thread, author_kind=Message.AuthorKind.CAISSE,
-                                         author=staff_user, body=body)
+            raise MessagingError(
+                "Ce fil est un avis ou une conversation clôturée : il n'accepte pas de réponse."
+            )
+        message = Message.objects.create(
+            thread=thread, author_kind=Message.AuthorKind.CAISSE, author=staff_user, body=body
+        )
         changes = {"last_message_at": message.created_at, "awaiting_answer": False}
         if thread.assigned_to_id is None:
             changes["assigned_to"] = staff_user
@@ -178,14 +200,16 @@ def thread_mark_read(*, thread: Thread, reader) -> int:
     else:
         return 0
     return Message.objects.filter(thread=thread, author_kind=other, read_at__isnull=True).update(
-        read_at=timezone.now())
+        read_at=timezone.now()
+    )
 
 
 def thread_close(*, thread: Thread, actor) -> bool:
     """Close a conversation (no more replies); return whether it was open. Staff only, audited."""
     with transaction.atomic():
         updated = Thread.objects.filter(pk=thread.pk, status=Thread.Status.OPEN).update(
-            status=Thread.Status.CLOSED, awaiting_answer=False)
+            status=Thread.Status.CLOSED, awaiting_answer=False
+        )
         if updated:
             audit(actor=actor, action="thread_close", obj=thread)
     thread.refresh_from_db()
@@ -198,7 +222,10 @@ def thread_assign(*, thread: Thread, assignee, actor) -> None:
         raise MessagingError("Un fil ne peut être confié qu'à un agent de la caisse.")
     with transaction.atomic():
         Thread.objects.filter(pk=thread.pk).update(assigned_to=assignee)
-        audit(actor=actor, action="thread_assign", obj=thread,
-              summary=f"confié à {assignee.get_username()}" if assignee else "plus confié")
+        audit(
+            actor=actor,
+            action="thread_assign",
+            obj=thread,
+            summary=f"confié à {assignee.get_username()}" if assignee else "plus confié",
+        )
     thread.refresh_from_db()
-

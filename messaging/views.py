@@ -38,14 +38,22 @@ def thread_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            thread = services.thread_start(insured=request.user.insured, user=request.user,
-                                           topic=data["topic"], subject=data["subject"],
-                                           body=data["body"], idempotency_key=data["idempotency_key"])
+            thread = services.thread_start(
+                insured=request.user.insured,
+                user=request.user,
+                topic=data["topic"],
+                subject=data["subject"],
+                body=data["body"],
+                idempotency_key=data["idempotency_key"],
+            )
         except services.MessagingError as e:
             form.add_error(None, str(e))
         else:
-            messages.success(request, "Votre message a été envoyé. Un conseiller vous répondra dans "
-                                      "cette messagerie ; vous serez prévenu par courriel.")
+            messages.success(
+                request,
+                "Votre message a été envoyé. Un conseiller vous répondra dans "
+                "cette messagerie ; vous serez prévenu par courriel.",
+            )
             return redirect("messaging:thread", public_id=thread.public_id)
     status = 400 if form.is_bound else 200
     return render(request, "messaging/new.html", {"form": form}, status=status)
@@ -61,8 +69,12 @@ def _thread_page(request, thread, form, status=200):
     # Opening the thread is reading it: the caisse's messages no longer count as unread.
     services.thread_mark_read(thread=thread, reader=request.user)
     thread_messages = list(thread.messages.all())
-    return render(request, "messaging/thread.html",
-                  {"thread": thread, "thread_messages": thread_messages, "form": form}, status=status)
+    return render(
+        request,
+        "messaging/thread.html",
+        {"thread": thread, "thread_messages": thread_messages, "form": form},
+        status=status,
+    )
 
 
 @require_POST
@@ -71,9 +83,12 @@ def thread_reply(request, public_id):
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
-            services.message_reply_by_insured(thread=thread, user=request.user,
-                                              body=form.cleaned_data["body"],
-                                              idempotency_key=form.cleaned_data["idempotency_key"])
+            services.message_reply_by_insured(
+                thread=thread,
+                user=request.user,
+                body=form.cleaned_data["body"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
         except services.MessagingError as e:
             messages.error(request, f"Votre réponse n'a pas été envoyée : {e}")
         else:
@@ -82,8 +97,7 @@ def thread_reply(request, public_id):
     return _thread_page(request, thread, form, status=400)
 
 
-TOO_MANY = ("Vous avez envoyé plusieurs demandes en peu de temps. Réessayez dans une heure, "
-            "ou appelez-nous.")
+TOO_MANY = "Vous avez envoyé plusieurs demandes en peu de temps. Réessayez dans une heure, ou appelez-nous."
 
 
 @login_not_required
@@ -96,8 +110,9 @@ def contact(request):
     form = ContactRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Keyed by the reply address (hashed: no address in the cache), and by IP.
-        if not ratelimit.consume(request, action="contact_form",
-                                 key=fingerprint(form.cleaned_data["reply_email"].casefold())):
+        if not ratelimit.consume(
+            request, action="contact_form", key=fingerprint(form.cleaned_data["reply_email"].casefold())
+        ):
             form.add_error(None, TOO_MANY)
         else:
             contact_request_submit(**form.cleaned_data)

@@ -23,5 +23,7 @@ def get_payment_for_user(user, public_id) -> Payment:
     insured = get_insured_for_user(user)
     own_lines = Settlement.objects.filter(payment=OuterRef("pk"), insured=insured)
     own_refunds = DeductionRefund.objects.filter(payment=OuterRef("pk"), insured=insured)
-    return get_object_or_404(Payment.objects.filter(Exists(own_lines) | Exists(own_refunds))
-                             .select_related("professional"), public_id=public_id)
+    return get_object_or_404(
+        Payment.objects.filter(Exists(own_lines) | Exists(own_refunds)).select_related("professional"),
+        public_id=public_id,
+    )

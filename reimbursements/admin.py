@@ -72,15 +72,25 @@ class ProfessionalAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
 class CareSheetForm(forms.ModelForm):
     class Meta:
         model = CareSheet
-        fields = ("insured", "beneficiary", "professional", "received_on", "tiers_payant",
-                  "coordinated_path", "ald_related")
+        fields = (
+            "insured",
+            "beneficiary",
+            "professional",
+            "received_on",
+            "tiers_payant",
+            "coordinated_path",
+            "ald_related",
+        )
 
     def clean(self):
         cleaned = super().clean()
         insured, beneficiary = cleaned.get("insured"), cleaned.get("beneficiary")
         if insured and beneficiary and beneficiary.insured_id != insured.pk:
-            self.add_error("beneficiary", "Cet ayant droit n'est pas rattaché à l'assuré de la feuille : "
-                                          "choisissez un ayant droit de cet assuré, ou laissez vide.")
+            self.add_error(
+                "beneficiary",
+                "Cet ayant droit n'est pas rattaché à l'assuré de la feuille : "
+                "choisissez un ayant droit de cet assuré, ou laissez vide.",
+            )
         return cleaned
 
 
@@ -90,8 +100,22 @@ class CareActInline(admin.TabularInline):
     model = CareAct
     extra = 0
     formfield_overrides = {models.DecimalField: {"localize": True}}  # staff type "30,00"
-    fields = ("act_code", "label", "care_date", "end_date", "kind", "charged", "quantity", "coefficient",
-              "base", "medicine_rate", "psychiatric", "basket", "emergency_transport", "costly_act")
+    fields = (
+        "act_code",
+        "label",
+        "care_date",
+        "end_date",
+        "kind",
+        "charged",
+        "quantity",
+        "coefficient",
+        "base",
+        "medicine_rate",
+        "psychiatric",
+        "basket",
+        "emergency_transport",
+        "costly_act",
+    )
 
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is None else 0
@@ -115,14 +139,18 @@ class CareActInline(admin.TabularInline):
 
 
 class ReverseForm(forms.Form):
-    reason = forms.CharField(label="Motif de l'annulation", max_length=300,
-                             widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-                             error_messages={"required": "Le motif de l'annulation est obligatoire."})
+    reason = forms.CharField(
+        label="Motif de l'annulation",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        error_messages={"required": "Le motif de l'annulation est obligatoire."},
+    )
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Fichier CSV",
-                           help_text="UTF-8, séparateur « ; », une ligne par acte, 200 Mo au plus.")
+    file = forms.FileField(
+        label="Fichier CSV", help_text="UTF-8, séparateur « ; », une ligne par acte, 200 Mo au plus."
+    )
     post = forms.BooleanField(label="Liquider les feuilles importées", required=False, initial=True)
 
     def __init__(self, *args, can_post: bool, **kwargs):
@@ -162,29 +190,45 @@ def _check_utf8(upload) -> str:
 
 def _lines(acts, settlements):
     """Rows of the settlement table: one per act, with the engine's (or the posted) figures."""
-    return [{"act": act, "s": s, "rate": f"{s.rate * 100:.0f} %",
-             "payee": Settlement.Payee(s.payee).label} for act, s in zip(acts, settlements, strict=True)]
+    return [
+        {"act": act, "s": s, "rate": f"{s.rate * 100:.0f} %", "payee": Settlement.Payee(s.payee).label}
+        for act, s in zip(acts, settlements, strict=True)
+    ]
 
 
 @admin.register(CareSheet)
 class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
     form = CareSheetForm
     inlines = [CareActInline]
-    list_display = ("received_on", "insured", "beneficiary", "professional", "status", "tiers_payant",
-                    "posted_at")
+    list_display = (
+        "received_on",
+        "insured",
+        "beneficiary",
+        "professional",
+        "status",
+        "tiers_payant",
+        "posted_at",
+    )
     list_filter = ("status", "tiers_payant", "ald_related", "received_on")
     list_select_related = ("insured", "beneficiary", "professional")
     date_hierarchy = "received_on"
-    search_fields = ("insured__last_name", "professional__name", "professional__rpps", "^import_batch",
-                     "=external_ref")
+    search_fields = (
+        "insured__last_name",
+        "professional__name",
+        "professional__rpps",
+        "^import_batch",
+        "=external_ref",
+    )
     search_help_text = "Nom de l'assuré, professionnel, RPPS, lot d'import ou référence de la feuille."
     autocomplete_fields = ("insured", "beneficiary", "professional")
     readonly_fields = ("status", "posted_at", "posted_by", "import_batch", "external_ref", "public_id")
     fieldsets = [
         ("Feuille", {"fields": ("insured", "beneficiary", "professional", "received_on")}),
         ("Conditions", {"fields": ("tiers_payant", "coordinated_path", "ald_related")}),
-        ("Suivi", {"fields": ("status", "posted_at", "posted_by", "import_batch", "external_ref",
-                              "public_id")}),
+        (
+            "Suivi",
+            {"fields": ("status", "posted_at", "posted_by", "import_batch", "external_ref", "public_id")},
+        ),
     ]
 
     def get_search_results(self, request, queryset, search_term):
@@ -207,17 +251,24 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.new_objects or formset.changed_objects or formset.deleted_objects:
-            audit(actor=request.user, action="change", obj=form.instance,
-                  summary=f"actes : {len(formset.new_objects)} ajouté(s), "
-                          f"{len(formset.changed_objects)} modifié(s), "
-                          f"{len(formset.deleted_objects)} supprimé(s)")
+            audit(
+                actor=request.user,
+                action="change",
+                obj=form.instance,
+                summary=f"actes : {len(formset.new_objects)} ajouté(s), "
+                f"{len(formset.changed_objects)} modifié(s), "
+                f"{len(formset.deleted_objects)} supprimé(s)",
+            )
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("importer/", wrap(self.import_view), name="reimbursements_caresheet_import"),
-            path("decomptes/<int:settlement_id>/annuler/", wrap(self.reverse_view),
-                 name="reimbursements_caresheet_reverse"),
+            path(
+                "decomptes/<int:settlement_id>/annuler/",
+                wrap(self.reverse_view),
+                name="reimbursements_caresheet_reverse",
+            ),
             path("<path:object_id>/liquider/", wrap(self.post_view), name="reimbursements_caresheet_post"),
             *super().get_urls(),
         ]
@@ -230,11 +281,15 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     def _settlement_context(self, request, sheet):
         if sheet.status == CareSheet.Status.POSTED:
-            settlements = list(Settlement.objects.filter(act__sheet=sheet)
-                               .select_related("act", "reversal", "payment")
-                               .order_by("act__care_date", "act_id"))
-            return {"posted_lines": _lines([s.act for s in settlements], settlements),
-                    "can_reverse": request.user.has_perm(REVERSE_PERM)}
+            settlements = list(
+                Settlement.objects.filter(act__sheet=sheet)
+                .select_related("act", "reversal", "payment")
+                .order_by("act__care_date", "act_id")
+            )
+            return {
+                "posted_lines": _lines([s.act for s in settlements], settlements),
+                "can_reverse": request.user.has_perm(REVERSE_PERM),
+            }
         context = {"can_post": request.user.has_perm(POST_PERM)}
         acts = list(sheet.acts.all())
         try:
@@ -272,14 +327,16 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         settlement = get_object_or_404(
             Settlement.objects.select_related("act__sheet__professional", "act__sheet__insured"),
-            pk=settlement_id)
+            pk=settlement_id,
+        )
         sheet = settlement.act.sheet
         change_url = reverse("admin:reimbursements_caresheet_change", args=[sheet.pk])
         form = ReverseForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                settlement_reverse(settlement=settlement, actor=request.user,
-                                   reason=form.cleaned_data["reason"])
+                settlement_reverse(
+                    settlement=settlement, actor=request.user, reason=form.cleaned_data["reason"]
+                )
             except ValueError as e:
                 form.add_error("reason", str(e))
             else:
@@ -287,8 +344,12 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.opts, "title": "Annuler un acte liquidé", "form": form,
-            "settlement": settlement, "sheet": sheet, "change_url": change_url,
+            "opts": self.opts,
+            "title": "Annuler un acte liquidé",
+            "form": form,
+            "settlement": settlement,
+            "sheet": sheet,
+            "change_url": change_url,
             "already_reversed": Reversal.objects.filter(settlement=settlement).first(),
         }
         return TemplateResponse(request, "admin/reimbursements/caresheet/reverse.html", context)
@@ -299,14 +360,22 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
         can_post = request.user.has_perm(POST_PERM)
         form = ImportForm(request.POST or None, request.FILES or None, can_post=can_post)
         if request.method == "POST" and form.is_valid():
-            run = import_run_start(upload=form.cleaned_data["file"], actor=request.user,
-                                   post=can_post and form.cleaned_data.get("post", False))
-            messages.success(request, "Fichier reçu : l'import se poursuit en arrière-plan. "
-                                      "Cette page montre son avancement.")
+            run = import_run_start(
+                upload=form.cleaned_data["file"],
+                actor=request.user,
+                post=can_post and form.cleaned_data.get("post", False),
+            )
+            messages.success(
+                request,
+                "Fichier reçu : l'import se poursuit en arrière-plan. Cette page montre son avancement.",
+            )
             return HttpResponseRedirect(reverse("admin:reimbursements_importrun_change", args=[run.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.opts, "title": "Importer des feuilles de soins", "form": form, "can_post": can_post,
+            "opts": self.opts,
+            "title": "Importer des feuilles de soins",
+            "form": form,
+            "can_post": can_post,
         }
         return TemplateResponse(request, "admin/reimbursements/caresheet/import.html", context)
 
@@ -315,16 +384,38 @@ class CareSheetAdmin(NoBulkDeleteMixin, AuditedAdminMixin, admin.ModelAdmin):
 class ImportRunAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Imports of uploaded files: progress while the job runs, then the report of rejected rows."""
 
-    list_display = ("created_at", "file_name", "state", "lines_read", "lines_imported", "lines_rejected",
-                    "launched_by")
+    list_display = (
+        "created_at",
+        "file_name",
+        "state",
+        "lines_read",
+        "lines_imported",
+        "lines_rejected",
+        "launched_by",
+    )
     list_filter = ("status", "post")
     list_select_related = ("launched_by",)
     date_hierarchy = "created_at"
     change_form_template = "admin/reimbursements/importrun/change_form.html"
-    fields = readonly_fields = ("file_name", "file_size", "post", "state", "lines_total", "lines_read",
-                                "lines_imported", "lines_rejected", "sheets_imported", "error",
-                                "import_batch", "launched_by", "created_at", "started_at", "heartbeat_at",
-                                "finished_at", "resumed")
+    fields = readonly_fields = (
+        "file_name",
+        "file_size",
+        "post",
+        "state",
+        "lines_total",
+        "lines_read",
+        "lines_imported",
+        "lines_rejected",
+        "sheets_imported",
+        "error",
+        "import_batch",
+        "launched_by",
+        "created_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "resumed",
+    )
 
     @admin.display(description="état", ordering="status")
     def state(self, run):
@@ -333,12 +424,17 @@ class ImportRunAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<path:object_id>/progression/", wrap(self.progress_view),
-                 name="reimbursements_importrun_progress"),
-            path("<path:object_id>/rejets/", wrap(self.rejects_view),
-                 name="reimbursements_importrun_rejects"),
-            path("<path:object_id>/relancer/", wrap(self.resume_view),
-                 name="reimbursements_importrun_resume"),
+            path(
+                "<path:object_id>/progression/",
+                wrap(self.progress_view),
+                name="reimbursements_importrun_progress",
+            ),
+            path(
+                "<path:object_id>/rejets/", wrap(self.rejects_view), name="reimbursements_importrun_rejects"
+            ),
+            path(
+                "<path:object_id>/relancer/", wrap(self.resume_view), name="reimbursements_importrun_resume"
+            ),
             *super().get_urls(),
         ]
 
@@ -365,12 +461,16 @@ class ImportRunAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         run = self._run_or_404(request, object_id)
         if not request.user.has_perm("reimbursements.add_caresheet") or (
-                run.post and not request.user.has_perm(POST_PERM)):
+            run.post and not request.user.has_perm(POST_PERM)
+        ):
             raise PermissionDenied
         if import_run_resume(run=run, actor=request.user):
-            messages.success(request, "Import relancé : le fichier est relu depuis le début ; les "
-                                      "feuilles déjà importées par cet import sont reconnues, pas "
-                                      "importées deux fois.")
+            messages.success(
+                request,
+                "Import relancé : le fichier est relu depuis le début ; les "
+                "feuilles déjà importées par cet import sont reconnues, pas "
+                "importées deux fois.",
+            )
         else:
             messages.warning(request, "Cet import n'est ni interrompu ni en échec : il n'a pas été relancé.")
         return HttpResponseRedirect(reverse("admin:reimbursements_importrun_change", args=[run.pk]))
@@ -380,22 +480,36 @@ class ImportRunAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
         if not run.rejects:
             raise Http404("Pas de rapport de rejets pour cet import.")
         audit(actor=request.user, action="download", obj=run, summary="rapport des rejets")
-        return FileResponse(run.rejects.open("rb"), as_attachment=True, content_type="text/csv",
-                            filename=f"rejets-import-{run.created_at:%Y%m%d-%H%M}.csv")
+        return FileResponse(
+            run.rejects.open("rb"),
+            as_attachment=True,
+            content_type="text/csv",
+            filename=f"rejets-import-{run.created_at:%Y%m%d-%H%M}.csv",
+        )
 
 
 def progress_data(run: ImportRun) -> dict:
     finished = run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED)
     return {
-        "status": run.status, "status_label": run.status_text, "finished": finished,
+        "status": run.status,
+        "status_label": run.status_text,
+        "finished": finished,
         "can_resume": run.can_resume,
-        "percent": run.percent, "lines_total": run.lines_total, "lines_read": run.lines_read,
-        "lines_imported": run.lines_imported, "lines_rejected": run.lines_rejected,
-        "sheets_imported": run.sheets_imported, "error": run.error,
-        "rejects_url": (reverse("admin:reimbursements_importrun_rejects", args=[run.pk])
-                        if run.rejects else ""),
-        "sheets_url": (reverse("admin:reimbursements_caresheet_changelist") + f"?q={run.import_batch}"
-                       if finished and run.sheets_imported else ""),
+        "percent": run.percent,
+        "lines_total": run.lines_total,
+        "lines_read": run.lines_read,
+        "lines_imported": run.lines_imported,
+        "lines_rejected": run.lines_rejected,
+        "sheets_imported": run.sheets_imported,
+        "error": run.error,
+        "rejects_url": (
+            reverse("admin:reimbursements_importrun_rejects", args=[run.pk]) if run.rejects else ""
+        ),
+        "sheets_url": (
+            reverse("admin:reimbursements_caresheet_changelist") + f"?q={run.import_batch}"
+            if finished and run.sheets_imported
+            else ""
+        ),
     }
 
 
@@ -411,8 +525,17 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 class PaymentSettlementInline(ReadOnlyInline):
     model = Settlement
     fk_name = "payment"
-    fields = readonly_fields = ("act", "care_date", "base", "rate", "amo", "participation_withheld",
-                                "franchise_withheld", "paid", "payee")
+    fields = readonly_fields = (
+        "act",
+        "care_date",
+        "base",
+        "rate",
+        "amo",
+        "participation_withheld",
+        "franchise_withheld",
+        "paid",
+        "payee",
+    )
     verbose_name_plural = "décomptes payés"
 
     def get_queryset(self, request):
@@ -481,6 +604,7 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("account", "journal__kind")
     list_select_related = ("journal", "insured", "professional")
     fields = readonly_fields = ("journal", "account", "insured", "professional", "amount")
+
 
 # Indemnités journalières and vaccinations (documents issue).
 from . import admin_allowances_vaccinations  # noqa: E402,F401

@@ -9,9 +9,23 @@ from ameli_portal.audit import AuditedAdminMixin
 from .allowances import daily_allowance_pay
 from .models import DailyAllowance, Vaccination
 
-ALLOWANCE_FIELDS = ("public_id", "insured", "kind", "period_start", "period_end", "days",
-                    "daily_gross", "gross", "csg_crds", "net", "taxable", "employer", "paid_on",
-                    "payment", "created_at")
+ALLOWANCE_FIELDS = (
+    "public_id",
+    "insured",
+    "kind",
+    "period_start",
+    "period_end",
+    "days",
+    "daily_gross",
+    "gross",
+    "csg_crds",
+    "net",
+    "taxable",
+    "employer",
+    "paid_on",
+    "payment",
+    "created_at",
+)
 
 
 class DailyAllowanceForm(forms.ModelForm):
@@ -19,10 +33,11 @@ class DailyAllowanceForm(forms.ModelForm):
 
     class Meta:
         model = DailyAllowance
-        fields = ("insured", "kind", "period_start", "period_end", "daily_gross", "employer",
-                  "paid_on")
-        help_texts = {"daily_gross": "Montant brut par jour ; le nombre de jours, la CSG, la CRDS, "
-                                     "le net et le montant imposable sont calculés."}
+        fields = ("insured", "kind", "period_start", "period_end", "daily_gross", "employer", "paid_on")
+        help_texts = {
+            "daily_gross": "Montant brut par jour ; le nombre de jours, la CSG, la CRDS, "
+            "le net et le montant imposable sont calculés."
+        }
 
     def clean(self):
         data = super().clean()
@@ -36,8 +51,18 @@ class DailyAllowanceForm(forms.ModelForm):
 
 @admin.register(DailyAllowance)
 class DailyAllowanceAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("paid_on", "insured", "kind", "period_start", "period_end", "days", "gross",
-                    "csg_crds", "net", "taxable")
+    list_display = (
+        "paid_on",
+        "insured",
+        "kind",
+        "period_start",
+        "period_end",
+        "days",
+        "gross",
+        "csg_crds",
+        "net",
+        "taxable",
+    )
     list_filter = ("kind", "paid_on")
     list_select_related = ("insured",)
     date_hierarchy = "paid_on"
@@ -67,9 +92,15 @@ class DailyAllowanceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         # The service computes, posts, pays and audits: the admin's own save is skipped.
         data = form.cleaned_data
         return daily_allowance_pay(
-            insured=data["insured"], kind=data["kind"], period_start=data["period_start"],
-            period_end=data["period_end"], daily_gross=data["daily_gross"],
-            employer=data["employer"], paid_on=data["paid_on"], ald=data["ald"], actor=request.user,
+            insured=data["insured"],
+            kind=data["kind"],
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            daily_gross=data["daily_gross"],
+            employer=data["employer"],
+            paid_on=data["paid_on"],
+            ald=data["ald"],
+            actor=request.user,
         )
 
     def save_model(self, request, obj, form, change):
@@ -82,8 +113,16 @@ class DailyAllowanceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class VaccinationForm(forms.ModelForm):
     class Meta:
         model = Vaccination
-        fields = ("insured", "beneficiary", "vaccine", "disease", "dose", "vaccinated_on",
-                  "batch_number", "vaccinator")
+        fields = (
+            "insured",
+            "beneficiary",
+            "vaccine",
+            "disease",
+            "dose",
+            "vaccinated_on",
+            "batch_number",
+            "vaccinator",
+        )
 
     def clean(self):
         data = super().clean()
@@ -102,8 +141,16 @@ class VaccinationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "vaccinated_on"
     autocomplete_fields = ("insured", "beneficiary")
     search_fields = ("insured__last_name", "vaccine", "disease")
-    fields = ("insured", "beneficiary", "vaccine", "disease", "dose", "vaccinated_on",
-              "batch_number", "vaccinator")
+    fields = (
+        "insured",
+        "beneficiary",
+        "vaccine",
+        "disease",
+        "dose",
+        "vaccinated_on",
+        "batch_number",
+        "vaccinator",
+    )
 
     def get_actions(self, request):
         # The bulk delete skips delete_model, hence the audit row.

@@ -46,11 +46,14 @@ def figures_refresh(*, insured_ids: Iterable[int], models: Models = Models()) ->
     ids = sorted(set(insured_ids))
     version = uuid.uuid4()
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         # In id order: two writers of overlapping people lock them in the same order.
         models.version.objects.bulk_create(
             [models.version(insured_id=pk, version=version) for pk in chunk],
-            update_conflicts=True, unique_fields=["insured"], update_fields=["version"])
+            update_conflicts=True,
+            unique_fields=["insured"],
+            update_fields=["version"],
+        )
         models.month.objects.filter(insured_id__in=chunk).delete()
         models.month.objects.bulk_create(_rows(chunk, models))
 
@@ -63,28 +66,43 @@ def _rows(ids: list[int], models: Models) -> list:
     live = models.settlement.objects.filter(insured_id__in=ids, reversal__isnull=True).order_by()
     none = Value(ZERO, output_field=DecimalField(max_digits=12, decimal_places=2))
     columns = ("insured_id", "beneficiary_id", "m", "pf", "fr", "withheld", "carried", "paid", "outstanding")
-    by_care = (live.annotate(m=TruncMonth("care_date")).values("insured_id", "beneficiary_id", "m")
-               .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due"),
-                         withheld=Sum(F("participation_withheld") + F("franchise_withheld")),
-                         carried=Sum("carried_forward"), paid=none, outstanding=none))
-    by_payment = (live.filter(payment__isnull=False).annotate(m=TruncMonth("payment__paid_on"))
-                  .values("insured_id", "beneficiary_id", "m")
-                  .annotate(pf=none, fr=none, withheld=none, carried=none, paid=Sum("paid"),
-                            outstanding=none))
+    by_care = (
+        live.annotate(m=TruncMonth("care_date"))
+        .values("insured_id", "beneficiary_id", "m")
+        .annotate(
+            pf=Sum("participation_due"),
+            fr=Sum("franchise_due"),
+            withheld=Sum(F("participation_withheld") + F("franchise_withheld")),
+            carried=Sum("carried_forward"),
+            paid=none,
+            outstanding=none,
+        )
+    )
+    by_payment = (
+        live.filter(payment__isnull=False)
+        .annotate(m=TruncMonth("payment__paid_on"))
+        .values("insured_id", "beneficiary_id", "m")
+        .annotate(pf=none, fr=none, withheld=none, carried=none, paid=Sum("paid"), outstanding=none)
+    )
     rows: dict[tuple, dict] = {}
     for r in by_care.values_list(*columns).union(by_payment.values_list(*columns), all=True):
         values = rows.setdefault(r[:3], dict.fromkeys(FIGURES, ZERO))
         for name, value in zip(FIGURES, r[3:], strict=True):
             values[name] += _money(value)
-    debts = (models.ledger.objects.filter(account=Account.RECEIVABLE.value, insured_id__in=ids)
-             .values_list("insured_id", "journal__settlement__beneficiary_id")
-             .annotate(total=Sum("amount")).order_by())
+    debts = (
+        models.ledger.objects.filter(account=Account.RECEIVABLE.value, insured_id__in=ids)
+        .values_list("insured_id", "journal__settlement__beneficiary_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
     for insured_id, beneficiary_id, total in debts:
         if total:
             values = rows.setdefault((insured_id, beneficiary_id, None), dict.fromkeys(FIGURES, ZERO))
             values["outstanding"] += _money(total)
-    return [models.month(insured_id=insured_id, beneficiary_id=beneficiary_id, month=month, **values)
-            for (insured_id, beneficiary_id, month), values in rows.items()]
+    return [
+        models.month(insured_id=insured_id, beneficiary_id=beneficiary_id, month=month, **values)
+        for (insured_id, beneficiary_id, month), values in rows.items()
+    ]
 
 
 FIGURES = ("participation_due", "franchise_due", "withheld", "carried_forward", "paid", "outstanding")
@@ -98,6 +116,6 @@ def figures_rebuild_all(*, models: Models = Models(), batch: int = CHUNK) -> int
     """Every person with lines, computed again (the backfill of existing data): how many."""
     ids = sorted(models.settlement.objects.values_list("insured_id", flat=True).distinct().order_by())
     for start in range(0, len(ids), batch):
-        figures_refresh(insured_ids=ids[start:start + batch], models=models)
+        figures_refresh(insured_ids=ids[start : start + batch], models=models)
     models.month.objects.exclude(insured_id__in=models.settlement.objects.values("insured_id")).delete()
     return len(ids)

@@ -77,8 +77,9 @@ class AllowanceFigures:
         return self.csg + self.crds
 
 
-def allowance_figures(*, kind: str, period_start: date, period_end: date, daily_gross: Decimal,
-                      paid_on: date, ald: bool = False) -> AllowanceFigures:
+def allowance_figures(
+    *, kind: str, period_start: date, period_end: date, daily_gross: Decimal, paid_on: date, ald: bool = False
+) -> AllowanceFigures:
     """Pure computation of an IJ payment (rates in force on the payment date)."""
     if period_end < period_start:
         raise ValueError("La fin de la période précède son début.")
@@ -94,45 +95,82 @@ def allowance_figures(*, kind: str, period_start: date, period_end: date, daily_
         taxable = ZERO
     else:
         taxable = cents((gross - cents(gross * rates.csg_deductible)) * TAXABLE_SHARE[kind])
-    return AllowanceFigures(days=days, daily_gross=daily_gross, gross=gross, csg=csg, crds=crds,
-                            net=net, taxable=taxable)
+    return AllowanceFigures(
+        days=days, daily_gross=daily_gross, gross=gross, csg=csg, crds=crds, net=net, taxable=taxable
+    )
 
 
 @transaction.atomic
-def daily_allowance_pay(*, insured: Insured, kind: str, period_start: date, period_end: date,
-                        daily_gross: Decimal, employer: str = "", paid_on: date, ald: bool = False,
-                        actor=None) -> DailyAllowance:
+def daily_allowance_pay(
+    *,
+    insured: Insured,
+    kind: str,
+    period_start: date,
+    period_end: date,
+    daily_gross: Decimal,
+    employer: str = "",
+    paid_on: date,
+    ald: bool = False,
+    actor=None,
+) -> DailyAllowance:
     """Post an IJ to the ledger and pay its net amount to the insured's IBAN, at once."""
     if kind not in DailyAllowance.Kind.values:
         raise ValueError(f"type d'indemnité inconnu : {kind}")
-    figures = allowance_figures(kind=kind, period_start=period_start, period_end=period_end,
-                                daily_gross=daily_gross, paid_on=paid_on, ald=ald)
+    figures = allowance_figures(
+        kind=kind,
+        period_start=period_start,
+        period_end=period_end,
+        daily_gross=daily_gross,
+        paid_on=paid_on,
+        ald=ald,
+    )
     Insured.objects.select_for_update().filter(pk=insured.pk).first()
-    payment = Payment.objects.create(insured=insured, amount=figures.net, iban=insured.iban,
-                                     paid_on=paid_on)
+    payment = Payment.objects.create(insured=insured, amount=figures.net, iban=insured.iban, paid_on=paid_on)
     allowance = DailyAllowance.objects.create(
-        insured=insured, kind=kind, period_start=period_start, period_end=period_end,
-        days=figures.days, daily_gross=figures.daily_gross, gross=figures.gross,
-        csg_crds=figures.csg_crds, net=figures.net, taxable=figures.taxable, employer=employer,
-        paid_on=paid_on, payment=payment,
+        insured=insured,
+        kind=kind,
+        period_start=period_start,
+        period_end=period_end,
+        days=figures.days,
+        daily_gross=figures.daily_gross,
+        gross=figures.gross,
+        csg_crds=figures.csg_crds,
+        net=figures.net,
+        taxable=figures.taxable,
+        employer=employer,
+        paid_on=paid_on,
+        payment=payment,
     )
     memo = f"IJ {allowance.get_kind_display()} du {period_start:%d/%m/%Y} au {period_end:%d/%m/%Y}"
-    _journal(kind=Journal.Kind.DAILY_ALLOWANCE, actor=actor, memo=memo, legs=[
-        (Account.DAILY_ALLOWANCE_EXPENSE, figures.gross, insured, None),
-        (Account.SOCIAL_LEVIES, -figures.csg_crds, insured, None),
-        (Account.INSURED_PAYABLE, -figures.net, insured, None),
-    ])
-    _journal(kind=Journal.Kind.PAYMENT, payment=payment, legs=[
-        (Account.INSURED_PAYABLE, figures.net, insured, None),
-        (Account.BANK, -figures.net, insured, None),
-    ])
+    _journal(
+        kind=Journal.Kind.DAILY_ALLOWANCE,
+        actor=actor,
+        memo=memo,
+        legs=[
+            (Account.DAILY_ALLOWANCE_EXPENSE, figures.gross, insured, None),
+            (Account.SOCIAL_LEVIES, -figures.csg_crds, insured, None),
+            (Account.INSURED_PAYABLE, -figures.net, insured, None),
+        ],
+    )
+    _journal(
+        kind=Journal.Kind.PAYMENT,
+        payment=payment,
+        legs=[
+            (Account.INSURED_PAYABLE, figures.net, insured, None),
+            (Account.BANK, -figures.net, insured, None),
+        ],
+    )
     if actor is not None:
         audit(actor=actor, action="ij_pay", obj=allowance, summary=memo)
     if insured.contact_email:
         # The same notice as for any payment: an amount and a date, no health detail.
-        enqueue_email(template="new-payment", to=[insured.contact_email], context={
-            "first_name": first_name(insured.first_names),
-            "amount": amount_text(figures.net),
-            "paid_on": paid_on.strftime("%d/%m/%Y"),
-        })
+        enqueue_email(
+            template="new-payment",
+            to=[insured.contact_email],
+            context={
+                "first_name": first_name(insured.first_names),
+                "amount": amount_text(figures.net),
+                "paid_on": paid_on.strftime("%d/%m/%Y"),
+            },
+        )
     return allowance

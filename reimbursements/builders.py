@@ -42,8 +42,21 @@ FRANCHISE_BY_KIND = {
     "transport": rules.Deduction.FRANCHISE_TRANSPORT,
 }
 # The CareAct and CareSheet fields the engine reads.
-ACT_FIELDS = ("act_code", "care_date", "charged", "kind", "medicine_rate", "quantity", "coefficient", "base",
-              "end_date", "psychiatric", "basket", "emergency_transport", "costly_act")
+ACT_FIELDS = (
+    "act_code",
+    "care_date",
+    "charged",
+    "kind",
+    "medicine_rate",
+    "quantity",
+    "coefficient",
+    "base",
+    "end_date",
+    "psychiatric",
+    "basket",
+    "emergency_transport",
+    "costly_act",
+)
 SHEET_FIELDS = ("coordinated_path", "tiers_payant", "ald_related")
 
 
@@ -68,22 +81,35 @@ def situation(person, patient_exemptions: list[Exemption], day: date) -> rules.S
     kinds = {e.kind: e for e in patient_exemptions if e.start <= day and (e.end is None or e.end >= day)}
     maternity = kinds.get("maternite")
     return rules.Situation(
-        birth_date=person.birth_date, css="css" in kinds, ame="ame" in kinds,
-        pregnancy_sixth_month=maternity.start if maternity else None, delivery_date=None,
+        birth_date=person.birth_date,
+        css="css" in kinds,
+        ame="ame" in kinds,
+        pregnancy_sixth_month=maternity.start if maternity else None,
+        delivery_date=None,
     )
 
 
 def care_line(act: Mapping, sheet: Mapping, pro: Professional, situation: rules.Situation) -> rules.CareLine:
     """A CareAct of a CareSheet (their field values) as the engine reads it."""
     return rules.CareLine(
-        act_code=act["act_code"], care_date=act["care_date"], charged=act["charged"],
-        kind=rules.CareKind(act["kind"]), professional_id=pro.rpps, situation=situation,
+        act_code=act["act_code"],
+        care_date=act["care_date"],
+        charged=act["charged"],
+        kind=rules.CareKind(act["kind"]),
+        professional_id=pro.rpps,
+        situation=situation,
         specialty=rules.Specialty(pro.specialty) if pro.specialty else None,
-        sector=rules.Sector(pro.sector), optam=pro.optam,
-        coordinated_path=sheet.get("coordinated_path", True), tiers_payant=sheet.get("tiers_payant", False),
-        ald_related=sheet.get("ald_related", False), medicine_rate=act.get("medicine_rate"),
-        quantity=act.get("quantity", 1), coefficient=act.get("coefficient"), base=act.get("base"),
-        end_date=act.get("end_date"), psychiatric=act.get("psychiatric", False),
+        sector=rules.Sector(pro.sector),
+        optam=pro.optam,
+        coordinated_path=sheet.get("coordinated_path", True),
+        tiers_payant=sheet.get("tiers_payant", False),
+        ald_related=sheet.get("ald_related", False),
+        medicine_rate=act.get("medicine_rate"),
+        quantity=act.get("quantity", 1),
+        coefficient=act.get("coefficient"),
+        base=act.get("base"),
+        end_date=act.get("end_date"),
+        psychiatric=act.get("psychiatric", False),
         basket=rules.Basket(act["basket"]) if act.get("basket") else None,
         emergency_transport=act.get("emergency_transport", False),
         # Unticked: the engine decides from the tariff.
@@ -94,9 +120,12 @@ def care_line(act: Mapping, sheet: Mapping, pro: Professional, situation: rules.
 def debts(insured_ids) -> dict[Patient, Decimal]:
     """Each patient's deductions carried forward and not yet recovered: the ledger's RECEIVABLE
     balance, per patient (through the settlement of each entry's journal). One query."""
-    rows = (LedgerEntry.objects.filter(account=Account.RECEIVABLE, insured_id__in=list(insured_ids))
-            .values_list("insured_id", "journal__settlement__beneficiary_id")
-            .annotate(total=Sum("amount")).order_by())
+    rows = (
+        LedgerEntry.objects.filter(account=Account.RECEIVABLE, insured_id__in=list(insured_ids))
+        .values_list("insured_id", "journal__settlement__beneficiary_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
     return {(insured_id, beneficiary_id): _dec(total) for insured_id, beneficiary_id, total in rows}
 
 
@@ -115,10 +144,16 @@ def withheld(days_by_patient: Mapping[Patient, set[date]]) -> dict[Patient, rule
     if days:
         years = {d.year for d in days}
         history = Settlement.objects.filter(insured_id__in=insured_ids)
-        for row in (history.filter(care_date__gte=date(min(years), 1, 1),
-                                   care_date__lte=date(max(years), 12, 31), reversal__isnull=True)
-                    .values("insured_id", "beneficiary_id", year=ExtractYear("care_date"))
-                    .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due")).order_by()):
+        for row in (
+            history.filter(
+                care_date__gte=date(min(years), 1, 1),
+                care_date__lte=date(max(years), 12, 31),
+                reversal__isnull=True,
+            )
+            .values("insured_id", "beneficiary_id", year=ExtractYear("care_date"))
+            .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due"))
+            .order_by()
+        ):
             key = (row["insured_id"], row["beneficiary_id"])
             pf_year[key][row["year"]] = row["pf"]
             fr_year[key][row["year"]] = row["fr"]
@@ -132,10 +167,14 @@ def withheld(days_by_patient: Mapping[Patient, set[date]]) -> dict[Patient, rule
                 fr_day[key][by_kind] = fr_day[key].get(by_kind, ZERO) + _dec(fr)
     debt = debts(insured_ids)
     return {
-        p: rules.Withheld(participation_by_year=pf_year[p], participation_by_day=pf_day[p],
-                          franchise_by_year=fr_year[p], franchise_by_day=fr_day[p],
-                          # Never below zero: a refund gives back what a cancellation over-recovered.
-                          carried_forward=max(debt.get(p, ZERO), ZERO))
+        p: rules.Withheld(
+            participation_by_year=pf_year[p],
+            participation_by_day=pf_day[p],
+            franchise_by_year=fr_year[p],
+            franchise_by_day=fr_day[p],
+            # Never below zero: a refund gives back what a cancellation over-recovered.
+            carried_forward=max(debt.get(p, ZERO), ZERO),
+        )
         for p in patients
     }
 
@@ -155,7 +194,7 @@ def _daily_rows(pairs: list[tuple[int, date]]) -> list[tuple]:
     """
     rows = []
     for start in range(0, len(pairs), DAILY_PAIRS_PER_QUERY):
-        chunk = pairs[start:start + DAILY_PAIRS_PER_QUERY]
+        chunk = pairs[start : start + DAILY_PAIRS_PER_QUERY]
         sql = f"""
             SELECT s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind,
                    SUM(s.participation_due), SUM(s.franchise_due)

@@ -116,7 +116,6 @@ class Cover:
     responsible: bool = True  # contrat responsable (PERCENT and FORFAIT only)
 
 
-
 def in_path_amo(base: Decimal, in_path_rate: Decimal) -> Decimal:
     """The AMO share of the BR billed, at the rate it would have had in the coordinated path.
 
@@ -125,6 +124,7 @@ def in_path_amo(base: Decimal, in_path_rate: Decimal) -> Decimal:
     (rounded as the engine rounds the AMO share).
     """
     return (base * in_path_rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
 
 @dataclass(frozen=True)
 class Care:
@@ -142,8 +142,9 @@ class Care:
     hospital_daily_charge: Decimal = ZERO
 
     @classmethod
-    def from_settlement(cls, settlement, *, in_path_amo: Decimal | None = None,
-                        basket: str | None = None) -> Care:
+    def from_settlement(
+        cls, settlement, *, in_path_amo: Decimal | None = None, basket: str | None = None
+    ) -> Care:
         line = settlement.line
         return cls(
             charged=line.charged,
@@ -152,9 +153,7 @@ class Care:
             in_path_amo=settlement.amo if in_path_amo is None else in_path_amo,
             kind=str(line.kind),
             care_date=line.care_date,
-            non_optam_doctor=(
-                str(line.kind) == DOCTOR and str(line.sector) == "2" and not line.optam
-            ),
+            non_optam_doctor=(str(line.kind) == DOCTOR and str(line.sector) == "2" and not line.optam),
             medicine_rate=line.medicine_rate,
             basket=basket if basket is not None else getattr(line, "basket", None),
             hospital_daily_charge=settlement.hospital_daily_charge,
@@ -296,8 +295,7 @@ def _css(care: Care) -> Share:
     if care.basket == RAC_ZERO:
         return Share(in_path_tm, care.depassement, care.hospital_daily_charge, frozenset(limits))
     if care.depassement:
-        limits.add(Limit.CSS_NO_DEPASSEMENT if care.basket is None else
-                   Limit.DEPASSEMENT_NOT_COVERED)
+        limits.add(Limit.CSS_NO_DEPASSEMENT if care.basket is None else Limit.DEPASSEMENT_NOT_COVERED)
     return Share(in_path_tm, ZERO, care.hospital_daily_charge, frozenset(limits))
 
 

@@ -58,9 +58,16 @@ class LineMoney:
 
     @classmethod
     def of(cls, s) -> LineMoney:
-        return cls(amo=s.amo, participation_due=s.participation_due, franchise_due=s.franchise_due,
-                   participation_withheld=s.participation_withheld, franchise_withheld=s.franchise_withheld,
-                   carried_forward=s.carried_forward, recovered=s.debt_recovered, paid=s.paid)
+        return cls(
+            amo=s.amo,
+            participation_due=s.participation_due,
+            franchise_due=s.franchise_due,
+            participation_withheld=s.participation_withheld,
+            franchise_withheld=s.franchise_withheld,
+            carried_forward=s.carried_forward,
+            recovered=s.debt_recovered,
+            paid=s.paid,
+        )
 
     @property
     def due(self) -> Decimal:
@@ -155,5 +162,6 @@ class PaymentBreakdown:
 
 def payment_breakdown(lines: Iterable, recoveries: Iterable, refunds: Iterable = ()) -> PaymentBreakdown:
     t = totals(lines, recoveries, refunds)
-    return PaymentBreakdown(for_lines=t.for_line, recovered=t.recovered, taken_back=t.taken_back,
-                            refunded=t.refunded)
+    return PaymentBreakdown(
+        for_lines=t.for_line, recovered=t.recovered, taken_back=t.taken_back, refunded=t.refunded
+    )

@@ -30,55 +30,71 @@ D = Decimal
 # key, RPPS (11 digits, a person) or FINESS (9 digits, an establishment), name, kind, specialty,
 # sector, OPTAM, city
 PROFESSIONALS = [
-    ("traitant", "10003456781", "Dr Claire Médecin", "doctor", "general_practice", "1", False,
-     "Paris"),
+    ("traitant", "10003456781", "Dr Claire Médecin", "doctor", "general_practice", "1", False, "Paris"),
     # Secteur 2 OPTAM, with a moderate dépassement; also the Paris GP seen outside the path.
     ("gp:Paris", "10003456799", "Dr Hélène Vasseur", "doctor", "general_practice", "2", True, "Paris"),
     ("gp:Lyon", "10003456807", "Dr Paul Girard", "doctor", "general_practice", "1", False, "Lyon"),
-    ("gp:Toulouse", "10003456815", "Dr Karim Benali", "doctor", "general_practice", "1", False,
-     "Toulouse"),
-    ("gp:Rennes", "10003456823", "Dr Sophie Marchand", "doctor", "general_practice", "1", False,
-     "Rennes"),
-    ("gp:Bordeaux", "10003456831", "Dr Anne Lefort", "doctor", "general_practice", "1", False,
-     "Bordeaux"),
-    ("gp:Marseille", "10003456849", "Dr Marc Antoni", "doctor", "general_practice", "1", False,
-     "Marseille"),
-    ("gp:Pointe-à-Pitre", "10003456856", "Dr Josué Célestine", "doctor", "general_practice", "1",
-     False, "Pointe-à-Pitre"),
-    ("cardiologist", "10003456864", "Dr Jean Castel (cardiologue)", "doctor", "other", "2", False,
-     "Lyon"),
-    ("dermatologist", "10003456872", "Dr Laure Fabre (dermatologue)", "doctor", "other", "1", False,
-     "Toulouse"),
-    ("paediatrician", "10003456880", "Dr Nadia Haddad (pédiatre)", "doctor", "other", "1", False,
-     "Rennes"),
-    ("gynaecologist", "10003456898", "Dr Isabelle Roche", "doctor", "gynaecology", "2", True,
-     "Bordeaux"),
-    ("ophthalmologist", "10003456906", "Dr Thierry Nguyen", "doctor", "ophthalmology", "1", False,
-     "Paris"),
-    ("dentist", "10003456914", "Dr Émilie Garnier (chirurgien-dentiste)", "dentist", "", "1", False,
-     "Paris"),
+    ("gp:Toulouse", "10003456815", "Dr Karim Benali", "doctor", "general_practice", "1", False, "Toulouse"),
+    ("gp:Rennes", "10003456823", "Dr Sophie Marchand", "doctor", "general_practice", "1", False, "Rennes"),
+    ("gp:Bordeaux", "10003456831", "Dr Anne Lefort", "doctor", "general_practice", "1", False, "Bordeaux"),
+    ("gp:Marseille", "10003456849", "Dr Marc Antoni", "doctor", "general_practice", "1", False, "Marseille"),
+    (
+        "gp:Pointe-à-Pitre",
+        "10003456856",
+        "Dr Josué Célestine",
+        "doctor",
+        "general_practice",
+        "1",
+        False,
+        "Pointe-à-Pitre",
+    ),
+    ("cardiologist", "10003456864", "Dr Jean Castel (cardiologue)", "doctor", "other", "2", False, "Lyon"),
+    (
+        "dermatologist",
+        "10003456872",
+        "Dr Laure Fabre (dermatologue)",
+        "doctor",
+        "other",
+        "1",
+        False,
+        "Toulouse",
+    ),
+    ("paediatrician", "10003456880", "Dr Nadia Haddad (pédiatre)", "doctor", "other", "1", False, "Rennes"),
+    ("gynaecologist", "10003456898", "Dr Isabelle Roche", "doctor", "gynaecology", "2", True, "Bordeaux"),
+    ("ophthalmologist", "10003456906", "Dr Thierry Nguyen", "doctor", "ophthalmology", "1", False, "Paris"),
+    ("dentist", "10003456914", "Dr Émilie Garnier (chirurgien-dentiste)", "dentist", "", "1", False, "Paris"),
     ("nurse", "10003456922", "Julie Perrin (infirmière)", "auxiliary", "", "1", False, "Lyon"),
-    ("physio", "10003456930", "Mathieu Roussel (masseur-kinésithérapeute)", "auxiliary", "", "1",
-     False, "Toulouse"),
+    (
+        "physio",
+        "10003456930",
+        "Mathieu Roussel (masseur-kinésithérapeute)",
+        "auxiliary",
+        "",
+        "1",
+        False,
+        "Toulouse",
+    ),
     ("lab:Paris", "750012345", "Laboratoire BioParis Nation", "lab", "", "1", False, "Paris"),
     ("lab:Lyon", "690012346", "Laboratoire Bio Lyon Part-Dieu", "lab", "", "1", False, "Lyon"),
-    ("imaging", "750012347", "Cabinet de radiologie République", "imaging", "", "1", False,
-     "Paris"),
+    ("imaging", "750012347", "Cabinet de radiologie République", "imaging", "", "1", False, "Paris"),
     ("pharmacy:Paris", "750012348", "Pharmacie de la Bastille", "medicine", "", "1", False, "Paris"),
     ("pharmacy:Lyon", "690012349", "Pharmacie des Halles", "medicine", "", "1", False, "Lyon"),
-    ("pharmacy:Toulouse", "310012340", "Pharmacie du Capitole", "medicine", "", "1", False,
-     "Toulouse"),
-    ("pharmacy:Marseille", "130012341", "Pharmacie du Vieux-Port", "medicine", "", "1", False,
-     "Marseille"),
+    ("pharmacy:Toulouse", "310012340", "Pharmacie du Capitole", "medicine", "", "1", False, "Toulouse"),
+    ("pharmacy:Marseille", "130012341", "Pharmacie du Vieux-Port", "medicine", "", "1", False, "Marseille"),
     ("pharmacy:Rennes", "350012342", "Pharmacie des Lices", "medicine", "", "1", False, "Rennes"),
-    ("pharmacy:Bordeaux", "330012343", "Pharmacie des Chartrons", "medicine", "", "1", False,
-     "Bordeaux"),
-    ("pharmacy:Pointe-à-Pitre", "971012344", "Pharmacie de la Darse", "medicine", "", "1", False,
-     "Pointe-à-Pitre"),
-    ("hospital", "310012345", "Centre hospitalier de Démonstration", "hospital", "", "1", False,
-     "Toulouse"),
-    ("transport", "310012346", "Taxi conventionné Allo Santé", "transport", "", "1", False,
-     "Toulouse"),
+    ("pharmacy:Bordeaux", "330012343", "Pharmacie des Chartrons", "medicine", "", "1", False, "Bordeaux"),
+    (
+        "pharmacy:Pointe-à-Pitre",
+        "971012344",
+        "Pharmacie de la Darse",
+        "medicine",
+        "",
+        "1",
+        False,
+        "Pointe-à-Pitre",
+    ),
+    ("hospital", "310012345", "Centre hospitalier de Démonstration", "hospital", "", "1", False, "Toulouse"),
+    ("transport", "310012346", "Taxi conventionné Allo Santé", "transport", "", "1", False, "Toulouse"),
 ]
 
 # People whose care is made up: every demo account, and these without one.
@@ -148,8 +164,13 @@ class _Planner:
         return min(care_date + timedelta(days=delay), self.today)
 
     def add(self, insured, professional, care_date, lines, *, paper=False, **flags) -> Sheet:
-        sheet = Sheet(insured=insured, professional=professional,
-                      received_on=self.received(care_date, paper=paper), lines=lines, **flags)
+        sheet = Sheet(
+            insured=insured,
+            professional=professional,
+            received_on=self.received(care_date, paper=paper),
+            lines=lines,
+            **flags,
+        )
         self.sheets.append(sheet)
         return sheet
 
@@ -160,16 +181,36 @@ class _Planner:
         for label, price, rate in self.rng.sample(choices, self.rng.randint(1, min(3, len(choices)))):
             boxes = self.rng.choice((1, 1, 1, 2, 3))
             code = {D("0.65"): "PH7", D("0.30"): "PH4", D("0.15"): "PH2", D("1.00"): "PH1"}[rate]
-            lines.append(Line(code, label, day, "medicine", price * boxes, quantity=boxes, base=price,
-                              medicine_rate=rate))
+            lines.append(
+                Line(
+                    code,
+                    label,
+                    day,
+                    "medicine",
+                    price * boxes,
+                    quantity=boxes,
+                    base=price,
+                    medicine_rate=rate,
+                )
+            )
         if tiers_payant is None:
             tiers_payant = self.rng.random() < 0.8
-        self.add(insured, self.pro("pharmacy", city), day, lines, beneficiary=beneficiary,
-                 tiers_payant=tiers_payant, ald_related=ald)
+        self.add(
+            insured,
+            self.pro("pharmacy", city),
+            day,
+            lines,
+            beneficiary=beneficiary,
+            tiers_payant=tiers_payant,
+            ald_related=ald,
+        )
 
     def lab(self, insured, day, city, *, coefficient, label, ald=False, tiers_payant=False):
-        lines = [Line("B", label, day, "lab", (D("0.27") * coefficient).quantize(D("0.01")),
-                      coefficient=coefficient)]
+        lines = [
+            Line(
+                "B", label, day, "lab", (D("0.27") * coefficient).quantize(D("0.01")), coefficient=coefficient
+            )
+        ]
         self.add(insured, self.pro("lab", city), day, lines, ald_related=ald, tiers_payant=tiers_payant)
 
     def person(self, insured: Insured, situation: str | None, children: list[Beneficiary]) -> None:
@@ -190,16 +231,33 @@ class _Planner:
             code = "TCG" if rng.random() < 0.15 else "G"
             label = "Téléconsultation" if code == "TCG" else "Consultation"
             visit_ald = ald and rng.random() < 0.7
-            self.add(insured, gp, day, [Line(code, label, day, "doctor", charged)],
-                     coordinated_path=path, ald_related=visit_ald,
-                     tiers_payant=tiers_payant_all or visit_ald)
+            self.add(
+                insured,
+                gp,
+                day,
+                [Line(code, label, day, "doctor", charged)],
+                coordinated_path=path,
+                ald_related=visit_ald,
+                tiers_payant=tiers_payant_all or visit_ald,
+            )
             if rng.random() < 0.6:
-                self.medicines(insured, day + timedelta(days=rng.choice((0, 0, 1))), city,
-                               ald=visit_ald, tiers_payant=True if tiers_payant_all else None)
+                self.medicines(
+                    insured,
+                    day + timedelta(days=rng.choice((0, 0, 1))),
+                    city,
+                    ald=visit_ald,
+                    tiers_payant=True if tiers_payant_all else None,
+                )
             if rng.random() < 0.2 or (visit_ald and rng.random() < 0.5):
-                self.lab(insured, day + timedelta(days=rng.randint(1, 6)), city,
-                         coefficient=D(rng.choice(("30", "52", "70", "120"))),
-                         label="Bilan sanguin", ald=visit_ald, tiers_payant=tiers_payant_all)
+                self.lab(
+                    insured,
+                    day + timedelta(days=rng.randint(1, 6)),
+                    city,
+                    coefficient=D(rng.choice(("30", "52", "70", "120"))),
+                    label="Bilan sanguin",
+                    ald=visit_ald,
+                    tiers_payant=tiers_payant_all,
+                )
             day += timedelta(days=rng.randint(30, 90) if not ald else rng.randint(25, 45))
 
         self.specialists(insured, situation, tiers_payant_all)
@@ -217,34 +275,59 @@ class _Planner:
         rng = self.rng
         day = self.start + timedelta(days=rng.randint(20, 200))
         # Direct access: the ophthalmologist (and the gynaecologist for women) need no referral.
-        self.add(insured, self.pros["ophthalmologist"], day,
-                 [Line("CS", "Consultation d'ophtalmologie", day, "doctor", D("30.00"))],
-                 coordinated_path=False, tiers_payant=tiers_payant, paper=True)
+        self.add(
+            insured,
+            self.pros["ophthalmologist"],
+            day,
+            [Line("CS", "Consultation d'ophtalmologie", day, "doctor", D("30.00"))],
+            coordinated_path=False,
+            tiers_payant=tiers_payant,
+            paper=True,
+        )
         if insured.sex == "2" and situation != "maternity":
             day2 = day + timedelta(days=rng.randint(150, 300))
             if day2 <= self.today:
-                self.add(insured, self.pros["gynaecologist"], day2,
-                         [Line("CS", "Consultation de gynécologie", day2, "doctor", D("40.00"))],
-                         coordinated_path=False, tiers_payant=tiers_payant)
+                self.add(
+                    insured,
+                    self.pros["gynaecologist"],
+                    day2,
+                    [Line("CS", "Consultation de gynécologie", day2, "doctor", D("40.00"))],
+                    coordinated_path=False,
+                    tiers_payant=tiers_payant,
+                )
         # A cardiologist in secteur 2 outside OPTAM with a dépassement, referred by the GP.
         day3 = self.start + timedelta(days=rng.randint(250, 500))
         if rng.random() < 0.6 and day3 <= self.today:
-            self.add(insured, self.pros["cardiologist"], day3,
-                     [Line("CS", "Consultation de cardiologie", day3, "doctor", D("60.00"))],
-                     tiers_payant=tiers_payant, paper=True)
+            self.add(
+                insured,
+                self.pros["cardiologist"],
+                day3,
+                [Line("CS", "Consultation de cardiologie", day3, "doctor", D("60.00"))],
+                tiers_payant=tiers_payant,
+                paper=True,
+            )
         # A dermatologist seen without referral: outside the coordinated path.
         day4 = self.start + timedelta(days=rng.randint(100, 600))
         if rng.random() < 0.5 and day4 <= self.today:
-            self.add(insured, self.pros["dermatologist"], day4,
-                     [Line("CS", "Consultation de dermatologie", day4, "doctor", D("30.00"))],
-                     coordinated_path=False, tiers_payant=tiers_payant)
+            self.add(
+                insured,
+                self.pros["dermatologist"],
+                day4,
+                [Line("CS", "Consultation de dermatologie", day4, "doctor", D("30.00"))],
+                coordinated_path=False,
+                tiers_payant=tiers_payant,
+            )
         # An X-ray now and then.
         if rng.random() < 0.4:
             day5 = self.start + timedelta(days=rng.randint(30, 650))
             if day5 <= self.today:
-                self.add(insured, self.pros["imaging"], day5,
-                         [Line("ZBQK002", "Radiographie du thorax", day5, "imaging", D("21.28"),
-                               base=D("21.28"))], tiers_payant=tiers_payant)
+                self.add(
+                    insured,
+                    self.pros["imaging"],
+                    day5,
+                    [Line("ZBQK002", "Radiographie du thorax", day5, "imaging", D("21.28"), base=D("21.28"))],
+                    tiers_payant=tiers_payant,
+                )
 
     def dentist(self, insured, tiers_payant):
         rng = self.rng
@@ -261,10 +344,13 @@ class _Planner:
         day = self.start + timedelta(days=3)
         while day <= self.today:
             visits = [d for d in (day + timedelta(days=7 * week) for week in range(4)) if d <= self.today]
-            lines = [Line("AMI", "Injection sous-cutanée d'insuline", d, "auxiliary", D("3.15"),
-                          coefficient=D("1")) for d in visits]
-            self.add(insured, self.pros["nurse"], visits[-1], lines, ald_related=True,
-                     tiers_payant=True)
+            lines = [
+                Line(
+                    "AMI", "Injection sous-cutanée d'insuline", d, "auxiliary", D("3.15"), coefficient=D("1")
+                )
+                for d in visits
+            ]
+            self.add(insured, self.pros["nurse"], visits[-1], lines, ald_related=True, tiers_payant=True)
             day += timedelta(days=28)
 
     def maternity(self, insured):
@@ -274,30 +360,79 @@ class _Planner:
             visit = day + timedelta(days=30 * step)
             if visit > self.today:
                 break
-            self.add(insured, self.pros["gynaecologist"], visit,
-                     [Line("CS", "Consultation de suivi de grossesse", visit, "doctor", D("40.00"))])
-            self.add(insured, self.pros["imaging"], visit + timedelta(days=2),
-                     [Line("JQQM018", "Échographie obstétricale", visit + timedelta(days=2),
-                           "imaging", D("46.50"), base=D("46.50"))])
+            self.add(
+                insured,
+                self.pros["gynaecologist"],
+                visit,
+                [Line("CS", "Consultation de suivi de grossesse", visit, "doctor", D("40.00"))],
+            )
+            self.add(
+                insured,
+                self.pros["imaging"],
+                visit + timedelta(days=2),
+                [
+                    Line(
+                        "JQQM018",
+                        "Échographie obstétricale",
+                        visit + timedelta(days=2),
+                        "imaging",
+                        D("46.50"),
+                        base=D("46.50"),
+                    )
+                ],
+            )
 
     def hospital_stay(self, insured):
         rng = self.rng
         admitted = self.start + timedelta(days=rng.randint(200, 300))
         discharged = admitted + timedelta(days=3)
-        self.add(insured, self.pros["hospital"], discharged,
-                 [Line("GHS", "Séjour en chirurgie orthopédique", admitted, "hospital", D("3867.42"),
-                       base=D("3867.42"), end_date=discharged)], tiers_payant=True)
-        self.add(insured, self.pros["transport"], discharged,
-                 [Line("TAX", "Transport assis, retour à domicile", discharged, "transport",
-                       D("48.60"), base=D("48.60"))], tiers_payant=True)
+        self.add(
+            insured,
+            self.pros["hospital"],
+            discharged,
+            [
+                Line(
+                    "GHS",
+                    "Séjour en chirurgie orthopédique",
+                    admitted,
+                    "hospital",
+                    D("3867.42"),
+                    base=D("3867.42"),
+                    end_date=discharged,
+                )
+            ],
+            tiers_payant=True,
+        )
+        self.add(
+            insured,
+            self.pros["transport"],
+            discharged,
+            [
+                Line(
+                    "TAX",
+                    "Transport assis, retour à domicile",
+                    discharged,
+                    "transport",
+                    D("48.60"),
+                    base=D("48.60"),
+                )
+            ],
+            tiers_payant=True,
+        )
         # Physiotherapy: 20 sessions twice a week, billed every five sessions.
         sessions = [discharged + timedelta(days=7 + 3 * i + (i // 2)) for i in range(20)]
         for first in range(0, 20, 5):
-            dates = [d for d in sessions[first:first + 5] if d <= self.today]
+            dates = [d for d in sessions[first : first + 5] if d <= self.today]
             if dates:
-                self.add(insured, self.pros["physio"], dates[-1],
-                         [Line("AMK", "Rééducation du genou", d, "auxiliary", D("16.13"),
-                               coefficient=D("7.5")) for d in dates])
+                self.add(
+                    insured,
+                    self.pros["physio"],
+                    dates[-1],
+                    [
+                        Line("AMK", "Rééducation du genou", d, "auxiliary", D("16.13"), coefficient=D("7.5"))
+                        for d in dates
+                    ],
+                )
 
     def child(self, insured, child):
         rng = self.rng
@@ -309,8 +444,7 @@ class _Planner:
             else:
                 doctor, code, label = self.pros["paediatrician"], "CS", "Consultation de pédiatrie"
                 charged = D("30.00")
-            self.add(insured, doctor, day, [Line(code, label, day, "doctor", charged)],
-                     beneficiary=child)
+            self.add(insured, doctor, day, [Line(code, label, day, "doctor", charged)], beneficiary=child)
             if rng.random() < 0.7:
                 self.medicines(insured, day, insured.city, beneficiary=child)
             day += timedelta(days=rng.randint(60, 150))
@@ -320,35 +454,69 @@ def _professionals() -> dict[str, Professional]:
     pros = {}
     for key, rpps, name, kind, specialty, sector, optam, city in PROFESSIONALS:
         pros[key], _ = Professional.objects.update_or_create(
-            rpps=rpps, defaults={"name": name, "kind": kind, "specialty": specialty,
-                                 "sector": sector, "optam": optam, "city": city})
+            rpps=rpps,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "specialty": specialty,
+                "sector": sector,
+                "optam": optam,
+                "city": city,
+            },
+        )
     return pros
 
 
 def _people() -> list[tuple[Insured, str | None]]:
     situations = {}
     for _last, _first, sex, born, dept, commune, order, *_rest, situation in PEOPLE:
-        nir = generate_nir(sex=sex, year=born.year, month=born.month, department=dept,
-                           commune=commune, order=order)
+        nir = generate_nir(
+            sex=sex, year=born.year, month=born.month, department=dept, commune=commune, order=order
+        )
         situations[nir.number] = situation
     found = Insured.objects.filter(nir__in=situations).select_related("user").order_by("nir")
-    return [(i, situations[i.nir]) for i in found
-            if getattr(i, "user", None) is not None or i.last_name in WITHOUT_ACCOUNT]
+    return [
+        (i, situations[i.nir])
+        for i in found
+        if getattr(i, "user", None) is not None or i.last_name in WITHOUT_ACCOUNT
+    ]
 
 
 def _create(sheets: list[Sheet]) -> list[CareSheet]:
-    rows = CareSheet.objects.bulk_create([
-        CareSheet(insured=s.insured, beneficiary=s.beneficiary, professional=s.professional,
-                  received_on=s.received_on, tiers_payant=s.tiers_payant,
-                  coordinated_path=s.coordinated_path, ald_related=s.ald_related, import_batch=BATCH)
-        for s in sheets
-    ])
-    CareAct.objects.bulk_create([
-        CareAct(sheet=row, act_code=line.act_code, label=line.label, care_date=line.care_date,
-                end_date=line.end_date, kind=line.kind, charged=line.charged, quantity=line.quantity,
-                coefficient=line.coefficient, base=line.base, medicine_rate=line.medicine_rate)
-        for row, sheet in zip(rows, sheets, strict=True) for line in sheet.lines
-    ])
+    rows = CareSheet.objects.bulk_create(
+        [
+            CareSheet(
+                insured=s.insured,
+                beneficiary=s.beneficiary,
+                professional=s.professional,
+                received_on=s.received_on,
+                tiers_payant=s.tiers_payant,
+                coordinated_path=s.coordinated_path,
+                ald_related=s.ald_related,
+                import_batch=BATCH,
+            )
+            for s in sheets
+        ]
+    )
+    CareAct.objects.bulk_create(
+        [
+            CareAct(
+                sheet=row,
+                act_code=line.act_code,
+                label=line.label,
+                care_date=line.care_date,
+                end_date=line.end_date,
+                kind=line.kind,
+                charged=line.charged,
+                quantity=line.quantity,
+                coefficient=line.coefficient,
+                base=line.base,
+                medicine_rate=line.medicine_rate,
+            )
+            for row, sheet in zip(rows, sheets, strict=True)
+            for line in sheet.lines
+        ]
+    )
     return rows
 
 
@@ -359,15 +527,19 @@ def _backdate() -> None:
     sheets = CareSheet.objects.filter(import_batch=BATCH, received_on__lt=timezone.localdate())
     sheets.update(posted_at=ExpressionWrapper(F("received_on") + noon, output_field=DateTimeField()))
     settlements = Settlement.objects.filter(act__sheet__import_batch=BATCH)
-    settlements.update(posted_at=Subquery(
-        CareAct.objects.filter(pk=OuterRef("act_id")).values("sheet__posted_at")[:1]))
-    Journal.objects.filter(settlement__in=settlements).update(posted_at=Subquery(
-        Settlement.objects.filter(pk=OuterRef("settlement_id")).values("posted_at")[:1]))
+    settlements.update(
+        posted_at=Subquery(CareAct.objects.filter(pk=OuterRef("act_id")).values("sheet__posted_at")[:1])
+    )
+    Journal.objects.filter(settlement__in=settlements).update(
+        posted_at=Subquery(Settlement.objects.filter(pk=OuterRef("settlement_id")).values("posted_at")[:1])
+    )
     payments = Payment.objects.filter(settlements__in=settlements, paid_on__lt=timezone.localdate())
     Payment.objects.filter(pk__in=payments).update(
-        created_at=ExpressionWrapper(F("paid_on") + noon, output_field=DateTimeField()))
-    Journal.objects.filter(payment__in=payments).update(posted_at=Subquery(
-        Payment.objects.filter(pk=OuterRef("payment_id")).values("created_at")[:1]))
+        created_at=ExpressionWrapper(F("paid_on") + noon, output_field=DateTimeField())
+    )
+    Journal.objects.filter(payment__in=payments).update(
+        posted_at=Subquery(Payment.objects.filter(pk=OuterRef("payment_id")).values("created_at")[:1])
+    )
 
 
 def _summary() -> str:
@@ -391,8 +563,9 @@ def _seed_care() -> str:
     start = today - timedelta(days=365 * YEARS)
     planner = _Planner(random.Random(2026), pros, start, today)
     for insured, situation in _people():
-        children = list(insured.beneficiaries.order_by("birth_date")) if CHILDREN.get(
-            insured.last_name) else []
+        children = (
+            list(insured.beneficiaries.order_by("birth_date")) if CHILDREN.get(insured.last_name) else []
+        )
         planner.person(insured, situation, children)
 
     plan = sorted(planner.sheets, key=lambda s: (s.received_on, min(li.care_date for li in s.lines)))

@@ -83,8 +83,7 @@ class SimulatorForm(forms.Form):
             ("100", "100 % (médicaments reconnus irremplaçables et coûteux)"),
         ],
         widget=forms.RadioSelect,
-        help_text="Seulement pour une boîte de médicament : votre pharmacien peut vous "
-        "indiquer le taux.",
+        help_text="Seulement pour une boîte de médicament : votre pharmacien peut vous indiquer le taux.",
         error_messages={"invalid_choice": "Choisissez l'un des taux proposés."},
     )
     price = EuroField(
@@ -221,8 +220,7 @@ class SimulatorForm(forms.Form):
         help_text="Les soins liés à l'ALD sont remboursés à 100 %.",
     )
     maternity = forms.BooleanField(
-        label="La patiente est enceinte depuis plus de 5 mois, ou a accouché il y a "
-        "12 jours au plus",
+        label="La patiente est enceinte depuis plus de 5 mois, ou a accouché il y a 12 jours au plus",
         required=False,
         help_text="Soins remboursés à 100 %, sans participation forfaitaire ni franchise.",
     )
@@ -231,8 +229,11 @@ class SimulatorForm(forms.Form):
         label="Votre complémentaire santé (mutuelle)",
         choices=[
             (CoverKind.NONE, "Je n'ai pas de complémentaire santé"),
-            (CoverKind.PERCENT, "Mon contrat rembourse un pourcentage de la base de "
-             "remboursement (par exemple 100 %, 150 % ou 200 % BR)"),
+            (
+                CoverKind.PERCENT,
+                "Mon contrat rembourse un pourcentage de la base de "
+                "remboursement (par exemple 100 %, 150 % ou 200 % BR)",
+            ),
             (CoverKind.FORFAIT, "Mon contrat rembourse un forfait en euros pour ce soin"),
             (CoverKind.CSS, "J'ai la complémentaire santé solidaire (CSS)"),
             (CoverKind.AME, "J'ai l'aide médicale de l'État (AME)"),
@@ -305,8 +306,11 @@ class SimulatorForm(forms.Form):
         choices=[
             (TiersPayant.NONE, "Non : je paie le professionnel, puis je suis remboursé"),
             (TiersPayant.AMO, "Oui, pour la part de l'Assurance Maladie"),
-            (TiersPayant.FULL, "Oui, pour la part de l'Assurance Maladie et celle de ma "
-             "complémentaire (tiers payant intégral)"),
+            (
+                TiersPayant.FULL,
+                "Oui, pour la part de l'Assurance Maladie et celle de ma "
+                "complémentaire (tiers payant intégral)",
+            ),
         ],
         widget=forms.RadioSelect,
         help_text="Ce que vous n'avancez pas, le professionnel le reçoit directement. Avec la "
@@ -341,9 +345,7 @@ class SimulatorForm(forms.Form):
     def clean_care_date(self) -> date:
         value = self.cleaned_data["care_date"]
         if value > timezone.localdate():
-            raise ValidationError(
-                "La date des soins ne peut pas être dans le futur.", code="future"
-            )
+            raise ValidationError("La date des soins ne peut pas être dans le futur.", code="future")
         if value < TABLE_START:
             raise ValidationError(
                 f"Le simulateur couvre les soins à partir du {TABLE_START:%d/%m/%Y}.",
@@ -358,9 +360,7 @@ class SimulatorForm(forms.Form):
             cleaned["sector"], cleaned["optam"] = SECTORS[sector]
         care = cleaned.get("care")
         if care is not None and care.is_medicine and cleaned.get("medicine_rate") is None:
-            self.add_error(
-                "medicine_rate", "Choisissez le taux de remboursement du médicament."
-            )
+            self.add_error("medicine_rate", "Choisissez le taux de remboursement du médicament.")
         if care is not None and care.is_equipment:
             self._clean_equipment(care, cleaned)
         if cleaned.get("quantity") is None and "quantity" not in self.errors:
@@ -368,8 +368,11 @@ class SimulatorForm(forms.Form):
         if care is not None and care.is_stay:
             self._clean_stay(cleaned)
             if (cleaned.get("quantity") or 1) > 1:
-                self.add_error("quantity", "Un séjour à l'hôpital se simule à l'unité (quantité 1) : "
-                               "sa durée vient des dates d'entrée et de sortie.")
+                self.add_error(
+                    "quantity",
+                    "Un séjour à l'hôpital se simule à l'unité (quantité 1) : "
+                    "sa durée vient des dates d'entrée et de sortie.",
+                )
         self._clean_cover(cleaned)
         return cleaned
 
@@ -389,11 +392,14 @@ class SimulatorForm(forms.Form):
         if discharged is None:
             self.add_error("discharge_date", "Indiquez la date de sortie de l'hôpital.")
         elif admitted is not None and discharged < admitted:
-            self.add_error("discharge_date", "La date de sortie ne peut pas précéder la date "
-                           "des soins (l'entrée à l'hôpital).")
+            self.add_error(
+                "discharge_date",
+                "La date de sortie ne peut pas précéder la date des soins (l'entrée à l'hôpital).",
+            )
         elif admitted is not None and (discharged - admitted).days > MAX_STAY_DAYS:
-            self.add_error("discharge_date", f"Le simulateur couvre les séjours de "
-                           f"{MAX_STAY_DAYS} jours au plus.")
+            self.add_error(
+                "discharge_date", f"Le simulateur couvre les séjours de {MAX_STAY_DAYS} jours au plus."
+            )
 
     def _clean_cover(self, cleaned):
         kind = cleaned.get("cover")
@@ -402,15 +408,14 @@ class SimulatorForm(forms.Form):
         kind = CoverKind(kind)
         if kind in (CoverKind.CSS, CoverKind.AME):
             cleaned["tiers_payant"] = TiersPayant.FULL
-        if kind == CoverKind.PERCENT and cleaned.get("percent") is None \
-                and "percent" not in self.errors:
-            self.add_error("percent", "Indiquez le niveau de remboursement de votre contrat, "
-                           "par exemple 200 pour « 200 % BR ».")
-        if kind == CoverKind.FORFAIT and cleaned.get("forfait") is None \
-                and "forfait" not in self.errors:
+        if kind == CoverKind.PERCENT and cleaned.get("percent") is None and "percent" not in self.errors:
+            self.add_error(
+                "percent",
+                "Indiquez le niveau de remboursement de votre contrat, par exemple 200 pour « 200 % BR ».",
+            )
+        if kind == CoverKind.FORFAIT and cleaned.get("forfait") is None and "forfait" not in self.errors:
             self.add_error("forfait", "Indiquez le forfait de votre contrat pour ce soin.")
-        if kind in COVERS_WITH_LEVEL and not cleaned.get("responsible") \
-                and "responsible" not in self.errors:
+        if kind in COVERS_WITH_LEVEL and not cleaned.get("responsible") and "responsible" not in self.errors:
             self.add_error("responsible", "Indiquez si votre contrat est responsable.")
         if self.errors:
             return
@@ -514,8 +519,12 @@ class PaymentsFilterForm(forms.Form):
         if start is None:
             months = int(data.get("period") or DEFAULT_PERIOD)
             start = months_back(self.today, months) if end is None else self.oldest
-        return Filters(start=start, end=end, person=self.people.get(data.get("person") or ""),
-                       kind=data.get("kind") or "")
+        return Filters(
+            start=start,
+            end=end,
+            person=self.people.get(data.get("person") or ""),
+            kind=data.get("kind") or "",
+        )
 
     @property
     def uses_dates(self) -> bool:

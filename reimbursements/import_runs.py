@@ -67,13 +67,22 @@ def count_lines(fileobj) -> int:
 @transaction.atomic
 def import_run_start(*, upload, post: bool, actor) -> ImportRun:
     """Keep the uploaded file (private storage), record the run, have a job import it."""
-    run = ImportRun(file_name=upload.name[:200], file_size=upload.size, post=post, launched_by=actor,
-                    lines_total=count_lines(upload))
+    run = ImportRun(
+        file_name=upload.name[:200],
+        file_size=upload.size,
+        post=post,
+        launched_by=actor,
+        lines_total=count_lines(upload),
+    )
     run.file.save("fichier.csv", upload, save=False)
     run.save()
-    audit(actor=actor, action="import", obj=run,
-          summary=f"{run.file_name[:100]} : {run.lines_total} ligne(s), "
-                  f"{'avec' if post else 'sans'} liquidation")
+    audit(
+        actor=actor,
+        action="import",
+        obj=run,
+        summary=f"{run.file_name[:100]} : {run.lines_total} ligne(s), "
+        f"{'avec' if post else 'sans'} liquidation",
+    )
     enqueue(import_run_job, run.pk)
     return run
 
@@ -87,9 +96,13 @@ def import_run_resume(*, run: ImportRun, actor) -> bool:
         locked.status, locked.error, locked.finished_at = ImportRun.Status.PENDING, "", None
         locked.resumed += 1
         locked.save(update_fields=["status", "error", "finished_at", "resumed"])
-        audit(actor=actor, action="import_resume", obj=locked,
-              summary=f"{locked.file_name[:100]} : relance n° {locked.resumed} "
-                      f"({locked.lines_read} ligne(s) lues avant l'arrêt)")
+        audit(
+            actor=actor,
+            action="import_resume",
+            obj=locked,
+            summary=f"{locked.file_name[:100]} : relance n° {locked.resumed} "
+            f"({locked.lines_read} ligne(s) lues avant l'arrêt)",
+        )
         enqueue(import_run_job, locked.pk)
     return True
 
@@ -104,16 +117,28 @@ def import_run_job(run_id: int) -> None:
     run.heartbeat_at = run.started_at
     # A relaunch reads the whole file again: its parts count every line again from zero.
     run.lines_read = run.lines_imported = run.lines_rejected = run.sheets_imported = 0
-    run.save(update_fields=["status", "started_at", "heartbeat_at", "lines_read", "lines_imported",
-                            "lines_rejected", "sheets_imported"])
+    run.save(
+        update_fields=[
+            "status",
+            "started_at",
+            "heartbeat_at",
+            "lines_read",
+            "lines_imported",
+            "lines_rejected",
+            "sheets_imported",
+        ]
+    )
     attempt, parts = run.resumed, import_parts()  # the relaunch this job was sent for
     for index in range(parts):
         ImportRunPart.objects.create(run=run, attempt=attempt, index=index, of=parts)
         enqueue(import_run_part_job, run_id, attempt, index)
 
 
-@job("reimbursements.import_run_part", soft_time_limit=PART_SOFT_TIME_LIMIT,
-     time_limit=PART_SOFT_TIME_LIMIT + 600)
+@job(
+    "reimbursements.import_run_part",
+    soft_time_limit=PART_SOFT_TIME_LIMIT,
+    time_limit=PART_SOFT_TIME_LIMIT + 600,
+)
 def import_run_part_job(run_id: int, attempt: int, index: int) -> None:
     # After the job's own transaction (jobs.run_once): the import commits batch by batch.
     transaction.on_commit(lambda: import_run_execute(run_id=run_id, attempt=attempt, index=index))
@@ -126,8 +151,10 @@ def _guard(run_id: int, attempt: int) -> None:
     updates; a relaunch (FOR UPDATE) waits for the batches in progress.
     """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM reimbursements_importrun WHERE id = %s AND resumed = %s FOR KEY SHARE",
-                       [run_id, attempt])
+        cursor.execute(
+            "SELECT 1 FROM reimbursements_importrun WHERE id = %s AND resumed = %s FOR KEY SHARE",
+            [run_id, attempt],
+        )
         if cursor.fetchone() is None:
             raise ImportSuperseded
 
@@ -152,8 +179,12 @@ def import_run_execute(*, run_id: int, attempt: int | None = None, index: int | 
     counted = {"rows": 0, "imported": 0, "rejected": 0, "sheets": 0}
 
     def saved(report: ImportReport) -> None:
-        now = {"rows": report.rows, "imported": report.rows_imported, "rejected": report.rows_rejected,
-               "sheets": report.sheets_imported}
+        now = {
+            "rows": report.rows,
+            "imported": report.rows_imported,
+            "rejected": report.rows_rejected,
+            "sheets": report.sheets_imported,
+        }
         delta = {k: now[k] - counted[k] for k in now}
         counted.update(now)
         mine.update(
@@ -161,25 +192,36 @@ def import_run_execute(*, run_id: int, attempt: int | None = None, index: int | 
             lines_imported=F("lines_imported") + delta["imported"],
             lines_rejected=F("lines_rejected") + delta["rejected"],
             sheets_imported=F("sheets_imported") + delta["sheets"],
-            import_batch=report.tag, heartbeat_at=timezone.now())
+            import_batch=report.tag,
+            heartbeat_at=timezone.now(),
+        )
 
     try:
         with run.file.open("rb") as raw:
             stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             # A relaunch keeps the run's tag: what the run imported before is known by it.
-            report = import_care_sheets(stream, actor=run.launched_by, post=run.post, batch_size=BATCH_SIZE,
-                                        on_batch=saved, tag=run.import_batch or _tag(run_id), attempt=attempt,
-                                        guard=lambda: _guard(run_id, attempt),
-                                        part=(part.index, part.of) if part.of > 1 else None)
+            report = import_care_sheets(
+                stream,
+                actor=run.launched_by,
+                post=run.post,
+                batch_size=BATCH_SIZE,
+                on_batch=saved,
+                tag=run.import_batch or _tag(run_id),
+                attempt=attempt,
+                guard=lambda: _guard(run_id, attempt),
+                part=(part.index, part.of) if part.of > 1 else None,
+            )
     except ImportSuperseded:
         logger.warning("import run %s: attempt %s stopped, a relaunch has taken over", run_id, attempt)
         return ImportRun.objects.get(pk=run_id)
     except Exception as exc:  # noqa: BLE001 - the run must say it failed, whatever the fault
         logger.exception("import run %s failed", run_id)
         mine.update(
-            status=ImportRun.Status.FAILED, finished_at=timezone.now(),
+            status=ImportRun.Status.FAILED,
+            finished_at=timezone.now(),
             error=f"Erreur inattendue ({type(exc).__name__}) : l'import s'est arrêté ; "
-                  "les lots déjà terminés restent importés.")
+            "les lots déjà terminés restent importés.",
+        )
         return ImportRun.objects.get(pk=run_id)
     saved(report)
     if report.rejected:

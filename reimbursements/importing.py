@@ -29,13 +29,33 @@ from .posting import SheetToPost, care_sheets_post_batch
 DELIMITER = ";"
 # Columns every file must carry; the others may be left out.
 REQUIRED_COLUMNS = ("sheet_ref", "nir", "rpps", "received_on", "act_code", "care_date", "kind", "charged")
-OPTIONAL_COLUMNS = ("beneficiary_birth_date", "label", "end_date", "quantity", "coefficient", "base",
-                    "medicine_rate", "tiers_payant", "coordinated_path", "ald_related", "psychiatric",
-                    "basket", "emergency_transport", "costly_act")
+OPTIONAL_COLUMNS = (
+    "beneficiary_birth_date",
+    "label",
+    "end_date",
+    "quantity",
+    "coefficient",
+    "base",
+    "medicine_rate",
+    "tiers_payant",
+    "coordinated_path",
+    "ald_related",
+    "psychiatric",
+    "basket",
+    "emergency_transport",
+    "costly_act",
+)
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # What must be the same on every row of a sheet.
-SHEET_COLUMNS = ("nir", "beneficiary_birth_date", "rpps", "received_on", "tiers_payant",
-                 "coordinated_path", "ald_related")
+SHEET_COLUMNS = (
+    "nir",
+    "beneficiary_birth_date",
+    "rpps",
+    "received_on",
+    "tiers_payant",
+    "coordinated_path",
+    "ald_related",
+)
 MAX_SHEET_ROWS = 500  # bounds a batch's memory even when one sheet_ref never ends
 MAX_MONEY = Decimal("10") ** 10  # DecimalField(max_digits=12, decimal_places=2)
 MEDICINE_RATES = {Decimal("1.00"), Decimal("0.65"), Decimal("0.30"), Decimal("0.15")}
@@ -45,8 +65,11 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 KINDS = {k.value: k.value for k in CareKind} | {k.label.lower(): k.value for k in CareKind}
 RPPS = re.compile(r"^[0-9]{9,11}$")
 SPACES = re.compile(r"[\s\u00a0\u202f]")
-BASKETS = ({b.value: b.value for b in Basket} | {SPACES.sub("", b.label.lower()): b.value for b in Basket}
-           | {"100%santé": Basket.RAC_ZERO.value, "raczero": Basket.RAC_ZERO.value})
+BASKETS = (
+    {b.value: b.value for b in Basket}
+    | {SPACES.sub("", b.label.lower()): b.value for b in Basket}
+    | {"100%santé": Basket.RAC_ZERO.value, "raczero": Basket.RAC_ZERO.value}
+)
 
 
 @dataclass(frozen=True)
@@ -245,8 +268,9 @@ def parse_row(line: int, values: dict[str, str]) -> Row:
         row.rpps = values["rpps"]
         if not RPPS.match(row.rpps):
             raise RowError(f"RPPS invalide « {row.rpps[:20]} » (9 à 11 chiffres)")
-        row.beneficiary_birth_date = _date(values.get("beneficiary_birth_date", ""),
-                                           "date de naissance de l'ayant droit", required=False)
+        row.beneficiary_birth_date = _date(
+            values.get("beneficiary_birth_date", ""), "date de naissance de l'ayant droit", required=False
+        )
         row.sheet = {
             "received_on": _date(values["received_on"], "date de réception"),
             "tiers_payant": _bool(values.get("tiers_payant", ""), "tiers payant", False),
@@ -260,15 +284,20 @@ def parse_row(line: int, values: dict[str, str]) -> Row:
             raise RowError("libellé trop long (120 caractères au plus)")
         kind = KINDS.get(values["kind"].lower())
         if kind is None:
-            raise RowError(f"nature d'acte inconnue « {values['kind'][:20]} » "
-                           f"({', '.join(k.value for k in CareKind)})")
+            raise RowError(
+                f"nature d'acte inconnue « {values['kind'][:20]} » ({', '.join(k.value for k in CareKind)})"
+            )
         care_date = _date(values["care_date"], "date des soins")
         end_date = _date(values.get("end_date", ""), "date de sortie", required=False)
         if end_date and end_date < care_date:
             raise RowError("date de sortie antérieure à la date des soins")
         row.act = {
-            "act_code": act_code, "label": label, "care_date": care_date, "end_date": end_date,
-            "kind": kind, "charged": _amount(values["charged"], "montant facturé"),
+            "act_code": act_code,
+            "label": label,
+            "care_date": care_date,
+            "end_date": end_date,
+            "kind": kind,
+            "charged": _amount(values["charged"], "montant facturé"),
             "quantity": _quantity(values.get("quantity", "")),
             "coefficient": _coefficient(values.get("coefficient", "")),
             "base": _amount(values.get("base", ""), "base unitaire", required=False),
@@ -322,8 +351,11 @@ def _group(rows: list[Row]) -> list[_Group]:
         elif previous is not group:
             group.reason = "feuille refusée : ses lignes ne se suivent pas dans le fichier"
         if group.rows and not row.error and row.raw_sheet != group.rows[0].raw_sheet:
-            differ = [c for c, a, b in zip(SHEET_COLUMNS, row.raw_sheet, group.rows[0].raw_sheet,
-                                           strict=True) if a != b]
+            differ = [
+                c
+                for c, a, b in zip(SHEET_COLUMNS, row.raw_sheet, group.rows[0].raw_sheet, strict=True)
+                if a != b
+            ]
             row.error = f"en-tête de feuille différent de sa première ligne ({', '.join(differ)})"
         group.rows.append(row)
         previous = group
@@ -340,25 +372,40 @@ def _skip_known(groups: list[_Group], report: ImportReport) -> None:
     """
     # exclude(""): says the partial unique index's condition, which PostgreSQL cannot prove from
     # an IN list of more than 100 values; without it, each batch read every sheet ever imported.
-    known = dict(CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
-                 .exclude(external_ref="").values_list("external_ref", "import_batch"))
+    known = dict(
+        CareSheet.objects.filter(external_ref__in=[g.ref for g in groups if g.ref])
+        .exclude(external_ref="")
+        .values_list("external_ref", "import_batch")
+    )
     earlier = {}
     if report.attempt:
-        earlier = {ref: [] for ref, batch in known.items()
-                   if batch.startswith(f"{report.tag}-") and not batch.startswith(report.batch_prefix)}
+        earlier = {
+            ref: []
+            for ref, batch in known.items()
+            if batch.startswith(f"{report.tag}-") and not batch.startswith(report.batch_prefix)
+        }
         acts = CareAct.objects.filter(sheet__external_ref__in=list(earlier)).values_list(
-            "sheet__external_ref", "act_code", "care_date", "charged", "quantity")
+            "sheet__external_ref", "act_code", "care_date", "charged", "quantity"
+        )
         for ref, *act in acts:
             earlier[ref].append(tuple(act))
     for g in groups:
         if g.ref not in known or g.reason:
             continue
-        if g.ref in earlier and not any(r.error for r in g.rows) and sorted(earlier[g.ref]) == sorted(
-                (r.act["act_code"], r.act["care_date"], r.act["charged"], r.act["quantity"]) for r in g.rows):
+        if (
+            g.ref in earlier
+            and not any(r.error for r in g.rows)
+            and sorted(earlier[g.ref])
+            == sorted(
+                (r.act["act_code"], r.act["care_date"], r.act["charged"], r.act["quantity"]) for r in g.rows
+            )
+        ):
             g.done_before = True
         else:
-            g.reason = (f"feuille déjà importée (référence « {g.ref} ») : ignorée, "
-                        "elle n'est pas importée une seconde fois")
+            g.reason = (
+                f"feuille déjà importée (référence « {g.ref} ») : ignorée, "
+                "elle n'est pas importée une seconde fois"
+            )
 
 
 def _resolve(groups: list[_Group]) -> None:
@@ -370,7 +417,8 @@ def _resolve(groups: list[_Group]) -> None:
     wanted = {insured[r.nir] for r in rows if r.beneficiary_birth_date and r.nir in insured}
     if wanted:
         for insured_id, birth_date, pk in Beneficiary.objects.filter(insured_id__in=wanted).values_list(
-                "insured_id", "birth_date", "id"):
+            "insured_id", "birth_date", "id"
+        ):
             beneficiaries.setdefault((insured_id, birth_date), []).append(pk)
     for row in rows:
         if row.nir not in insured:
@@ -379,8 +427,11 @@ def _resolve(groups: list[_Group]) -> None:
         if row.rpps not in pros:
             row.error = f"RPPS inconnu « {row.rpps} » : le professionnel doit exister"
             continue
-        row.sheet |= {"insured_id": insured[row.nir], "professional_id": pros[row.rpps],
-                      "beneficiary_id": None}
+        row.sheet |= {
+            "insured_id": insured[row.nir],
+            "professional_id": pros[row.rpps],
+            "beneficiary_id": None,
+        }
         if row.beneficiary_birth_date:
             found = beneficiaries.get((insured[row.nir], row.beneficiary_birth_date), [])
             born = f"{row.beneficiary_birth_date:%d/%m/%Y}"
@@ -400,12 +451,19 @@ def _write(groups: list[_Group], *, tag: str, actor, post: bool) -> tuple[int, i
     """
     if not post:
         sheets = CareSheet.objects.bulk_create(
-            [CareSheet(import_batch=tag, external_ref=g.ref, **g.rows[0].sheet) for g in groups])
-        CareAct.objects.bulk_create([CareAct(sheet=sheet, **row.act)
-                                     for sheet, g in zip(sheets, groups, strict=True) for row in g.rows])
+            [CareSheet(import_batch=tag, external_ref=g.ref, **g.rows[0].sheet) for g in groups]
+        )
+        CareAct.objects.bulk_create(
+            [
+                CareAct(sheet=sheet, **row.act)
+                for sheet, g in zip(sheets, groups, strict=True)
+                for row in g.rows
+            ]
+        )
         return len(sheets), 0, []
-    batch = [SheetToPost(sheet=g.rows[0].sheet, acts=[r.act for r in g.rows], external_ref=g.ref)
-             for g in groups]
+    batch = [
+        SheetToPost(sheet=g.rows[0].sheet, acts=[r.act for r in g.rows], external_ref=g.ref) for g in groups
+    ]
     posted = care_sheets_post_batch(sheets=batch, actor=actor, import_batch=tag)
     rejections = []
     for group, sheet in zip(groups, batch, strict=True):
@@ -418,8 +476,9 @@ def _write(groups: list[_Group], *, tag: str, actor, post: bool) -> tuple[int, i
     return posted, posted, rejections
 
 
-def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch,
-               guard=None) -> None:
+def _run_batch(
+    rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch, guard=None
+) -> None:
     report.batches += 1
     groups = _group(rows)
     _skip_known(groups, report)
@@ -434,12 +493,13 @@ def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, prog
         with transaction.atomic():
             if guard is not None:
                 guard()  # in the batch's transaction: may lock what tells whether to go on
-            written, posted, refused = _write(valid, tag=report.batch_label,
-                                              actor=actor, post=post)
+            written, posted, refused = _write(valid, tag=report.batch_label, actor=actor, post=post)
     except DatabaseError as e:
         report.failed_batches += 1
-        reason = f"lot annulé (lignes {rows[0].line} à {rows[-1].line}) : erreur de la base de données " \
-                 f"({str(e).splitlines()[0][:150]})"
+        reason = (
+            f"lot annulé (lignes {rows[0].line} à {rows[-1].line}) : erreur de la base de données "
+            f"({str(e).splitlines()[0][:150]})"
+        )
         rejected += [RejectedRow(r.line, g.ref, reason) for g in valid for r in g.rows]
     else:
         report.sheets_imported += written
@@ -463,12 +523,19 @@ def part_of(nir: str, parts: int) -> int:
     return zlib.crc32((number or nir).encode()) % parts
 
 
-def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, post: bool = True,
-                       progress: Callable[[int], None] | None = None,
-                       on_batch: Callable[[ImportReport], None] | None = None,
-                       tag: str | None = None, attempt: int = 0,
-                       guard: Callable[[], None] | None = None,
-                       part: tuple[int, int] | None = None) -> ImportReport:
+def import_care_sheets(
+    stream: Iterable[str],
+    *,
+    actor,
+    batch_size: int = 500,
+    post: bool = True,
+    progress: Callable[[int], None] | None = None,
+    on_batch: Callable[[ImportReport], None] | None = None,
+    tag: str | None = None,
+    attempt: int = 0,
+    guard: Callable[[], None] | None = None,
+    part: tuple[int, int] | None = None,
+) -> ImportReport:
     """Import a CSV text stream; `progress(rows_done)` and `on_batch(report)` are called as batches go.
 
     A batch closes at the first sheet_ref change after `batch_size` rows, so a
@@ -482,8 +549,9 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
     the other rows read and skipped; line numbers stay the file's. The n parts of one file,
     run side by side, import the file once, each person's sheets in file order.
     """
-    report = ImportReport(tag=tag or uuid.uuid4().hex[:12], attempt=attempt,
-                          part=f"p{part[0]}-" if part else "")
+    report = ImportReport(
+        tag=tag or uuid.uuid4().hex[:12], attempt=attempt, part=f"p{part[0]}-" if part else ""
+    )
     reader = csv.reader(stream, delimiter=DELIMITER)
     batch: list[Row] = []
     try:
@@ -511,14 +579,18 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
                 if not routed_here:
                     continue
             if len(values) != len(names):
-                row = Row(line=reader.line_num, sheet_ref=values[0].strip()[:40] if values else "",
-                          error=f"{len(values)} colonnes au lieu de {len(names)}")
+                row = Row(
+                    line=reader.line_num,
+                    sheet_ref=values[0].strip()[:40] if values else "",
+                    error=f"{len(values)} colonnes au lieu de {len(names)}",
+                )
             else:
                 row = parse_row(reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=True)})
             same_sheet = bool(batch) and row.sheet_ref == batch[-1].sheet_ref
             if batch and len(batch) >= batch_size and not same_sheet:
-                _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch,
-                           guard=guard)
+                _run_batch(
+                    batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch, guard=guard
+                )
                 batch = []
             report.rows += 1
             sheet_rows = sheet_rows + 1 if same_sheet else 1
@@ -529,13 +601,17 @@ def import_care_sheets(stream: Iterable[str], *, actor, batch_size: int = 500, p
                     continue
             batch.append(row)
         if batch:
-            _run_batch(batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch,
-                           guard=guard)
+            _run_batch(
+                batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch, guard=guard
+            )
     except (UnicodeDecodeError, csv.Error) as e:
-        report.error = f"Lecture interrompue à la ligne {reader.line_num + 1} : fichier illisible " \
-                       f"(UTF-8 et séparateur « ; » attendus) — {type(e).__name__}."
-        report.rejected += [RejectedRow(r.line, r.sheet_ref, "non importée : lecture interrompue")
-                            for r in batch]
+        report.error = (
+            f"Lecture interrompue à la ligne {reader.line_num + 1} : fichier illisible "
+            f"(UTF-8 et séparateur « ; » attendus) — {type(e).__name__}."
+        )
+        report.rejected += [
+            RejectedRow(r.line, r.sheet_ref, "non importée : lecture interrompue") for r in batch
+        ]
     return report
 
 

@@ -58,13 +58,18 @@ class Specialty(models.TextChoices):
 
 class Professional(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    rpps = models.CharField("n° RPPS / FINESS", max_length=11, unique=True,
-                            validators=[RegexValidator(r"^[0-9]{9,11}$", "9 à 11 chiffres.")])
+    rpps = models.CharField(
+        "n° RPPS / FINESS",
+        max_length=11,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{9,11}$", "9 à 11 chiffres.")],
+    )
     name = models.CharField("nom", max_length=120)
     kind = models.CharField("profession", max_length=20, choices=CareKind.choices)
     specialty = models.CharField("spécialité", max_length=20, choices=Specialty.choices, blank=True)
-    sector = models.CharField("secteur", max_length=1, choices=[("1", "Secteur 1"), ("2", "Secteur 2")],
-                              default="1")
+    sector = models.CharField(
+        "secteur", max_length=1, choices=[("1", "Secteur 1"), ("2", "Secteur 2")], default="1"
+    )
     optam = models.BooleanField("adhérent OPTAM", default=False)
     city = models.CharField("commune", max_length=80, blank=True)
 
@@ -73,8 +78,9 @@ class Professional(models.Model):
         verbose_name_plural = "professionnels de santé"
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=~Q(kind="doctor") | ~Q(specialty=""),
-                                   name="doctor_has_specialty"),
+            models.CheckConstraint(
+                condition=~Q(kind="doctor") | ~Q(specialty=""), name="doctor_has_specialty"
+            ),
         ]
 
     def __str__(self):
@@ -89,21 +95,30 @@ class CareSheet(models.Model):
         POSTED = "posted", "Liquidée"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
-                                related_name="care_sheets")
-    beneficiary = models.ForeignKey(Beneficiary, verbose_name="patient (ayant droit)", null=True,
-                                    blank=True, on_delete=models.PROTECT, related_name="care_sheets",
-                                    help_text="Vide : l'assuré lui-même.")
-    professional = models.ForeignKey(Professional, verbose_name="professionnel",
-                                     on_delete=models.PROTECT, related_name="care_sheets")
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.PROTECT, related_name="care_sheets"
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="patient (ayant droit)",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="care_sheets",
+        help_text="Vide : l'assuré lui-même.",
+    )
+    professional = models.ForeignKey(
+        Professional, verbose_name="professionnel", on_delete=models.PROTECT, related_name="care_sheets"
+    )
     status = models.CharField("état", max_length=8, choices=Status.choices, default=Status.DRAFT)
     received_on = models.DateField("reçue le")
     tiers_payant = models.BooleanField("tiers payant", default=False)
     coordinated_path = models.BooleanField("parcours de soins respecté", default=True)
     ald_related = models.BooleanField("en rapport avec une ALD", default=False)
     posted_at = models.DateTimeField("liquidée le", null=True, blank=True)
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     import_batch = models.CharField("lot d'import", max_length=40, blank=True, db_index=True)
     external_ref = models.CharField("référence de la feuille (import)", max_length=40, blank=True)
 
@@ -120,8 +135,9 @@ class CareSheet(models.Model):
                 condition=Q(status="draft") | Q(posted_at__isnull=False), name="posted_sheet_has_date"
             ),
             # A re-sent file never creates the same sheet twice.
-            models.UniqueConstraint(fields=["external_ref"], condition=~Q(external_ref=""),
-                                    name="caresheet_external_ref_unique"),
+            models.UniqueConstraint(
+                fields=["external_ref"], condition=~Q(external_ref=""), name="caresheet_external_ref_unique"
+            ),
         ]
 
     def __str__(self):
@@ -143,21 +159,37 @@ class CareAct(models.Model):
     kind = models.CharField("nature", max_length=20, choices=CareKind.choices)
     charged = models.DecimalField("montant facturé", **MONEY, validators=[MinValueValidator(ZERO)])
     quantity = models.PositiveIntegerField("quantité", default=1)
-    coefficient = models.DecimalField("coefficient", max_digits=6, decimal_places=2, null=True,
-                                      blank=True)
+    coefficient = models.DecimalField("coefficient", max_digits=6, decimal_places=2, null=True, blank=True)
     base = models.DecimalField("base unitaire (si non tarifée)", **MONEY, null=True, blank=True)
-    medicine_rate = models.DecimalField("taux du médicament", max_digits=3, decimal_places=2,
-                                        null=True, blank=True,
-                                        choices=[(Decimal("1.00"), "100 %"), (Decimal("0.65"), "65 %"),
-                                                 (Decimal("0.30"), "30 %"), (Decimal("0.15"), "15 %")])
+    medicine_rate = models.DecimalField(
+        "taux du médicament",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        choices=[
+            (Decimal("1.00"), "100 %"),
+            (Decimal("0.65"), "65 %"),
+            (Decimal("0.30"), "30 %"),
+            (Decimal("0.15"), "15 %"),
+        ],
+    )
     psychiatric = models.BooleanField("psychiatrie", default=False)
-    basket = models.CharField("panier 100 % Santé", max_length=10, choices=Basket.choices, blank=True,
-                              help_text="Optique, prothèse dentaire, audiologie.")
-    emergency_transport = models.BooleanField("transport d'urgence", default=False,
-                                              help_text="SMUR ou transport urgent : pas de franchise.")
-    costly_act = models.BooleanField("acte de 120 € ou plus (séjour)", default=False,
-                                     help_text="Séjour comportant un acte coûteux : forfait au lieu du "
-                                               "ticket modérateur.")
+    basket = models.CharField(
+        "panier 100 % Santé",
+        max_length=10,
+        choices=Basket.choices,
+        blank=True,
+        help_text="Optique, prothèse dentaire, audiologie.",
+    )
+    emergency_transport = models.BooleanField(
+        "transport d'urgence", default=False, help_text="SMUR ou transport urgent : pas de franchise."
+    )
+    costly_act = models.BooleanField(
+        "acte de 120 € ou plus (séjour)",
+        default=False,
+        help_text="Séjour comportant un acte coûteux : forfait au lieu du ticket modérateur.",
+    )
 
     class Meta:
         verbose_name = "acte"
@@ -181,8 +213,9 @@ class Settlement(models.Model):
 
     act = models.OneToOneField(CareAct, on_delete=models.PROTECT, related_name="settlement")
     insured = models.ForeignKey(Insured, on_delete=models.PROTECT, related_name="settlements")
-    beneficiary = models.ForeignKey(Beneficiary, null=True, on_delete=models.PROTECT,
-                                    related_name="settlements")
+    beneficiary = models.ForeignKey(
+        Beneficiary, null=True, on_delete=models.PROTECT, related_name="settlements"
+    )
     care_date = models.DateField(db_index=True)
     base = models.DecimalField("base de remboursement", **MONEY)
     rate = models.DecimalField("taux", max_digits=4, decimal_places=2)
@@ -200,8 +233,9 @@ class Settlement(models.Model):
     hospital_daily_charge = models.DecimalField("forfait journalier", **MONEY)
     out_of_pocket = models.DecimalField("reste à charge", **MONEY)
     posted_at = models.DateTimeField(auto_now_add=True)
-    payment = models.ForeignKey("Payment", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="settlements")
+    payment = models.ForeignKey(
+        "Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="settlements"
+    )
 
     class Meta:
         verbose_name = "décompte"
@@ -211,18 +245,30 @@ class Settlement(models.Model):
             models.Index(fields=["insured", "care_date"]),
             # « En cours de paiement »: only the unpaid lines, in the page's order, so that
             # finding a person's few pending lines does not read their whole history.
-            models.Index(fields=["insured", "care_date", "id"], condition=Q(payment__isnull=True),
-                         name="settlement_pending_idx"),
+            models.Index(
+                fields=["insured", "care_date", "id"],
+                condition=Q(payment__isnull=True),
+                name="settlement_pending_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="settlement_paid_not_negative"),
             # Round(): SQLite (the embedded default) evaluates decimals as floats.
-            models.CheckConstraint(condition=Q(amo=Round(F("base") - F("ticket_moderateur"), 2)),
-                                   name="settlement_amo_plus_tm_is_base"),
+            models.CheckConstraint(
+                condition=Q(amo=Round(F("base") - F("ticket_moderateur"), 2)),
+                name="settlement_amo_plus_tm_is_base",
+            ),
             models.CheckConstraint(
                 condition=Q(payee="professional")
-                | Q(paid=Round(F("amo") - F("participation_withheld") - F("franchise_withheld")
-                               - F("debt_recovered"), 2)),
+                | Q(
+                    paid=Round(
+                        F("amo")
+                        - F("participation_withheld")
+                        - F("franchise_withheld")
+                        - F("debt_recovered"),
+                        2,
+                    )
+                ),
                 name="settlement_paid_adds_up",
             ),
         ]
@@ -238,8 +284,9 @@ class Reversal(models.Model):
     reason = models.CharField("motif", max_length=300)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    payment = models.ForeignKey("Payment", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="reversals")
+    payment = models.ForeignKey(
+        "Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
 
     class Meta:
         verbose_name = "annulation"
@@ -261,18 +308,21 @@ class DeductionRefund(models.Model):
 
     reversal = models.OneToOneField(Reversal, on_delete=models.PROTECT, related_name="refund")
     insured = models.ForeignKey(Insured, on_delete=models.PROTECT, related_name="deduction_refunds")
-    beneficiary = models.ForeignKey(Beneficiary, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="deduction_refunds")
+    beneficiary = models.ForeignKey(
+        Beneficiary, null=True, blank=True, on_delete=models.PROTECT, related_name="deduction_refunds"
+    )
     amount = models.DecimalField("montant rendu", **MONEY)
     created_at = models.DateTimeField(auto_now_add=True)
-    payment = models.ForeignKey("Payment", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="refunds")
+    payment = models.ForeignKey(
+        "Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
 
     class Meta:
         verbose_name = "retenues rendues"
         verbose_name_plural = "retenues rendues"
-        indexes = [models.Index(fields=["insured"], condition=Q(payment__isnull=True),
-                                name="refund_pending_idx")]
+        indexes = [
+            models.Index(fields=["insured"], condition=Q(payment__isnull=True), name="refund_pending_idx")
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_positive")]
 
     def __str__(self):
@@ -283,10 +333,12 @@ class Payment(models.Model):
     """A transfer: to the insured's IBAN, or to a professional under tiers payant."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    insured = models.ForeignKey(Insured, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="payments")
-    professional = models.ForeignKey(Professional, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="payments")
+    insured = models.ForeignKey(
+        Insured, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    professional = models.ForeignKey(
+        Professional, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     amount = models.DecimalField("montant", **MONEY)
     iban = models.CharField("IBAN", max_length=34, blank=True)
     paid_on = models.DateField("date de paiement", db_index=True)
@@ -375,8 +427,9 @@ class DailyAllowance(models.Model):
         WORK_ACCIDENT = "at_mp", "Accident du travail / maladie professionnelle"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
-                                related_name="daily_allowances")
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.PROTECT, related_name="daily_allowances"
+    )
     kind = models.CharField("risque", max_length=10, choices=Kind.choices)
     period_start = models.DateField("du")
     period_end = models.DateField("au")
@@ -388,8 +441,9 @@ class DailyAllowance(models.Model):
     taxable = models.DecimalField("montant imposable", **MONEY)
     employer = models.CharField("employeur", max_length=120, blank=True)
     paid_on = models.DateField("date de paiement", db_index=True)
-    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="daily_allowance")
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="daily_allowance"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -398,13 +452,14 @@ class DailyAllowance(models.Model):
         ordering = ["-paid_on", "-id"]
         indexes = [models.Index(fields=["insured", "paid_on"])]
         constraints = [
-            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")),
-                                   name="ij_period_ordered"),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="ij_period_ordered"),
             models.CheckConstraint(condition=Q(days__gte=1), name="ij_days_positive"),
-            models.CheckConstraint(condition=Q(net=Round(F("gross") - F("csg_crds"), 2)),
-                                   name="ij_net_adds_up"),
-            models.CheckConstraint(condition=Q(gross=Round(F("daily_gross") * F("days"), 2)),
-                                   name="ij_gross_adds_up"),
+            models.CheckConstraint(
+                condition=Q(net=Round(F("gross") - F("csg_crds"), 2)), name="ij_net_adds_up"
+            ),
+            models.CheckConstraint(
+                condition=Q(gross=Round(F("daily_gross") * F("days"), 2)), name="ij_gross_adds_up"
+            ),
         ]
 
     def __str__(self):
@@ -415,11 +470,18 @@ class Vaccination(models.Model):
     """A vaccination on record (what remains useful of the former pass sanitaire)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    insured = models.ForeignKey(Insured, verbose_name="assuré", on_delete=models.PROTECT,
-                                related_name="vaccinations")
-    beneficiary = models.ForeignKey(Beneficiary, verbose_name="patient (ayant droit)", null=True,
-                                    blank=True, on_delete=models.PROTECT, related_name="vaccinations",
-                                    help_text="Vide : l'assuré lui-même.")
+    insured = models.ForeignKey(
+        Insured, verbose_name="assuré", on_delete=models.PROTECT, related_name="vaccinations"
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="patient (ayant droit)",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="vaccinations",
+        help_text="Vide : l'assuré lui-même.",
+    )
     vaccine = models.CharField("vaccin", max_length=120)
     disease = models.CharField("maladie ciblée", max_length=120)
     dose = models.PositiveSmallIntegerField("dose n°", default=1)
@@ -475,8 +537,9 @@ class ImportRun(models.Model):
     file_name = models.CharField("nom du fichier", max_length=200)
     file_size = models.PositiveBigIntegerField("taille (octets)")
     post = models.BooleanField("liquider les feuilles", default=True)
-    status = models.CharField("état", max_length=8, choices=Status.choices, default=Status.PENDING,
-                              db_index=True)
+    status = models.CharField(
+        "état", max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
     lines_total = models.PositiveIntegerField("lignes du fichier (estimation)", default=0)
     lines_read = models.PositiveIntegerField("lignes lues", default=0)
     lines_imported = models.PositiveIntegerField("lignes importées", default=0)
@@ -485,8 +548,9 @@ class ImportRun(models.Model):
     error = models.CharField("erreur", max_length=500, blank=True)
     rejects = models.FileField("rapport des rejets", upload_to=import_rejects_to, max_length=200, blank=True)
     import_batch = models.CharField("lot d'import", max_length=40, blank=True)
-    launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="lancé par",
-                                    on_delete=models.PROTECT, related_name="+")
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="lancé par", on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField("déposé le", auto_now_add=True)
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
     heartbeat_at = models.DateTimeField("dernier lot le", null=True, blank=True)
@@ -507,8 +571,11 @@ class ImportRun(models.Model):
         takes seconds). The file can be imported again from the start: the sheets this run
         already imported are recognised and kept, not imported twice."""
         last = self.heartbeat_at or self.started_at
-        return (self.status == self.Status.RUNNING and last is not None
-                and last < timezone.now() - timedelta(minutes=import_stall_minutes()))
+        return (
+            self.status == self.Status.RUNNING
+            and last is not None
+            and last < timezone.now() - timedelta(minutes=import_stall_minutes())
+        )
 
     @property
     def can_resume(self) -> bool:
@@ -540,14 +607,16 @@ class ImportRunPart(models.Model):
     of = models.PositiveSmallIntegerField("parties")
     done = models.BooleanField("terminée", default=False)
     error = models.CharField("erreur", max_length=500, blank=True)
-    rejects = models.FileField("rejets de la partie", upload_to=import_part_rejects_to, max_length=200,
-                               blank=True)
+    rejects = models.FileField(
+        "rejets de la partie", upload_to=import_part_rejects_to, max_length=200, blank=True
+    )
 
     class Meta:
         verbose_name = "partie d'un import"
         verbose_name_plural = "parties d'un import"
-        constraints = [models.UniqueConstraint(fields=["run", "attempt", "index"],
-                                               name="importrunpart_once_per_attempt")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "attempt", "index"], name="importrunpart_once_per_attempt")
+        ]
 
     def __str__(self):
         return f"partie {self.index + 1}/{self.of} (relance {self.attempt}) de {self.run}"
@@ -563,8 +632,7 @@ class PaymentFigures(models.Model):
     paiements » caches its rendered counters and chart. A uuid, not a counter: a database made
     afresh with the same cache can never meet an older entry."""
 
-    insured = models.OneToOneField(Insured, on_delete=models.CASCADE, primary_key=True,
-                                   related_name="+")
+    insured = models.OneToOneField(Insured, on_delete=models.CASCADE, primary_key=True, related_name="+")
     version = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
@@ -598,18 +666,26 @@ class FiguresMonth(models.Model):
         # One row per person and month; the beneficiary and the month may both be missing,
         # and a unique constraint does not compare missing values: one constraint per case.
         constraints = [
-            models.UniqueConstraint(fields=["insured", "beneficiary", "month"],
-                                    condition=Q(beneficiary__isnull=False, month__isnull=False),
-                                    name="figures_month_one_per_beneficiary_month"),
-            models.UniqueConstraint(fields=["insured", "month"],
-                                    condition=Q(beneficiary__isnull=True, month__isnull=False),
-                                    name="figures_month_one_per_insured_month"),
-            models.UniqueConstraint(fields=["insured", "beneficiary"],
-                                    condition=Q(beneficiary__isnull=False, month__isnull=True),
-                                    name="figures_month_one_total_per_beneficiary"),
-            models.UniqueConstraint(fields=["insured"],
-                                    condition=Q(beneficiary__isnull=True, month__isnull=True),
-                                    name="figures_month_one_total_per_insured"),
+            models.UniqueConstraint(
+                fields=["insured", "beneficiary", "month"],
+                condition=Q(beneficiary__isnull=False, month__isnull=False),
+                name="figures_month_one_per_beneficiary_month",
+            ),
+            models.UniqueConstraint(
+                fields=["insured", "month"],
+                condition=Q(beneficiary__isnull=True, month__isnull=False),
+                name="figures_month_one_per_insured_month",
+            ),
+            models.UniqueConstraint(
+                fields=["insured", "beneficiary"],
+                condition=Q(beneficiary__isnull=False, month__isnull=True),
+                name="figures_month_one_total_per_beneficiary",
+            ),
+            models.UniqueConstraint(
+                fields=["insured"],
+                condition=Q(beneficiary__isnull=True, month__isnull=True),
+                name="figures_month_one_total_per_insured",
+            ),
         ]
 
     def __str__(self):

@@ -19,15 +19,33 @@ from . import queries
 from .models import Settlement
 
 HEADER = (
-    "Date des soins", "Patient", "Professionnel de santé", "Code acte", "Libellé", "Type de soins",
-    "Quantité", "Montant facturé", "Base de remboursement", "Taux", "Part Assurance Maladie",
-    d.DUE_PF, d.DUE_FRANCHISE, d.WITHHELD, d.CARRIED, "Remboursé",
-    "Ticket modérateur", "Dépassement d'honoraires", "Versé à", "Date de paiement", "État",
+    "Date des soins",
+    "Patient",
+    "Professionnel de santé",
+    "Code acte",
+    "Libellé",
+    "Type de soins",
+    "Quantité",
+    "Montant facturé",
+    "Base de remboursement",
+    "Taux",
+    "Part Assurance Maladie",
+    d.DUE_PF,
+    d.DUE_FRANCHISE,
+    d.WITHHELD,
+    d.CARRIED,
+    "Remboursé",
+    "Ticket modérateur",
+    "Dépassement d'honoraires",
+    "Versé à",
+    "Date de paiement",
+    "État",
 )
 RECOVERY_LABEL = "Reprise de retenues reportées (participations forfaitaires et franchises d'autres soins)"
 TAKEN_BACK_LABEL = "Acte annulé après son paiement : montant repris"
-REFUND_LABEL = ("Retenues rendues : participations forfaitaires et franchises reprises pour un soin "
-                "annulé depuis")
+REFUND_LABEL = (
+    "Retenues rendues : participations forfaitaires et franchises reprises pour un soin annulé depuis"
+)
 
 
 class _Echo:
@@ -57,44 +75,91 @@ def _payee(line) -> str:
 def _act_row(line) -> list[str]:
     act, payment, money = line.act, line.payment, line.money
     return [
-        _day(line.care_date), _text(str(line.patient)), _text(act.sheet.professional.name),
-        _text(act.act_code), _text(act.label), act.get_kind_display(), str(act.quantity),
-        _amount(act.charged), _amount(line.base), percent(line.rate).replace("\u00a0", " "),
-        _amount(money.amo), _amount(money.participation_due), _amount(money.franchise_due),
-        _amount(money.withheld), _amount(money.carried_forward), _amount(money.for_line),
-        _amount(line.ticket_moderateur), _amount(line.depassement), _payee(line),
-        _day(payment.paid_on if payment else None), line.state_label,
+        _day(line.care_date),
+        _text(str(line.patient)),
+        _text(act.sheet.professional.name),
+        _text(act.act_code),
+        _text(act.label),
+        act.get_kind_display(),
+        str(act.quantity),
+        _amount(act.charged),
+        _amount(line.base),
+        percent(line.rate).replace("\u00a0", " "),
+        _amount(money.amo),
+        _amount(money.participation_due),
+        _amount(money.franchise_due),
+        _amount(money.withheld),
+        _amount(money.carried_forward),
+        _amount(money.for_line),
+        _amount(line.ticket_moderateur),
+        _amount(line.depassement),
+        _payee(line),
+        _day(payment.paid_on if payment else None),
+        line.state_label,
     ]
 
 
 def _money_row(line, *, label: str, amount, paid_on: date | None, state: str, payee: str = "") -> list[str]:
     """A row that is no act: only its patient, its label and the amount it takes off (paid to
     ``payee``, by default the line's)."""
-    return [_day(line.care_date), _text(str(line.patient)), _text(line.act.sheet.professional.name),
-            "", label, "", "", "", "", "", "", "", "", "", "", _amount(-amount), "", "",
-            payee or _payee(line),
-            _day(paid_on), state]
+    return [
+        _day(line.care_date),
+        _text(str(line.patient)),
+        _text(line.act.sheet.professional.name),
+        "",
+        label,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        _amount(-amount),
+        "",
+        "",
+        payee or _payee(line),
+        _day(paid_on),
+        state,
+    ]
 
 
 def _rows_of_line(line) -> Iterator[list[str]]:
     yield _act_row(line)
     if line.money.recovered and not line.reversed_before_payment:
-        yield _money_row(line, label=RECOVERY_LABEL, amount=line.money.recovered,
-                         paid_on=line.payment.paid_on if line.payment else None,
-                         state="Payé" if line.payment else "En cours de paiement")
+        yield _money_row(
+            line,
+            label=RECOVERY_LABEL,
+            amount=line.money.recovered,
+            paid_on=line.payment.paid_on if line.payment else None,
+            state="Payé" if line.payment else "En cours de paiement",
+        )
 
 
 def _rows_of_taken_back(reversal) -> Iterator[list[str]]:
     line = reversal.settlement
-    yield _money_row(line, label=TAKEN_BACK_LABEL, amount=line.paid, paid_on=reversal.payment.paid_on,
-                     state=f"Repris (acte payé le {line.payment.paid_on:%d/%m/%Y})")
+    yield _money_row(
+        line,
+        label=TAKEN_BACK_LABEL,
+        amount=line.paid,
+        paid_on=reversal.payment.paid_on,
+        state=f"Repris (acte payé le {line.payment.paid_on:%d/%m/%Y})",
+    )
 
 
 def _rows_of_refund(refund) -> Iterator[list[str]]:
     paid_on = refund.payment.paid_on if refund.payment else None
-    yield _money_row(refund.settlement, label=REFUND_LABEL, amount=-refund.amount, paid_on=paid_on,
-                     state="Payé" if paid_on else "En cours de paiement",
-                     payee=Settlement.Payee.INSURED.label)  # given back to the insured, always
+    yield _money_row(
+        refund.settlement,
+        label=REFUND_LABEL,
+        amount=-refund.amount,
+        paid_on=paid_on,
+        state="Payé" if paid_on else "En cours de paiement",
+        payee=Settlement.Payee.INSURED.label,
+    )  # given back to the insured, always
 
 
 def _newest_payment_first(item) -> tuple:
@@ -106,8 +171,12 @@ def rows(insured, filters) -> Iterator[str]:
     """The file, line by line: BOM (for Excel), header, then the rows, newest payment first."""
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff" + writer.writerow(HEADER)
-    items = heapq.merge(queries.iter_export_lines(insured, filters), queries.taken_back(insured, filters),
-                        queries.refunds(insured, filters), key=_newest_payment_first)
+    items = heapq.merge(
+        queries.iter_export_lines(insured, filters),
+        queries.taken_back(insured, filters),
+        queries.refunds(insured, filters),
+        key=_newest_payment_first,
+    )
     for item in items:
         if hasattr(item, "act_id"):
             rows_of = _rows_of_line(item)

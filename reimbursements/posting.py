@@ -42,16 +42,61 @@ from .services import settlement_legs
 
 # Columns written by _insert, in order (the id comes first, allocated by _insert).
 # Every column without a database default (Django's defaults are Python's: given here).
-SHEET_COLUMNS = ("public_id", "insured_id", "beneficiary_id", "professional_id", "status", "received_on",
-                 "tiers_payant", "coordinated_path", "ald_related", "posted_at", "posted_by_id",
-                 "import_batch", "external_ref")
-ACT_COLUMNS = ("sheet_id", "act_code", "label", "care_date", "end_date", "kind", "charged", "quantity",
-               "coefficient", "base", "medicine_rate", "psychiatric", "basket", "emergency_transport",
-               "costly_act")
-SETTLEMENT_COLUMNS = ("act_id", "insured_id", "beneficiary_id", "care_date", "base", "rate", "amo",
-                      "ticket_moderateur", "depassement", "participation_due", "franchise_due",
-                      "participation_withheld", "franchise_withheld", "carried_forward", "debt_recovered",
-                      "paid", "payee", "hospital_daily_charge", "out_of_pocket", "posted_at", "payment_id")
+SHEET_COLUMNS = (
+    "public_id",
+    "insured_id",
+    "beneficiary_id",
+    "professional_id",
+    "status",
+    "received_on",
+    "tiers_payant",
+    "coordinated_path",
+    "ald_related",
+    "posted_at",
+    "posted_by_id",
+    "import_batch",
+    "external_ref",
+)
+ACT_COLUMNS = (
+    "sheet_id",
+    "act_code",
+    "label",
+    "care_date",
+    "end_date",
+    "kind",
+    "charged",
+    "quantity",
+    "coefficient",
+    "base",
+    "medicine_rate",
+    "psychiatric",
+    "basket",
+    "emergency_transport",
+    "costly_act",
+)
+SETTLEMENT_COLUMNS = (
+    "act_id",
+    "insured_id",
+    "beneficiary_id",
+    "care_date",
+    "base",
+    "rate",
+    "amo",
+    "ticket_moderateur",
+    "depassement",
+    "participation_due",
+    "franchise_due",
+    "participation_withheld",
+    "franchise_withheld",
+    "carried_forward",
+    "debt_recovered",
+    "paid",
+    "payee",
+    "hospital_daily_charge",
+    "out_of_pocket",
+    "posted_at",
+    "payment_id",
+)
 JOURNAL_COLUMNS = ("kind", "settlement_id", "payment_id", "actor_id", "memo", "posted_at")
 ENTRY_COLUMNS = ("journal_id", "account", "insured_id", "professional_id", "amount")
 
@@ -84,8 +129,9 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     insured_ids = sorted({p[0] for p in patients})
     # One posting at a time per insured person, as care_sheet_post does (ordered: no deadlock).
     insured = {i.pk: i for i in Insured.objects.select_for_update().filter(pk__in=insured_ids).order_by("pk")}
-    beneficiaries = {b.pk: b for b in Beneficiary.objects.filter(
-        pk__in={p[1] for p in patients if p[1] is not None})}
+    beneficiaries = {
+        b.pk: b for b in Beneficiary.objects.filter(pk__in={p[1] for p in patients if p[1] is not None})
+    }
     pros = {p.pk: p for p in Professional.objects.filter(pk__in={s.sheet["professional_id"] for s in sheets})}
     exemptions = builders.exemptions(insured_ids)
     days: dict[Patient, set] = defaultdict(set)
@@ -98,9 +144,15 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
         person = beneficiaries[s.patient[1]] if s.patient[1] else insured[s.patient[0]]
         # The single-sheet path reads acts in (care date, id) order, id being file order.
         s.order = sorted(range(len(s.acts)), key=lambda i: (s.acts[i]["care_date"], i))
-        lines = [builders.care_line(s.acts[i], s.sheet, pro,
-                                    builders.situation(person, exemptions[s.patient], s.acts[i]["care_date"]))
-                 for i in s.order]
+        lines = [
+            builders.care_line(
+                s.acts[i],
+                s.sheet,
+                pro,
+                builders.situation(person, exemptions[s.patient], s.acts[i]["care_date"]),
+            )
+            for i in s.order
+        ]
         try:
             run = rules.compute_settlements(lines, withheld=counters[s.patient])
         except rules.RulesError as e:
@@ -115,43 +167,100 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     now = timezone.now()
     actor = actor if getattr(actor, "is_authenticated", False) else None
     actor_id = actor.pk if actor is not None else None
-    sheet_ids = _insert(CareSheet, SHEET_COLUMNS, [
-        (uuid.uuid4(), s.sheet["insured_id"], s.sheet.get("beneficiary_id"), s.sheet["professional_id"],
-         CareSheet.Status.POSTED.value, s.sheet["received_on"], s.sheet.get("tiers_payant", False),
-         s.sheet.get("coordinated_path", True), s.sheet.get("ald_related", False), now, actor_id,
-         import_batch, s.external_ref)
-        for s in good])
-    act_ids = iter(_insert(CareAct, ACT_COLUMNS, [
-        (sheet_id, *(act.get(c) for c in ACT_COLUMNS[1:]))
-        for sheet_id, s in zip(sheet_ids, good, strict=True) for act in s.acts]))
+    sheet_ids = _insert(
+        CareSheet,
+        SHEET_COLUMNS,
+        [
+            (
+                uuid.uuid4(),
+                s.sheet["insured_id"],
+                s.sheet.get("beneficiary_id"),
+                s.sheet["professional_id"],
+                CareSheet.Status.POSTED.value,
+                s.sheet["received_on"],
+                s.sheet.get("tiers_payant", False),
+                s.sheet.get("coordinated_path", True),
+                s.sheet.get("ald_related", False),
+                now,
+                actor_id,
+                import_batch,
+                s.external_ref,
+            )
+            for s in good
+        ],
+    )
+    act_ids = iter(
+        _insert(
+            CareAct,
+            ACT_COLUMNS,
+            [
+                (sheet_id, *(act.get(c) for c in ACT_COLUMNS[1:]))
+                for sheet_id, s in zip(sheet_ids, good, strict=True)
+                for act in s.acts
+            ],
+        )
+    )
     settlements, legs = [], []
     for s in good:
         ids = [next(act_ids) for _ in s.acts]
         insured_id, beneficiary_id = s.patient
         pro_id = s.sheet["professional_id"]
         for position, r in zip(s.order, s.results, strict=True):
-            settlements.append((
-                ids[position], insured_id, beneficiary_id, r.line.care_date, r.base, r.rate, r.amo,
-                r.ticket_moderateur, r.depassement, r.participation_due, r.franchise_due,
-                r.participation_withheld, r.franchise_withheld, r.carried_forward, r.debt_recovered, r.paid,
-                r.payee.value, r.hospital_daily_charge, r.out_of_pocket, now, None,
-            ))
+            settlements.append(
+                (
+                    ids[position],
+                    insured_id,
+                    beneficiary_id,
+                    r.line.care_date,
+                    r.base,
+                    r.rate,
+                    r.amo,
+                    r.ticket_moderateur,
+                    r.depassement,
+                    r.participation_due,
+                    r.franchise_due,
+                    r.participation_withheld,
+                    r.franchise_withheld,
+                    r.carried_forward,
+                    r.debt_recovered,
+                    r.paid,
+                    r.payee.value,
+                    r.hospital_daily_charge,
+                    r.out_of_pocket,
+                    now,
+                    None,
+                )
+            )
             legs.append(settlement_legs(r, insured_id=insured_id, professional_id=pro_id))
     settlement_ids = _insert(Settlement, SETTLEMENT_COLUMNS, settlements)
-    journal_ids = _insert(Journal, JOURNAL_COLUMNS, [
-        (Journal.Kind.SETTLEMENT.value, pk, None, actor_id, "", now) for pk in settlement_ids])
+    journal_ids = _insert(
+        Journal,
+        JOURNAL_COLUMNS,
+        [(Journal.Kind.SETTLEMENT.value, pk, None, actor_id, "", now) for pk in settlement_ids],
+    )
     entries = []
     for journal_id, journal_legs in zip(journal_ids, legs, strict=True):
-        rows = [(journal_id, str(account), ins, pro, amount)
-                for account, amount, ins, pro in journal_legs if amount]
+        rows = [
+            (journal_id, str(account), ins, pro, amount)
+            for account, amount, ins, pro in journal_legs
+            if amount
+        ]
         assert sum((row[-1] for row in rows), ZERO) == ZERO, "journal déséquilibré"
         entries += rows
     _insert(LedgerEntry, ENTRY_COLUMNS, entries)
     if actor is not None:
-        AuditEvent.objects.bulk_create([
-            AuditEvent(actor=actor, action="post", object_type=CareSheet._meta.label_lower,
-                       object_id=str(sheet_id), summary=f"{len(s.acts)} acte(s)")
-            for sheet_id, s in zip(sheet_ids, good, strict=True)])
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    actor=actor,
+                    action="post",
+                    object_type=CareSheet._meta.label_lower,
+                    object_id=str(sheet_id),
+                    summary=f"{len(s.acts)} acte(s)",
+                )
+                for sheet_id, s in zip(sheet_ids, good, strict=True)
+            ]
+        )
     figures_refresh(insured_ids={s.patient[0] for s in good})
     return len(good)
 
@@ -174,12 +283,14 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
 
     table = model._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [table, len(rows)])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+        )
         ids = [pk for (pk,) in cursor.fetchall()]
         statement = psycopg_sql.SQL("COPY {} ({}) FROM STDIN").format(
             psycopg_sql.Identifier(table),
-            psycopg_sql.SQL(", ").join(psycopg_sql.Identifier(c) for c in ("id", *columns)))
+            psycopg_sql.SQL(", ").join(psycopg_sql.Identifier(c) for c in ("id", *columns)),
+        )
         # Django's errors (IntegrityError...), as for its own queries: the caller catches them.
         with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             for pk, row in zip(ids, rows, strict=True):

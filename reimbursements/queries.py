@@ -41,10 +41,34 @@ from .templatetags.money import euros
 HISTORY_MONTHS = 27  # what the caisse keeps online, as on ameli.fr
 CHART_MONTHS = 12
 CHART_HEIGHT, CHART_SLOT, CHART_BAR, CHART_LEFT = 160, 56, 36, 64  # SVG user units
-MONTHS_SHORT_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-                   "nov.", "déc.")
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")
+MONTHS_SHORT_FR = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def months_back(day: date, months: int) -> date:
@@ -151,8 +175,9 @@ class PaymentRow:
         return f"{self.paid_on:%d/%m/%Y}"
 
 
-def _payment_rows(insured: Insured, filters: Filters, *, limit: int, offset: int,
-                  oldest_first: bool = False) -> tuple[list[PaymentRow], int]:
+def _payment_rows(
+    insured: Insured, filters: Filters, *, limit: int, offset: int, oldest_first: bool = False
+) -> tuple[list[PaymentRow], int]:
     """Payments carrying at least one of the person's acts matching the filters, newest first
     (oldest first when asked: the API's cursor walks back), with how many there are in all
     (COUNT(*) OVER (), same query).
@@ -196,15 +221,25 @@ def _payment_rows(insured: Insured, filters: Filters, *, limit: int, offset: int
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    payments = [PaymentRow(public_id=_uuid(public_id), paid_on=_date(paid_on), insured_id=insured_id,
-                           professional_name=name or "", shown_amount=_dec(amount), act_count=count,
-                           recovered=_dec(recovered), refunded=_dec(refunded))
-                for public_id, paid_on, insured_id, name, amount, count, recovered, refunded, _ in rows]
+    payments = [
+        PaymentRow(
+            public_id=_uuid(public_id),
+            paid_on=_date(paid_on),
+            insured_id=insured_id,
+            professional_name=name or "",
+            shown_amount=_dec(amount),
+            act_count=count,
+            recovered=_dec(recovered),
+            refunded=_dec(refunded),
+        )
+        for public_id, paid_on, insured_id, name, amount, count, recovered, refunded, _ in rows
+    ]
     return payments, (rows[0][-1] if rows else 0)
 
 
-def payment_rows(insured: Insured, filters: Filters, *, limit: int, offset: int = 0,
-                 oldest_first: bool = False) -> list[PaymentRow]:
+def payment_rows(
+    insured: Insured, filters: Filters, *, limit: int, offset: int = 0, oldest_first: bool = False
+) -> list[PaymentRow]:
     """The rows of `payments_page` without its page: for the API's cursor (api/payments.py)."""
     return _payment_rows(insured, filters, limit=limit, offset=offset, oldest_first=oldest_first)[0]
 
@@ -265,8 +300,9 @@ class PendingLine:
         return "Annulé : ne sera pas versé" if self.reversed else "En cours de paiement"
 
 
-def pending_lines(insured: Insured, filters: Filters, beneficiaries: list[Beneficiary], *,
-                  limit: int = PENDING_SHOWN) -> tuple[list[PendingLine], int]:
+def pending_lines(
+    insured: Insured, filters: Filters, beneficiaries: list[Beneficiary], *, limit: int = PENDING_SHOWN
+) -> tuple[list[PendingLine], int]:
     """Acts settled and not yet paid ("en cours de paiement"), the oldest care first.
 
     The first `limit` of them, and how many there are in all (same query): the lines are
@@ -290,18 +326,41 @@ def pending_lines(insured: Insured, filters: Filters, beneficiaries: list[Benefi
         rows = cursor.fetchall()
     people = {b.pk: str(b) for b in beneficiaries}  # the household, read once by the page
     me = str(insured)
-    lines = [PendingLine(care_date=_date(care_date), paid=_dec(paid), payee=payee,
-                         patient=people[beneficiary_id] if beneficiary_id is not None else me,
-                         label=label or act_code, professional_name=name, reversed=reversal_id is not None,
-                         quantity=quantity, recovered=_dec(recovered), carried_forward=_dec(carried))
-             for (care_date, paid, payee, beneficiary_id, label, act_code, name, reversal_id, quantity,
-                  recovered, carried, _) in rows]
+    lines = [
+        PendingLine(
+            care_date=_date(care_date),
+            paid=_dec(paid),
+            payee=payee,
+            patient=people[beneficiary_id] if beneficiary_id is not None else me,
+            label=label or act_code,
+            professional_name=name,
+            reversed=reversal_id is not None,
+            quantity=quantity,
+            recovered=_dec(recovered),
+            carried_forward=_dec(carried),
+        )
+        for (
+            care_date,
+            paid,
+            payee,
+            beneficiary_id,
+            label,
+            act_code,
+            name,
+            reversal_id,
+            quantity,
+            recovered,
+            carried,
+            _,
+        ) in rows
+    ]
     return lines, (rows[0][-1] if rows else 0)
 
 
 def _with_everything(lines: QuerySet[Settlement]) -> QuerySet[Settlement]:
-    return lines.select_related("act__sheet__professional", "beneficiary", "insured", "payment",
-                                "reversal__payment")
+    return lines.select_related(
+        "act__sheet__professional", "beneficiary", "insured", "payment", "reversal__payment"
+    )
 
 
 def _describe(line: Settlement) -> Settlement:
@@ -339,8 +398,11 @@ def payment_refunds(insured: Insured, payment: Payment) -> list[DeductionRefund]
     """Deductions recovered for acts cancelled since, given back by this payment."""
     return list(
         DeductionRefund.objects.filter(payment=payment, insured=insured)
-        .select_related("reversal__settlement__act__sheet__professional", "reversal__settlement__beneficiary",
-                        "reversal__settlement__insured")
+        .select_related(
+            "reversal__settlement__act__sheet__professional",
+            "reversal__settlement__beneficiary",
+            "reversal__settlement__insured",
+        )
         .order_by("reversal__settlement__care_date", "id")
     )
 
@@ -348,20 +410,32 @@ def payment_refunds(insured: Insured, payment: Payment) -> list[DeductionRefund]
 def refunds(insured: Insured, filters: Filters):
     """Deductions given back for acts cancelled since: paid in the period (the newest payment
     first) or still to be paid (first), each with ``.settlement`` (the cancelled act)."""
-    found = (DeductionRefund.objects.filter(filters.lines_q("reversal__settlement__"),
-                                            Q(payment__isnull=True) | filters.period_q("payment__paid_on"),
-                                            insured=insured)
-             .select_related("payment", "reversal__settlement__act__sheet__professional",
-                             "reversal__settlement__beneficiary", "reversal__settlement__insured")
-             .order_by(F("payment__paid_on").desc(nulls_first=True), "reversal__settlement__care_date", "id"))
+    found = (
+        DeductionRefund.objects.filter(
+            filters.lines_q("reversal__settlement__"),
+            Q(payment__isnull=True) | filters.period_q("payment__paid_on"),
+            insured=insured,
+        )
+        .select_related(
+            "payment",
+            "reversal__settlement__act__sheet__professional",
+            "reversal__settlement__beneficiary",
+            "reversal__settlement__insured",
+        )
+        .order_by(F("payment__paid_on").desc(nulls_first=True), "reversal__settlement__care_date", "id")
+    )
     for refund in found.iterator(chunk_size=EXPORT_CHUNK):
         refund.settlement = refund.reversal.settlement
         refund.settlement.patient = refund.settlement.beneficiary or refund.settlement.insured
         yield refund
 
 
-def amount_shown(payment: Payment, lines: list[Settlement], recoveries: list[Reversal],
-                 refunded: list[DeductionRefund] = ()) -> Decimal:
+def amount_shown(
+    payment: Payment,
+    lines: list[Settlement],
+    recoveries: list[Reversal],
+    refunded: list[DeductionRefund] = (),
+) -> Decimal:
     """The transfer's amount; under tiers payant, only the part for the person's own acts
     (`deductions.payment_breakdown`: what their lines reimburse, less what it takes back)."""
     if payment.insured_id is not None:
@@ -374,8 +448,12 @@ def payment_recoveries(insured: Insured, payment: Payment) -> list[Reversal]:
     return list(
         Reversal.objects.filter(payment=payment, settlement__insured=insured)
         .exclude(settlement__payment=payment)  # cancelled before being paid: never paid, nothing taken back
-        .select_related("settlement__act__sheet__professional", "settlement__beneficiary",
-                        "settlement__insured", "settlement__payment")
+        .select_related(
+            "settlement__act__sheet__professional",
+            "settlement__beneficiary",
+            "settlement__insured",
+            "settlement__payment",
+        )
         .order_by("settlement__care_date", "id")
     )
 
@@ -404,13 +482,23 @@ def iter_export_lines(insured: Insured, filters: Filters):
 def taken_back(insured: Insured, filters: Filters):
     """Acts paid earlier and cancelled since, taken back by a payment of the period (the
     newest payment first), each Reversal with its settlement described."""
-    reversals = (Reversal.objects.filter(filters.lines_q("settlement__"),
-                                         filters.period_q("payment__paid_on"),
-                                         settlement__insured=insured, payment__isnull=False)
-                 .exclude(settlement__payment=F("payment"))  # cancelled before being paid: never paid
-                 .select_related("payment", "settlement__act__sheet__professional", "settlement__beneficiary",
-                                 "settlement__insured", "settlement__payment")
-                 .order_by("-payment__paid_on", "settlement__care_date", "id"))
+    reversals = (
+        Reversal.objects.filter(
+            filters.lines_q("settlement__"),
+            filters.period_q("payment__paid_on"),
+            settlement__insured=insured,
+            payment__isnull=False,
+        )
+        .exclude(settlement__payment=F("payment"))  # cancelled before being paid: never paid
+        .select_related(
+            "payment",
+            "settlement__act__sheet__professional",
+            "settlement__beneficiary",
+            "settlement__insured",
+            "settlement__payment",
+        )
+        .order_by("-payment__paid_on", "settlement__care_date", "id")
+    )
     for reversal in reversals.iterator(chunk_size=EXPORT_CHUNK):
         reversal.settlement.reversal = reversal
         _describe(reversal.settlement)
@@ -469,8 +557,9 @@ class PersonCounters:
         return max(self.outstanding, ZERO)
 
 
-def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: date,
-                    rows: dict) -> list[PersonCounters]:
+def yearly_counters(
+    insured: Insured, beneficiaries: list[Beneficiary], today: date, rows: dict
+) -> list[PersonCounters]:
     """Participations forfaitaires and franchises due this calendar year, per person, from
     ``rows`` (beneficiary id or None -> (participation, franchise, withheld, carried forward,
     outstanding)) read by `household_figures`.
@@ -483,17 +572,22 @@ def yearly_counters(insured: Insured, beneficiaries: list[Beneficiary], today: d
     for person in [insured, *beneficiaries]:
         key = person.pk if isinstance(person, Beneficiary) else None
         participation, franchise, withheld, carried, outstanding = rows.get(key, (ZERO,) * 5)
-        counters.append(PersonCounters(
-            person=person,
-            participation=Counter(participation, pf_cap),
-            franchise=Counter(franchise, fr_cap),
-            withheld=withheld, carried_forward=carried, outstanding=outstanding,
-        ))
+        counters.append(
+            PersonCounters(
+                person=person,
+                participation=Counter(participation, pf_cap),
+                franchise=Counter(franchise, fr_cap),
+                withheld=withheld,
+                carried_forward=carried,
+                outstanding=outstanding,
+            )
+        )
     return counters
 
 
-def household_figures(insured: Insured, beneficiaries: list[Beneficiary],
-                      today: date) -> tuple[list[PersonCounters], Chart]:
+def household_figures(
+    insured: Insured, beneficiaries: list[Beneficiary], today: date
+) -> tuple[list[PersonCounters], Chart]:
     """The year's counters and the 12 months' chart, from the rows kept per person and month
     (aggregates.py): one query reading at most 13 rows a person of the household (the 12
     months of the chart, which hold the year's, and the row of all months for what is still
@@ -546,8 +640,12 @@ class Month:
     # SVG coordinates as |stringformat:'s' wrote them (a dot, never a localized comma).
     @property
     def svg(self) -> dict[str, str]:
-        return {"x": str(self.bar_x), "y": str(self.bar_y), "height": str(self.bar_height),
-                "center": str(self.center_x)}
+        return {
+            "x": str(self.bar_x),
+            "y": str(self.bar_y),
+            "height": str(self.bar_height),
+            "center": str(self.center_x),
+        }
 
 
 @dataclass(frozen=True)
@@ -567,8 +665,9 @@ class Chart:
     @property
     def svg_ticks(self) -> list[tuple[str, str]]:
         """(label as |floatformat:0 gave it, y as |stringformat:'s' gave it) of each grid line."""
-        return [(str(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)), str(y))
-                for amount, y in self.ticks]
+        return [
+            (str(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)), str(y)) for amount, y in self.ticks
+        ]
 
     @property
     def tick_x(self) -> int:
@@ -580,9 +679,11 @@ class Chart:
         best = max(self.months, key=lambda m: m.amount)
         if not self.peak:
             return "Aucun remboursement sur les 12 derniers mois."
-        return (f"Remboursements par mois, de {self.months[0].label} à {self.months[-1].label} : "
-                f"{euros(self.total)} au total ; le mois le plus élevé est {best.label} "
-                f"avec {euros(best.amount)}.")
+        return (
+            f"Remboursements par mois, de {self.months[0].label} à {self.months[-1].label} : "
+            f"{euros(self.total)} au total ; le mois le plus élevé est {best.label} "
+            f"avec {euros(best.amount)}."
+        )
 
 
 def monthly_reimbursements(today: date, totals: dict[date, Decimal]) -> Chart:
@@ -600,8 +701,16 @@ def monthly_reimbursements(today: date, totals: dict[date, Decimal]) -> Chart:
         amount = totals.get(d, ZERO)
         height = float(amount / scale) * chart_height if scale else 0.0
         slot_x = CHART_LEFT + i * CHART_SLOT
-        months.append(Month(d, amount, round(height, 1), round(chart_height - height, 1),
-                            slot_x + (CHART_SLOT - CHART_BAR) / 2, slot_x + CHART_SLOT / 2))
+        months.append(
+            Month(
+                d,
+                amount,
+                round(height, 1),
+                round(chart_height - height, 1),
+                slot_x + (CHART_SLOT - CHART_BAR) / 2,
+                slot_x + CHART_SLOT / 2,
+            )
+        )
     ticks = [(scale * k / 2, round(chart_height - chart_height * k / 2, 1)) for k in (0, 1, 2)]
     if not scale:
         ticks = []
@@ -625,7 +734,11 @@ def home_payments(home, insured: Insured, since) -> None:
     from accounts.home import LAST_PAYMENTS
 
     if since is not None:
-        home.new_payments = (Settlement.objects.filter(insured=insured, payment__created_at__gt=since)
-                             .values("payment").distinct().count())
+        home.new_payments = (
+            Settlement.objects.filter(insured=insured, payment__created_at__gt=since)
+            .values("payment")
+            .distinct()
+            .count()
+        )
     filters = Filters(start=history_start(timezone.localdate()))
     home.payments = list(payments_page(insured, filters, 1, per_page=LAST_PAYMENTS))

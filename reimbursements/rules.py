@@ -367,9 +367,7 @@ def _settle(index: int, line: CareLine, ledger: _Ledger) -> Settlement:
         debt_recovered = min(ledger.debt, left)
         ledger.debt -= debt_recovered
         paid = left - debt_recovered
-    carried_forward = (
-        participation_due + franchise_due - participation_withheld - franchise_withheld
-    )
+    carried_forward = participation_due + franchise_due - participation_withheld - franchise_withheld
     ledger.debt += carried_forward
 
     hospital_daily_charge = emergency_charge = ZERO
@@ -394,8 +392,7 @@ def _settle(index: int, line: CareLine, ledger: _Ledger) -> Settlement:
         payee=payee,
         hospital_daily_charge=hospital_daily_charge,
         out_of_pocket=(
-            line.charged - amo + participation_due + franchise_due + hospital_daily_charge
-            + emergency_charge
+            line.charged - amo + participation_due + franchise_due + hospital_daily_charge + emergency_charge
         ),
         emergency_charge=emergency_charge,
         costly_act_participation=costly,
@@ -632,9 +629,7 @@ def _check_line(index: int, line: CareLine) -> None:
     if not isinstance(line.quantity, int) or line.quantity < 1:
         raise fail("la quantité doit être un entier au moins égal à 1")
     if line.coefficient is not None and (
-        not isinstance(line.coefficient, Decimal)
-        or not line.coefficient.is_finite()
-        or line.coefficient <= 0
+        not isinstance(line.coefficient, Decimal) or not line.coefficient.is_finite() or line.coefficient <= 0
     ):
         raise fail("le coefficient doit être un Decimal positif")
     if line.situation.birth_date > line.care_date:
@@ -646,12 +641,13 @@ def _check_line(index: int, line: CareLine) -> None:
             raise fail("taux de remboursement du médicament manquant")
         if line.medicine_rate not in MEDICINE_RATES:
             raise fail(
-                f"taux de médicament invalide ({line.medicine_rate}) : "
-                "1.00, 0.65, 0.30 ou 0.15 attendu"
+                f"taux de médicament invalide ({line.medicine_rate}) : 1.00, 0.65, 0.30 ou 0.15 attendu"
             )
     if line.basket is not None and line.kind not in BASKET_KINDS:
-        raise fail("panier 100 % Santé indiqué pour un soin qui n'est ni optique, ni prothèse "
-                   "dentaire, ni audiologie")
+        raise fail(
+            "panier 100 % Santé indiqué pour un soin qui n'est ni optique, ni prothèse "
+            "dentaire, ni audiologie"
+        )
     if line.emergency_transport and line.kind != CareKind.TRANSPORT:
         raise fail("transport d'urgence indiqué sur une ligne qui n'est pas un transport")
     if line.kind == CareKind.HOSPITAL:

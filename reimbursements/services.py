@@ -39,19 +39,31 @@ def care_sheet_preview(*, sheet: CareSheet) -> list[rules.Settlement]:
     exemptions = builders.exemptions([sheet.insured_id])[patient]
     withheld = builders.withheld({patient: {a.care_date for a in acts}})[patient]
     person, pro, values = sheet.beneficiary or sheet.insured, sheet.professional, builders.sheet_values(sheet)
-    lines = [builders.care_line(builders.act_values(a), values, pro,
-                                builders.situation(person, exemptions, a.care_date)) for a in acts]
+    lines = [
+        builders.care_line(
+            builders.act_values(a), values, pro, builders.situation(person, exemptions, a.care_date)
+        )
+        for a in acts
+    ]
     return list(rules.compute_settlements(lines, withheld=withheld).settlements)
 
 
 def _journal(*, kind, legs, actor=None, settlement=None, payment=None, memo="") -> Journal:
     """`legs`: (account, amount, insured, professional), each person an instance, an id or None."""
-    journal = Journal.objects.create(kind=kind, settlement=settlement, payment=payment, actor=actor,
-                                     memo=memo)
-    entries = [LedgerEntry(journal=journal, account=account, amount=amount,
-                           insured_id=getattr(insured, "pk", insured),
-                           professional_id=getattr(professional, "pk", professional))
-               for account, amount, insured, professional in legs if amount]
+    journal = Journal.objects.create(
+        kind=kind, settlement=settlement, payment=payment, actor=actor, memo=memo
+    )
+    entries = [
+        LedgerEntry(
+            journal=journal,
+            account=account,
+            amount=amount,
+            insured_id=getattr(insured, "pk", insured),
+            professional_id=getattr(professional, "pk", professional),
+        )
+        for account, amount, insured, professional in legs
+        if amount
+    ]
     assert sum((e.amount for e in entries), ZERO) == ZERO, "journal déséquilibré"
     LedgerEntry.objects.bulk_create(entries)
     return journal
@@ -89,17 +101,34 @@ def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
     posted = []
     for act, r in zip(acts, results, strict=True):
         settlement = Settlement.objects.create(
-            act=act, insured=sheet.insured, beneficiary=sheet.beneficiary, care_date=act.care_date,
-            base=r.base, rate=r.rate, amo=r.amo, ticket_moderateur=r.ticket_moderateur,
-            depassement=r.depassement, participation_due=r.participation_due,
-            franchise_due=r.franchise_due, participation_withheld=r.participation_withheld,
-            franchise_withheld=r.franchise_withheld, carried_forward=r.carried_forward,
-            debt_recovered=r.debt_recovered, paid=r.paid, payee=r.payee.value,
-            hospital_daily_charge=r.hospital_daily_charge, out_of_pocket=r.out_of_pocket,
+            act=act,
+            insured=sheet.insured,
+            beneficiary=sheet.beneficiary,
+            care_date=act.care_date,
+            base=r.base,
+            rate=r.rate,
+            amo=r.amo,
+            ticket_moderateur=r.ticket_moderateur,
+            depassement=r.depassement,
+            participation_due=r.participation_due,
+            franchise_due=r.franchise_due,
+            participation_withheld=r.participation_withheld,
+            franchise_withheld=r.franchise_withheld,
+            carried_forward=r.carried_forward,
+            debt_recovered=r.debt_recovered,
+            paid=r.paid,
+            payee=r.payee.value,
+            hospital_daily_charge=r.hospital_daily_charge,
+            out_of_pocket=r.out_of_pocket,
         )
-        _journal(kind=Journal.Kind.SETTLEMENT, settlement=settlement, actor=actor,
-                 legs=settlement_legs(settlement, insured_id=sheet.insured_id,
-                                      professional_id=sheet.professional_id))
+        _journal(
+            kind=Journal.Kind.SETTLEMENT,
+            settlement=settlement,
+            actor=actor,
+            legs=settlement_legs(
+                settlement, insured_id=sheet.insured_id, professional_id=sheet.professional_id
+            ),
+        )
         posted.append(settlement)
     sheet.status = CareSheet.Status.POSTED
     sheet.posted_at = timezone.now()
@@ -116,16 +145,28 @@ def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversa
     """Cancel a posted act: a reversing journal, never an edit. Paid money is recovered later."""
     if not reason.strip():
         raise ValueError("Le motif de l'annulation est obligatoire.")
-    settlement = Settlement.objects.select_for_update().select_related("act__sheet__professional").get(
-        pk=settlement.pk)
+    settlement = (
+        Settlement.objects.select_for_update()
+        .select_related("act__sheet__professional")
+        .get(pk=settlement.pk)
+    )
     if hasattr(settlement, "reversal"):
         raise ValueError("Cet acte est déjà annulé.")
     # The person's row, as care_sheet_post takes it: no posting reads their debt in between.
     list(Insured.objects.select_for_update().filter(pk=settlement.insured_id))
     reversal = Reversal.objects.create(settlement=settlement, reason=reason.strip(), actor=actor)
-    _journal(kind=Journal.Kind.REVERSAL, settlement=settlement, actor=actor, memo=reason[:300],
-             legs=settlement_legs(settlement, insured_id=settlement.insured_id,
-                                  professional_id=settlement.act.sheet.professional_id, sign=-1))
+    _journal(
+        kind=Journal.Kind.REVERSAL,
+        settlement=settlement,
+        actor=actor,
+        memo=reason[:300],
+        legs=settlement_legs(
+            settlement,
+            insured_id=settlement.insured_id,
+            professional_id=settlement.act.sheet.professional_id,
+            sign=-1,
+        ),
+    )
     _refund_if_over_recovered(reversal=reversal, settlement=settlement)
     audit(actor=actor, action="reverse", obj=settlement.act.sheet, summary=reason[:250])
     figures_refresh(insured_ids=[settlement.insured_id])  # after the ledger's entries: it reads them
@@ -145,12 +186,21 @@ def _refund_if_over_recovered(*, reversal: Reversal, settlement: Settlement) -> 
     owed = builders.debts([settlement.insured_id]).get(patient, ZERO)
     if owed >= ZERO:
         return None
-    refund = DeductionRefund.objects.create(reversal=reversal, insured_id=settlement.insured_id,
-                                            beneficiary_id=settlement.beneficiary_id, amount=-owed)
-    _journal(kind=Journal.Kind.REFUND, settlement=settlement, memo="Retenues rendues (acte annulé)", legs=[
-        (Account.RECEIVABLE, -owed, settlement.insured_id, None),
-        (Account.INSURED_PAYABLE, owed, settlement.insured_id, None),
-    ])
+    refund = DeductionRefund.objects.create(
+        reversal=reversal,
+        insured_id=settlement.insured_id,
+        beneficiary_id=settlement.beneficiary_id,
+        amount=-owed,
+    )
+    _journal(
+        kind=Journal.Kind.REFUND,
+        settlement=settlement,
+        memo="Retenues rendues (acte annulé)",
+        legs=[
+            (Account.RECEIVABLE, -owed, settlement.insured_id, None),
+            (Account.INSURED_PAYABLE, owed, settlement.insured_id, None),
+        ],
+    )
     return refund
 
 
@@ -168,8 +218,11 @@ def payments_run(*, day: date) -> list[Payment]:
             by_insured[s.insured_id].append(s)
     reversals = defaultdict(list)
     for r in undone.select_related("settlement__act__sheet"):
-        key = (("pro", r.settlement.act.sheet.professional_id)
-               if r.settlement.payee == Settlement.Payee.PROFESSIONAL else ("ins", r.settlement.insured_id))
+        key = (
+            ("pro", r.settlement.act.sheet.professional_id)
+            if r.settlement.payee == Settlement.Payee.PROFESSIONAL
+            else ("ins", r.settlement.insured_id)
+        )
         reversals[key].append(r)
     refunds = defaultdict(list)
     for refund in DeductionRefund.objects.filter(payment__isnull=True).select_for_update().order_by("pk"):
@@ -178,14 +231,20 @@ def payments_run(*, day: date) -> list[Payment]:
     for insured_id in sorted(by_insured.keys() | refunds.keys()):
         items = by_insured.get(insured_id, [])
         done = reversals.pop(("ins", insured_id), [])
-        if paid := _pay(day=day, settlements=items, reversals=done, refunds=refunds.get(insured_id, []),
-                        insured=Insured.objects.get(pk=insured_id)):
+        if paid := _pay(
+            day=day,
+            settlements=items,
+            reversals=done,
+            refunds=refunds.get(insured_id, []),
+            insured=Insured.objects.get(pk=insured_id),
+        ):
             payments += paid
             changed |= {insured_id} | {r.settlement.insured_id for r in done}
     for pro_id, items in by_pro.items():
         done = reversals.pop(("pro", pro_id), [])
-        if paid := _pay(day=day, settlements=items, reversals=done,
-                        professional=Professional.objects.get(pk=pro_id)):
+        if paid := _pay(
+            day=day, settlements=items, reversals=done, professional=Professional.objects.get(pk=pro_id)
+        ):
             payments += paid
             changed |= {s.insured_id for s in items} | {r.settlement.insured_id for r in done}
     if changed:
@@ -198,36 +257,50 @@ def _pay(*, day, settlements, reversals, refunds=(), insured=None, professional=
     # Acts reversed before being paid cancel out and are never paid.
     live = [s for s in settlements if not hasattr(s, "reversal")]
     refunded = sum((r.amount for r in refunds), ZERO)
-    amount = (sum((s.paid for s in live), ZERO) - sum((r.settlement.paid for r in reversals), ZERO)
-              + refunded)
+    amount = sum((s.paid for s in live), ZERO) - sum((r.settlement.paid for r in reversals), ZERO) + refunded
     if amount <= ZERO:
         return []  # nothing to pay yet; an overpayment waits for the next care
-    payment = Payment.objects.create(insured=insured, professional=professional, amount=amount,
-                                     iban=insured.iban if insured else "", paid_on=day)
+    payment = Payment.objects.create(
+        insured=insured,
+        professional=professional,
+        amount=amount,
+        iban=insured.iban if insured else "",
+        paid_on=day,
+    )
     Settlement.objects.filter(pk__in=[s.pk for s in settlements]).update(payment=payment)
     # Reversals settled by this payment: those of paid acts, deducted above, and those of
     # acts reversed before being paid, which cancel out here and must not count again.
     skipped = [s.pk for s in settlements if hasattr(s, "reversal")]
     Reversal.objects.filter(Q(pk__in=[r.pk for r in reversals]) | Q(settlement__in=skipped)).update(
-        payment=payment)
+        payment=payment
+    )
     DeductionRefund.objects.filter(pk__in=[r.pk for r in refunds]).update(payment=payment)
     account = Account.INSURED_PAYABLE if insured else Account.PROFESSIONAL_PAYABLE
-    _journal(kind=Journal.Kind.PAYMENT, payment=payment, legs=[
-        (account, amount, insured, professional),
-        (Account.BANK, -amount, insured, professional),
-    ])
+    _journal(
+        kind=Journal.Kind.PAYMENT,
+        payment=payment,
+        legs=[
+            (account, amount, insured, professional),
+            (Account.BANK, -amount, insured, professional),
+        ],
+    )
     if insured is not None and insured.contact_email:
         # The same breakdown as the payment's detail (deductions.py); no care named in a mail.
         recovered = sum((s.debt_recovered for s in live), ZERO)
         taken_back = sum((r.settlement.paid for r in reversals), ZERO)
-        enqueue_email(template="new-payment", to=[insured.contact_email], context={
-            "first_name": insured.first_names.split()[0], "amount": amount_text(amount),
-            "paid_on": day.strftime("%d/%m/%Y"),
-            "for_lines": amount_text(amount + recovered + taken_back - refunded),
-            "recovered": amount_text(recovered) if recovered else "",
-            "taken_back": amount_text(taken_back) if taken_back else "",
-            "refunded": amount_text(refunded) if refunded else "",
-        })
+        enqueue_email(
+            template="new-payment",
+            to=[insured.contact_email],
+            context={
+                "first_name": insured.first_names.split()[0],
+                "amount": amount_text(amount),
+                "paid_on": day.strftime("%d/%m/%Y"),
+                "for_lines": amount_text(amount + recovered + taken_back - refunded),
+                "recovered": amount_text(recovered) if recovered else "",
+                "taken_back": amount_text(taken_back) if taken_back else "",
+                "refunded": amount_text(refunded) if refunded else "",
+            },
+        )
     return [payment]
 
 

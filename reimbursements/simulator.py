@@ -77,60 +77,108 @@ CARE_GROUPS: tuple[tuple[str, tuple[tuple[str, SimulatedCare], ...]], ...] = (
     (
         "Médecins",
         (
-            ("gp", SimulatedCare(
-                "Consultation chez le médecin généraliste (G)",
-                "G", CareKind.DOCTOR, Specialty.GENERAL_PRACTICE,
-            )),
-            ("gp_teleconsultation", SimulatedCare(
-                "Téléconsultation avec un médecin généraliste (TCG)",
-                "TCG", CareKind.DOCTOR, Specialty.GENERAL_PRACTICE,
-            )),
-            ("specialist", SimulatedCare(
-                "Consultation d'un spécialiste (CS)",
-                "CS", CareKind.DOCTOR, Specialty.OTHER,
-            )),
-            ("gynaecologist", SimulatedCare(
-                "Consultation d'un gynécologue (accès direct)",
-                "CS", CareKind.DOCTOR, Specialty.GYNAECOLOGY,
-            )),
-            ("ophthalmologist", SimulatedCare(
-                "Consultation d'un ophtalmologue (accès direct)",
-                "CS", CareKind.DOCTOR, Specialty.OPHTHALMOLOGY,
-            )),
+            (
+                "gp",
+                SimulatedCare(
+                    "Consultation chez le médecin généraliste (G)",
+                    "G",
+                    CareKind.DOCTOR,
+                    Specialty.GENERAL_PRACTICE,
+                ),
+            ),
+            (
+                "gp_teleconsultation",
+                SimulatedCare(
+                    "Téléconsultation avec un médecin généraliste (TCG)",
+                    "TCG",
+                    CareKind.DOCTOR,
+                    Specialty.GENERAL_PRACTICE,
+                ),
+            ),
+            (
+                "specialist",
+                SimulatedCare(
+                    "Consultation d'un spécialiste (CS)",
+                    "CS",
+                    CareKind.DOCTOR,
+                    Specialty.OTHER,
+                ),
+            ),
+            (
+                "gynaecologist",
+                SimulatedCare(
+                    "Consultation d'un gynécologue (accès direct)",
+                    "CS",
+                    CareKind.DOCTOR,
+                    Specialty.GYNAECOLOGY,
+                ),
+            ),
+            (
+                "ophthalmologist",
+                SimulatedCare(
+                    "Consultation d'un ophtalmologue (accès direct)",
+                    "CS",
+                    CareKind.DOCTOR,
+                    Specialty.OPHTHALMOLOGY,
+                ),
+            ),
         ),
     ),
     (
         "Autres professionnels de santé",
         (
-            ("dentist", SimulatedCare(
-                "Consultation chez le chirurgien-dentiste (C)", "C", CareKind.DENTIST,
-            )),
-            ("physiotherapy", SimulatedCare(
-                "Séance de kinésithérapie (AMK 7,5)",
-                "AMK", CareKind.AUXILIARY, coefficient=Decimal("7.5"),
-            )),
-            ("nursing", SimulatedCare(
-                "Soin infirmier, par exemple une injection (AMI 1)",
-                "AMI", CareKind.AUXILIARY, coefficient=Decimal("1"),
-            )),
-            ("lab", SimulatedCare(
-                "Analyses de laboratoire (B 50)",
-                "B", CareKind.LAB, coefficient=Decimal("50"),
-            )),
+            (
+                "dentist",
+                SimulatedCare(
+                    "Consultation chez le chirurgien-dentiste (C)",
+                    "C",
+                    CareKind.DENTIST,
+                ),
+            ),
+            (
+                "physiotherapy",
+                SimulatedCare(
+                    "Séance de kinésithérapie (AMK 7,5)",
+                    "AMK",
+                    CareKind.AUXILIARY,
+                    coefficient=Decimal("7.5"),
+                ),
+            ),
+            (
+                "nursing",
+                SimulatedCare(
+                    "Soin infirmier, par exemple une injection (AMI 1)",
+                    "AMI",
+                    CareKind.AUXILIARY,
+                    coefficient=Decimal("1"),
+                ),
+            ),
+            (
+                "lab",
+                SimulatedCare(
+                    "Analyses de laboratoire (B 50)",
+                    "B",
+                    CareKind.LAB,
+                    coefficient=Decimal("50"),
+                ),
+            ),
         ),
     ),
     (
         "Pharmacie",
-        (
-            ("medicine", SimulatedCare("Boîte de médicament", "MEDICAMENT", CareKind.MEDICINE)),
-        ),
+        (("medicine", SimulatedCare("Boîte de médicament", "MEDICAMENT", CareKind.MEDICINE)),),
     ),
     (
         "Hôpital",
         (
-            ("hospital", SimulatedCare(
-                "Séjour à l'hôpital (hors psychiatrie), sur son prix", "GHS", CareKind.HOSPITAL,
-            )),
+            (
+                "hospital",
+                SimulatedCare(
+                    "Séjour à l'hôpital (hors psychiatrie), sur son prix",
+                    "GHS",
+                    CareKind.HOSPITAL,
+                ),
+            ),
         ),
     ),
 )
@@ -138,12 +186,27 @@ CARE_GROUPS: tuple[tuple[str, tuple[tuple[str, SimulatedCare], ...]], ...] = (
 _EQUIPMENT = tuple(
     (key, SimulatedCare(label, code, kind, baskets=baskets))
     for key, label, code, kind, baskets in (
-        ("optics", "Lunettes : verres et monture", "OPTIQUE", CareKind.OPTICS,
-         tuple(b for b in BASKETS if b != MODERATE)),
-        ("dental_prosthesis", "Couronne ou autre prothèse dentaire", "PROTHESE",
-         CareKind.DENTAL_PROSTHESIS, BASKETS),
-        ("audiology", "Aide auditive (pour une oreille)", "AUDIO", CareKind.AUDIOLOGY,
-         tuple(b for b in BASKETS if b != MODERATE)),
+        (
+            "optics",
+            "Lunettes : verres et monture",
+            "OPTIQUE",
+            CareKind.OPTICS,
+            tuple(b for b in BASKETS if b != MODERATE),
+        ),
+        (
+            "dental_prosthesis",
+            "Couronne ou autre prothèse dentaire",
+            "PROTHESE",
+            CareKind.DENTAL_PROSTHESIS,
+            BASKETS,
+        ),
+        (
+            "audiology",
+            "Aide auditive (pour une oreille)",
+            "AUDIO",
+            CareKind.AUDIOLOGY,
+            tuple(b for b in BASKETS if b != MODERATE),
+        ),
     )
 )
 CARE_GROUPS = (*CARE_GROUPS, ("Optique, dentaire, audition (100 % Santé)", _EQUIPMENT))
@@ -162,8 +225,7 @@ PAYER_PHRASES = {
     CoverKind.AME: "l'aide médicale de l'État",
 }
 LIMIT_NOTES = {
-    Limit.LEVEL: "Le niveau de votre contrat est atteint : il ne prend pas en charge tout le "
-    "dépassement.",
+    Limit.LEVEL: "Le niveau de votre contrat est atteint : il ne prend pas en charge tout le dépassement.",
     Limit.OUTSIDE_PATH: "Hors parcours de soins coordonnés, la complémentaire ne rembourse ni la "
     "baisse du remboursement de l'Assurance Maladie, ni le dépassement autorisé (jusqu'à 17,5 % de la "
     "base) : ils restent à votre charge.",
@@ -315,20 +377,23 @@ def simulate(cleaned_data: dict) -> SimulationResult:
         quantity=quantity,
         # A box of medicine and a stay are reimbursed on their price; equipment on the BR
         # of its quote. The engine multiplies a unit base by the quantity.
-        base=unit_price if care.is_medicine or care.is_stay
-        else cleaned_data.get("base") if care.is_equipment else None,
+        base=unit_price
+        if care.is_medicine or care.is_stay
+        else cleaned_data.get("base")
+        if care.is_equipment
+        else None,
         end_date=cleaned_data.get("discharge_date") if care.is_stay else None,
         basket=Basket(basket) if basket else None,
     )
     settlement = _settle(line)
     # Outside the coordinated path, the complémentaire needs the in-path share:
     # the same engine tells it.
-    in_path = settlement.amo if line.coordinated_path else in_path_amo(
-        settlement.base, _settle(replace(line, coordinated_path=True)).rate
+    in_path = (
+        settlement.amo
+        if line.coordinated_path
+        else in_path_amo(settlement.base, _settle(replace(line, coordinated_path=True)).rate)
     )
-    share = complementary_share(
-        Care.from_settlement(settlement, in_path_amo=in_path, basket=basket), cover
-    )
+    share = complementary_share(Care.from_settlement(settlement, in_path_amo=in_path, basket=basket), cover)
     return SimulationResult(
         care=care,
         charged=charged,

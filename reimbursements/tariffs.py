@@ -138,8 +138,10 @@ TABLE_START = date(2017, 1, 1)
 D = Decimal
 
 CONV_2016 = "convention médicale 2016 (arrêté du 20/10/2016, JO du 23/10/2016)"
-ARBITRAL_2023 = ("règlement arbitral médecins (arrêté du 28/04/2023, JO du 30/04/2023), "
-                 "revalorisation au 01/11/2023 (note Cnam du 30/10/2023)")
+ARBITRAL_2023 = (
+    "règlement arbitral médecins (arrêté du 28/04/2023, JO du 30/04/2023), "
+    "revalorisation au 01/11/2023 (note Cnam du 30/10/2023)"
+)
 CONV_2024 = "convention médicale 2024 (signée le 04/06/2024), revalorisations au 22/12/2024"
 UNCONFIRMED = "UNCONFIRMED: "
 
@@ -151,60 +153,180 @@ _GP_VALUES = (
 )
 
 TARIFFS: tuple[TariffRow, ...] = (
-    *(TariffRow(CareKind.DOCTOR, code, start, amount, source=source)
-      for code in ("G", "VG", "TCG") for start, amount, source in _GP_VALUES),
+    *(
+        TariffRow(CareKind.DOCTOR, code, start, amount, source=source)
+        for code in ("G", "VG", "TCG")
+        for start, amount, source in _GP_VALUES
+    ),
     # MEG, majoration for a child under 6 on G and VG: 5 EUR (the arbitral note gives
     # 26.50 -> 31.50 for children; 25 -> 30 before).
-    *(TariffRow(CareKind.DOCTOR, code, date(2017, 5, 1), D("5.00"), scope=TariffScope.UNDER_6,
-                source=CONV_2016 + "; " + ARBITRAL_2023) for code in ("G", "VG")),
-    *(TariffRow(CareKind.DOCTOR, code, date(2024, 12, 22), D("5.00"), scope=TariffScope.UNDER_6,
-                source=UNCONFIRMED + "MEG kept at 5 EUR by the convention 2024") for code in ("G", "VG")),
-    *(TariffRow(CareKind.DOCTOR, code, TABLE_START, D("23.00"), scope=TariffScope.S2_NON_OPTAM_EXCESS,
-                source=CONV_2016 + " (OPTAM; C base of the secteur 2 outside OPTAM)")
-      for code in ("G", "VG", "TCG", "CS")),
+    *(
+        TariffRow(
+            CareKind.DOCTOR,
+            code,
+            date(2017, 5, 1),
+            D("5.00"),
+            scope=TariffScope.UNDER_6,
+            source=CONV_2016 + "; " + ARBITRAL_2023,
+        )
+        for code in ("G", "VG")
+    ),
+    *(
+        TariffRow(
+            CareKind.DOCTOR,
+            code,
+            date(2024, 12, 22),
+            D("5.00"),
+            scope=TariffScope.UNDER_6,
+            source=UNCONFIRMED + "MEG kept at 5 EUR by the convention 2024",
+        )
+        for code in ("G", "VG")
+    ),
+    *(
+        TariffRow(
+            CareKind.DOCTOR,
+            code,
+            TABLE_START,
+            D("23.00"),
+            scope=TariffScope.S2_NON_OPTAM_EXCESS,
+            source=CONV_2016 + " (OPTAM; C base of the secteur 2 outside OPTAM)",
+        )
+        for code in ("G", "VG", "TCG", "CS")
+    ),
     # CS in the coordinated path = CS + MPC + MCS; outside it the MCS is not billable.
-    TariffRow(CareKind.DOCTOR, "CS", TABLE_START, D("30.00"),
-              source=UNCONFIRMED + "CS 23 + MPC 2 + MCS 5 from 01/01/2017 (" + CONV_2016 + ")"),
+    TariffRow(
+        CareKind.DOCTOR,
+        "CS",
+        TABLE_START,
+        D("30.00"),
+        source=UNCONFIRMED + "CS 23 + MPC 2 + MCS 5 from 01/01/2017 (" + CONV_2016 + ")",
+    ),
     TariffRow(CareKind.DOCTOR, "CS", date(2023, 11, 1), D("31.50"), source=ARBITRAL_2023),
-    TariffRow(CareKind.DOCTOR, "CS", date(2024, 12, 22), D("31.50"),
-              source=CONV_2024 + ": CS 26.50 (MPC merged) + MCS 5"),
-    TariffRow(CareKind.DOCTOR, "CS", TABLE_START, D("25.00"), scope=TariffScope.OUTSIDE_PATH,
-              source="CS 23 + MPC 2 (" + CONV_2016 + ")"),
-    TariffRow(CareKind.DOCTOR, "CS", date(2023, 11, 1), D("26.50"), scope=TariffScope.OUTSIDE_PATH,
-              source=ARBITRAL_2023 + ": MPC + 1.50"),
-    TariffRow(CareKind.DOCTOR, "CS", date(2024, 12, 22), D("26.50"), scope=TariffScope.OUTSIDE_PATH,
-              source=CONV_2024 + ": CS 26.50, MPC merged"),
+    TariffRow(
+        CareKind.DOCTOR,
+        "CS",
+        date(2024, 12, 22),
+        D("31.50"),
+        source=CONV_2024 + ": CS 26.50 (MPC merged) + MCS 5",
+    ),
+    TariffRow(
+        CareKind.DOCTOR,
+        "CS",
+        TABLE_START,
+        D("25.00"),
+        scope=TariffScope.OUTSIDE_PATH,
+        source="CS 23 + MPC 2 (" + CONV_2016 + ")",
+    ),
+    TariffRow(
+        CareKind.DOCTOR,
+        "CS",
+        date(2023, 11, 1),
+        D("26.50"),
+        scope=TariffScope.OUTSIDE_PATH,
+        source=ARBITRAL_2023 + ": MPC + 1.50",
+    ),
+    TariffRow(
+        CareKind.DOCTOR,
+        "CS",
+        date(2024, 12, 22),
+        D("26.50"),
+        scope=TariffScope.OUTSIDE_PATH,
+        source=CONV_2024 + ": CS 26.50, MPC merged",
+    ),
     TariffRow(CareKind.DOCTOR, "APC", date(2017, 10, 1), D("48.00"), source=CONV_2016),
     TariffRow(CareKind.DOCTOR, "APC", date(2018, 6, 1), D("50.00"), source=CONV_2016),
-    TariffRow(CareKind.DOCTOR, "APC", date(2022, 4, 1), D("55.00"),
-              source=UNCONFIRMED + "date of APC 55 (avenant 9); 55 before 01/11/2023 per " + ARBITRAL_2023),
+    TariffRow(
+        CareKind.DOCTOR,
+        "APC",
+        date(2022, 4, 1),
+        D("55.00"),
+        source=UNCONFIRMED + "date of APC 55 (avenant 9); 55 before 01/11/2023 per " + ARBITRAL_2023,
+    ),
     TariffRow(CareKind.DOCTOR, "APC", date(2023, 11, 1), D("56.50"), source=ARBITRAL_2023),
     TariffRow(CareKind.DOCTOR, "APC", date(2024, 12, 22), D("60.00"), source=CONV_2024),
-    TariffRow(CareKind.MIDWIFE, "C", date(2024, 2, 22), D("26.50"),
-              source=UNCONFIRMED + "avenant 7 sages-femmes, 6 months after publication"),
-    TariffRow(CareKind.MIDWIFE, "SF", date(2024, 2, 22), D("3.10"), per_coefficient=True,
-              source=UNCONFIRMED + "avenant 7 sages-femmes"),
-    TariffRow(CareKind.MIDWIFE, "SF", date(2025, 1, 1), D("3.20"), per_coefficient=True,
-              source=UNCONFIRMED + "avenant 7 sages-femmes"),
+    TariffRow(
+        CareKind.MIDWIFE,
+        "C",
+        date(2024, 2, 22),
+        D("26.50"),
+        source=UNCONFIRMED + "avenant 7 sages-femmes, 6 months after publication",
+    ),
+    TariffRow(
+        CareKind.MIDWIFE,
+        "SF",
+        date(2024, 2, 22),
+        D("3.10"),
+        per_coefficient=True,
+        source=UNCONFIRMED + "avenant 7 sages-femmes",
+    ),
+    TariffRow(
+        CareKind.MIDWIFE,
+        "SF",
+        date(2025, 1, 1),
+        D("3.20"),
+        per_coefficient=True,
+        source=UNCONFIRMED + "avenant 7 sages-femmes",
+    ),
     TariffRow(CareKind.DENTIST, "C", TABLE_START, D("23.00"), source="convention dentaire 2018"),
-    TariffRow(CareKind.AUXILIARY, "AMI", TABLE_START, D("3.15"), per_coefficient=True,
-              source=UNCONFIRMED + "AMI 3.15 over the whole table (nurses' avenants not checked)"),
-    TariffRow(CareKind.AUXILIARY, "AMK", TABLE_START, D("2.15"), per_coefficient=True,
-              source="convention masseurs-kinésithérapeutes, AMK 2.15 since 15/07/2012"),
-    TariffRow(CareKind.AUXILIARY, "AMK", date(2024, 2, 22), D("2.21"), per_coefficient=True,
-              source="avenant 7 masseurs-kinésithérapeutes (signé le 13/07/2023, JO du 25/08/2023), "
-                     "+6 cts six months after publication"),
-    TariffRow(CareKind.LAB, "B", TABLE_START, D("0.26"), per_coefficient=True,
-              source=UNCONFIRMED + "B 0.26 before 15/01/2024 (avenant 12 lowers it by one cent); "
-                     "earlier changes not checked"),
-    TariffRow(CareKind.LAB, "B", date(2024, 1, 15), D("0.25"), per_coefficient=True,
-              source="avenant 12 biologistes (signé le 20/12/2023, arrêté au JO du 10/01/2024): "
-                     "B 0.25 in metropolitan France from 15/01/2024"),
+    TariffRow(
+        CareKind.AUXILIARY,
+        "AMI",
+        TABLE_START,
+        D("3.15"),
+        per_coefficient=True,
+        source=UNCONFIRMED + "AMI 3.15 over the whole table (nurses' avenants not checked)",
+    ),
+    TariffRow(
+        CareKind.AUXILIARY,
+        "AMK",
+        TABLE_START,
+        D("2.15"),
+        per_coefficient=True,
+        source="convention masseurs-kinésithérapeutes, AMK 2.15 since 15/07/2012",
+    ),
+    TariffRow(
+        CareKind.AUXILIARY,
+        "AMK",
+        date(2024, 2, 22),
+        D("2.21"),
+        per_coefficient=True,
+        source="avenant 7 masseurs-kinésithérapeutes (signé le 13/07/2023, JO du 25/08/2023), "
+        "+6 cts six months after publication",
+    ),
+    TariffRow(
+        CareKind.LAB,
+        "B",
+        TABLE_START,
+        D("0.26"),
+        per_coefficient=True,
+        source=UNCONFIRMED + "B 0.26 before 15/01/2024 (avenant 12 lowers it by one cent); "
+        "earlier changes not checked",
+    ),
+    TariffRow(
+        CareKind.LAB,
+        "B",
+        date(2024, 1, 15),
+        D("0.25"),
+        per_coefficient=True,
+        source="avenant 12 biologistes (signé le 20/12/2023, arrêté au JO du 10/01/2024): "
+        "B 0.25 in metropolitan France from 15/01/2024",
+    ),
     # Hearing aids (LPP, 100 % Santé): BR per ear, adults over 20; 1,400 EUR up to 20.
-    TariffRow(CareKind.AUDIOLOGY, "APPAREIL", date(2021, 1, 1), D("400.00"),
-              source="arrêté du 14/11/2018 (LPP, 100 % Santé): BR 400 (60 % = 240), cap 950 from 2021"),
-    TariffRow(CareKind.AUDIOLOGY, "APPAREIL", date(2021, 1, 1), D("1400.00"), scope=TariffScope.CHILD,
-              source="arrêté du 14/11/2018 (LPP): BR and price cap 1,400 up to age 20"),
+    TariffRow(
+        CareKind.AUDIOLOGY,
+        "APPAREIL",
+        date(2021, 1, 1),
+        D("400.00"),
+        source="arrêté du 14/11/2018 (LPP, 100 % Santé): BR 400 (60 % = 240), cap 950 from 2021",
+    ),
+    TariffRow(
+        CareKind.AUDIOLOGY,
+        "APPAREIL",
+        date(2021, 1, 1),
+        D("1400.00"),
+        scope=TariffScope.CHILD,
+        source="arrêté du 14/11/2018 (LPP): BR and price cap 1,400 up to age 20",
+    ),
 )
 AUDIOLOGY_CHILD_UP_TO_AGE = 20
 
@@ -220,15 +342,21 @@ RATES: tuple[RateRow, ...] = (
     RateRow(RateKey.HOSPITAL, TABLE_START, D("0.80"), "CSS art. R160-5"),
     RateRow(RateKey.TRANSPORT, TABLE_START, D("0.55"), UNCONFIRMED + "transport 55 % stable over the table"),
     RateRow(RateKey.DEVICES, TABLE_START, D("0.60"), "CSS art. R160-5 (dispositifs, prothèses dentaires)"),
-    RateRow(RateKey.FULL, TABLE_START, D("1.00"),
-            "CSS art. L160-14 (ALD), L160-9 (maternité), CASF L251-2 (AME)"),
+    RateRow(
+        RateKey.FULL, TABLE_START, D("1.00"), "CSS art. L160-14 (ALD), L160-9 (maternité), CASF L251-2 (AME)"
+    ),
 )
 
 FRANCHISES_2024 = "décret du 16/02/2024 (franchises doubled from 31/03/2024)"
 DEDUCTIONS: tuple[DeductionRow, ...] = (
     DeductionRow(Deduction.PARTICIPATION, TABLE_START, D("1.00"), D("4.00"), "CSS art. L160-13"),
-    DeductionRow(Deduction.PARTICIPATION, date(2024, 5, 15), D("2.00"), D("8.00"),
-                 "décret du 16/02/2024, décision Uncam (2 EUR from 15/05/2024)"),
+    DeductionRow(
+        Deduction.PARTICIPATION,
+        date(2024, 5, 15),
+        D("2.00"),
+        D("8.00"),
+        "décret du 16/02/2024, décision Uncam (2 EUR from 15/05/2024)",
+    ),
     DeductionRow(Deduction.FRANCHISE_MEDICINE, TABLE_START, D("0.50"), None, "CSS art. L160-13"),
     DeductionRow(Deduction.FRANCHISE_MEDICINE, date(2024, 3, 31), D("1.00"), None, FRANCHISES_2024),
     DeductionRow(Deduction.FRANCHISE_PARAMEDICAL, TABLE_START, D("0.50"), D("2.00"), "CSS art. L160-13"),
@@ -250,18 +378,30 @@ AMOUNTS: tuple[AmountRow, ...] = (
     AmountRow("fj", date(2026, 3, 1), D("23.00"), FJ_2026),
     AmountRow("fj:psy", date(2026, 3, 1), D("17.00"), FJ_2026),
     # Forfait patient urgences (CSS L160-13): full and reduced (ALD, AT-MP < 2/3).
-    AmountRow("fpu", date(2022, 1, 1), D("19.61"),
-              "arrêté du 17/12/2021 relatif aux montants du forfait patient urgences (in force 01/01/2022)"),
+    AmountRow(
+        "fpu",
+        date(2022, 1, 1),
+        D("19.61"),
+        "arrêté du 17/12/2021 relatif aux montants du forfait patient urgences (in force 01/01/2022)",
+    ),
     AmountRow("fpu:reduced", date(2022, 1, 1), D("8.49"), "arrêté du 17/12/2021"),
     AmountRow("fpu", date(2026, 3, 1), D("23.00"), FJ_2026),
     AmountRow("fpu:reduced", date(2026, 3, 1), D("9.96"), FJ_2026),
     # Participation on costly acts (CSS R160-16): replaces the ticket modérateur on an act
     # of 120 EUR or more, or of a coefficient of 60 or more.
     AmountRow("costly:flat", TABLE_START, D("18.00"), "décret 2011-201 du 21/02/2011 (seuil 120 EUR)"),
-    AmountRow("costly:flat", date(2019, 1, 1), D("24.00"),
-              UNCONFIRMED + "24 EUR from 01/01/2019 (amount: ameli.fr « Le forfait à 24 euros »; date)"),
-    AmountRow("costly:flat", date(2026, 4, 22), D("32.00"),
-              UNCONFIRMED + "32 EUR in April 2026: 22/04 per Que Choisir, 01/04 per the AFP on the drafts"),
+    AmountRow(
+        "costly:flat",
+        date(2019, 1, 1),
+        D("24.00"),
+        UNCONFIRMED + "24 EUR from 01/01/2019 (amount: ameli.fr « Le forfait à 24 euros »; date)",
+    ),
+    AmountRow(
+        "costly:flat",
+        date(2026, 4, 22),
+        D("32.00"),
+        UNCONFIRMED + "32 EUR in April 2026: 22/04 per Que Choisir, 01/04 per the AFP on the drafts",
+    ),
     AmountRow("costly:threshold", TABLE_START, D("120.00"), "décret 2011-201 du 21/02/2011"),
     AmountRow("costly:coefficient", TABLE_START, D("60"), "CSS art. R160-16"),
 )

@@ -21,5 +21,6 @@ def payment_run_job(day: str) -> int:
     """An extra run asked for by staff (``enqueue(payment_run_job, day="2026-03-13")``)."""
     return len(payments_run(day=date.fromisoformat(day)))
 
+
 # Registered with the worker: imports of uploaded files (import_runs.py).
 from .import_runs import import_run_job  # noqa: E402,F401

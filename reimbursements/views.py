@@ -49,8 +49,9 @@ def simulator(request):
 
 def _payments_form(request, insured):
     beneficiaries = list(insured.beneficiaries.all())
-    form = PaymentsFilterForm(request.GET or None, insured=insured, beneficiaries=beneficiaries,
-                              today=timezone.localdate())
+    form = PaymentsFilterForm(
+        request.GET or None, insured=insured, beneficiaries=beneficiaries, today=timezone.localdate()
+    )
     return form, beneficiaries
 
 
@@ -113,10 +114,12 @@ def _cached_parts(form, insured, beneficiaries) -> dict:
         counters, chart = queries.household_figures(insured, beneficiaries, form.today)
         parts["figures"] = fresh[keys["figures"]] = (
             render_to_string(COUNTERS_TEMPLATE, {"counters": counters, "year": form.today.year}),
-            render_to_string(CHART_TEMPLATE, {"chart": chart}))
+            render_to_string(CHART_TEMPLATE, {"chart": chart}),
+        )
     if "filters" in keys and parts["filters"] is None:
         parts["filters"] = fresh[keys["filters"]] = render_to_string(
-            FILTERS_TEMPLATE, {"form": form, "oldest": form.oldest})
+            FILTERS_TEMPLATE, {"form": form, "oldest": form.oldest}
+        )
     if fresh and cache_ok:
         try:
             cache.set_many(fresh, timeout=_seconds_left_today())
@@ -124,8 +127,11 @@ def _cached_parts(form, insured, beneficiaries) -> dict:
             logger.warning("cache indisponible : rendu de « Mes paiements » non gardé", exc_info=True)
     counters_html, chart_html = parts["figures"]
     # Our own templates' output, rendered above or by an earlier request.
-    return {"counters_html": mark_safe(counters_html), "chart_html": mark_safe(chart_html),  # noqa: S308
-            "filters_html": mark_safe(parts["filters"]) if "filters" in parts else None}  # noqa: S308
+    return {
+        "counters_html": mark_safe(counters_html),  # noqa: S308
+        "chart_html": mark_safe(chart_html),  # noqa: S308
+        "filters_html": mark_safe(parts["filters"]) if "filters" in parts else None,  # noqa: S308
+    }
 
 
 @never_cache
@@ -140,11 +146,19 @@ def payments(request):
     for payment in page.object_list:
         payment.detail_url = url.replace(str(_SAMPLE_ID), str(payment.public_id))
     pending, pending_total = queries.pending_lines(insured, filters, beneficiaries)
-    return render(request, "reimbursements/payments.html", {
-        "form": form, "filters": filters, "page": page, "pending": pending,
-        "pending_more": pending_total - len(pending), "oldest": form.oldest,
-        **_cached_parts(form, insured, beneficiaries),
-    })
+    return render(
+        request,
+        "reimbursements/payments.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "pending": pending,
+            "pending_more": pending_total - len(pending),
+            "oldest": form.oldest,
+            **_cached_parts(form, insured, beneficiaries),
+        },
+    )
 
 
 @never_cache
@@ -154,12 +168,19 @@ def payment_detail(request, public_id):
     lines = queries.payment_lines(insured, payment)
     recoveries = queries.payment_recoveries(insured, payment)
     refunds = queries.payment_refunds(insured, payment)
-    return render(request, "reimbursements/payment_detail.html", {
-        "payment": payment, "lines": lines, "recoveries": recoveries, "refunds": refunds,
-        "breakdown": payment_breakdown(lines, recoveries, refunds),
-        "amount": queries.amount_shown(payment, lines, recoveries, refunds),
-        "iban_masked": mask_iban(payment.iban),
-    })
+    return render(
+        request,
+        "reimbursements/payment_detail.html",
+        {
+            "payment": payment,
+            "lines": lines,
+            "recoveries": recoveries,
+            "refunds": refunds,
+            "breakdown": payment_breakdown(lines, recoveries, refunds),
+            "amount": queries.amount_shown(payment, lines, recoveries, refunds),
+            "iban_masked": mask_iban(payment.iban),
+        },
+    )
 
 
 @never_cache
@@ -167,8 +188,10 @@ def payments_csv(request):
     """The filtered lines for a spreadsheet (payments_csv.py), streamed: memory stays flat."""
     insured = get_insured_for_user(request.user)
     form, _ = _payments_form(request, insured)
-    response = StreamingHttpResponse(payments_csv_rows(insured, form.filters()),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        payments_csv_rows(insured, form.filters()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = (
-        f'attachment; filename="mes-remboursements-{timezone.localdate():%Y-%m-%d}.csv"')
+        f'attachment; filename="mes-remboursements-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
     return response

@@ -17,17 +17,20 @@ def get_insured_for_user(user) -> Insured:
 
 def get_request_for_user(user, public_id) -> Request:
     insured = get_insured_for_user(user)
-    return get_object_or_404(Request.objects.select_related("beneficiary"), insured=insured,
-                             public_id=public_id)
+    return get_object_or_404(
+        Request.objects.select_related("beneficiary"), insured=insured, public_id=public_id
+    )
 
 
 def get_attachment_for_user(user, public_id) -> Attachment:
     insured = get_insured_for_user(user)
-    return get_object_or_404(Attachment.objects.select_related("request"),
-                             request__insured=insured, public_id=public_id)
+    return get_object_or_404(
+        Attachment.objects.select_related("request"), request__insured=insured, public_id=public_id
+    )
 
 
 def home_waiting(home, insured, since) -> None:
     """« Mon espace »: the démarches where the caisse waits for a complement."""
-    home.waiting = list(Request.objects.filter(insured=insured, status=Request.Status.COMPLEMENT)
-                        .order_by("filed_at")[:5])
+    home.waiting = list(
+        Request.objects.filter(insured=insured, status=Request.Status.COMPLEMENT).order_by("filed_at")[:5]
+    )

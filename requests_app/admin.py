@@ -53,9 +53,12 @@ class QueueFilter(admin.SimpleListFilter):
             "attente": queryset.filter(status=Status.COMPLEMENT),
             "retard": queryset.filter(open_q, expected_by__lt=timezone.localdate()),
             "ouvertes": queryset.filter(open_q),
-            "a_confirmer": queryset.filter(open_q, public_confirmation__isnull=False,
-                                           public_confirmation__confirmed_at__isnull=True,
-                                           public_confirmation__voided_at__isnull=True),
+            "a_confirmer": queryset.filter(
+                open_q,
+                public_confirmation__isnull=False,
+                public_confirmation__confirmed_at__isnull=True,
+                public_confirmation__voided_at__isnull=True,
+            ),
         }.get(self.value(), queryset)
 
 
@@ -76,8 +79,17 @@ class AssignedFilter(admin.SimpleListFilter):
 
 @admin.register(Request)
 class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("reference", "kind", "insured_nir", "insured", "status", "filed_at", "expected_by",
-                    "late", "assigned_to")
+    list_display = (
+        "reference",
+        "kind",
+        "insured_nir",
+        "insured",
+        "status",
+        "filed_at",
+        "expected_by",
+        "late",
+        "assigned_to",
+    )
     list_filter = (QueueFilter, AssignedFilter, "kind", "status", "filed_without_account")
     list_select_related = ("insured", "assigned_to")
     date_hierarchy = "filed_at"
@@ -85,12 +97,38 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     search_help_text = "Nom ou prénom de l'assuré."
     actions = ("assign_to_me", "unassign")
     fieldsets = [
-        ("Démarche", {"fields": ("reference", "kind", "insured", "insured_nir", "beneficiary",
-                                 "filed_without_account", "confirmation_state", "filed_at",
-                                 "request_data")}),
-        ("Traitement", {"fields": ("status", "transition_buttons", "assigned_to", "expected_by",
-                                   "expected_from_insured", "decided_at", "decision_reason",
-                                   "decided_amount", "granted_months")}),
+        (
+            "Démarche",
+            {
+                "fields": (
+                    "reference",
+                    "kind",
+                    "insured",
+                    "insured_nir",
+                    "beneficiary",
+                    "filed_without_account",
+                    "confirmation_state",
+                    "filed_at",
+                    "request_data",
+                )
+            },
+        ),
+        (
+            "Traitement",
+            {
+                "fields": (
+                    "status",
+                    "transition_buttons",
+                    "assigned_to",
+                    "expected_by",
+                    "expected_from_insured",
+                    "decided_at",
+                    "decision_reason",
+                    "decided_amount",
+                    "granted_months",
+                )
+            },
+        ),
         ("Pièces jointes et historique", {"fields": ("attachment_links", "timeline")}),
     ]
     readonly_fields = tuple(f for _, opts in fieldsets for f in opts["fields"] if f != "assigned_to")
@@ -113,22 +151,31 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
         if confirmation is None:
             return "Sans objet (déposée depuis le compte de l'assuré)."
         if confirmation.confirmed_at:
-            return (f"Confirmée le {timezone.localtime(confirmation.confirmed_at):%d/%m/%Y à %H:%M} "
-                    f"par : {confirmation.get_confirmed_by_display().lower()}.")
+            return (
+                f"Confirmée le {timezone.localtime(confirmation.confirmed_at):%d/%m/%Y à %H:%M} "
+                f"par : {confirmation.get_confirmed_by_display().lower()}."
+            )
         if confirmation.voided_at:
             return "Annulée (démarche refusée) : le code ne peut plus servir."
         if confirmation.by_email:
-            return ("Non confirmée : un code a été envoyé à l'adresse électronique du dossier. "
-                    "Rien n'est fait (pas d'opposition) avant le code ou votre acceptation ; "
-                    "vérifiez les pièces, au besoin en appelant l'assuré.")
-        return ("Non confirmée, aucune adresse électronique au dossier : vous seul pouvez la "
-                "confirmer en l'acceptant. Vérifiez les pièces, au besoin en appelant l'assuré.")
+            return (
+                "Non confirmée : un code a été envoyé à l'adresse électronique du dossier. "
+                "Rien n'est fait (pas d'opposition) avant le code ou votre acceptation ; "
+                "vérifiez les pièces, au besoin en appelant l'assuré."
+            )
+        return (
+            "Non confirmée, aucune adresse électronique au dossier : vous seul pouvez la "
+            "confirmer en l'acceptant. Vérifiez les pièces, au besoin en appelant l'assuré."
+        )
 
     @admin.display(description="demande")
     def request_data(self, obj):
         form_class = FORMS[obj.kind]
-        rows = [(form_class.base_fields[name].label if name in form_class.base_fields else name, value)
-                for name, value in obj.data.items() if value not in ("", None)]
+        rows = [
+            (form_class.base_fields[name].label if name in form_class.base_fields else name, value)
+            for name, value in obj.data.items()
+            if value not in ("", None)
+        ]
         return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
     @admin.display(description="actions")
@@ -136,10 +183,14 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
         targets = services.allowed_targets(obj.status, services.STAFF)
         if not targets:
             return "Aucune (démarche clôturée)."
-        return format_html_join(" ", '<a class="button" href="{}">{}</a>', [
-            (reverse("admin:requests_app_request_transition", args=[obj.pk, to]), ACTION_LABELS[to])
-            for to in targets
-        ])
+        return format_html_join(
+            " ",
+            '<a class="button" href="{}">{}</a>',
+            [
+                (reverse("admin:requests_app_request_transition", args=[obj.pk, to]), ACTION_LABELS[to])
+                for to in targets
+            ],
+        )
 
     @admin.display(description="pièces jointes")
     def attachment_links(self, obj):
@@ -147,30 +198,46 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
         for a in obj.attachments.all():
             url = reverse("admin:requests_app_request_attachment", args=[obj.pk, a.public_id])
             # Images are shown in place (an <img> runs nothing); a PDF is only ever downloaded.
-            preview = (format_html('<br><img src="{}" alt="{}" width="240">', url, a.label)
-                       if a.content_type != Attachment.ContentType.PDF else "")
-            items.append((url, a.label, a.get_content_type_display(), a.original_name or "sans nom",
-                          f"{a.size // 1024 or 1} ko", " – en complément" if a.added_for_complement else "",
-                          preview))
+            preview = (
+                format_html('<br><img src="{}" alt="{}" width="240">', url, a.label)
+                if a.content_type != Attachment.ContentType.PDF
+                else ""
+            )
+            items.append(
+                (
+                    url,
+                    a.label,
+                    a.get_content_type_display(),
+                    a.original_name or "sans nom",
+                    f"{a.size // 1024 or 1} ko",
+                    " – en complément" if a.added_for_complement else "",
+                    preview,
+                )
+            )
         if not items:
             return "Aucune."
-        return format_html("<ul>{}</ul>", format_html_join(
-            "", '<li><a href="{}">{}</a> ({}, « {} », {}){}{}</li>', items))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> ({}, « {} », {}){}{}</li>', items)
+        )
 
     @admin.display(description="historique")
     def timeline(self, obj):
         rows = [
-            (timezone.localtime(e.at).strftime("%d/%m/%Y %H:%M"), e.get_from_status_display() or "–",
-             # An insured person's login is their NIR: never shown, only "Assuré".
-             e.get_to_status_display(),
-             e.actor.get_username() if e.actor and e.actor_kind == "staff" else e.get_actor_kind_display(),
-             e.reason)
+            (
+                timezone.localtime(e.at).strftime("%d/%m/%Y %H:%M"),
+                e.get_from_status_display() or "–",
+                # An insured person's login is their NIR: never shown, only "Assuré".
+                e.get_to_status_display(),
+                e.actor.get_username() if e.actor and e.actor_kind == "staff" else e.get_actor_kind_display(),
+                e.reason,
+            )
             for e in obj.events.select_related("actor")
         ]
         return format_html(
             "<table><thead><tr><th>Le</th><th>De</th><th>Vers</th><th>Par</th><th>Motif</th></tr></thead>"
             "<tbody>{}</tbody></table>",
-            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows))
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
@@ -198,10 +265,16 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<path:object_id>/etat/<slug:to_status>/", self.admin_site.admin_view(self.transition_view),
-                 name="requests_app_request_transition"),
-            path("<path:object_id>/pieces/<uuid:attachment_id>/",
-                 self.admin_site.admin_view(self.attachment_view), name="requests_app_request_attachment"),
+            path(
+                "<path:object_id>/etat/<slug:to_status>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="requests_app_request_transition",
+            ),
+            path(
+                "<path:object_id>/pieces/<uuid:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="requests_app_request_attachment",
+            ),
             *super().get_urls(),
         ]
 
@@ -219,24 +292,41 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.request_transition(
-                    request=obj, to_status=to_status, actor=request.user, reason=form.cleaned_data["reason"],
-                    amount=form.cleaned_data["amount"], months=form.cleaned_data["months"])
+                    request=obj,
+                    to_status=to_status,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    amount=form.cleaned_data["amount"],
+                    months=form.cleaned_data["months"],
+                )
             except services.TransitionNotAllowed as exc:
-                form.add_error("reason" if "motif" in str(exc).lower() or "attendu" in str(exc) else None,
-                               str(exc))
+                form.add_error(
+                    "reason" if "motif" in str(exc).lower() or "attendu" in str(exc) else None, str(exc)
+                )
             else:
-                self.message_user(request, f"Démarche {obj.reference} : {Status(to_status).label.lower()}.",
-                                  messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"Démarche {obj.reference} : {Status(to_status).label.lower()}.",
+                    messages.SUCCESS,
+                )
                 return redirect(change_url)
-        return TemplateResponse(request, "admin/requests_app/request/transition.html", {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta, "original": obj, "form": form, "to_status": to_status,
-            "action_label": ACTION_LABELS[to_status], "change_url": change_url,
-            "reason_required": to_status in services.REASON_REQUIRED,
-            "asks_amount": to_status == Status.ACCEPTED and obj.kind == Kind.PRESTATION,
-            "asks_months": to_status == Status.ACCEPTED and obj.kind == Kind.COTISATION,
-            "title": f"{ACTION_LABELS[to_status]} – {obj}",
-        })
+        return TemplateResponse(
+            request,
+            "admin/requests_app/request/transition.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": obj,
+                "form": form,
+                "to_status": to_status,
+                "action_label": ACTION_LABELS[to_status],
+                "change_url": change_url,
+                "reason_required": to_status in services.REASON_REQUIRED,
+                "asks_amount": to_status == Status.ACCEPTED and obj.kind == Kind.PRESTATION,
+                "asks_months": to_status == Status.ACCEPTED and obj.kind == Kind.COTISATION,
+                "title": f"{ACTION_LABELS[to_status]} – {obj}",
+            },
+        )
 
     def attachment_view(self, request, object_id, attachment_id):
         if not request.user.has_perm(DOWNLOAD_PERM):
@@ -244,7 +334,8 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
         filed = self.get_object(request, unquote(object_id))  # a 404 for an id that is no number
         if filed is None:
             raise Http404
-        attachment = get_object_or_404(Attachment.objects.select_related("request"),
-                                       request=filed, public_id=attachment_id)
+        attachment = get_object_or_404(
+            Attachment.objects.select_related("request"), request=filed, public_id=attachment_id
+        )
         services.attachment_staff_access(attachment=attachment, actor=request.user)
         return attachment_response(attachment)

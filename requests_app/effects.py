@@ -23,33 +23,44 @@ class EffectError(DomainError):
 
 
 def _vitale(request, *, actor):
-    account_services.vitale_card_order(insured=request.insured, beneficiary=request.beneficiary,
-                                       reason=request.data["reason"], actor=actor)
+    account_services.vitale_card_order(
+        insured=request.insured, beneficiary=request.beneficiary, reason=request.data["reason"], actor=actor
+    )
 
 
 def _ceam(request, *, actor):
-    account_services.ceam_order(insured=request.insured, beneficiary=request.beneficiary,
-                                departure_on=date.fromisoformat(request.data["departure_on"]),
-                                actor=actor)
+    account_services.ceam_order(
+        insured=request.insured,
+        beneficiary=request.beneficiary,
+        departure_on=date.fromisoformat(request.data["departure_on"]),
+        actor=actor,
+    )
 
 
 def _rib(request, *, actor):
-    account_services.insured_change_iban(insured=request.insured, iban=request.data["iban"],
-                                         actor=actor)
+    account_services.insured_change_iban(insured=request.insured, iban=request.data["iban"], actor=actor)
 
 
 def _family(request, *, actor):
     account_services.insured_change_family_situation(
-        insured=request.insured, situation=request.data["situation"],
-        since=date.fromisoformat(request.data["since"]), actor=actor)
+        insured=request.insured,
+        situation=request.data["situation"],
+        since=date.fromisoformat(request.data["since"]),
+        actor=actor,
+    )
 
 
 def _child(request, *, actor):
     data = request.data
     request.beneficiary = account_services.beneficiary_attach(
-        insured=request.insured, last_name=data["last_name"], first_names=data["first_names"],
-        birth_date=date.fromisoformat(data["birth_date"]), sex=data["sex"], relationship="enfant",
-        actor=actor)
+        insured=request.insured,
+        last_name=data["last_name"],
+        first_names=data["first_names"],
+        birth_date=date.fromisoformat(data["birth_date"]),
+        sex=data["sex"],
+        relationship="enfant",
+        actor=actor,
+    )
 
 
 def _decision_only(request, *, actor):

@@ -48,13 +48,18 @@ class MultipleFileField(forms.FileField):
 
 
 def _file(label: str, *, required=True, help_text=HELP, accept=ACCEPT) -> forms.FileField:
-    return forms.FileField(label=label, required=required, help_text=help_text,
-                           widget=forms.ClearableFileInput(attrs={"accept": accept}))
+    return forms.FileField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=forms.ClearableFileInput(attrs={"accept": accept}),
+    )
 
 
 def _date(label: str, **kwargs) -> forms.DateField:
-    return forms.DateField(label=label, widget=DATE_WIDGET, input_formats=DATE_FORMATS,
-                           error_messages=DATE_ERROR, **kwargs)
+    return forms.DateField(
+        label=label, widget=DATE_WIDGET, input_formats=DATE_FORMATS, error_messages=DATE_ERROR, **kwargs
+    )
 
 
 class RequestForm(IdempotentForm):
@@ -68,8 +73,10 @@ class RequestForm(IdempotentForm):
     FILES: dict[str, str] = {}
 
     documents = MultipleFileField(
-        label="Autres justificatifs (facultatif)", required=False,
-        help_text=f"Vous pouvez en sélectionner plusieurs. {HELP}")
+        label="Autres justificatifs (facultatif)",
+        required=False,
+        help_text=f"Vous pouvez en sélectionner plusieurs. {HELP}",
+    )
 
     def __init__(self, *args, insured, existing_files: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,8 +132,12 @@ class RequestForm(IdempotentForm):
 
 def _beneficiary_field(label="Pour qui ?") -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
-        label=label, queryset=Beneficiary.objects.none(), required=False, empty_label="Moi-même",
-        help_text="Vous-même, ou l'un de vos ayants droit.")
+        label=label,
+        queryset=Beneficiary.objects.none(),
+        required=False,
+        empty_label="Moi-même",
+        help_text="Vous-même, ou l'un de vos ayants droit.",
+    )
 
 
 VITALE_REASONS = [
@@ -143,26 +154,37 @@ NEEDS_ID = {"first", "loss", "theft"}
 class VitaleForm(RequestForm):
     kind = Kind.VITALE
     title = "Commander une carte Vitale"
-    summary = ("Première carte, renouvellement, perte, vol ou carte défectueuse. Une carte perdue ou "
-               "volée est mise en opposition dès le dépôt de la demande.")
+    summary = (
+        "Première carte, renouvellement, perte, vol ou carte défectueuse. Une carte perdue ou "
+        "volée est mise en opposition dès le dépôt de la demande."
+    )
     FILES = {"photo": "Photo d'identité", "id_document": "Pièce d'identité"}
 
     beneficiary = _beneficiary_field()
-    reason = forms.ChoiceField(label="Motif de la demande", choices=VITALE_REASONS,
-                               widget=forms.RadioSelect)
-    photo = _file("Photo d'identité", required=False, accept="image/jpeg,image/png,.jpg,.jpeg,.png",
-                  help_text="Photo récente, de face, tête nue, sur fond clair. JPEG ou PNG, 5 Mo au "
-                            "plus. Obligatoire sauf pour une carte défectueuse.")
-    id_document = _file("Pièce d'identité", required=False,
-                        help_text="Carte d'identité, passeport ou titre de séjour, recto et verso. "
-                                  "Obligatoire pour une première carte, une perte ou un vol. " + HELP)
+    reason = forms.ChoiceField(label="Motif de la demande", choices=VITALE_REASONS, widget=forms.RadioSelect)
+    photo = _file(
+        "Photo d'identité",
+        required=False,
+        accept="image/jpeg,image/png,.jpg,.jpeg,.png",
+        help_text="Photo récente, de face, tête nue, sur fond clair. JPEG ou PNG, 5 Mo au "
+        "plus. Obligatoire sauf pour une carte défectueuse.",
+    )
+    id_document = _file(
+        "Pièce d'identité",
+        required=False,
+        help_text="Carte d'identité, passeport ou titre de séjour, recto et verso. "
+        "Obligatoire pour une première carte, une perte ou un vol. " + HELP,
+    )
 
     def clean(self):
         cleaned = super().clean()
         reason, beneficiary = cleaned.get("reason"), cleaned.get("beneficiary")
         if beneficiary is not None and beneficiary.age_on(timezone.localdate()) < OWN_VITALE_MIN_AGE:
-            self.add_error("beneficiary", f"Un enfant de moins de {OWN_VITALE_MIN_AGE} ans figure sur la "
-                                          "carte Vitale de ses parents : il n'a pas la sienne.")
+            self.add_error(
+                "beneficiary",
+                f"Un enfant de moins de {OWN_VITALE_MIN_AGE} ans figure sur la "
+                "carte Vitale de ses parents : il n'a pas la sienne.",
+            )
         if reason in NEEDS_PHOTO and not cleaned.get("photo") and "photo" not in self.errors:
             self.add_error("photo", "Joignez une photo d'identité pour ce motif.")
         if reason in NEEDS_ID and not cleaned.get("id_document") and "id_document" not in self.errors:
@@ -176,19 +198,32 @@ class VitaleForm(RequestForm):
 class PrestationForm(RequestForm):
     kind = Kind.PRESTATION
     title = "Demander une prestation"
-    summary = ("Une aide financière, par exemple pour un équipement médical (fauteuil, audioprothèse…) : "
-               "joignez le devis.")
+    summary = (
+        "Une aide financière, par exemple pour un équipement médical (fauteuil, audioprothèse…) : "
+        "joignez le devis."
+    )
     FILES = {"quote": "Devis"}
 
     beneficiary = _beneficiary_field()
-    equipment = forms.CharField(label="Équipement ou prestation demandé", max_length=120,
-                                help_text="Par exemple : fauteuil roulant, prothèse auditive.")
-    amount = FrenchAmountField(label="Montant du devis (en euros)", min_value=Decimal("0.01"),
-                               max_value=Decimal("99999.99"), decimal_places=2,
-                               help_text="Par exemple : 1 250,00.")
+    equipment = forms.CharField(
+        label="Équipement ou prestation demandé",
+        max_length=120,
+        help_text="Par exemple : fauteuil roulant, prothèse auditive.",
+    )
+    amount = FrenchAmountField(
+        label="Montant du devis (en euros)",
+        min_value=Decimal("0.01"),
+        max_value=Decimal("99999.99"),
+        decimal_places=2,
+        help_text="Par exemple : 1 250,00.",
+    )
     quote = _file("Devis")
-    comment = forms.CharField(label="Précisions (facultatif)", required=False, max_length=1000,
-                              widget=forms.Textarea(attrs={"rows": 4}))
+    comment = forms.CharField(
+        label="Précisions (facultatif)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 CONTRIBUTIONS = [
@@ -204,13 +239,18 @@ class CotisationForm(RequestForm):
     summary = "Étaler ou reporter le paiement d'une cotisation que vous devez à la caisse."
 
     contribution = forms.ChoiceField(label="Cotisation concernée", choices=CONTRIBUTIONS)
-    reference = forms.CharField(label="Référence de l'appel de cotisation (facultatif)", required=False,
-                                max_length=40)
-    months = forms.TypedChoiceField(label="Délai demandé", coerce=int,
-                                    choices=[(n, f"{n} mois") for n in (1, 2, 3, 6, 9, 12)])
-    reason = forms.CharField(label="Motif de la demande", max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 4}),
-                             help_text="Expliquez en quelques lignes pourquoi vous demandez ce délai.")
+    reference = forms.CharField(
+        label="Référence de l'appel de cotisation (facultatif)", required=False, max_length=40
+    )
+    months = forms.TypedChoiceField(
+        label="Délai demandé", coerce=int, choices=[(n, f"{n} mois") for n in (1, 2, 3, 6, 9, 12)]
+    )
+    reason = forms.CharField(
+        label="Motif de la demande",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Expliquez en quelques lignes pourquoi vous demandez ce délai.",
+    )
 
 
 class FamilyForm(RequestForm):
@@ -226,8 +266,9 @@ class FamilyForm(RequestForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # « Pacsée », « Pacsé »: the register knows the person's sex.
-        self.fields["situation"].choices = [(value, family_situation_label(value, self.insured.sex))
-                                            for value, _ in FamilySituation.choices]
+        self.fields["situation"].choices = [
+            (value, family_situation_label(value, self.insured.sex)) for value, _ in FamilySituation.choices
+        ]
 
     def clean_since(self):
         since = self.cleaned_data["since"]
@@ -239,13 +280,17 @@ class FamilyForm(RequestForm):
 class RibForm(RequestForm):
     kind = Kind.RIB
     title = "Changer de coordonnées bancaires"
-    summary = ("Le nouvel IBAN sur lequel recevoir vos remboursements, avec un RIB. Il s'applique quand "
-               "la caisse l'a vérifié.")
+    summary = (
+        "Le nouvel IBAN sur lequel recevoir vos remboursements, avec un RIB. Il s'applique quand "
+        "la caisse l'a vérifié."
+    )
     FILES = {"rib": "RIB"}
 
-    iban = IbanFormField(label="Nouvel IBAN", help_text="27 caractères pour un compte français, "
-                                                         "par exemple FR76 3000 4000 0100 0123 4567 830.",
-                         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    iban = IbanFormField(
+        label="Nouvel IBAN",
+        help_text="27 caractères pour un compte français, par exemple FR76 3000 4000 0100 0123 4567 830.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
     rib = _file("RIB (relevé d'identité bancaire)", help_text="À votre nom. " + HELP)
 
     def clean_iban(self):
@@ -265,10 +310,14 @@ SCHOOL_AGES = (16, 20)
 class ChildForm(RequestForm):
     kind = Kind.CHILD
     title = "Rattacher un enfant ou déclarer une naissance"
-    summary = ("Pour que votre enfant soit couvert comme votre ayant droit ; de 16 à 20 ans, avec un "
-               "certificat de scolarité.")
-    FILES = {"birth_proof": "Acte de naissance ou livret de famille",
-             "school_certificate": "Certificat de scolarité"}
+    summary = (
+        "Pour que votre enfant soit couvert comme votre ayant droit ; de 16 à 20 ans, avec un "
+        "certificat de scolarité."
+    )
+    FILES = {
+        "birth_proof": "Acte de naissance ou livret de famille",
+        "school_certificate": "Certificat de scolarité",
+    }
 
     declaration = forms.ChoiceField(label="Votre démarche", choices=DECLARATIONS, widget=forms.RadioSelect)
     last_name = forms.CharField(label="Nom de l'enfant", max_length=80)
@@ -276,9 +325,11 @@ class ChildForm(RequestForm):
     birth_date = _date("Date de naissance")
     sex = forms.ChoiceField(label="Sexe", choices=Sex.choices, widget=forms.RadioSelect)
     birth_proof = _file("Acte de naissance ou livret de famille")
-    school_certificate = _file("Certificat de scolarité", required=False,
-                               help_text="Obligatoire pour un enfant de 16 à 20 ans encore scolarisé. "
-                                         + HELP)
+    school_certificate = _file(
+        "Certificat de scolarité",
+        required=False,
+        help_text="Obligatoire pour un enfant de 16 à 20 ans encore scolarisé. " + HELP,
+    )
 
     def clean_birth_date(self):
         birth_date = self.cleaned_data["birth_date"]
@@ -286,17 +337,23 @@ class ChildForm(RequestForm):
         if birth_date > today:
             raise ValidationError("La date de naissance ne peut pas être dans le futur.")
         if age_on(birth_date, today) > SCHOOL_AGES[1]:
-            raise ValidationError("Un enfant de plus de 20 ans ne peut plus être rattaché : il a "
-                                  "ses propres droits.")
+            raise ValidationError(
+                "Un enfant de plus de 20 ans ne peut plus être rattaché : il a ses propres droits."
+            )
         return birth_date
 
     def clean(self):
         cleaned = super().clean()
         birth_date = cleaned.get("birth_date")
-        if (birth_date and age_on(birth_date, timezone.localdate()) >= SCHOOL_AGES[0]
-                and not cleaned.get("school_certificate") and "school_certificate" not in self.errors):
-            self.add_error("school_certificate",
-                           "Pour un enfant de 16 ans ou plus, joignez un certificat de scolarité.")
+        if (
+            birth_date
+            and age_on(birth_date, timezone.localdate()) >= SCHOOL_AGES[0]
+            and not cleaned.get("school_certificate")
+            and "school_certificate" not in self.errors
+        ):
+            self.add_error(
+                "school_certificate", "Pour un enfant de 16 ans ou plus, joignez un certificat de scolarité."
+            )
         return cleaned
 
 
@@ -306,8 +363,9 @@ class CeamForm(RequestForm):
     summary = "Pour un séjour dans un pays de l'Union européenne, de l'EEE, en Suisse ou au Royaume-Uni."
 
     beneficiary = _beneficiary_field()
-    departure_on = _date("Date de départ",
-                         help_text="Demandez la carte au moins deux semaines avant votre départ.")
+    departure_on = _date(
+        "Date de départ", help_text="Demandez la carte au moins deux semaines avant votre départ."
+    )
 
     def clean_departure_on(self):
         departure_on = self.cleaned_data["departure_on"]
@@ -320,16 +378,21 @@ class CeamForm(RequestForm):
 
 
 FORMS: dict[str, type[RequestForm]] = {
-    form.kind: form for form in
-    (VitaleForm, RibForm, ChildForm, FamilyForm, CeamForm, PrestationForm, CotisationForm)
+    form.kind: form
+    for form in (VitaleForm, RibForm, ChildForm, FamilyForm, CeamForm, PrestationForm, CotisationForm)
 }
 
 
 class ComplementForm(IdempotentForm):
-    documents = MultipleFileField(label="Documents demandés",
-                                  help_text=f"Vous pouvez en sélectionner plusieurs. {HELP}")
-    message = forms.CharField(label="Message pour votre caisse (facultatif)", required=False,
-                              max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    documents = MultipleFileField(
+        label="Documents demandés", help_text=f"Vous pouvez en sélectionner plusieurs. {HELP}"
+    )
+    message = forms.CharField(
+        label="Message pour votre caisse (facultatif)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, existing_files: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -353,14 +416,18 @@ class ComplementForm(IdempotentForm):
 class PublicVitaleForm(TermsFieldsMixin, IdentityForm):
     """Commander une carte Vitale sans compte: identity as at signup, then the card's reason."""
 
-    nir = NirFormField(label="Numéro de sécurité sociale",
-                       help_text="13 chiffres (ou 15 avec la clé), tel qu'il figure sur vos courriers "
-                                 "de l'Assurance Maladie.",
-                       widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    nir = NirFormField(
+        label="Numéro de sécurité sociale",
+        help_text="13 chiffres (ou 15 avec la clé), tel qu'il figure sur vos courriers "
+        "de l'Assurance Maladie.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
     reason = forms.ChoiceField(label="Motif de la demande", choices=VITALE_REASONS, widget=forms.RadioSelect)
     photo = VitaleForm.base_fields["photo"]
-    id_document = _file("Pièce d'identité",
-                        help_text="Carte d'identité, passeport ou titre de séjour, recto et verso. " + HELP)
+    id_document = _file(
+        "Pièce d'identité",
+        help_text="Carte d'identité, passeport ou titre de séjour, recto et verso. " + HELP,
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -386,19 +453,31 @@ class PublicCodeForm(forms.Form):
     """The code emailed to the holder of a request filed without an account."""
 
     code = forms.CharField(
-        label="Code de confirmation reçu par courriel", max_length=12, help_text="8 chiffres.",
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+        label="Code de confirmation reçu par courriel",
+        max_length=12,
+        help_text="8 chiffres.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 class DecisionForm(forms.Form):
     """Staff: the reason (required for a refusal or a complement) and the decision's figures."""
 
-    reason = forms.CharField(label="Motif", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                             max_length=2000)
-    amount = FrenchAmountField(label="Montant accordé (€)", required=False, min_value=0,
-                               max_digits=10, decimal_places=2)
+    reason = forms.CharField(
+        label="Motif", required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+    )
+    amount = FrenchAmountField(
+        label="Montant accordé (€)", required=False, min_value=0, max_digits=10, decimal_places=2
+    )
     months = forms.IntegerField(label="Délai accordé (mois)", required=False, min_value=1, max_value=24)
 
 
-__all__ = ["FORMS", "MAX_FILES", "ComplementForm", "DecisionForm", "PublicCodeForm", "PublicVitaleForm",
-           "RequestForm"]
+__all__ = [
+    "FORMS",
+    "MAX_FILES",
+    "ComplementForm",
+    "DecisionForm",
+    "PublicCodeForm",
+    "PublicVitaleForm",
+    "RequestForm",
+]

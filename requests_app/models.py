@@ -78,8 +78,12 @@ class Request(models.Model):
         Insured, verbose_name="assuré", on_delete=models.PROTECT, related_name="requests"
     )
     beneficiary = models.ForeignKey(
-        Beneficiary, verbose_name="ayant droit concerné", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="requests",
+        Beneficiary,
+        verbose_name="ayant droit concerné",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
         help_text="Vide : l'assuré lui-même (ou un enfant pas encore rattaché).",
     )
     kind = models.CharField("type", max_length=24, choices=Kind.choices)
@@ -88,8 +92,12 @@ class Request(models.Model):
     data = models.JSONField("contenu de la demande", default=dict, blank=True)
     filed_without_account = models.BooleanField("déposée sans compte", default=False)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="conseiller", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="assigned_requests",
+        settings.AUTH_USER_MODEL,
+        verbose_name="conseiller",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_requests",
         limit_choices_to={"is_staff": True},
     )
     filed_at = models.DateTimeField("déposée le", auto_now_add=True)
@@ -97,8 +105,9 @@ class Request(models.Model):
     expected_from_insured = models.TextField("attendu de l'assuré", blank=True)
     decided_at = models.DateTimeField("décidée le", null=True, blank=True)
     decision_reason = models.TextField("motif de la décision", blank=True)
-    decided_amount = models.DecimalField("montant accordé", max_digits=10, decimal_places=2,
-                                         null=True, blank=True)
+    decided_amount = models.DecimalField(
+        "montant accordé", max_digits=10, decimal_places=2, null=True, blank=True
+    )
     granted_months = models.PositiveSmallIntegerField("délai accordé (mois)", null=True, blank=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     # The token of the form that filed it: the same form sent twice files one démarche.
@@ -113,10 +122,10 @@ class Request(models.Model):
             models.Index(fields=["status", "kind"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=_choices_check("kind", Kind.choices),
-                                   name="request_kind_valid"),
-            models.CheckConstraint(condition=_choices_check("status", Status.choices),
-                                   name="request_status_valid"),
+            models.CheckConstraint(condition=_choices_check("kind", Kind.choices), name="request_kind_valid"),
+            models.CheckConstraint(
+                condition=_choices_check("status", Status.choices), name="request_status_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=["acceptee", "refusee"]) | Q(decided_at__isnull=False),
                 name="request_decision_dated",
@@ -156,8 +165,12 @@ class RequestEvent(models.Model):
     from_status = models.CharField("de", max_length=12, choices=Status.choices, blank=True)
     to_status = models.CharField("vers", max_length=12, choices=Status.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="par", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_kind = models.CharField("acteur", max_length=8, choices=ActorKind.choices)
     reason = models.TextField("motif", blank=True)
@@ -170,14 +183,17 @@ class RequestEvent(models.Model):
         verbose_name_plural = "étapes de démarche"
         ordering = ["at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=_choices_check("to_status", Status.choices),
-                                   name="request_event_to_status_valid"),
+            models.CheckConstraint(
+                condition=_choices_check("to_status", Status.choices), name="request_event_to_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(from_status="") | _choices_check("from_status", Status.choices),
                 name="request_event_from_status_valid",
             ),
-            models.CheckConstraint(condition=_choices_check("actor_kind", ActorKind.choices),
-                                   name="request_event_actor_kind_valid"),
+            models.CheckConstraint(
+                condition=_choices_check("actor_kind", ActorKind.choices),
+                name="request_event_actor_kind_valid",
+            ),
             unique_key_per("request", name="request_event_once_per_form"),
         ]
 
@@ -217,10 +233,11 @@ class Attachment(models.Model):
         verbose_name_plural = "pièces jointes"
         ordering = ["uploaded_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=_choices_check("content_type", AttachmentType.choices),
-                                   name="attachment_content_type_valid"),
-            models.CheckConstraint(condition=Q(size__lte=5 * 1024 * 1024),
-                                   name="attachment_at_most_5mb"),
+            models.CheckConstraint(
+                condition=_choices_check("content_type", AttachmentType.choices),
+                name="attachment_content_type_valid",
+            ),
+            models.CheckConstraint(condition=Q(size__lte=5 * 1024 * 1024), name="attachment_at_most_5mb"),
         ]
 
     def __str__(self):
@@ -257,8 +274,7 @@ class PublicConfirmation(models.Model):
     expires_at = models.DateTimeField("code valable jusqu'au")
     failed_attempts = models.PositiveSmallIntegerField("essais erronés", default=0)
     confirmed_at = models.DateTimeField("confirmée le", null=True, blank=True)
-    confirmed_by = models.CharField("confirmée par", max_length=8, choices=ConfirmedBy.choices,
-                                    blank=True)
+    confirmed_by = models.CharField("confirmée par", max_length=8, choices=ConfirmedBy.choices, blank=True)
     voided_at = models.DateTimeField("annulée le", null=True, blank=True)
 
     class Meta:

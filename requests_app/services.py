@@ -84,6 +84,7 @@ def _user(actor):
 
 # --- emails and notices ---------------------------------------------------------------
 
+
 def _notify(request: Request) -> None:
     """The status email: the kind in general words, the status, a link; nothing more."""
     to = request.insured.contact_email
@@ -92,14 +93,18 @@ def _notify(request: Request) -> None:
     url = ""
     if not request.filed_without_account:
         url = site_url() + reverse("requests_app:detail", args=[request.public_id])
-    enqueue_email(template="request-status", to=[to], context={
-        "first_name": first_name(request.insured.first_names),
-        "kind": request.get_kind_display(),
-        "status": request.status,
-        "status_label": request.get_status_display(),
-        "reference": request.reference,
-        "url": url,
-    })
+    enqueue_email(
+        template="request-status",
+        to=[to],
+        context={
+            "first_name": first_name(request.insured.first_names),
+            "kind": request.get_kind_display(),
+            "status": request.status,
+            "status_label": request.get_status_display(),
+            "reference": request.reference,
+            "url": url,
+        },
+    )
 
 
 NOTICE_SUBJECTS = {
@@ -109,11 +114,10 @@ NOTICE_SUBJECTS = {
 }
 NOTICE_BODIES = {
     Status.ACCEPTED: "Votre caisse a accepté votre démarche « {kind} » (référence {ref}).\n\n{reason}",
-    Status.REFUSED: "Votre caisse a refusé votre démarche « {kind} » (référence {ref}).\n\n"
-                    "Motif : {reason}",
+    Status.REFUSED: "Votre caisse a refusé votre démarche « {kind} » (référence {ref}).\n\nMotif : {reason}",
     Status.COMPLEMENT: "Pour instruire votre démarche « {kind} » (référence {ref}), votre caisse "
-                       "vous demande :\n\n{reason}\n\nRépondez depuis la page de la démarche, dans "
-                       "« Mes démarches ».",
+    "vous demande :\n\n{reason}\n\nRépondez depuis la page de la démarche, dans "
+    "« Mes démarches ».",
 }
 
 
@@ -122,14 +126,16 @@ def _post_notice(request: Request, reason: str) -> None:
     notice_post(
         insured=request.insured,
         subject=NOTICE_SUBJECTS[Status(request.status)].format(kind=kind),
-        body=NOTICE_BODIES[Status(request.status)].format(kind=kind, ref=request.reference,
-                                                  reason=reason).strip(),
+        body=NOTICE_BODIES[Status(request.status)]
+        .format(kind=kind, ref=request.reference, reason=reason)
+        .strip(),
         topic="demarches",
         notify=False,  # the status email (_notify) already says an avis is in the box
     )
 
 
 # --- attachments ----------------------------------------------------------------------
+
 
 @contextmanager
 def _files_removed_on_failure():
@@ -148,11 +154,23 @@ def _files_removed_on_failure():
         raise
 
 
-def _store(request: Request, upload: CheckedUpload, *, label: str, by: str, stored: list,
-           for_complement: bool = False) -> Attachment:
+def _store(
+    request: Request,
+    upload: CheckedUpload,
+    *,
+    label: str,
+    by: str,
+    stored: list,
+    for_complement: bool = False,
+) -> Attachment:
     attachment = Attachment(
-        request=request, label=label[:80], content_type=upload.content_type, size=upload.size,
-        original_name=upload.original_name, sha256=upload.sha256, uploaded_by_kind=by,
+        request=request,
+        label=label[:80],
+        content_type=upload.content_type,
+        size=upload.size,
+        original_name=upload.original_name,
+        sha256=upload.sha256,
+        uploaded_by_kind=by,
         added_for_complement=for_complement,
     )
     attachment.file.save("", ContentFile(upload.data), save=False)
@@ -161,20 +179,36 @@ def _store(request: Request, upload: CheckedUpload, *, label: str, by: str, stor
     return attachment
 
 
-def _store_all(request: Request, uploads: Iterable[tuple[str, CheckedUpload]], *, by: str, stored: list,
-               for_complement: bool = False) -> list[Attachment]:
+def _store_all(
+    request: Request,
+    uploads: Iterable[tuple[str, CheckedUpload]],
+    *,
+    by: str,
+    stored: list,
+    for_complement: bool = False,
+) -> list[Attachment]:
     uploads = list(uploads)
     check_count(existing=request.attachments.count(), adding=len(uploads))
-    return [_store(request, upload, label=label, by=by, stored=stored, for_complement=for_complement)
-            for label, upload in uploads]
+    return [
+        _store(request, upload, label=label, by=by, stored=stored, for_complement=for_complement)
+        for label, upload in uploads
+    ]
 
 
 # --- filing ---------------------------------------------------------------------------
 
-def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
-                 beneficiary: Beneficiary | None = None,
-                 actor=None, filed_without_account: bool = False,
-                 idempotency_key: str = "") -> Request:
+
+def request_file(
+    *,
+    insured: Insured,
+    kind: str,
+    data: dict,
+    uploads=(),
+    beneficiary: Beneficiary | None = None,
+    actor=None,
+    filed_without_account: bool = False,
+    idempotency_key: str = "",
+) -> Request:
     """File a request: it is "déposée", its documents stored, the insured told by email.
 
     Filed from an account, a carte Vitale lost or stolen is put in opposition at once,
@@ -188,24 +222,34 @@ def request_file(*, insured: Insured, kind: str, data: dict, uploads=(),
         raise ValueError("beneficiary of another insured")
     if (filed := request_filed_with(insured=insured, key=idempotency_key)) is not None:
         return filed
-    with (first_wins(key=idempotency_key,
-                     find=lambda: request_filed_with(insured=insured, key=idempotency_key)) as race,
-          _files_removed_on_failure() as stored, transaction.atomic()):
+    with (
+        first_wins(
+            key=idempotency_key, find=lambda: request_filed_with(insured=insured, key=idempotency_key)
+        ) as race,
+        _files_removed_on_failure() as stored,
+        transaction.atomic(),
+    ):
         request = Request.objects.create(
-            insured=insured, beneficiary=beneficiary, kind=kind, data=data,
-            filed_without_account=filed_without_account, idempotency_key=idempotency_key,
+            insured=insured,
+            beneficiary=beneficiary,
+            kind=kind,
+            data=data,
+            filed_without_account=filed_without_account,
+            idempotency_key=idempotency_key,
             expected_by=add_working_days(timezone.localdate(), PROCESSING_DAYS[Kind(kind)]),
         )
         by = actor_kind_of(actor)
-        RequestEvent.objects.create(request=request, from_status="", to_status=Status.FILED,
-                                    actor=_user(actor), actor_kind=by)
+        RequestEvent.objects.create(
+            request=request, from_status="", to_status=Status.FILED, actor=_user(actor), actor_kind=by
+        )
         _store_all(request, uploads, by=by, stored=stored)
         if filed_without_account:
             _await_confirmation(request)
         else:
             if _opposes_card(request):
-                account_services.vitale_card_oppose(insured=insured, beneficiary=beneficiary,
-                                                    reason=data["reason"], actor=_user(actor))
+                account_services.vitale_card_oppose(
+                    insured=insured, beneficiary=beneficiary, reason=data["reason"], actor=_user(actor)
+                )
             _notify(request)
     return race.found or request
 
@@ -223,9 +267,17 @@ def _opposes_card(request: Request) -> bool:
 
 # --- the workflow ---------------------------------------------------------------------
 
-def request_transition(*, request: Request, to_status: str, actor, reason: str = "",
-                       amount: Decimal | None = None, months: int | None = None,
-                       idempotency_key: str = "") -> Request:
+
+def request_transition(
+    *,
+    request: Request,
+    to_status: str,
+    actor,
+    reason: str = "",
+    amount: Decimal | None = None,
+    months: int | None = None,
+    idempotency_key: str = "",
+) -> Request:
     """Move a request along the transition table; write the event, the email, the effect.
 
     ``amount`` and ``months`` are the decision on a prestation or a payment delay
@@ -235,13 +287,17 @@ def request_transition(*, request: Request, to_status: str, actor, reason: str =
     reason = (reason or "").strip()
     by = actor_kind_of(actor)
     with transaction.atomic():
-        locked = Request.objects.select_for_update(of=("self",)).select_related("insured", "beneficiary").get(
-            pk=request.pk)
+        locked = (
+            Request.objects.select_for_update(of=("self",))
+            .select_related("insured", "beneficiary")
+            .get(pk=request.pk)
+        )
         frm = locked.status
         _transition_check(locked, to_status, by=by, actor=actor, reason=reason)
         _transition_apply(locked, to_status, actor=actor, reason=reason, amount=amount, months=months)
-        _transition_record(locked, frm, to_status, by=by, actor=actor, reason=reason,
-                           idempotency_key=idempotency_key)
+        _transition_record(
+            locked, frm, to_status, by=by, actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
     request.refresh_from_db()
     return request
 
@@ -252,19 +308,23 @@ def _transition_check(locked: Request, to_status: str, *, by: str, actor, reason
     if who is None:
         raise TransitionNotAllowed(
             f"Une démarche « {locked.get_status_display()} » ne peut pas passer à "
-            f"« {Status(to_status).label if to_status in Status.values else to_status} ».")
+            f"« {Status(to_status).label if to_status in Status.values else to_status} »."
+        )
     if by not in who:
         raise TransitionNotAllowed("Vous ne pouvez pas faire ce changement d'état.")
     if by == INSURED and actor.insured_id != locked.insured_id:
         raise TransitionNotAllowed("Cette démarche n'est pas la vôtre.")
     if to_status in REASON_REQUIRED and not reason:
         raise TransitionNotAllowed(
-            "Un motif est obligatoire pour un refus." if to_status == Status.REFUSED
-            else "Indiquez ce qui est attendu de l'assuré.")
+            "Un motif est obligatoire pour un refus."
+            if to_status == Status.REFUSED
+            else "Indiquez ce qui est attendu de l'assuré."
+        )
 
 
-def _transition_apply(locked: Request, to_status: str, *, actor, reason: str,
-                      amount: Decimal | None, months: int | None) -> None:
+def _transition_apply(
+    locked: Request, to_status: str, *, actor, reason: str, amount: Decimal | None, months: int | None
+) -> None:
     """The new state of the (locked, unsaved) request; on acceptance, its effect on the register.
 
     A refusal of the register (DomainError: CardRefused, a bad IBAN...) refuses the move,
@@ -277,8 +337,7 @@ def _transition_apply(locked: Request, to_status: str, *, actor, reason: str,
         locked.expected_from_insured = reason
     elif frm == Status.COMPLEMENT:
         locked.expected_from_insured = ""
-        locked.expected_by = add_working_days(timezone.localdate(),
-                                              PROCESSING_DAYS[Kind(locked.kind)])
+        locked.expected_by = add_working_days(timezone.localdate(), PROCESSING_DAYS[Kind(locked.kind)])
     if to_status in (Status.ACCEPTED, Status.REFUSED):
         locked.decided_at = now
         locked.decision_reason = reason
@@ -295,27 +354,43 @@ def _transition_apply(locked: Request, to_status: str, *, actor, reason: str,
         # The decision settles it: the emailed code can no longer do anything.
         _pending_confirmation(locked).update(
             code_hash=make_password(None),
-            **({"confirmed_at": now, "confirmed_by": PublicConfirmation.ConfirmedBy.STAFF}
-               if to_status == Status.ACCEPTED else {"voided_at": now}))
+            **(
+                {"confirmed_at": now, "confirmed_by": PublicConfirmation.ConfirmedBy.STAFF}
+                if to_status == Status.ACCEPTED
+                else {"voided_at": now}
+            ),
+        )
 
 
-def _transition_record(locked: Request, frm: str, to_status: str, *, by: str, actor, reason: str,
-                       idempotency_key: str) -> None:
+def _transition_record(
+    locked: Request, frm: str, to_status: str, *, by: str, actor, reason: str, idempotency_key: str
+) -> None:
     """Save the move and say it: the event, the staff audit, the email, the notice."""
     locked.save()
-    RequestEvent.objects.create(request=locked, from_status=frm, to_status=to_status,
-                                actor=_user(actor), actor_kind=by, reason=reason,
-                                idempotency_key=idempotency_key)
+    RequestEvent.objects.create(
+        request=locked,
+        from_status=frm,
+        to_status=to_status,
+        actor=_user(actor),
+        actor_kind=by,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
     if by == STAFF:
-        audit(actor=actor, action=f"request_{to_status}", obj=locked,
-              summary=f"{frm} -> {to_status}" + (f" : {reason}" if reason else ""))
+        audit(
+            actor=actor,
+            action=f"request_{to_status}",
+            obj=locked,
+            summary=f"{frm} -> {to_status}" + (f" : {reason}" if reason else ""),
+        )
     _notify(locked)
     if to_status in DECISIONS:
         _post_notice(locked, reason)
 
 
-def request_answer_complement(*, request: Request, actor, uploads, message: str = "",
-                              idempotency_key: str = "") -> Request:
+def request_answer_complement(
+    *, request: Request, actor, uploads, message: str = "", idempotency_key: str = ""
+) -> Request:
     """The insured sends the documents asked for: they are stored, the request goes back to review.
 
     ``idempotency_key``: the complement form's token; the same form sent again, even after
@@ -330,9 +405,13 @@ def request_answer_complement(*, request: Request, actor, uploads, message: str 
         if locked.status != Status.COMPLEMENT:
             raise TransitionNotAllowed("Aucun complément n'est demandé pour cette démarche.")
         _store_all(locked, uploads, by=actor_kind_of(actor), stored=stored, for_complement=True)
-        request_transition(request=locked, to_status=Status.REVIEW, actor=actor,
-                           reason=message or "Pièces complémentaires envoyées.",
-                           idempotency_key=idempotency_key)
+        request_transition(
+            request=locked,
+            to_status=Status.REVIEW,
+            actor=actor,
+            reason=message or "Pièces complémentaires envoyées.",
+            idempotency_key=idempotency_key,
+        )
     request.refresh_from_db()
     return request
 
@@ -347,14 +426,22 @@ def request_assign(*, request: Request, to, actor) -> Request:
     with transaction.atomic():
         Request.objects.filter(pk=request.pk).update(assigned_to=to)
         request.assigned_to = to
-        audit(actor=actor, action="request_assign", obj=request,
-              summary=f"attribuée à {to.get_username()}" if to else "désattribuée")
+        audit(
+            actor=actor,
+            action="request_assign",
+            obj=request,
+            summary=f"attribuée à {to.get_username()}" if to else "désattribuée",
+        )
     return request
 
 
 def attachment_staff_access(*, attachment: Attachment, actor) -> None:
-    audit(actor=actor, action="attachment_download", obj=attachment,
-          summary=f"démarche {attachment.request.public_id}")
+    audit(
+        actor=actor,
+        action="attachment_download",
+        obj=attachment,
+        summary=f"démarche {attachment.request.public_id}",
+    )
 
 
 # --- requests filed without an account: confirmed by the holder's emailed code, or by staff ---
@@ -368,8 +455,9 @@ def public_code_validity() -> timedelta:
 
 
 def _pending_confirmation(request: Request):
-    return PublicConfirmation.objects.filter(request=request, confirmed_at__isnull=True,
-                                             voided_at__isnull=True)
+    return PublicConfirmation.objects.filter(
+        request=request, confirmed_at__isnull=True, voided_at__isnull=True
+    )
 
 
 def _await_confirmation(request: Request) -> PublicConfirmation:
@@ -377,24 +465,33 @@ def _await_confirmation(request: Request) -> PublicConfirmation:
     insured = request.insured
     email = insured.contact_email
     confirmation = PublicConfirmation.objects.create(
-        request=request, by_email=bool(email), code_hash=make_password(None),
-        expires_at=timezone.now() + public_code_validity())
+        request=request,
+        by_email=bool(email),
+        code_hash=make_password(None),
+        expires_at=timezone.now() + public_code_validity(),
+    )
     if email:
         # The job draws the digits: the clear code never sits in the outbox or the broker.
         enqueue(PUBLIC_CONFIRMATION_JOB, confirmation_id=confirmation.pk)
     if hasattr(insured, "user"):
-        notice_post(insured=insured, subject=f"Une demande « {request.get_kind_display()} » a été "
-                                             "faite sans compte",
-                    body=_public_notice_body(request, by_email=bool(email)), topic="demarches",
-                    notify=False)  # the email to the same address already tells them
+        notice_post(
+            insured=insured,
+            subject=f"Une demande « {request.get_kind_display()} » a été faite sans compte",
+            body=_public_notice_body(request, by_email=bool(email)),
+            topic="demarches",
+            notify=False,
+        )  # the email to the same address already tells them
     return confirmation
 
 
 def _public_notice_body(request: Request, *, by_email: bool) -> str:
     phone = settings.BRANDING["phone"]
-    confirm = ("confirmez-la avec le code envoyé à votre adresse électronique, ou attendez qu'un "
-               "conseiller de votre caisse la vérifie" if by_email
-               else "un conseiller de votre caisse la vérifiera avant d'y donner suite")
+    confirm = (
+        "confirmez-la avec le code envoyé à votre adresse électronique, ou attendez qu'un "
+        "conseiller de votre caisse la vérifie"
+        if by_email
+        else "un conseiller de votre caisse la vérifiera avant d'y donner suite"
+    )
     return (
         f"Le {timezone.localtime(request.filed_at):%d/%m/%Y à %H:%M}, une demande « "
         f"{request.get_kind_display()} » (référence {request.reference}) a été faite à votre nom "
@@ -413,8 +510,12 @@ def public_confirmation_send(*, confirmation_id: int) -> None:
     the hash back, and the retry draws new digits.
     """
     with transaction.atomic():
-        confirmation = (PublicConfirmation.objects.select_for_update(of=("self",))
-                        .select_related("request__insured").filter(pk=confirmation_id).first())
+        confirmation = (
+            PublicConfirmation.objects.select_for_update(of=("self",))
+            .select_related("request__insured")
+            .filter(pk=confirmation_id)
+            .first()
+        )
         if confirmation is None or not confirmation.request.insured.contact_email:
             return
         code = ""
@@ -426,18 +527,21 @@ def public_confirmation_send(*, confirmation_id: int) -> None:
 
 def _send_public_email(confirmation: PublicConfirmation, *, code: str) -> None:
     request = confirmation.request
-    url = site_url() + reverse("requests_app:public_vitale_confirm",
-                                                  args=[confirmation.public_id])
-    send_templated_email(template="public-request", to=[request.insured.contact_email], context={
-        "first_name": first_name(request.insured.first_names),
-        "kind": request.get_kind_display(),
-        "reference": request.reference,
-        "filed_at": timezone.localtime(request.filed_at),
-        "opposes_card": _opposes_card(request),
-        "code": code,
-        "expires_at": timezone.localtime(confirmation.expires_at),
-        "url": url,
-    })
+    url = site_url() + reverse("requests_app:public_vitale_confirm", args=[confirmation.public_id])
+    send_templated_email(
+        template="public-request",
+        to=[request.insured.contact_email],
+        context={
+            "first_name": first_name(request.insured.first_names),
+            "kind": request.get_kind_display(),
+            "reference": request.reference,
+            "filed_at": timezone.localtime(request.filed_at),
+            "opposes_card": _opposes_card(request),
+            "code": code,
+            "expires_at": timezone.localtime(confirmation.expires_at),
+            "url": url,
+        },
+    )
 
 
 def public_confirmation_verify(*, public_id, code: str) -> ProvisionalCodeResult:
@@ -450,12 +554,20 @@ def public_confirmation_verify(*, public_id, code: str) -> ProvisionalCodeResult
     if typed is None:
         return ProvisionalCodeResult.FORMAT
     with transaction.atomic():
-        live = (PublicConfirmation.objects.select_for_update(of=("self",))
-                .select_related("request__insured", "request__beneficiary")
-                .filter(public_id=public_id, confirmed_at__isnull=True, voided_at__isnull=True,
-                        request__status__in=OPEN_STATUSES).first())
-        result = code_check(live, typed, event=PUBLIC_EVENT,
-                            owner=f"request={live.request_id if live else '-'}")
+        live = (
+            PublicConfirmation.objects.select_for_update(of=("self",))
+            .select_related("request__insured", "request__beneficiary")
+            .filter(
+                public_id=public_id,
+                confirmed_at__isnull=True,
+                voided_at__isnull=True,
+                request__status__in=OPEN_STATUSES,
+            )
+            .first()
+        )
+        result = code_check(
+            live, typed, event=PUBLIC_EVENT, owner=f"request={live.request_id if live else '-'}"
+        )
         if result is ProvisionalCodeResult.OK and live is not None:
             _confirm_by_code(live)
     return result
@@ -469,12 +581,13 @@ def _confirm_by_code(confirmation: PublicConfirmation) -> None:
     confirmation.save(update_fields=["confirmed_at", "confirmed_by", "code_hash"])
     note = "Demande confirmée par le code envoyé à l'adresse électronique connue de la caisse."
     if _opposes_card(request):
-        card = account_services.vitale_card_oppose(insured=request.insured,
-                                                   beneficiary=request.beneficiary,
-                                                   reason=request.data["reason"])
+        card = account_services.vitale_card_oppose(
+            insured=request.insured, beneficiary=request.beneficiary, reason=request.data["reason"]
+        )
         if card is not None:
             note += " Ancienne carte mise en opposition."
     # Not a status change: the event keeps the status and says who confirmed.
-    RequestEvent.objects.create(request=request, from_status=request.status, to_status=request.status,
-                                actor_kind=INSURED, reason=note)
+    RequestEvent.objects.create(
+        request=request, from_status=request.status, to_status=request.status, actor_kind=INSURED, reason=note
+    )
     logger.info("public_confirmation_confirmed request=%s", request.pk)

@@ -106,16 +106,20 @@ def check_upload(uploaded) -> CheckedUpload:
     if content_type is None or not _parses(data, content_type):
         raise ValidationError(
             f"« {name} » n'est pas un fichier PDF, JPEG ou PNG valide (le contenu du fichier "
-            "est vérifié, pas seulement son nom).", code="type")
+            "est vérifié, pas seulement son nom).",
+            code="type",
+        )
     if not scan(data, name=name):
         raise ValidationError(f"« {name} » a été refusé par l'analyse antivirus.", code="virus")
-    return CheckedUpload(data=data, content_type=content_type, original_name=name,
-                         sha256=hashlib.sha256(data).hexdigest())
+    return CheckedUpload(
+        data=data, content_type=content_type, original_name=name, sha256=hashlib.sha256(data).hexdigest()
+    )
 
 
 def check_count(*, existing: int, adding: int) -> None:
     if existing + adding > MAX_FILES:
         left = max(MAX_FILES - existing, 0)
         raise ValidationError(
-            f"Une démarche compte au plus {MAX_FILES} fichiers : vous pouvez en ajouter "
-            f"{left} au plus.", code="too_many")
+            f"Une démarche compte au plus {MAX_FILES} fichiers : vous pouvez en ajouter {left} au plus.",
+            code="too_many",
+        )

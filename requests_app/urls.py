@@ -10,6 +10,9 @@ urlpatterns = [
     path("<uuid:public_id>/", views.request_detail, name="detail"),
     path("pieces/<uuid:public_id>/", views.attachment_download, name="attachment"),
     path("carte-vitale-sans-compte/", views.public_vitale, name="public_vitale"),
-    path("carte-vitale-sans-compte/confirmer/<uuid:public_id>/", views.public_vitale_confirm,
-         name="public_vitale_confirm"),
+    path(
+        "carte-vitale-sans-compte/confirmer/<uuid:public_id>/",
+        views.public_vitale_confirm,
+        name="public_vitale_confirm",
+    ),
 ]

@@ -55,20 +55,29 @@ def request_create(request, kind):
     form_class = FORMS.get(kind)
     if form_class is None:
         raise Http404
-    if request.method == "POST" and (filed := services.request_filed_with(
-            insured=insured, key=submitted_key(request))):
-        messages.info(request, f"Cette démarche est déjà déposée (référence {filed.reference}) : "
-                               "elle n'a été enregistrée qu'une fois.")
+    if request.method == "POST" and (
+        filed := services.request_filed_with(insured=insured, key=submitted_key(request))
+    ):
+        messages.info(
+            request,
+            f"Cette démarche est déjà déposée (référence {filed.reference}) : "
+            "elle n'a été enregistrée qu'une fois.",
+        )
         return redirect("requests_app:detail", filed.public_id)
     form = form_class(*_bound(request), insured=insured)
     if request.method == "POST" and form.is_valid():
-        filed = services.request_file(insured=insured, kind=kind, data=form.request_data(),
-                                      uploads=form.uploads, beneficiary=form.beneficiary,
-                                      actor=request.user, idempotency_key=form.idempotency_key_value)
+        filed = services.request_file(
+            insured=insured,
+            kind=kind,
+            data=form.request_data(),
+            uploads=form.uploads,
+            beneficiary=form.beneficiary,
+            actor=request.user,
+            idempotency_key=form.idempotency_key_value,
+        )
         messages.success(request, _filed_message(filed))
         return redirect("requests_app:detail", filed.public_id)
-    return render(request, "requests_app/form.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(request, "requests_app/form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def _filed_message(filed: Request) -> str:
@@ -81,11 +90,11 @@ def _filed_message(filed: Request) -> str:
 @never_cache
 def request_detail(request, public_id):
     filed = get_request_for_user(request.user, public_id)
-    if request.method == "POST" and services.complement_answered_with(request=filed,
-                                                                     key=submitted_key(request)):
+    if request.method == "POST" and services.complement_answered_with(
+        request=filed, key=submitted_key(request)
+    ):
         # The same complement form sent again: its answer is given, whatever the status now.
-        messages.info(request, "Ces documents ont déjà été envoyés : ils n'ont été enregistrés "
-                               "qu'une fois.")
+        messages.info(request, "Ces documents ont déjà été envoyés : ils n'ont été enregistrés qu'une fois.")
         return redirect("requests_app:detail", filed.public_id)
     attachments = list(filed.attachments.all())
     form = None
@@ -93,9 +102,13 @@ def request_detail(request, public_id):
         form = ComplementForm(*_bound(request), existing_files=len(attachments))
         if request.method == "POST" and form.is_valid():
             try:
-                services.request_answer_complement(request=filed, actor=request.user, uploads=form.uploads,
-                                                   message=form.cleaned_data["message"],
-                                                   idempotency_key=form.idempotency_key_value)
+                services.request_answer_complement(
+                    request=filed,
+                    actor=request.user,
+                    uploads=form.uploads,
+                    message=form.cleaned_data["message"],
+                    idempotency_key=form.idempotency_key_value,
+                )
             except services.TransitionNotAllowed as exc:
                 messages.error(request, str(exc))
             else:
@@ -103,10 +116,18 @@ def request_detail(request, public_id):
             return redirect("requests_app:detail", filed.public_id)
     elif request.method == "POST":
         return redirect("requests_app:detail", filed.public_id)
-    return render(request, "requests_app/detail.html", {
-        "filed": filed, "events": filed.events.all(), "attachments": attachments, "form": form,
-        "shown_data": shown_data(filed),
-    }, status=400 if form is not None and form.errors else 200)
+    return render(
+        request,
+        "requests_app/detail.html",
+        {
+            "filed": filed,
+            "events": filed.events.all(),
+            "attachments": attachments,
+            "form": form,
+            "shown_data": shown_data(filed),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 def shown_data(filed: Request) -> list[tuple[str, str]]:
@@ -135,8 +156,12 @@ def shown_data(filed: Request) -> list[tuple[str, str]]:
 
 def attachment_response(attachment: Attachment) -> FileResponse:
     """Always a download, never rendered by the browser (a PDF's scripts never run here)."""
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True,
-                            filename=attachment.download_name, content_type=attachment.content_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.download_name,
+        content_type=attachment.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     response["Content-Security-Policy"] = "sandbox"
@@ -154,9 +179,11 @@ def attachment_download(request, public_id):
 # identity matches (no register oracle), and it never does anything irreversible. A matching
 # request waits for the holder's emailed code or for a conseiller (services._await_confirmation).
 
-CODE_REFUSED = ("Ce code n'est pas valable : il est erroné, a expiré ou a déjà servi. Après "
-                f"{max_attempts()} essais erronés, il ne peut plus servir et la demande est vérifiée "
-                "par un conseiller.")
+CODE_REFUSED = (
+    "Ce code n'est pas valable : il est erroné, a expiré ou a déjà servi. Après "
+    f"{max_attempts()} essais erronés, il ne peut plus servir et la demande est vérifiée "
+    "par un conseiller."
+)
 CODE_FORMAT = "Le code de confirmation comporte 8 chiffres."
 
 
@@ -175,22 +202,32 @@ def public_vitale(request):
             form.add_error(None, TOO_MANY)
             return render(request, "requests_app/public_vitale.html", {"form": form}, status=429)
         result = account_services.identity_verify(
-            nir=data["nir"], last_name=data["last_name"], birth_date=data["birth_date"],
-            postal_code=data["postal_code"])
-        log_event("vitale_public", insured_id=getattr(result.insured, "pk", None),
-                  result=result.status.value)
+            nir=data["nir"],
+            last_name=data["last_name"],
+            birth_date=data["birth_date"],
+            postal_code=data["postal_code"],
+        )
+        log_event("vitale_public", insured_id=getattr(result.insured, "pk", None), result=result.status.value)
         if result.insured is None:
             # A confirmation page like any other, for a request that does not exist.
             return redirect("requests_app:public_vitale_confirm", uuid.uuid4())
         with transaction.atomic():  # the request and the terms accepted with it, or neither
-            filed = services.request_file(insured=result.insured, kind=Kind.VITALE,
-                                          data={"reason": data["reason"]}, uploads=form.uploads,
-                                          filed_without_account=True)
-            terms_accept(insured=result.insured, context=TermsAcceptance.Context.VITALE_PUBLIC,
-                         reference=str(filed.public_id))
+            filed = services.request_file(
+                insured=result.insured,
+                kind=Kind.VITALE,
+                data={"reason": data["reason"]},
+                uploads=form.uploads,
+                filed_without_account=True,
+            )
+            terms_accept(
+                insured=result.insured,
+                context=TermsAcceptance.Context.VITALE_PUBLIC,
+                reference=str(filed.public_id),
+            )
         return redirect("requests_app:public_vitale_confirm", filed.public_confirmation.public_id)
-    return render(request, "requests_app/public_vitale.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "requests_app/public_vitale.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_not_required
@@ -201,15 +238,17 @@ def public_vitale_confirm(request, public_id):
         if _limited(request, "vitale_public_code", str(public_id)):
             form.add_error(None, TOO_MANY)
         else:
-            result = services.public_confirmation_verify(public_id=public_id,
-                                                         code=form.cleaned_data["code"])
+            result = services.public_confirmation_verify(public_id=public_id, code=form.cleaned_data["code"])
             if result is ProvisionalCodeResult.OK:
-                confirmation = PublicConfirmation.objects.select_related("request").get(
-                    public_id=public_id)
-                return render(request, "requests_app/public_vitale_done.html",
-                              {"filed": confirmation.request})
-            form.add_error("code", CODE_FORMAT if result is ProvisionalCodeResult.FORMAT
-                           else CODE_REFUSED)
+                confirmation = PublicConfirmation.objects.select_related("request").get(public_id=public_id)
+                return render(
+                    request, "requests_app/public_vitale_done.html", {"filed": confirmation.request}
+                )
+            form.add_error("code", CODE_FORMAT if result is ProvisionalCodeResult.FORMAT else CODE_REFUSED)
     hours = int(services.public_code_validity().total_seconds() // 3600)
-    return render(request, "requests_app/public_vitale_confirm.html",
-                  {"form": form, "validity_hours": hours}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "requests_app/public_vitale_confirm.html",
+        {"form": form, "validity_hours": hours},
+        status=400 if form.errors else 200,
+    )

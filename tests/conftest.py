@@ -28,8 +28,10 @@ def _fast_password_hasher(settings):
     """The cost of hashing is not what the tests are about (a PBKDF2 hash is 0.5 s on a CI core,
     and most tests make a user): MD5 first, PBKDF2 kept to check hashes made by the real worker.
     The tests of the hashing work itself (tests/accounts/test_uniform_hashing.py) set their own."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
-                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -124,14 +126,32 @@ def running_celery_worker(*, redis_url: str, log: Path):
     }
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ameli_portal", "worker",
-             "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--pool=prefork", "--concurrency=1",
-             "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ameli_portal",
+                "worker",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--pool=prefork",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: b"ready." in log.read_bytes() or process.poll() is not None,
-                 timeout=60, message="démarrage du worker Celery")
+        wait_for(
+            lambda: b"ready." in log.read_bytes() or process.poll() is not None,
+            timeout=60,
+            message="démarrage du worker Celery",
+        )
         if process.poll() is not None:
             pytest.fail(f"le worker Celery s'est arrêté :\n{log.read_text()[-3000:]}")
         yield process

@@ -21,8 +21,9 @@ class CaisseFactory(factory.django.DjangoModelFactory):
 
 
 def _nir(n: int) -> str:
-    return generate_nir(sex=1 + n % 2, year=1960 + n % 40, month=1 + n % 12, department="75",
-                        commune="056", order=1 + n % 999).number
+    return generate_nir(
+        sex=1 + n % 2, year=1960 + n % 40, month=1 + n % 12, department="75", commune="056", order=1 + n % 999
+    ).number
 
 
 class InsuredFactory(factory.django.DjangoModelFactory):
@@ -40,9 +41,7 @@ class InsuredFactory(factory.django.DjangoModelFactory):
     postal_code = "75010"
     city = "Paris"
     email = factory.Sequence(lambda n: f"assure{n}@exemple.test")
-    coverage = factory.RelatedFactory(
-        "tests.factories.CoverageFactory", factory_related_name="insured"
-    )
+    coverage = factory.RelatedFactory("tests.factories.CoverageFactory", factory_related_name="insured")
 
 
 class CoverageFactory(factory.django.DjangoModelFactory):
@@ -163,6 +162,7 @@ class HealthCardEventFactory(factory.django.DjangoModelFactory):
     status = factory.SelfAttribute("card.status")
     note = "Carte fabriquée et envoyée à l'adresse postale."
 
+
 # --- end accounts: health cards ---------------------------------------------------------
 
 
@@ -182,7 +182,8 @@ class ThreadFactory(factory.django.DjangoModelFactory):
     status = "open"
     # An import here would sit mid-module, below other helpers' blocks.
     last_message_at = factory.LazyFunction(
-        lambda: __import__("django.utils.timezone", fromlist=["now"]).now())
+        lambda: __import__("django.utils.timezone", fromlist=["now"]).now()
+    )
 
 
 class MessageFactory(factory.django.DjangoModelFactory):
@@ -207,7 +208,8 @@ class DemarcheFactory(factory.django.DjangoModelFactory):
     insured = factory.SubFactory(InsuredFactory)
     kind = "prestation"
     status = "deposee"
-    data = factory.LazyFunction(lambda: {"equipment": "Fauteuil roulant", "amount": "1250.00",
-                                         "comment": ""})
+    data = factory.LazyFunction(lambda: {"equipment": "Fauteuil roulant", "amount": "1250.00", "comment": ""})
     expected_by = date(2030, 1, 15)
+
+
 # --- end requests_app ---------------------------------------------------------------

@@ -23,12 +23,22 @@ D = Decimal
 
 # (typed, read): with thousands for fields that allow them, small amounts for the others.
 LARGE = [
-    ("1 250,00", D("1250.00")), ("1250 €", D("1250")), ("1 250,5", D("1250.5")),
-    ("1250.00", D("1250.00")), ("1\u202f250,00\u00a0€", D("1250.00")), ("1\u00a0250,00", D("1250.00")),
-    ("1.250,00", D("1250.00")), (" 1250,00 € ", D("1250.00")),
+    ("1 250,00", D("1250.00")),
+    ("1250 €", D("1250")),
+    ("1 250,5", D("1250.5")),
+    ("1250.00", D("1250.00")),
+    ("1\u202f250,00\u00a0€", D("1250.00")),
+    ("1\u00a0250,00", D("1250.00")),
+    ("1.250,00", D("1250.00")),
+    (" 1250,00 € ", D("1250.00")),
 ]
-SMALL = [("12,50", D("12.50")), ("12.50", D("12.50")), ("12 €", D("12")), ("0,5", D("0.5")),
-         ("12,50\u00a0€", D("12.50"))]
+SMALL = [
+    ("12,50", D("12.50")),
+    ("12.50", D("12.50")),
+    ("12 €", D("12")),
+    ("0,5", D("0.5")),
+    ("12,50\u00a0€", D("12.50")),
+]
 NOT_AMOUNTS = ["douze", "12,50,3", "1 2a", "--3", "€"]
 
 
@@ -47,8 +57,11 @@ def project_forms() -> list[type[forms.BaseForm]]:
             except ModuleNotFoundError as error:
                 if error.name != f"{app}.{module}":
                     raise
-    found = {cls for cls in _walk(forms.BaseForm)
-             if cls.__module__.split(".")[0] in PROJECT_APPS and not issubclass(cls, forms.BaseModelForm)}
+    found = {
+        cls
+        for cls in _walk(forms.BaseForm)
+        if cls.__module__.split(".")[0] in PROJECT_APPS and not issubclass(cls, forms.BaseModelForm)
+    }
     return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
 
@@ -67,15 +80,21 @@ def admin_forms() -> list[tuple[str, type[forms.BaseForm]]]:
 
 def money_fields(form_class):
     """Every decimal field is an amount unless it says otherwise (``is_money = False``: a rate)."""
-    return [(name, field) for name, field in form_class.base_fields.items()
-            if isinstance(field, forms.DecimalField) and getattr(field, "is_money", True)]
+    return [
+        (name, field)
+        for name, field in form_class.base_fields.items()
+        if isinstance(field, forms.DecimalField) and getattr(field, "is_money", True)
+    ]
 
 
 def _cases(field) -> list[tuple[str, Decimal]]:
-    fits = [(typed, read) for typed, read in LARGE + SMALL
-            if (field.max_value is None or read <= field.max_value)
-            and (field.min_value is None or read >= field.min_value)
-            and (field.decimal_places is None or -read.as_tuple().exponent <= field.decimal_places)]
+    fits = [
+        (typed, read)
+        for typed, read in LARGE + SMALL
+        if (field.max_value is None or read <= field.max_value)
+        and (field.min_value is None or read >= field.min_value)
+        and (field.decimal_places is None or -read.as_tuple().exponent <= field.decimal_places)
+    ]
     return fits
 
 
@@ -134,11 +153,13 @@ def test_a_form_with_a_wrong_amount_says_so_in_french():
     form = Form(data={"amount": "mille"})
     assert not form.is_valid()
     assert form.errors["amount"] == [
-        "Indiquez un montant en euros avec des chiffres, par exemple 1 250,00 ou 30,50."]
+        "Indiquez un montant en euros avec des chiffres, par exemple 1 250,00 ou 30,50."
+    ]
 
 
-@pytest.mark.parametrize("typed, plain", [("1,250.00", "1250.00"), ("1'250,00", "1250.00"),
-                                          ("-12,5", "-12.5"), ("abc", "abc")])
+@pytest.mark.parametrize(
+    "typed, plain", [("1,250.00", "1250.00"), ("1'250,00", "1250.00"), ("-12,5", "-12.5"), ("abc", "abc")]
+)
 def test_parse_french_amount(typed, plain):
     assert parse_french_amount(typed) == plain
 

@@ -29,13 +29,20 @@ FLOORS = (
 )
 FLOOR = {app: level for level, names in enumerate(FLOORS) for app in names}
 # The project's wiring, not the kernel: allowed to name every app.
-WIRING = ("ameli_portal.settings", "ameli_portal.urls", "ameli_portal.apps", "ameli_portal.wsgi",
-          "ameli_portal.asgi", "ameli_portal.celery")
+WIRING = (
+    "ameli_portal.settings",
+    "ameli_portal.urls",
+    "ameli_portal.apps",
+    "ameli_portal.wsgi",
+    "ameli_portal.asgi",
+    "ameli_portal.celery",
+)
 
 
 def _portal_apps():
-    return sorted({config.name.split(".")[0] for config in apps.get_app_configs()
-                   if Path(config.path).parent == ROOT})
+    return sorted(
+        {config.name.split(".")[0] for config in apps.get_app_configs() if Path(config.path).parent == ROOT}
+    )
 
 
 def _modules(app):
@@ -53,15 +60,20 @@ def _imported_names(path):
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node.lineno, node.module
-        elif (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", ""))
-              == "import_module" and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", "")) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             yield node.lineno, node.args[0].value
 
 
 def test_every_portal_app_has_a_floor():
     assert set(_portal_apps()) == set(FLOOR), (
-        "Donnez à chaque application son étage dans FLOORS (tests/test_architecture.py).")
+        "Donnez à chaque application son étage dans FLOORS (tests/test_architecture.py)."
+    )
 
 
 @pytest.mark.parametrize("app", sorted(FLOOR))
@@ -79,8 +91,11 @@ def test_apps_import_only_from_lower_floors(app):
 
 def test_the_rules_engine_imports_the_standard_library_only():
     path = ROOT / "reimbursements" / "rules.py"
-    outside = [f"rules.py:{lineno} imports {name}" for lineno, name in _imported_names(path)
-               if name.split(".")[0] not in sys.stdlib_module_names]
+    outside = [
+        f"rules.py:{lineno} imports {name}"
+        for lineno, name in _imported_names(path)
+        if name.split(".")[0] not in sys.stdlib_module_names
+    ]
     assert outside == []
 
 
@@ -101,7 +116,7 @@ def _app_module_imports(app):
                 base = node.module or ""
                 if node.level:
                     parent = package.split(".")
-                    parent = parent[:len(parent) - (node.level - 1)]
+                    parent = parent[: len(parent) - (node.level - 1)]
                     base = ".".join(parent + ([node.module] if node.module else []))
                 found = [base] + [f"{base}.{alias.name}" for alias in node.names]
             else:
@@ -155,5 +170,6 @@ def test_the_modules_of_an_app_import_each_other_one_way(app):
 
 
 def test_a_circle_between_two_modules_is_found():
-    assert _circles({"a.services": {"a.tasks"}, "a.tasks": {"a.services"}, "a.views": {"a.services"}}) \
-        == [["a.services", "a.tasks"]]
+    assert _circles({"a.services": {"a.tasks"}, "a.tasks": {"a.services"}, "a.views": {"a.services"}}) == [
+        ["a.services", "a.tasks"]
+    ]

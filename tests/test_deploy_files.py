@@ -368,6 +368,7 @@ def test_the_package_metadata_builds_without_setuptools_warnings():
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["license"] == "AGPL-3.0-or-later"
-    assert any(re.fullmatch(r"setuptools>=(7[7-9]|[89]\d)(\.\d+)*", r)
-               for r in pyproject["build-system"]["requires"])
+    assert any(
+        re.fullmatch(r"setuptools>=(7[7-9]|[89]\d)(\.\d+)*", r) for r in pyproject["build-system"]["requires"]
+    )
     assert pyproject["tool"]["setuptools"]["package-dir"] == {"": "."}

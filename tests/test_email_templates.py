@@ -30,8 +30,11 @@ ALLAUTH_TEMPLATES = Path(allauth.__file__).parent / "templates"
 SAMPLE_NIR = "2850799123456"
 
 # Words of English that no French sentence of ours uses (URLs and addresses removed first).
-ENGLISH = re.compile(r"\b(the|your|you|please|this|has|been|with|account|is|are|to|of|and|if|"
-                     r"hello|thank|click|code is|sign|email)\b", re.IGNORECASE)
+ENGLISH = re.compile(
+    r"\b(the|your|you|please|this|has|been|with|account|is|are|to|of|and|if|"
+    r"hello|thank|click|code is|sign|email)\b",
+    re.IGNORECASE,
+)
 # What an empty variable leaves behind: « sur . », « ( ) », « «  » », two spaces in a line.
 BLANKS = [
     re.compile(r"\b(sur|à|au|aux|de|du|des|le|la|les|pour|par|avec|en|dans|chez|le site)\s+[.,;)]"),
@@ -53,8 +56,9 @@ def _stock_sentences() -> set[str]:
         is_subject = path.name.endswith("_subject.txt")
         text = path.read_text()
         facts = " ".join(re.findall(r"{% block notification_message %}(.*?){% endblock", text, re.DOTALL))
-        for msgid in re.findall(r"{%\s*blocktrans(?:late)?[^%]*%}(.*?){%\s*endblocktrans(?:late)?\s*%}",
-                                text, re.DOTALL):
+        for msgid in re.findall(
+            r"{%\s*blocktrans(?:late)?[^%]*%}(.*?){%\s*endblocktrans(?:late)?\s*%}", text, re.DOTALL
+        ):
             gettext_id = re.sub(r"{{\s*(\w+)\s*}}", r"%(\1)s", msgid)
             with translation.override("fr"):
                 french = translation.gettext(gettext_id)
@@ -85,8 +89,13 @@ def strict_templates(settings):
 
 def test_the_glob_finds_the_portal_mails_and_every_mail_of_the_auth_library():
     prefixes = {t.prefix for t in TEMPLATES}
-    assert {"emails/welcome", "emails/request-status", "account/email/login_code",
-            "account/email/email_confirmation_signup", "mfa/email/totp_activated"} <= prefixes
+    assert {
+        "emails/welcome",
+        "emails/request-status",
+        "account/email/login_code",
+        "account/email/email_confirmation_signup",
+        "mfa/email/totp_activated",
+    } <= prefixes
     for app in ("account", "mfa"):
         for subject in (ALLAUTH_TEMPLATES / app / "email").glob("*_subject.txt"):
             assert f"{app}/email/{subject.name.removesuffix('_subject.txt')}" in prefixes
@@ -104,7 +113,8 @@ def test_every_email_is_french_whole_and_signed_by_the_caisse(template, strict_t
         assert content.strip(), f"{where} est vide"
         assert "@@VIDE" not in content, (
             f"{where} : variable vide {re.findall(r'@@VIDE:(.*?)@@', content)} : donnez-lui une valeur "
-            "dans ameli_portal.email_catalog.sample_context, ou corrigez le modèle")
+            "dans ameli_portal.email_catalog.sample_context, ou corrigez le modèle"
+        )
         assert SAMPLE_NIR not in content, f"{where} montre le NIR (l'identifiant de connexion)"
         plain = _plain(content, is_html=part == "HTML")
         for line in plain.splitlines():
@@ -117,7 +127,8 @@ def test_every_email_is_french_whole_and_signed_by_the_caisse(template, strict_t
     assert re.search(r"\bvous\b|\bvotre\b", rendered.text, re.IGNORECASE), template.prefix
     for part in ("text", "html"):
         assert settings.BRANDING["caisse_name"] in html.unescape(getattr(rendered, part)), (
-            f"{template.prefix} ({part}) ne nomme pas la caisse")
+            f"{template.prefix} ({part}) ne nomme pas la caisse"
+        )
     assert settings.BRANDING["portal_name"] in html.unescape(rendered.html), template.prefix
 
 

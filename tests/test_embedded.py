@@ -23,14 +23,31 @@ def get(url: str) -> tuple[int, str]:
 
 
 def test_embedded_default_starts_with_demo_data_and_a_mailbox(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_BACKEND",
-                        "CELERY_TASK_ALWAYS_EAGER", "CELERY_QUEUE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "EMAIL_URL",
+            "EMAIL_BACKEND",
+            "CELERY_TASK_ALWAYS_EAGER",
+            "CELERY_QUEUE",
+        )
+    }
     env.update(DEBUG="1", PORTAL_VAR_DIR=str(tmp_path))
 
     def manage(*args):
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=180, check=True)
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        )
 
     manage("migrate", "--noinput", "-v", "0")
     seeded = manage("seed_demo").stdout
@@ -41,7 +58,10 @@ def test_embedded_default_starts_with_demo_data_and_a_mailbox(tmp_path):
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"

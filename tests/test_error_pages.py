@@ -11,11 +11,21 @@ from tests.factories import UserFactory
 from tests.security.urlmap import all_routes
 
 HEADINGS = {
-    400: "Demande incorrecte", 403: "Accès refusé", 404: "Page introuvable",
-    405: "Cette adresse ne s'ouvre pas directement", 500: "Erreur technique",
+    400: "Demande incorrecte",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Cette adresse ne s'ouvre pas directement",
+    500: "Erreur technique",
 }
-ENGLISH = ("Not Found", "Server Error", "Bad Request", "Forbidden", "CSRF verification failed",
-           "The requested resource", "Method Not Allowed")
+ENGLISH = (
+    "Not Found",
+    "Server Error",
+    "Bad Request",
+    "Forbidden",
+    "CSRF verification failed",
+    "The requested resource",
+    "Method Not Allowed",
+)
 
 
 def assert_french_page(response, status):

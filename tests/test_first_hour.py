@@ -32,8 +32,7 @@ SHELL_VARIABLES = ("PATH", "LANG", "LC_ALL", "TERM", "TMPDIR")
 
 
 def git(*args, cwd=ROOT, **kwargs):
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True, timeout=120,
-                          **kwargs)
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True, timeout=120, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +53,23 @@ def shell(home: Path, **extra) -> dict:
 
 
 def run(clone, *command, env, timeout=120):
-    return subprocess.run(["./run", *command], cwd=clone, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        ["./run", *command], cwd=clone, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def give_virtualenv(clone):
     """What ``./run``'s first install leaves: ``.venv`` with the dependencies, and its stamp."""
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", ".venv"], cwd=clone,
-                   check=True, timeout=60)
+    subprocess.run(
+        [sys._base_executable, "-m", "venv", "--without-pip", ".venv"], cwd=clone, check=True, timeout=60
+    )
     python = clone / ".venv" / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(purelib, "portal-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     (clone / ".venv" / ".installed-dev").touch()
 
@@ -101,13 +106,17 @@ def test_the_first_hour_from_clone_to_bench(clone, tmp_path):
     if not database.startswith("postgres"):
         pytest.skip("le banc demande le PostgreSQL des tests (lancez la suite par ./run test)")
     parts = urlsplit(database)  # a database of its own, next to the tests' one
-    bench_env = {**env, "TEST_DATABASE_URL": database, "TEST_REDIS_URL": os.environ["REDIS_URL"],
-                 "BENCH_DATABASE_URL": urlunsplit(parts._replace(path=f"{parts.path}_first_hour"))}
-    out = run(clone, "bench", "payments_page", "--lines", "20", "--runs", "1", env=bench_env,
-              timeout=300)
+    bench_env = {
+        **env,
+        "TEST_DATABASE_URL": database,
+        "TEST_REDIS_URL": os.environ["REDIS_URL"],
+        "BENCH_DATABASE_URL": urlunsplit(parts._replace(path=f"{parts.path}_first_hour")),
+    }
+    out = run(clone, "bench", "payments_page", "--lines", "20", "--runs", "1", env=bench_env, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "20 lignes de soins" in out.stdout, out.stdout
     for page in ("page nue (base.html)", "Mes paiements", "export CSV"):
-        assert any(line.startswith(page) and "médiane" in line for line in out.stdout.splitlines()), \
+        assert any(line.startswith(page) and "médiane" in line for line in out.stdout.splitlines()), (
             out.stdout
+        )
     assert "Traceback" not in out.stderr, out.stderr

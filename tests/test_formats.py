@@ -9,9 +9,16 @@ from django.template import Context, Template
 from ameli_portal.formats import euros, first_name, french_date, percent
 
 
-@pytest.mark.parametrize(("first_names", "shown"), [
-    ("Marie Claire", "Marie"), ("  Jean  ", "Jean"), ("", ""), ("   ", ""), (None, ""),
-])
+@pytest.mark.parametrize(
+    ("first_names", "shown"),
+    [
+        ("Marie Claire", "Marie"),
+        ("  Jean  ", "Jean"),
+        ("", ""),
+        ("   ", ""),
+        (None, ""),
+    ],
+)
 def test_the_first_name_is_the_first_of_the_first_names_and_empty_without_one(first_names, shown):
     assert first_name(first_names) == shown
 
@@ -26,5 +33,6 @@ def test_amounts_rates_and_dates_are_written_the_french_way():
 
 def test_the_templates_filters_are_the_same_functions():
     rendered = Template("{% load money %}{{ a|euros }} {{ r|percent }}").render(
-        Context({"a": Decimal("65"), "r": Decimal("0.65")}))
+        Context({"a": Decimal("65"), "r": Decimal("0.65")})
+    )
     assert rendered == f"{euros(Decimal('65'))} {percent(Decimal('0.65'))}"

@@ -35,13 +35,19 @@ def _paths(patterns, prefix="/"):
 
 
 PATHS = sorted(set(_paths(get_resolver().url_patterns)))
-DENIED = ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()",
-          "browsing-topics=()")
+DENIED = ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()", "browsing-topics=()")
 
 
 def test_the_resolver_gives_the_private_pages_the_audit_found_without_no_store():
-    for path in ("/mon-espace/", "/compte/email/", "/compte/sessions/", "/compte/2fa/",
-                 "/compte/password/change/", "/compte/reauthenticate/", "/demarches/nouvelle/"):
+    for path in (
+        "/mon-espace/",
+        "/compte/email/",
+        "/compte/sessions/",
+        "/compte/2fa/",
+        "/compte/password/change/",
+        "/compte/reauthenticate/",
+        "/demarches/nouvelle/",
+    ):
         assert path in PATHS
 
 
@@ -89,9 +95,16 @@ def _through(middleware, response, user):
     return middleware(lambda _request: response)(request)
 
 
-@pytest.mark.parametrize("own", [
-    "public, max-age=3600", "private, max-age=600", "max-age=0", "no-cache", "",
-])
+@pytest.mark.parametrize(
+    "own",
+    [
+        "public, max-age=3600",
+        "private, max-age=600",
+        "max-age=0",
+        "no-cache",
+        "",
+    ],
+)
 def test_a_looser_cache_control_of_a_view_is_replaced_for_a_signed_in_person(insured, own):
     response = HttpResponse("santé")
     if own:

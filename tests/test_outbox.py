@@ -208,9 +208,11 @@ class RefusingBackend(BaseEmailBackend):
 def test_a_published_job_not_done_within_its_lease_is_published_again(mailoutbox):
     # Published by a worker that was killed before it ran the job: nothing in the broker.
     job = OutboxJob.objects.create(
-        task_name="ameli_portal.send_email", kwargs={"template": "test", "to": ["bail@exemple.test"],
-                                                     "context": {}},
-        published_at=timezone.now(), lease_until=timezone.now() + timedelta(seconds=300))
+        task_name="ameli_portal.send_email",
+        kwargs={"template": "test", "to": ["bail@exemple.test"], "context": {}},
+        published_at=timezone.now(),
+        lease_until=timezone.now() + timedelta(seconds=300),
+    )
     assert relay_pending(older_than_seconds=0) == 0  # still under its lease
     with time_machine.travel(timezone.now() + timedelta(seconds=301)):
         assert relay_pending(older_than_seconds=0) == 1
@@ -223,9 +225,11 @@ def test_a_published_job_not_done_within_its_lease_is_published_again(mailoutbox
 @pytest.mark.django_db(transaction=True)
 def test_a_running_job_is_not_published_again_when_its_lease_runs_out(mailoutbox):
     job = OutboxJob.objects.create(
-        task_name="ameli_portal.send_email", kwargs={"template": "test", "to": ["long@exemple.test"],
-                                                     "context": {}},
-        published_at=timezone.now(), lease_until=timezone.now() - timedelta(seconds=1))
+        task_name="ameli_portal.send_email",
+        kwargs={"template": "test", "to": ["long@exemple.test"], "context": {}},
+        published_at=timezone.now(),
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
     locked, release = threading.Event(), threading.Event()
 
     def running_worker():
@@ -254,8 +258,11 @@ def test_a_running_job_is_not_published_again_when_its_lease_runs_out(mailoutbox
 @pytest.fixture
 def operator(db):
     user = StaffFactory()
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="ameli_portal", codename__in=["view_outboxjob", "change_outboxjob"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="ameli_portal", codename__in=["view_outboxjob", "change_outboxjob"]
+        )
+    )
     return user
 
 

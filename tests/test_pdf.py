@@ -10,8 +10,9 @@ def test_static_files_are_served_to_weasyprint():
     assert response is not None
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1/x.png", "file:///etc/passwd",
-                                 "file:///static/../../etc/passwd"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:1/x.png", "file:///etc/passwd", "file:///static/../../etc/passwd"]
+)
 def test_anything_else_is_refused(url):
     with pytest.raises(Exception):  # noqa: B017 - WeasyPrint's own or ours, both refuse
         _fetcher().fetch(url)

@@ -21,9 +21,30 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGUAGES = {"sh", "bash", "shell", "console"}
 # First words that make a code span or line a command to check.
-COMMAND_WORDS = {"python", "python3", "manage.py", "pip", "pip3", "celery", "pytest", "docker",
-                 "docker-compose", "git", "npm", "npx", "apt-get", "apt", "brew", "export",
-                 "source", "sudo", "redis-server", "pg_ctlcluster", "gunicorn", "make"}
+COMMAND_WORDS = {
+    "python",
+    "python3",
+    "manage.py",
+    "pip",
+    "pip3",
+    "celery",
+    "pytest",
+    "docker",
+    "docker-compose",
+    "git",
+    "npm",
+    "npx",
+    "apt-get",
+    "apt",
+    "brew",
+    "export",
+    "source",
+    "sudo",
+    "redis-server",
+    "pg_ctlcluster",
+    "gunicorn",
+    "make",
+}
 # System prerequisites and CI, which work as written where they apply.
 SYSTEM_FORMS = [("apt-get", "install"), ("brew", "install"), ("npm", "ci"), (".ci/run",)]
 ASSIGNMENT = re.compile(r"[A-Z_][A-Z0-9_]*=\S*")
@@ -70,8 +91,12 @@ def is_command(text: str, *, inline: bool = False) -> bool:
     if not tokens or (inline and (len(tokens) < 2 or tokens == ["docker", "compose"])):
         return False
     first = tokens[0]
-    return (first in COMMAND_WORDS or first.startswith(("./", ".venv/")) or first == ".ci/run"
-            or first.endswith("manage.py"))
+    return (
+        first in COMMAND_WORDS
+        or first.startswith(("./", ".venv/"))
+        or first == ".ci/run"
+        or first.endswith("manage.py")
+    )
 
 
 def document_commands() -> list[tuple[str, str]]:
@@ -94,7 +119,7 @@ def document_commands() -> list[tuple[str, str]]:
                     found.append((f"{name}:{line_no + offset}", line))
         prose = text
         for fence in reversed(fences):
-            prose = prose[: fence.start()] + "\n" * fence.group(0).count("\n") + prose[fence.end():]
+            prose = prose[: fence.start()] + "\n" * fence.group(0).count("\n") + prose[fence.end() :]
         for span in re.finditer(r"`([^`]+)`", prose):
             command = " ".join(span.group(1).split())  # a span may wrap over two lines
             if is_command(command, inline=True):
@@ -105,19 +130,24 @@ def document_commands() -> list[tuple[str, str]]:
 COMMANDS = document_commands()
 
 
-def problem(command: str, subcommands: set[str], benches: set[str], services: set[str],
-            management: set[str]) -> str | None:
+def problem(
+    command: str, subcommands: set[str], benches: set[str], services: set[str], management: set[str]
+) -> str | None:
     tokens = command_words(command)
     placeholder = re.compile(r"[A-ZÀ-Ü_]{2,}")  # ./run manage COMMANDE, ./run bench NOM
     if tokens[:1] == ["./run"]:
         sub = tokens[1] if len(tokens) > 1 else ""
         if sub not in subcommands:
             return f"« ./run {sub} » n'est pas une commande de ./run ({', '.join(sorted(subcommands))})"
-        if sub == "manage" and (len(tokens) < 3 or not (tokens[2] in management
-                                                        or placeholder.fullmatch(tokens[2]))):
+        if sub == "manage" and (
+            len(tokens) < 3 or not (tokens[2] in management or placeholder.fullmatch(tokens[2]))
+        ):
             return f"« {' '.join(tokens[2:3])} » n'est pas une commande de manage.py"
-        if sub == "bench" and len(tokens) > 2 and not (tokens[2] in benches
-                                                       or placeholder.fullmatch(tokens[2])):
+        if (
+            sub == "bench"
+            and len(tokens) > 2
+            and not (tokens[2] in benches or placeholder.fullmatch(tokens[2]))
+        ):
             return f"« {tokens[2]} » n'est pas un banc ({', '.join(sorted(benches))})"
         return None
     if tokens[:2] == ["docker", "compose"]:
@@ -143,8 +173,10 @@ def problem(command: str, subcommands: set[str], benches: set[str], services: se
     for form in SYSTEM_FORMS:
         if tuple(tokens[: len(form)]) == form:
             return None
-    return ("ne marche pas tel quel sur un clone neuf : écrivez « ./run … » (./run manage, "
-            "./run bench…), « docker compose … » ou « git … »")
+    return (
+        "ne marche pas tel quel sur un clone neuf : écrivez « ./run … » (./run manage, "
+        "./run bench…), « docker compose … » ou « git … »"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -169,12 +201,21 @@ def test_every_command_shown_runs_as_written(known, where, command):
     assert problem(command, *known) is None, f"{where} : `{command}` : {problem(command, *known)}"
 
 
-@pytest.mark.parametrize("command", [
-    "./manage.py seed_demo", "python manage.py check", ".venv/bin/python -W ignore -m bench.attestations",
-    "DEBUG=1 python -m bench.payments_page", "./run tests", "./run manage seed_demoo",
-    "./run bench nope", "docker compose run --rm nosuch python manage.py check", "pytest -x",
-    "export DATABASE_URL=postgres://x",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "./manage.py seed_demo",
+        "python manage.py check",
+        ".venv/bin/python -W ignore -m bench.attestations",
+        "DEBUG=1 python -m bench.payments_page",
+        "./run tests",
+        "./run manage seed_demoo",
+        "./run bench nope",
+        "docker compose run --rm nosuch python manage.py check",
+        "pytest -x",
+        "export DATABASE_URL=postgres://x",
+    ],
+)
 def test_the_check_refuses_what_a_fresh_clone_cannot_run(known, command):
     assert is_command(command)
     assert problem(command, *known)

@@ -57,8 +57,11 @@ def settings_reads() -> dict[str, set[str]]:
     for node in ast.walk(ast.parse(SETTINGS_PY.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call):
             continue
-        if (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "env"):
+        if (
+            isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "env"
+        ):
             kind = node.func.attr
         elif isinstance(node.func, ast.Name) and node.func.id == "env":  # env("X", cast=int)
             cast = [k.value for k in node.keywords if k.arg == "cast"] or node.args[1:2]
@@ -79,10 +82,20 @@ CHECKED = sorted((name, min(kinds - FREE_TEXT)) for name, kinds in READS.items()
 
 
 def manage_check(env: dict, tmp_path) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(tmp_path)),
-            "PORTAL_VAR_DIR": str(tmp_path), **env}
-    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=base,
-                          capture_output=True, text=True, timeout=120)
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "PORTAL_VAR_DIR": str(tmp_path),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_source_finds_every_variable_the_running_settings_read():
@@ -92,8 +105,9 @@ def test_the_source_finds_every_variable_the_running_settings_read():
 
 
 def test_every_kind_of_variable_has_a_bad_value_here():
-    unknown = {kind for kinds in READS.values() for kind in kinds
-               if kind not in BAD_VALUES and kind not in FREE_TEXT}
+    unknown = {
+        kind for kinds in READS.values() for kind in kinds if kind not in BAD_VALUES and kind not in FREE_TEXT
+    }
     assert not unknown, f"donnez une valeur invalide pour {unknown} dans BAD_VALUES"
 
 
@@ -122,14 +136,32 @@ def test_a_url_with_a_password_is_never_repeated(tmp_path):
 
 
 def test_a_launcher_names_the_variable_the_person_set(tmp_path):
-    result = manage_check({**PRODUCTION_ENV, "DATABASE_URL": "postgres://h:port/x",
-                           "PORTAL_ENV_NAMES": "DATABASE_URL=TEST_DATABASE_URL"}, tmp_path)
+    result = manage_check(
+        {
+            **PRODUCTION_ENV,
+            "DATABASE_URL": "postgres://h:port/x",
+            "PORTAL_ENV_NAMES": "DATABASE_URL=TEST_DATABASE_URL",
+        },
+        tmp_path,
+    )
     assert result.stderr.startswith("Configuration invalide : TEST_DATABASE_URL : "), result.stderr
 
 
-@pytest.mark.parametrize(("raw", "value"), [("1", True), ("true", True), ("Oui", True), ("on", True),
-                                            ("0", False), ("false", False), ("non", False),
-                                            ("off", False), ("", None), ("  ", None)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("1", True),
+        ("true", True),
+        ("Oui", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("non", False),
+        ("off", False),
+        ("", None),
+        ("  ", None),
+    ],
+)
 def test_booleans_read_as_people_write_them(raw, value):
     assert SettingsEnv({"X": raw}).bool("X", default=None) is value
 
@@ -162,16 +194,28 @@ def test_a_real_scanner_passes_the_check(settings):
     assert attachment_scanner_check() == []
 
 
-@pytest.mark.parametrize(("variable", "value", "start"), [
-    ("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:1/ameli_portal",
-     "TEST_DATABASE_URL : PostgreSQL injoignable à 127.0.0.1:1"),
-    ("TEST_REDIS_URL", "redis://127.0.0.1:1/0", "TEST_REDIS_URL : Redis injoignable à 127.0.0.1:1"),
-    ("TEST_DATABASE_URL", "mysql://x@127.0.0.1/y", "Configuration invalide : TEST_DATABASE_URL : "),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "start"),
+    [
+        (
+            "TEST_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/ameli_portal",
+            "TEST_DATABASE_URL : PostgreSQL injoignable à 127.0.0.1:1",
+        ),
+        ("TEST_REDIS_URL", "redis://127.0.0.1:1/0", "TEST_REDIS_URL : Redis injoignable à 127.0.0.1:1"),
+        ("TEST_DATABASE_URL", "mysql://x@127.0.0.1/y", "Configuration invalide : TEST_DATABASE_URL : "),
+    ],
+)
 def test_run_test_names_the_variable_the_person_set(variable, value, start):
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "TEST_REDIS_URL")}
-    result = subprocess.run(["./run", "test", "--collect-only", "-q"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, env={**env, variable: value})
+    result = subprocess.run(
+        ["./run", "test", "--collect-only", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, variable: value},
+    )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
@@ -179,10 +223,21 @@ def test_run_test_names_the_variable_the_person_set(variable, value, start):
 
 
 def test_a_celery_worker_started_with_a_bad_value_says_one_line(tmp_path):
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(tmp_path)),
-            "PORTAL_VAR_DIR": str(tmp_path), **PRODUCTION_ENV, "JOB_MAX_ATTEMPTS": "douze"}
-    result = subprocess.run([sys.executable, "-m", "celery", "-A", "ameli_portal", "worker"], cwd=ROOT,
-                            env=base, capture_output=True, text=True, timeout=120)
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "PORTAL_VAR_DIR": str(tmp_path),
+        **PRODUCTION_ENV,
+        "JOB_MAX_ATTEMPTS": "douze",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "ameli_portal", "worker"],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert result.stderr.strip().startswith("Configuration invalide : JOB_MAX_ATTEMPTS : "), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

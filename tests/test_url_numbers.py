@@ -25,11 +25,25 @@ def _fast_hasher(settings):
     # One account per test: the real hasher's cost is not what is checked here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 BIGINT_MAX = "9223372036854775807"
 WEIRD_NUMBERS = [
-    BIGINT_MAX, "9223372036854775808", "-9223372036854775809", "9" * 30, "9" * 5000,
-    "0", "-1", "1e3", "2.5", "0x10", "", "deux", "\u0663",  # ARABIC-INDIC DIGIT THREE
-    "1_000", " 2 ", "²",
+    BIGINT_MAX,
+    "9223372036854775808",
+    "-9223372036854775809",
+    "9" * 30,
+    "9" * 5000,
+    "0",
+    "-1",
+    "1e3",
+    "2.5",
+    "0x10",
+    "",
+    "deux",
+    "\u0663",  # ARABIC-INDIC DIGIT THREE
+    "1_000",
+    " 2 ",
+    "²",
 ]
 PAST_THE_END = [BIGINT_MAX, "9223372036854775808", "9" * 30, "1_000"]
 
@@ -42,9 +56,10 @@ def logged(client, insured):
 
 def _payments(insured, count):
     for n in range(count):
-        act = CareActFactory(sheet=CareSheetFactory(insured=insured,
-                                                    received_on=date.today() - timedelta(days=40 + n)),
-                             care_date=date.today() - timedelta(days=40 + n))
+        act = CareActFactory(
+            sheet=CareSheetFactory(insured=insured, received_on=date.today() - timedelta(days=40 + n)),
+            care_date=date.today() - timedelta(days=40 + n),
+        )
         care_sheet_post(sheet=act.sheet, actor=None)
         payments_run(day=date.today() - timedelta(days=39 + n))
 
@@ -72,10 +87,19 @@ def test_inbox_page_number_gives_a_page_never_an_error(logged, insured, number):
     assert "Question 1" in response.content.decode()
 
 
-@pytest.mark.parametrize("params", [
-    {"period": BIGINT_MAX}, {"period": "-3"}, {"start": "99999-01-01"}, {"end": "0000-01-01"},
-    {"start": "2026-13-45"}, {"person": BIGINT_MAX}, {"kind": BIGINT_MAX}, {"page": "9" * 30},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"period": BIGINT_MAX},
+        {"period": "-3"},
+        {"start": "99999-01-01"},
+        {"end": "0000-01-01"},
+        {"start": "2026-13-45"},
+        {"person": BIGINT_MAX},
+        {"kind": BIGINT_MAX},
+        {"page": "9" * 30},
+    ],
+)
 @pytest.mark.parametrize("name", ["reimbursements:payments", "reimbursements:payments_csv"])
 def test_payments_filters_from_the_query_string_never_error(logged, name, params):
     assert logged.get(reverse(name), params).status_code == 200
@@ -88,24 +112,30 @@ def test_tax_statement_year_is_refused_by_the_form(logged, year):
     assert "errorlist" in response.content.decode() or "Sélectionnez" in response.content.decode()
 
 
-@pytest.mark.parametrize("params", [
-    {"care": "physiotherapy", "age": BIGINT_MAX, "price": "30", "care_date": "2026-01-10"},
-    {"care": "physiotherapy", "age": "25", "price": "9" * 30, "care_date": "2026-01-10"},
-    {"care": "physiotherapy", "age": "25", "price": "30", "care_date": "99999-01-10"},
-    {"care": BIGINT_MAX},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"care": "physiotherapy", "age": BIGINT_MAX, "price": "30", "care_date": "2026-01-10"},
+        {"care": "physiotherapy", "age": "25", "price": "9" * 30, "care_date": "2026-01-10"},
+        {"care": "physiotherapy", "age": "25", "price": "30", "care_date": "99999-01-10"},
+        {"care": BIGINT_MAX},
+    ],
+)
 def test_simulator_numbers_are_bounded(client, params):
     assert client.get(reverse("reimbursements:simulator"), params).status_code == 200
 
 
-@pytest.mark.parametrize("path", [
-    "/remboursements/paiements/9223372036854775808/",
-    "/attestations/9223372036854775808/telecharger/",
-    "/demarches/9223372036854775808/",
-    "/demarches/nouvelle/9223372036854775808/",
-    "/messagerie/9223372036854775808/",
-    "/demarches/pieces/9223372036854775808/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/remboursements/paiements/9223372036854775808/",
+        "/attestations/9223372036854775808/telecharger/",
+        "/demarches/9223372036854775808/",
+        "/demarches/nouvelle/9223372036854775808/",
+        "/messagerie/9223372036854775808/",
+        "/demarches/pieces/9223372036854775808/",
+    ],
+)
 def test_an_id_in_the_path_that_names_nothing_is_a_404(logged, path):
     assert logged.get(path).status_code == 404
 

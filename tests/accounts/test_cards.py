@@ -128,8 +128,9 @@ def test_a_child_under_twelve_is_on_the_parents_card(insured):
 
 
 def test_only_an_ordered_card_can_be_delivered(insured):
-    card = HealthCardFactory(insured=insured, status=Status.OPPOSED, opposition_reason="loss",
-                             opposed_at="2026-01-01T10:00Z")
+    card = HealthCardFactory(
+        insured=insured, status=Status.OPPOSED, opposition_reason="loss", opposed_at="2026-01-01T10:00Z"
+    )
     with pytest.raises(CardRefused):
         health_card_deliver(card=card)
 
@@ -137,7 +138,10 @@ def test_only_an_ordered_card_can_be_delivered(insured):
 def test_ceam_is_valid_two_years_from_delivery(insured):
     card = ceam_order(insured=insured, departure_on=date(2026, 7, 14))
     assert (card.kind, card.status, card.departure_on) == (
-        HealthCard.Kind.CEAM, Status.ORDERED, date(2026, 7, 14))
+        HealthCard.Kind.CEAM,
+        Status.ORDERED,
+        date(2026, 7, 14),
+    )
     assert card.order_reason == "first"
     with time_machine.travel(date(2026, 6, 20)):
         health_card_deliver(card=card)
@@ -173,6 +177,7 @@ def test_serials_are_random_digits():
 
 
 # --- the database itself refuses, whatever the code does -----------------------------
+
 
 def _raw_insert(card_like: HealthCard, *, status: str, serial: str) -> None:
     with connection.cursor() as cursor:

@@ -23,10 +23,18 @@ CARDS = reverse("admin:accounts_healthcard_changelist")
 @pytest.fixture
 def agent(client, staff):
     # What the report asks the Conseiller group to hold (accounts/demo.py is the lead's).
-    staff.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="accounts",
-        codename__in=["view_healthcard", "change_healthcard", "view_healthcardevent",
-                      "view_ibanhistory", "view_familysituationchange"]))
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="accounts",
+            codename__in=[
+                "view_healthcard",
+                "change_healthcard",
+                "view_healthcardevent",
+                "view_ibanhistory",
+                "view_familysituationchange",
+            ],
+        )
+    )
     client.force_login(staff)
     response = client.get(CARDS)
     if response.status_code == 302:
@@ -50,16 +58,18 @@ def test_the_delivery_action_validates_ordered_cards_and_is_audited(client, agen
     insured = InsuredFactory()
     current = HealthCardFactory(insured=insured)
     ordered = vitale_card_order(insured=insured, reason="malfunction")
-    response = client.post(CARDS, {"action": "deliver",
-                                   "_selected_action": [ordered.pk, current.pk]}, follow=True)
+    response = client.post(
+        CARDS, {"action": "deliver", "_selected_action": [ordered.pk, current.pk]}, follow=True
+    )
     page = response.content.decode()
     assert "1 carte(s) remise(s)" in page and "1 carte(s) ignorée(s)" in page
     ordered.refresh_from_db()
     current.refresh_from_db()
     assert (ordered.status, current.status) == (HealthCard.Status.VALID, HealthCard.Status.REPLACED)
     assert ordered.events.last().actor == agent
-    assert AuditEvent.objects.filter(action="health_card_deliver", actor=agent,
-                                     object_id=str(ordered.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="health_card_deliver", actor=agent, object_id=str(ordered.pk)
+    ).exists()
 
 
 def test_the_card_page_shows_its_history_read_only_and_is_audited(client, agent):
@@ -76,8 +86,14 @@ def _insured_form(client, insured, **changes):
     url = reverse("admin:accounts_insured_change", args=[insured.pk])
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
-    for prefix in ("beneficiaries", "coverage_periods", "exemptions", "health_cards",
-                   "iban_history", "family_situation_changes"):
+    for prefix in (
+        "beneficiaries",
+        "coverage_periods",
+        "exemptions",
+        "health_cards",
+        "iban_history",
+        "family_situation_changes",
+    ):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(changes)
     return client.post(url, data)
@@ -85,10 +101,18 @@ def _insured_form(client, insured, **changes):
 
 @pytest.fixture
 def supervisor(client, staff):
-    staff.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="accounts",
-        codename__in=["view_insured", "change_insured", "view_healthcard",
-                      "view_ibanhistory", "view_familysituationchange"]))
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="accounts",
+            codename__in=[
+                "view_insured",
+                "change_insured",
+                "view_healthcard",
+                "view_ibanhistory",
+                "view_familysituationchange",
+            ],
+        )
+    )
     client.force_login(staff)
     if client.get(reverse("admin:accounts_insured_changelist")).status_code == 302:
         pytest.skip("le back-office exige la double authentification pour ce compte")
@@ -116,8 +140,7 @@ def test_staff_family_situation_change_keeps_history_and_refuses_a_missing_date(
     refused = _insured_form(client, insured, family_situation="marie")
     assert refused.status_code == 200
     assert "Indiquez depuis quand" in refused.content.decode()
-    response = _insured_form(client, insured, family_situation="marie",
-                             family_situation_since="13/09/2025")
+    response = _insured_form(client, insured, family_situation="marie", family_situation_since="13/09/2025")
     assert response.status_code == 302
     insured.refresh_from_db()
     assert (insured.family_situation, insured.family_situation_since) == ("marie", date(2025, 9, 13))

@@ -33,8 +33,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path / "files"), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "files"), "base_url": None},
+        },
     }
     return tmp_path / "files"
 
@@ -91,7 +93,8 @@ def test_the_archive_holds_the_person_s_data_and_nothing_of_another(staff, priva
 
 
 def test_asking_builds_the_archive_by_a_job_and_only_the_owner_downloads_it(
-        client, staff, other_insured, private_storage):
+    client, staff, other_insured, private_storage
+):
     user = _household(staff, name="Lefèvre", message="Bonjour")
     client.force_login(user)
     response = client.post(reverse("accounts:my_data_request"))

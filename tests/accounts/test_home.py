@@ -40,8 +40,14 @@ def text(response) -> str:
 
 
 def paid(insured, day: date):
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured, received_on=day), care_date=day,
-                         charged=Decimal("30.00"), kind="doctor", act_code="G", label="Consultation")
+    act = CareActFactory(
+        sheet=CareSheetFactory(insured=insured, received_on=day),
+        care_date=day,
+        charged=Decimal("30.00"),
+        kind="doctor",
+        act_code="G",
+        label="Consultation",
+    )
     care_sheet_post(sheet=act.sheet, actor=None)
     [payment] = payments_run(day=day + timedelta(days=1))
     return payment
@@ -92,14 +98,25 @@ def test_the_last_payments_with_amount_date_and_link(client, insured):
 
 
 def test_a_demarche_waiting_for_the_person_documents_messages_and_card(client, insured):
-    waiting = DemarcheFactory(insured=insured, status="complement",
-                              expected_from_insured="Le devis signé du fournisseur.")
+    waiting = DemarcheFactory(
+        insured=insured, status="complement", expected_from_insured="Le devis signé du fournisseur."
+    )
     in_review = DemarcheFactory(insured=insured, status="instruction")
-    ready = Document.objects.create(owner=insured, kind=Document.Kind.RIGHTS, content_key="x",
-                                    status=Document.Status.READY, issued_at=timezone.now(),
-                                    file="documents/test.pdf")
-    Document.objects.create(owner=insured, kind=Document.Kind.STATEMENT, content_key="y",
-                            period_start=date(2026, 1, 1), period_end=date(2026, 2, 28))  # pending
+    ready = Document.objects.create(
+        owner=insured,
+        kind=Document.Kind.RIGHTS,
+        content_key="x",
+        status=Document.Status.READY,
+        issued_at=timezone.now(),
+        file="documents/test.pdf",
+    )
+    Document.objects.create(
+        owner=insured,
+        kind=Document.Kind.STATEMENT,
+        content_key="y",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 2, 28),
+    )  # pending
     MessageFactory(thread=ThreadFactory(insured=insured))
     MessageFactory(thread=ThreadFactory(insured=insured), read_at=timezone.now())
     HealthCardFactory(insured=insured, serial_number="123456782345")
@@ -131,9 +148,14 @@ def _history(insured, size):
         paid(insured, date(2026, 1, 5) + timedelta(days=3 * n))
         MessageFactory(thread=ThreadFactory(insured=insured))
         DemarcheFactory(insured=insured, status="complement")
-        Document.objects.create(owner=insured, kind=Document.Kind.RIGHTS, content_key=f"k{n}",
-                                status=Document.Status.READY, issued_at=timezone.now(),
-                                    file="documents/test.pdf")
+        Document.objects.create(
+            owner=insured,
+            kind=Document.Kind.RIGHTS,
+            content_key=f"k{n}",
+            status=Document.Status.READY,
+            issued_at=timezone.now(),
+            file="documents/test.pdf",
+        )
         HealthCardFactory(insured=insured, status="replaced")
 
 
@@ -153,7 +175,7 @@ def test_the_query_count_does_not_grow_with_the_history(client, insured, size, d
 def test_the_account_menu_names_the_person_and_never_the_nir(client, insured):
     sign_in(client, insured, last_login=None)
     html = client.get(reverse("accounts:profile")).content.decode()
-    menu = html[html.index('<details class="account-menu">'):html.index("</details>")]
+    menu = html[html.index('<details class="account-menu">') : html.index("</details>")]
     assert f"Menu du compte de </span>{insured.full_name}</summary>" in menu
     assert 'href="/mon-espace/informations/" aria-current="page">Mon profil' in menu
     assert reverse("accounts:my_data") in menu and "Mes données" in menu
@@ -164,7 +186,7 @@ def test_the_account_menu_names_the_person_and_never_the_nir(client, insured):
 def test_staff_get_a_menu_to_the_back_office(client, staff):
     client.force_login(staff)
     html = client.get(HOME).content.decode()
-    menu = html[html.index('<details class="account-menu">'):html.index("</details>")]
+    menu = html[html.index('<details class="account-menu">') : html.index("</details>")]
     assert "Back-office" in menu and "Mon profil" not in menu
 
 

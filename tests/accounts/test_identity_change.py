@@ -14,10 +14,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _form(insured, **changes):
-    fields = {"nir": insured.nir, "last_name": insured.last_name, "first_names": insured.first_names,
-              "birth_date": insured.birth_date.isoformat(), "sex": insured.sex,
-              "address_line1": insured.address_line1, "postal_code": insured.postal_code,
-              "city": insured.city, "email": insured.email}
+    fields = {
+        "nir": insured.nir,
+        "last_name": insured.last_name,
+        "first_names": insured.first_names,
+        "birth_date": insured.birth_date.isoformat(),
+        "sex": insured.sex,
+        "address_line1": insured.address_line1,
+        "postal_code": insured.postal_code,
+        "city": insured.city,
+        "email": insured.email,
+    }
     return _insured_form(insured.caisse, **{**fields, **changes})
 
 
@@ -47,13 +54,21 @@ def test_a_superviseur_must_give_a_reason(client, superviseur, insured):
 
 
 def test_a_superviseur_changes_an_identity_with_a_reason_and_the_insured_is_told(
-        client, superviseur, insured, django_capture_on_commit_callbacks):
+    client, superviseur, insured, django_capture_on_commit_callbacks
+):
     old_name = insured.last_name
     client.force_login(superviseur)
     url = reverse("admin:accounts_insured_change", args=[insured.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, _form(insured, last_name="Nouveau-Nom", sex="2",
-                                          identity_reason="Jugement de changement de nom du 3/11/2026"))
+        response = client.post(
+            url,
+            _form(
+                insured,
+                last_name="Nouveau-Nom",
+                sex="2",
+                identity_reason="Jugement de changement de nom du 3/11/2026",
+            ),
+        )
     assert response.status_code == 302, response.content.decode()[:3000]
     insured.refresh_from_db()
     assert insured.last_name == "Nouveau-Nom" and insured.sex == "2"
@@ -73,15 +88,17 @@ def test_a_superviseur_changes_an_identity_with_a_reason_and_the_insured_is_told
     assert f"nom : {old_name} → Nouveau-Nom" in body and "Jugement" in body
 
 
-def test_a_nir_change_is_told_without_the_nir_in_the_email(superviseur, insured,
-                                                          django_capture_on_commit_callbacks):
+def test_a_nir_change_is_told_without_the_nir_in_the_email(
+    superviseur, insured, django_capture_on_commit_callbacks
+):
     from accounts.nir import generate_nir
 
     new_nir = generate_nir(sex=1, year=1980, month=5, department="75", commune="110", order=17).number
     old = insured.nir
     with django_capture_on_commit_callbacks(execute=True):
-        insured_change_identity(insured=insured, changes={"nir": new_nir},
-                                reason="NIR certifié par l'INSEE", actor=superviseur)
+        insured_change_identity(
+            insured=insured, changes={"nir": new_nir}, reason="NIR certifié par l'INSEE", actor=superviseur
+        )
     insured.refresh_from_db()
     assert insured.nir == new_nir
     assert AuditEvent.objects.get(action="identity_change").changes == {"nir": [old, new_nir]}

@@ -67,7 +67,7 @@ def test_a_wrong_password_and_an_unknown_nir_read_the_same(client, user):
     wrong = login(client, user, WRONG).content.decode()
     unknown = login(client, user, nir="1 70 01 13 055 009").content.decode()
     assert "Le numéro de sécurité sociale ou le mot de passe est incorrect." in wrong
-    marker = wrong[wrong.index("form-errors"):][:300]
+    marker = wrong[wrong.index("form-errors") :][:300]
     assert marker in unknown
 
 
@@ -75,7 +75,7 @@ def _form_errors(response) -> str:
     """The page's error block, as the browser receives it (bytes, not the rendered text)."""
     page = response.content.decode()
     start = page.index("form-errors")
-    return page[start:page.index("</div>", start)]
+    return page[start : page.index("</div>", start)]
 
 
 def test_five_wrong_passwords_lock_the_account_and_tell_the_owner(client, user):
@@ -143,8 +143,9 @@ def test_forgotten_password_unlocks_the_account(client, user):
     for _ in range(5):
         login(client, user, WRONG)
     client.cache = None
-    response = client.post(reverse("account_reset_password"),
-                           {"nir": user.username, "email": user.email.upper()})
+    response = client.post(
+        reverse("account_reset_password"), {"nir": user.username, "email": user.email.upper()}
+    )
     assert response.status_code == 302
     code = last_code(user.email, digits=8)
     response = client.post(reverse("account_confirm_password_reset_code"), {"code": code})
@@ -157,8 +158,9 @@ def test_forgotten_password_unlocks_the_account(client, user):
 
 
 def test_a_reset_asked_with_a_wrong_email_sends_nothing(client, user):
-    response = client.post(reverse("account_reset_password"),
-                           {"nir": user.username, "email": "autre@exemple.test"})
+    response = client.post(
+        reverse("account_reset_password"), {"nir": user.username, "email": "autre@exemple.test"}
+    )
     assert response.status_code == 302  # same answer as for a match
     assert not [m for m in mail.outbox if "autre@exemple.test" in m.to or user.email in m.to]
 
@@ -167,8 +169,10 @@ def test_staff_unlocks_an_account_from_the_admin_and_it_is_audited(client, user)
     User.objects.filter(pk=user.pk).update(locked_at="2026-01-01T00:00Z", failed_logins=5)
     admin = User.objects.create_superuser("chef", "chef@caisse.test", PASSWORD)
     client.force_login(admin)
-    response = client.post(reverse("admin:accounts_user_changelist"),
-                           {"action": "unlock_accounts", "_selected_action": [user.pk]})
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "unlock_accounts", "_selected_action": [user.pk]},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.locked_at is None and user.failed_logins == 0
@@ -202,8 +206,9 @@ def test_changing_the_password_ends_the_other_sessions(client, user):
     assert other.get(reverse("accounts:home")).status_code == 200
     client.force_login(user)
     new = "Autre-Chemin-2028"
-    response = client.post(reverse("account_change_password"),
-                           {"oldpassword": PASSWORD, "password1": new, "password2": new})
+    response = client.post(
+        reverse("account_change_password"), {"oldpassword": PASSWORD, "password1": new, "password2": new}
+    )
     assert response.status_code == 302
     assert client.get(reverse("accounts:home")).status_code == 200
     assert other.get(reverse("accounts:home")).status_code == 302
@@ -216,8 +221,9 @@ def test_a_password_reset_ends_every_session(client, user):
     other.force_login(user)
     assert other.get(reverse("accounts:home")).status_code == 200
     client.post(reverse("account_reset_password"), {"nir": user.username, "email": user.email})
-    response = client.post(reverse("account_confirm_password_reset_code"),
-                           {"code": last_code(user.email, digits=8)})
+    response = client.post(
+        reverse("account_confirm_password_reset_code"), {"code": last_code(user.email, digits=8)}
+    )
     new = "Nouveau-Depart-2027"
     client.post(response["Location"], {"password1": new, "password2": new})
     assert other.get(reverse("accounts:home")).status_code == 302

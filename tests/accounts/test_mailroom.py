@@ -31,8 +31,10 @@ CODE_ON_LETTER = re.compile(r"\b([0-9]{4}) ([0-9]{4})\b")
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
     settings.DEMO_MODE = True
     return tmp_path
@@ -40,10 +42,12 @@ def private_storage(settings, tmp_path):
 
 @pytest.fixture
 def mailroom_staff(staff):
-    staff.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="accounts",
-        codename__in=["view_postalletter", "change_postalletter"],
-    ))
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="accounts",
+            codename__in=["view_postalletter", "change_postalletter"],
+        )
+    )
     return staff
 
 
@@ -81,8 +85,10 @@ def test_rendering_twice_makes_one_file_and_one_demo_letter(private_storage, ins
     assert demo.subject == "Votre code provisoire"
     assert demo.recipient == " / ".join(insured_without_account.postal_address)
     assert bytes(demo.pdf) == letter.pdf.open("rb").read()
-    assert provisional_code_verify(insured=insured_without_account, code=code_on(letter)) \
+    assert (
+        provisional_code_verify(insured=insured_without_account, code=code_on(letter))
         is ProvisionalCodeResult.OK
+    )
 
 
 @pytest.mark.django_db
@@ -114,20 +120,25 @@ def test_a_letter_whose_rendering_fails_for_good_is_marked_failed(
     letter.refresh_from_db()
     assert letter.status == PostalLetter.Status.FAILED
     # The drawn digits were rolled back with the failed attempt: nothing can verify.
-    assert provisional_code_verify(insured=insured_without_account, code="12345678") \
+    assert (
+        provisional_code_verify(insured=insured_without_account, code="12345678")
         is ProvisionalCodeResult.NONE
+    )
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_letter_goes_through_a_real_worker_and_the_code_stays_out_of_the_database(celery_worker):
-    insured = InsuredFactory(address_line1="12 allée des Tilleuls", address_line2="Bâtiment B",
-                             postal_code="69003", city="Lyon")
+    insured = InsuredFactory(
+        address_line1="12 allée des Tilleuls", address_line2="Bâtiment B", postal_code="69003", city="Lyon"
+    )
     with transaction.atomic():
         letter = provisional_code_issue(insured=insured)
 
-    wait_for(lambda: PostalLetter.objects.get(pk=letter.pk).status == PostalLetter.Status.TO_PRINT,
-             message="courrier prêt à imprimer")
+    wait_for(
+        lambda: PostalLetter.objects.get(pk=letter.pk).status == PostalLetter.Status.TO_PRINT,
+        message="courrier prêt à imprimer",
+    )
     letter.refresh_from_db()
     try:
         with letter.pdf.open("rb") as f:
@@ -151,8 +162,18 @@ def test_the_letter_goes_through_a_real_worker_and_the_code_stays_out_of_the_dat
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         pdf_path = ARTIFACTS / "provisional-code.pdf"
         pdf_path.write_bytes(data)
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf_path),
-                        str(ARTIFACTS / "provisional-code")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-singlefile",
+                str(pdf_path),
+                str(ARTIFACTS / "provisional-code"),
+            ],
+            check=True,
+        )
         assert (ARTIFACTS / "provisional-code.png").stat().st_size > 0
     finally:
         letter.pdf.delete(save=False)
@@ -179,9 +200,13 @@ def test_staff_downloads_the_selected_letters_as_one_zip(private_storage, client
     preparing = provisional_code_issue(insured=InsuredFactory())
     client.force_login(mailroom_staff)
 
-    response = client.post(reverse("admin:accounts_postalletter_changelist"), {
-        "action": "download_zip", "_selected_action": [x.pk for x in letters] + [preparing.pk],
-    })
+    response = client.post(
+        reverse("admin:accounts_postalletter_changelist"),
+        {
+            "action": "download_zip",
+            "_selected_action": [x.pk for x in letters] + [preparing.pk],
+        },
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
@@ -200,9 +225,14 @@ def test_staff_marks_printed_letters_as_sent(private_storage, client, mailroom_s
     preparing = provisional_code_issue(insured=InsuredFactory())
     client.force_login(mailroom_staff)
 
-    response = client.post(reverse("admin:accounts_postalletter_changelist"), {
-        "action": "mark_sent", "_selected_action": [x.pk for x in letters] + [preparing.pk],
-    }, follow=True)
+    response = client.post(
+        reverse("admin:accounts_postalletter_changelist"),
+        {
+            "action": "mark_sent",
+            "_selected_action": [x.pk for x in letters] + [preparing.pk],
+        },
+        follow=True,
+    )
 
     assert response.status_code == 200
     for letter in letters:
@@ -265,8 +295,9 @@ def test_the_admin_action_issues_codes_only_to_insured_without_an_account(rf, st
     request.session = {}
     request._messages = FallbackStorage(request)
 
-    issue_code_admin_action(admin.site._registry[Insured], request,
-                            Insured.objects.filter(pk__in=[without.pk, insured.pk]))
+    issue_code_admin_action(
+        admin.site._registry[Insured], request, Insured.objects.filter(pk__in=[without.pk, insured.pk])
+    )
 
     letter = PostalLetter.objects.get()
     assert letter.insured == without and letter.status == PostalLetter.Status.PREPARING

@@ -6,8 +6,13 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CONTACT = {"phone": "06 12 34 56 78", "address_line1": "8 rue Neuve", "address_line2": "",
-           "postal_code": "69003", "city": "Lyon"}
+CONTACT = {
+    "phone": "06 12 34 56 78",
+    "address_line1": "8 rue Neuve",
+    "address_line2": "",
+    "postal_code": "69003",
+    "city": "Lyon",
+}
 
 
 @pytest.fixture

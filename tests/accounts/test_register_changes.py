@@ -30,8 +30,9 @@ def test_new_iban_replaces_the_old_one_which_is_kept_in_the_history():
     insured = InsuredFactory(iban=OLD)
     agent = StaffFactory()
     with time_machine.travel(date(2026, 5, 4)):
-        insured_change_iban(insured=insured, iban=" ".join([NEW[i:i + 4] for i in range(0, 27, 4)]).lower(),
-                            actor=agent)
+        insured_change_iban(
+            insured=insured, iban=" ".join([NEW[i : i + 4] for i in range(0, 27, 4)]).lower(), actor=agent
+        )
     insured.refresh_from_db()
     assert insured.iban == NEW
     old = IbanHistory.objects.get(insured=insured)
@@ -47,8 +48,11 @@ def test_a_second_change_starts_where_the_first_ended():
         insured_change_iban(insured=insured, iban=NEW)
     with time_machine.travel(date(2026, 9, 1)):
         insured_change_iban(insured=insured, iban=OLD)
-    periods = list(IbanHistory.objects.filter(insured=insured).order_by("valid_until")
-                   .values_list("iban", "valid_from", "valid_until"))
+    periods = list(
+        IbanHistory.objects.filter(insured=insured)
+        .order_by("valid_until")
+        .values_list("iban", "valid_from", "valid_until")
+    )
     assert periods[1] == (NEW, date(2026, 5, 4), date(2026, 9, 1))
 
 
@@ -81,8 +85,7 @@ def test_a_wrong_french_rib_key_is_refused():
 
 
 def test_both_addresses_of_record_are_told_without_the_full_iban():
-    user = UserFactory(email="compte@exemple.test", insured__email="registre@exemple.test",
-                       insured__iban=OLD)
+    user = UserFactory(email="compte@exemple.test", insured__email="registre@exemple.test", insured__iban=OLD)
     insured_change_iban(insured=user.insured, iban=NEW)
     [message] = iban_mails()
     assert sorted(message.to) == ["compte@exemple.test", "registre@exemple.test"]
@@ -95,8 +98,7 @@ def test_both_addresses_of_record_are_told_without_the_full_iban():
 
 
 def test_the_same_address_twice_is_told_once():
-    user = UserFactory(email="Meme@Exemple.test", insured__email="meme@exemple.test",
-                       insured__iban=OLD)
+    user = UserFactory(email="Meme@Exemple.test", insured__email="meme@exemple.test", insured__iban=OLD)
     insured_change_iban(insured=user.insured, iban=NEW)
     [message] = iban_mails()
     assert message.to == ["Meme@Exemple.test"]
@@ -112,12 +114,19 @@ def test_an_insured_without_account_is_told_at_the_registers_address():
 def test_beneficiary_attach_creates_a_child_once():
     insured = InsuredFactory()
     agent = StaffFactory()
-    child = beneficiary_attach(insured=insured, last_name="Nom", first_names="Jeanne  Marie",
-                               birth_date=date(2024, 3, 1), sex="2", actor=agent)
+    child = beneficiary_attach(
+        insured=insured,
+        last_name="Nom",
+        first_names="Jeanne  Marie",
+        birth_date=date(2024, 3, 1),
+        sex="2",
+        actor=agent,
+    )
     assert child.relationship == Beneficiary.Relationship.CHILD
     assert (child.insured, child.first_names) == (insured, "Jeanne Marie")
-    again = beneficiary_attach(insured=insured, last_name="Nom", first_names="jeanne marie",
-                               birth_date=date(2024, 3, 1), sex="2")
+    again = beneficiary_attach(
+        insured=insured, last_name="Nom", first_names="jeanne marie", birth_date=date(2024, 3, 1), sex="2"
+    )
     assert again == child and insured.beneficiaries.count() == 1
     assert AuditEvent.objects.filter(action="beneficiary_attach", actor=agent).count() == 1
 
@@ -125,14 +134,22 @@ def test_beneficiary_attach_creates_a_child_once():
 def test_beneficiary_attach_refuses_nonsense():
     insured = InsuredFactory()
     with pytest.raises(ValueError):
-        beneficiary_attach(insured=insured, last_name="Nom", first_names="Léo",
-                           birth_date=date(2099, 1, 1), sex="1")
+        beneficiary_attach(
+            insured=insured, last_name="Nom", first_names="Léo", birth_date=date(2099, 1, 1), sex="1"
+        )
     with pytest.raises(ValueError):
-        beneficiary_attach(insured=insured, last_name="Nom", first_names="Léo",
-                           birth_date=date(2020, 1, 1), sex="X")
+        beneficiary_attach(
+            insured=insured, last_name="Nom", first_names="Léo", birth_date=date(2020, 1, 1), sex="X"
+        )
     with pytest.raises(ValueError):
-        beneficiary_attach(insured=insured, last_name="Nom", first_names="Léo",
-                           birth_date=date(2020, 1, 1), sex="1", relationship="cousin")
+        beneficiary_attach(
+            insured=insured,
+            last_name="Nom",
+            first_names="Léo",
+            birth_date=date(2020, 1, 1),
+            sex="1",
+            relationship="cousin",
+        )
     assert not insured.beneficiaries.exists()
 
 
@@ -140,13 +157,15 @@ def test_family_situation_is_recorded_with_its_history():
     insured = InsuredFactory()
     agent = StaffFactory()
     insured_change_family_situation(insured=insured, situation="pacse", since=date(2022, 6, 1))
-    insured_change_family_situation(insured=insured, situation=FamilySituation.MARRIED,
-                                    since=date(2025, 9, 13), actor=agent)
+    insured_change_family_situation(
+        insured=insured, situation=FamilySituation.MARRIED, since=date(2025, 9, 13), actor=agent
+    )
     assert (insured.family_situation, insured.family_situation_since) == ("marie", date(2025, 9, 13))
     insured.refresh_from_db()
     assert insured.get_family_situation_display() == "Marié·e"
-    history = list(insured.family_situation_changes.order_by("created_at", "pk")
-                   .values_list("situation", "changed_by"))
+    history = list(
+        insured.family_situation_changes.order_by("created_at", "pk").values_list("situation", "changed_by")
+    )
     assert history == [("pacse", None), ("marie", agent.pk)]
     assert AuditEvent.objects.filter(action="family_situation_change", actor=agent).exists()
 

@@ -38,8 +38,11 @@ IDLE = timedelta(seconds=settings.SESSION_COOKIE_AGE)
 
 
 def _writes(queries):
-    return [q["sql"] for q in queries.captured_queries
-            if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+    ]
 
 
 def _signed_in(client, user, at):

@@ -28,23 +28,29 @@ def identity(insured, **overrides):
 
 @pytest.fixture
 def person(db):
-    return InsuredFactory(last_name="Lefèvre-Dupré", iban="FR7630004000010001234567830",
-                          birth_date=date(1984, 3, 9), first_names="Noémie")
+    return InsuredFactory(
+        last_name="Lefèvre-Dupré",
+        iban="FR7630004000010001234567830",
+        birth_date=date(1984, 3, 9),
+        first_names="Noémie",
+    )
 
 
 def test_identity_matches_ignoring_case_accents_and_hyphens(client, person):
-    response = client.post(reverse("accounts:signup_identity"),
-                           identity(person, last_name="lefevre dupre"))
+    response = client.post(reverse("accounts:signup_identity"), identity(person, last_name="lefevre dupre"))
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:signup_proof")
 
 
-@pytest.mark.parametrize("field,value", [
-    ("last_name", "Martin"),
-    ("birth_date", "10/03/1984"),
-    ("postal_code", "75011"),
-    ("nir", "1 84 03 75 999 999"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("last_name", "Martin"),
+        ("birth_date", "10/03/1984"),
+        ("postal_code", "75011"),
+        ("nir", "1 84 03 75 999 999"),
+    ],
+)
 def test_any_mismatch_gives_one_and_the_same_message(client, person, field, value):
     response = client.post(reverse("accounts:signup_identity"), identity(person, **{field: value}))
     page = response.content.decode()
@@ -55,8 +61,10 @@ def test_any_mismatch_gives_one_and_the_same_message(client, person, field, valu
 
 def test_a_temporary_nir_is_told_it_cannot_open_an_account(client):
     nir = generate_nir(sex=7, year=1990, month=5, department="75", commune="101", order=5)
-    response = client.post(reverse("accounts:signup_identity"), {
-        "nir": nir.number, "last_name": "X", "birth_date": "01/05/1990", "postal_code": "75001"})
+    response = client.post(
+        reverse("accounts:signup_identity"),
+        {"nir": nir.number, "last_name": "X", "birth_date": "01/05/1990", "postal_code": "75001"},
+    )
     assert "numéro provisoire" in response.content.decode()
 
 
@@ -103,8 +111,13 @@ def test_iban_characters_with_accents_are_refused_not_an_error(client, person):
 
 
 def _create_credentials(client, email, password=PASSWORD, **boxes):
-    data = {"email": email, "password1": password, "password2": password,
-            "accept_terms": "on", "accept_privacy": "on"} | boxes
+    data = {
+        "email": email,
+        "password1": password,
+        "password2": password,
+        "accept_terms": "on",
+        "accept_privacy": "on",
+    } | boxes
     return client.post(reverse("account_signup"), {k: v for k, v in data.items() if v})
 
 
@@ -169,34 +182,45 @@ def test_an_expired_or_blocked_code_reads_like_a_wrong_code_or_an_unknown_nir(cl
     def error_of(response):
         page = response.content.decode()
         start = page.index("Le numéro de sécurité sociale ou le code provisoire")
-        return page[start:page.index("<", start)]
+        return page[start : page.index("<", start)]
 
     client.post(reverse("accounts:signup_identity"), identity(person))
     client.post(reverse("accounts:signup_request_letter"))
-    answers = [error_of(client.post(reverse("accounts:signup_code"),
-                                    {"nir": person.nir, "code": "00000000"}))]
+    answers = [
+        error_of(client.post(reverse("accounts:signup_code"), {"nir": person.nir, "code": "00000000"}))
+    ]
     assert ProvisionalCode.objects.filter(insured=person).update(failed_attempts=5) == 1
-    answers.append(error_of(client.post(reverse("accounts:signup_code"),
-                                        {"nir": person.nir, "code": "00000000"})))
-    assert ProvisionalCode.objects.filter(insured=person).update(
-        failed_attempts=0, expires_at="2000-01-01T00:00:00Z") == 1
-    answers.append(error_of(client.post(reverse("accounts:signup_code"),
-                                        {"nir": person.nir, "code": "00000000"})))
+    answers.append(
+        error_of(client.post(reverse("accounts:signup_code"), {"nir": person.nir, "code": "00000000"}))
+    )
+    assert (
+        ProvisionalCode.objects.filter(insured=person).update(
+            failed_attempts=0, expires_at="2000-01-01T00:00:00Z"
+        )
+        == 1
+    )
+    answers.append(
+        error_of(client.post(reverse("accounts:signup_code"), {"nir": person.nir, "code": "00000000"}))
+    )
     other = generate_nir(sex=1, year=1970, month=1, department="13", commune="055", order=9)
-    answers.append(error_of(client.post(reverse("accounts:signup_code"),
-                                        {"nir": other.number, "code": "12345678"})))
+    answers.append(
+        error_of(client.post(reverse("accounts:signup_code"), {"nir": other.number, "code": "12345678"}))
+    )
     assert len(set(answers)) == 1 and "refaites la vérification d&#x27;identité" in answers[0]
 
 
-@pytest.mark.parametrize("password,message", [
-    ("court1A", "trop court"),
-    ("toutminuscule1", "une lettre majuscule"),
-    ("Sansaucunchiffre", "un chiffre"),
-    ("Noemie-Secret-77", "votre nom ou votre prénom"),
-    ("Bleu-09031984", "date ou année de naissance"),
-    ("Password123", "trop courant"),
-    ("A" * 60 + "b1" + "x" * 70, "128 caractères"),
-])
+@pytest.mark.parametrize(
+    "password,message",
+    [
+        ("court1A", "trop court"),
+        ("toutminuscule1", "une lettre majuscule"),
+        ("Sansaucunchiffre", "un chiffre"),
+        ("Noemie-Secret-77", "votre nom ou votre prénom"),
+        ("Bleu-09031984", "date ou année de naissance"),
+        ("Password123", "trop courant"),
+        ("A" * 60 + "b1" + "x" * 70, "128 caractères"),
+    ],
+)
 def test_weak_passwords_are_refused_with_the_rule(client, person, password, message):
     client.post(reverse("accounts:signup_identity"), identity(person))
     client.post(reverse("accounts:signup_proof"), {"last_seven": person.iban[-7:]})

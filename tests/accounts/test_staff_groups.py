@@ -24,9 +24,18 @@ def test_a_conseiller_liquidates_but_only_a_superviseur_reverses(agents):
 
 def test_a_conseiller_processes_requests_and_answers_messages(agents):
     conseiller, _ = agents
-    for perm in ("requests_app.change_request", "requests_app.view_attachment",
-                 "messaging.add_message", "messaging.change_thread", "accounts.change_healthcard"):
+    for perm in (
+        "requests_app.change_request",
+        "requests_app.view_attachment",
+        "messaging.add_message",
+        "messaging.change_thread",
+        "accounts.change_healthcard",
+    ):
         assert conseiller.has_perm(perm), perm
-    for perm in ("requests_app.delete_request", "messaging.delete_message",
-                 "accounts.delete_healthcard", "reimbursements.change_payment"):
+    for perm in (
+        "requests_app.delete_request",
+        "messaging.delete_message",
+        "accounts.delete_healthcard",
+        "reimbursements.change_payment",
+    ):
         assert not conseiller.has_perm(perm), perm

@@ -26,8 +26,9 @@ def _code_of_the_previous_period_too(settings):
 
 
 def sign_in(client, username, password=PASSWORD, ip="127.0.0.1", **extra):
-    return client.post(reverse("admin:login"), {"username": username, "password": password, **extra},
-                       REMOTE_ADDR=ip)
+    return client.post(
+        reverse("admin:login"), {"username": username, "password": password, **extra}, REMOTE_ADDR=ip
+    )
 
 
 def current_code(secret):
@@ -228,8 +229,9 @@ def test_a_new_superuser_sets_up_the_app_without_an_email_step(client, settings,
 
     settings.STAFF_MFA_REQUIRED = True
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
-    call_command("createsuperuser", interactive=False, username="chef", email="chef@caisse.example",
-                 verbosity=0)
+    call_command(
+        "createsuperuser", interactive=False, username="chef", email="chef@caisse.example", verbosity=0
+    )
     chef = User.objects.get(username="chef")
     EmailAddress.objects.create(user=chef, email=chef.email, verified=False, primary=True)
     response = sign_in(client, "chef")
@@ -243,7 +245,8 @@ def test_a_new_superuser_sets_up_the_app_without_an_email_step(client, settings,
     assert response["Location"] == reverse("mfa_view_recovery_codes")
     assert client.get(reverse("admin:index")).status_code == 200
     assert list(chef.emailaddress_set.values_list("email", "verified", "primary")) == [
-        ("chef@caisse.example", True, True)]
+        ("chef@caisse.example", True, True)
+    ]
     assert not [m for m in mail.outbox if "Confirmez" in m.subject or "code" in m.subject.lower()]
 
 
@@ -256,7 +259,8 @@ def test_the_record_address_of_a_staff_member_counts_as_verified_once(client, st
     client.post(reverse("admin:logout"))
     sign_in(client, staff.username)
     assert list(EmailAddress.objects.filter(user=staff).values_list("email", "verified", "primary")) == [
-        (staff.email, True, True)]
+        (staff.email, True, True)
+    ]
 
 
 def test_an_insured_address_is_never_marked_verified_at_the_back_office(client):

@@ -33,10 +33,13 @@ def test_the_credentials_page_shows_both_boxes_linking_to_the_pages(client, pers
     assert f'href="{reverse("public:privacy")}"' in page
 
 
-@pytest.mark.parametrize("missing,message", [
-    ("accept_terms", "Acceptez les conditions d'utilisation"),
-    ("accept_privacy", "Cochez la case de protection de la vie privée"),
-])
+@pytest.mark.parametrize(
+    "missing,message",
+    [
+        ("accept_terms", "Acceptez les conditions d'utilisation"),
+        ("accept_privacy", "Cochez la case de protection de la vie privée"),
+    ],
+)
 def test_signup_is_refused_without_a_box_and_keeps_the_email(client, person, missing, message):
     _proven(client, person)
     response = _create_credentials(client, "noemie@exemple.test", **{missing: ""})
@@ -56,7 +59,11 @@ def test_signup_records_the_version_and_the_date_with_the_account(client, person
     user = User.objects.get(insured=person)
     acceptance = TermsAcceptance.objects.get()
     assert (acceptance.user, acceptance.insured, acceptance.version, acceptance.context) == (
-        user, person, "2026-12", "signup")
+        user,
+        person,
+        "2026-12",
+        "signup",
+    )
     assert acceptance.terms_accepted and acceptance.privacy_acknowledged
     assert user.terms_version == "2026-12"
     assert user.terms_accepted_at == acceptance.accepted_at
@@ -82,8 +89,9 @@ def test_a_new_version_sends_a_signed_in_person_to_accept_it(client, settings):
     assert "Cochez la case de protection de la vie privée" in html.unescape(refused.content.decode())
     assert client.get(reverse("accounts:home")).status_code == 302
 
-    done = client.post(accept, {"accept_terms": "on", "accept_privacy": "on",
-                                "next": reverse("accounts:profile")})
+    done = client.post(
+        accept, {"accept_terms": "on", "accept_privacy": "on", "next": reverse("accounts:profile")}
+    )
     assert done["Location"] == reverse("accounts:profile")
     user.refresh_from_db()
     assert user.terms_version == "2027-06"
@@ -112,8 +120,10 @@ def test_the_check_costs_no_query(client, settings):
 def test_the_next_page_after_accepting_cannot_leave_the_site(client, settings):
     client.force_login(UserFactory())
     settings.TERMS_VERSION = "2027-06"
-    done = client.post(reverse("accounts:accept_terms"), {
-        "accept_terms": "on", "accept_privacy": "on", "next": "https://ailleurs.example/"})
+    done = client.post(
+        reverse("accounts:accept_terms"),
+        {"accept_terms": "on", "accept_privacy": "on", "next": "https://ailleurs.example/"},
+    )
     assert done["Location"] == reverse("accounts:home")
 
 
@@ -124,10 +134,17 @@ def test_staff_are_not_asked(client, staff, settings):
 
 
 def _vitale(person, **overrides):
-    return {"nir": person.nir, "last_name": person.last_name,
-            "birth_date": person.birth_date.strftime("%d/%m/%Y"), "postal_code": person.postal_code,
-            "reason": "loss", "photo": photo(), "id_document": upload(),
-            "accept_terms": "on", "accept_privacy": "on"} | overrides
+    return {
+        "nir": person.nir,
+        "last_name": person.last_name,
+        "birth_date": person.birth_date.strftime("%d/%m/%Y"),
+        "postal_code": person.postal_code,
+        "reason": "loss",
+        "photo": photo(),
+        "id_document": upload(),
+        "accept_terms": "on",
+        "accept_privacy": "on",
+    } | overrides
 
 
 def test_the_public_carte_vitale_form_needs_both_boxes(client, person):
@@ -147,5 +164,10 @@ def test_the_public_carte_vitale_request_records_the_acceptance(client, person, 
     assert response.status_code == 302  # to the page of the emailed code
     filed = Request.objects.get()
     acceptance = TermsAcceptance.objects.get()
-    assert (acceptance.insured, acceptance.user, acceptance.version, acceptance.context,
-            acceptance.reference) == (person, None, "2026-12", "vitale_public", str(filed.public_id))
+    assert (
+        acceptance.insured,
+        acceptance.user,
+        acceptance.version,
+        acceptance.context,
+        acceptance.reference,
+    ) == (person, None, "2026-12", "vitale_public", str(filed.public_id))

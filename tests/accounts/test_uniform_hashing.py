@@ -49,9 +49,13 @@ def counting_hasher(settings):
 
 
 def _identity(insured, **overrides):
-    return {"nir": insured.nir, "last_name": insured.last_name,
-            "birth_date": insured.birth_date.strftime("%d/%m/%Y"),
-            "postal_code": insured.postal_code, **overrides}
+    return {
+        "nir": insured.nir,
+        "last_name": insured.last_name,
+        "birth_date": insured.birth_date.strftime("%d/%m/%Y"),
+        "postal_code": insured.postal_code,
+        **overrides,
+    }
 
 
 def _person(**kwargs):
@@ -65,51 +69,64 @@ def _page(response, text):
 # Each scenario prepares its case (hashing as it likes) and returns the request to measure,
 # which checks it reached the answer it is named after.
 
+
 def identity_unknown_nir(client):
     stranger = InsuredFactory.build(nir=STRANGER)
-    return lambda: _page(client.post(reverse("accounts:signup_identity"), _identity(stranger)),
-                         "pas pu vérifier votre identité")
+    return lambda: _page(
+        client.post(reverse("accounts:signup_identity"), _identity(stranger)),
+        "pas pu vérifier votre identité",
+    )
 
 
 def identity_wrong_name(client):
     person = _person()
-    return lambda: _page(client.post(reverse("accounts:signup_identity"),
-                                     _identity(person, last_name="Autre")),
-                         "pas pu vérifier votre identité")
+    return lambda: _page(
+        client.post(reverse("accounts:signup_identity"), _identity(person, last_name="Autre")),
+        "pas pu vérifier votre identité",
+    )
 
 
 def identity_match(client):
     person = _person()
-    return lambda: client.post(reverse("accounts:signup_identity"),
-                               _identity(person))["Location"] == reverse("accounts:signup_proof")
+    return lambda: (
+        client.post(reverse("accounts:signup_identity"), _identity(person))["Location"]
+        == reverse("accounts:signup_proof")
+    )
 
 
 def identity_has_account(client):
     user = UserFactory()
-    return lambda: _page(client.post(reverse("accounts:signup_identity"), _identity(user.insured)),
-                         "Vous avez déjà un compte")
+    return lambda: _page(
+        client.post(reverse("accounts:signup_identity"), _identity(user.insured)), "Vous avez déjà un compte"
+    )
 
 
 def identity_no_rights(client):
     person = _person()
     person.coverage_periods.update(end=date(2020, 1, 1))
-    return lambda: _page(client.post(reverse("accounts:signup_identity"), _identity(person)),
-                         "Vos droits ne sont pas ouverts")
+    return lambda: _page(
+        client.post(reverse("accounts:signup_identity"), _identity(person)), "Vos droits ne sont pas ouverts"
+    )
 
 
 def identity_temporary_nir(client):
     nir = generate_nir(sex=7, year=1990, month=5, department="75", commune="101", order=5).number
-    return lambda: _page(client.post(reverse("accounts:signup_identity"), {
-        "nir": nir, "last_name": "X", "birth_date": "01/05/1990", "postal_code": "75001"}),
-        "numéro provisoire")
+    return lambda: _page(
+        client.post(
+            reverse("accounts:signup_identity"),
+            {"nir": nir, "last_name": "X", "birth_date": "01/05/1990", "postal_code": "75001"},
+        ),
+        "numéro provisoire",
+    )
 
 
 def identity_too_many(client):
     person = _person()
     for _ in range(5):
         client.post(reverse("accounts:signup_identity"), _identity(person, postal_code="00000"))
-    return lambda: _page(client.post(reverse("accounts:signup_identity"), _identity(person)),
-                         "Trop de tentatives")
+    return lambda: _page(
+        client.post(reverse("accounts:signup_identity"), _identity(person)), "Trop de tentatives"
+    )
 
 
 def _identity_checked(client, **kwargs):
@@ -120,14 +137,17 @@ def _identity_checked(client, **kwargs):
 
 def iban_right(client):
     _identity_checked(client)
-    return lambda: client.post(reverse("accounts:signup_proof"),
-                               {"last_seven": "4567830"})["Location"] == reverse("account_signup")
+    return lambda: (
+        client.post(reverse("accounts:signup_proof"), {"last_seven": "4567830"})["Location"]
+        == reverse("account_signup")
+    )
 
 
 def iban_wrong(client):
     _identity_checked(client)
-    return lambda: _page(client.post(reverse("accounts:signup_proof"), {"last_seven": "1234567"}),
-                         "ne correspondent pas")
+    return lambda: _page(
+        client.post(reverse("accounts:signup_proof"), {"last_seven": "1234567"}), "ne correspondent pas"
+    )
 
 
 def iban_none_on_file(client):
@@ -147,8 +167,9 @@ def letter_refused_over_the_limit(client):
     for _ in range(3):
         client.post(reverse("accounts:signup_request_letter"))
         client.post(reverse("accounts:signup_identity"), _identity(person))
-    return lambda: client.post(reverse("accounts:signup_request_letter"))["Location"] == reverse(
-        "accounts:signup_proof")
+    return lambda: (
+        client.post(reverse("accounts:signup_request_letter"))["Location"] == reverse("accounts:signup_proof")
+    )
 
 
 def _with_code(insured) -> str:
@@ -157,8 +178,7 @@ def _with_code(insured) -> str:
 
 
 def _code_step(client, nir, code, text):
-    return lambda: _page(client.post(reverse("accounts:signup_code"), {"nir": nir, "code": code}),
-                         text)
+    return lambda: _page(client.post(reverse("accounts:signup_code"), {"nir": nir, "code": code}), text)
 
 
 INCORRECT = "ou le code provisoire est incorrect"
@@ -193,8 +213,10 @@ def code_wrong(client):
 def code_right(client):
     person = _person()
     code = _with_code(person)
-    return lambda: client.post(reverse("accounts:signup_code"),
-                               {"nir": person.nir, "code": code})["Location"] == reverse("account_signup")
+    return lambda: (
+        client.post(reverse("accounts:signup_code"), {"nir": person.nir, "code": code})["Location"]
+        == reverse("account_signup")
+    )
 
 
 def code_expired(client):
@@ -243,8 +265,9 @@ def login_wrong_password(client):
 
 def login_right_password(client):
     user = UserFactory()
-    return lambda: _login(client, user.username, PASSWORD)["Location"] == reverse(
-        "account_confirm_login_code")
+    return lambda: (
+        _login(client, user.username, PASSWORD)["Location"] == reverse("account_confirm_login_code")
+    )
 
 
 def _locked():
@@ -296,8 +319,7 @@ STAFF_MISMATCH = "identifiant ou le mot de passe est incorrect"
 
 def staff_right_password(client):
     staff = StaffFactory()
-    return lambda: _staff_sign_in(client, staff.username, PASSWORD)["Location"] == reverse(
-        "admin:index")
+    return lambda: _staff_sign_in(client, staff.username, PASSWORD)["Location"] == reverse("admin:index")
 
 
 def staff_wrong_password(client):
@@ -330,14 +352,20 @@ def _login_code_asked(client, django_capture_on_commit_callbacks):
 
 def login_code_right(client, capture):
     code = _login_code_asked(client, capture)
-    return lambda: client.post(reverse("account_confirm_login_code"), {"code": code})["Location"] == (
-        reverse("mfa_trust"))
+    return lambda: (
+        client.post(reverse("account_confirm_login_code"), {"code": code})["Location"]
+        == (reverse("mfa_trust"))
+    )
 
 
 def login_code_wrong(client, capture):
     code = _login_code_asked(client, capture)
-    return lambda: client.post(reverse("account_confirm_login_code"),
-                               {"code": f"{(int(code) + 1) % 10**6:06d}"}).status_code == 200
+    return lambda: (
+        client.post(
+            reverse("account_confirm_login_code"), {"code": f"{(int(code) + 1) % 10**6:06d}"}
+        ).status_code
+        == 200
+    )
 
 
 def _reset(client, nir, email):
@@ -377,46 +405,100 @@ def _reset_code_asked(client, capture):
 
 def reset_code_right(client, capture):
     code = _reset_code_asked(client, capture)
-    return lambda: client.post(reverse("account_confirm_password_reset_code"),
-                               {"code": code}).status_code == 302
+    return lambda: (
+        client.post(reverse("account_confirm_password_reset_code"), {"code": code}).status_code == 302
+    )
 
 
 def reset_code_wrong(client, capture):
     code = _reset_code_asked(client, capture)
-    return lambda: client.post(reverse("account_confirm_password_reset_code"),
-                               {"code": f"{(int(code) + 1) % 10**8:08d}"}).status_code == 200
+    return lambda: (
+        client.post(
+            reverse("account_confirm_password_reset_code"), {"code": f"{(int(code) + 1) % 10**8:08d}"}
+        ).status_code
+        == 200
+    )
 
 
 # step -> (hashes each of its answers costs, the answers)
 STEPS = {
-    "identity check": (0, [identity_unknown_nir, identity_wrong_name, identity_match,
-                           identity_has_account, identity_no_rights, identity_temporary_nir,
-                           identity_too_many]),
+    "identity check": (
+        0,
+        [
+            identity_unknown_nir,
+            identity_wrong_name,
+            identity_match,
+            identity_has_account,
+            identity_no_rights,
+            identity_temporary_nir,
+            identity_too_many,
+        ],
+    ),
     "IBAN proof": (0, [iban_right, iban_wrong, iban_none_on_file]),
     "code letter request": (0, [letter_sent, letter_refused_over_the_limit]),
-    "provisional code": (1, [code_unknown_nir, code_account_already_open, code_none_issued,
-                             code_letter_not_rendered_yet, code_wrong, code_right, code_expired,
-                             code_blocked]),
+    "provisional code": (
+        1,
+        [
+            code_unknown_nir,
+            code_account_already_open,
+            code_none_issued,
+            code_letter_not_rendered_yet,
+            code_wrong,
+            code_right,
+            code_expired,
+            code_blocked,
+        ],
+    ),
     # a typo in the code is answered before anyone is looked up
     "provisional code, not 8 digits": (0, [code_format_unknown_nir, code_format_registered]),
-    "login": (1, [login_unknown_nir, login_unknown_staff_name, login_wrong_password,
-                  login_right_password, login_locked_wrong_password, login_locked_right_password,
-                  login_suspended_unknown_nir, login_suspended_right_password,
-                  login_staff_at_the_insured_door]),
-    "back-office sign-in": (1, [staff_right_password, staff_wrong_password, staff_unknown_username,
-                                staff_insured_account, staff_locked]),
+    "login": (
+        1,
+        [
+            login_unknown_nir,
+            login_unknown_staff_name,
+            login_wrong_password,
+            login_right_password,
+            login_locked_wrong_password,
+            login_locked_right_password,
+            login_suspended_unknown_nir,
+            login_suspended_right_password,
+            login_staff_at_the_insured_door,
+        ],
+    ),
+    "back-office sign-in": (
+        1,
+        [
+            staff_right_password,
+            staff_wrong_password,
+            staff_unknown_username,
+            staff_insured_account,
+            staff_locked,
+        ],
+    ),
     "emailed login code": (0, [login_code_right, login_code_wrong]),
-    "forgotten password": (0, [reset_matching, reset_wrong_email, reset_unknown_nir,
-                               reset_registered_without_account, reset_locked]),
+    "forgotten password": (
+        0,
+        [
+            reset_matching,
+            reset_wrong_email,
+            reset_unknown_nir,
+            reset_registered_without_account,
+            reset_locked,
+        ],
+    ),
     "password reset code": (0, [reset_code_right, reset_code_wrong]),
 }
-CASES = [pytest.param(step, expected, scenario, id=f"{step}: {scenario.__name__}")
-         for step, (expected, scenarios) in STEPS.items() for scenario in scenarios]
+CASES = [
+    pytest.param(step, expected, scenario, id=f"{step}: {scenario.__name__}")
+    for step, (expected, scenarios) in STEPS.items()
+    for scenario in scenarios
+]
 
 
 @pytest.mark.parametrize("step,expected,scenario", CASES)
-def test_every_answer_of_a_step_costs_the_same_hashing(client, django_capture_on_commit_callbacks,
-                                                       step, expected, scenario):
+def test_every_answer_of_a_step_costs_the_same_hashing(
+    client, django_capture_on_commit_callbacks, step, expected, scenario
+):
     needs_mail = scenario.__code__.co_argcount == 2
     act = scenario(client, django_capture_on_commit_callbacks) if needs_mail else scenario(client)
     CountingHasher.derivations = 0
@@ -424,4 +506,5 @@ def test_every_answer_of_a_step_costs_the_same_hashing(client, django_capture_on
     assert reached is not False, f"{scenario.__name__} n'a pas atteint la réponse attendue"
     assert CountingHasher.derivations == expected, (
         f"{step} / {scenario.__name__}: {CountingHasher.derivations} hachage(s), "
-        f"{expected} attendu(s) comme pour toutes les réponses de cette étape")
+        f"{expected} attendu(s) comme pour toutes les réponses de cette étape"
+    )

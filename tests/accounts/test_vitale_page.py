@@ -71,8 +71,7 @@ def test_without_any_card_the_page_says_so(logged, insured):
 
 def test_another_insureds_cards_are_never_shown(logged, insured, other_insured):
     theirs = HealthCardFactory(insured=other_insured)
-    child = BeneficiaryFactory(insured=other_insured, first_names="Intrus",
-                               birth_date=date(2005, 1, 1))
+    child = BeneficiaryFactory(insured=other_insured, first_names="Intrus", birth_date=date(2005, 1, 1))
     HealthCardFactory(insured=other_insured, beneficiary=child)
     mine = HealthCardFactory(insured=insured)
     html = page(logged)
@@ -92,11 +91,9 @@ def test_anonymous_is_sent_to_login(client):
 
 
 @pytest.mark.parametrize("count", [1, 4])
-def test_query_count_does_not_grow_with_people_and_cards(logged, insured, count,
-                                                         django_assert_num_queries):
+def test_query_count_does_not_grow_with_people_and_cards(logged, insured, count, django_assert_num_queries):
     for n in range(count):
-        child = BeneficiaryFactory(insured=insured, first_names=f"Enfant{n}",
-                                   birth_date=date(2005 + n, 1, 1))
+        child = BeneficiaryFactory(insured=insured, first_names=f"Enfant{n}", birth_date=date(2005 + n, 1, 1))
         card = HealthCardFactory(insured=insured, beneficiary=child)
         HealthCardEventFactory.create_batch(2, card=card)
         HealthCardFactory(insured=insured, status=HealthCard.Status.REPLACED)

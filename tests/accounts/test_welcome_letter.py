@@ -28,8 +28,10 @@ pytestmark = pytest.mark.django_db
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
     return tmp_path
 
@@ -46,8 +48,7 @@ def without_rights(**kwargs) -> Insured:
 
 def with_closed_rights() -> Insured:
     insured = without_rights()
-    CoverageFactory(insured=insured, start=today() - timedelta(days=800),
-                    end=today() - timedelta(days=10))
+    CoverageFactory(insured=insured, start=today() - timedelta(days=800), end=today() - timedelta(days=10))
     return insured
 
 
@@ -68,7 +69,8 @@ def _insured_form(caisse, **overrides):
 
 
 def test_opening_rights_mails_one_welcome_letter_that_waits_in_the_mailroom(
-        staff, django_capture_on_commit_callbacks):
+    staff, django_capture_on_commit_callbacks
+):
     insured = without_rights()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -134,8 +136,12 @@ def test_no_letter_for_a_person_with_an_account_or_closed_rights(django_capture_
         welcome.coverage_period_add(insured=with_account, regime="general", start=today())
         # Rights that open next month, or that ended, are not open today.
         welcome.coverage_period_add(insured=closed, regime="general", start=today() + timedelta(days=30))
-        welcome.coverage_period_add(insured=closed, regime="general", start=today() - timedelta(days=90),
-                                    end=today() - timedelta(days=1))
+        welcome.coverage_period_add(
+            insured=closed,
+            regime="general",
+            start=today() - timedelta(days=90),
+            end=today() - timedelta(days=1),
+        )
 
     assert not PostalLetter.objects.exists()
 
@@ -144,14 +150,18 @@ def test_no_letter_for_a_person_with_an_account_or_closed_rights(django_capture_
 
 
 def test_a_new_insured_saved_with_open_rights_in_the_back_office_gets_one_letter(
-        client, admin_user, django_capture_on_commit_callbacks):
+    client, admin_user, django_capture_on_commit_callbacks
+):
     caisse = InsuredFactory().caisse
     client.force_login(admin_user)
-    form = _insured_form(caisse, **{
-        "coverage_periods-TOTAL_FORMS": "1",
-        "coverage_periods-0-regime": "general",
-        "coverage_periods-0-start": (today() - timedelta(days=3)).isoformat(),
-    })
+    form = _insured_form(
+        caisse,
+        **{
+            "coverage_periods-TOTAL_FORMS": "1",
+            "coverage_periods-0-regime": "general",
+            "coverage_periods-0-start": (today() - timedelta(days=3)).isoformat(),
+        },
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:accounts_insured_add"), form)
@@ -170,21 +180,27 @@ def test_a_new_insured_saved_with_open_rights_in_the_back_office_gets_one_letter
 
 
 def test_rights_reopened_from_the_insured_page_inline_mail_the_letter(
-        client, staff, django_capture_on_commit_callbacks):
+    client, staff, django_capture_on_commit_callbacks
+):
     insured = with_closed_rights()
     period = insured.coverage_periods.get()
     client.force_login(staff)
-    form = _insured_form(insured.caisse, nir=insured.nir, last_name=insured.last_name,
-                         first_names=insured.first_names, birth_date=insured.birth_date.isoformat(),
-                         **{
-                             "coverage_periods-TOTAL_FORMS": "1",
-                             "coverage_periods-INITIAL_FORMS": "1",
-                             "coverage_periods-0-id": str(period.pk),
-                             "coverage_periods-0-insured": str(insured.pk),
-                             "coverage_periods-0-regime": "general",
-                             "coverage_periods-0-start": period.start.isoformat(),
-                             "coverage_periods-0-end": "",
-                         })
+    form = _insured_form(
+        insured.caisse,
+        nir=insured.nir,
+        last_name=insured.last_name,
+        first_names=insured.first_names,
+        birth_date=insured.birth_date.isoformat(),
+        **{
+            "coverage_periods-TOTAL_FORMS": "1",
+            "coverage_periods-INITIAL_FORMS": "1",
+            "coverage_periods-0-id": str(period.pk),
+            "coverage_periods-0-insured": str(insured.pk),
+            "coverage_periods-0-regime": "general",
+            "coverage_periods-0-start": period.start.isoformat(),
+            "coverage_periods-0-end": "",
+        },
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:accounts_insured_change", args=[insured.pk]), form)
@@ -217,8 +233,9 @@ def test_the_nightly_run_catches_a_person_missed_and_only_once(django_capture_on
 
 def test_the_nightly_run_leaves_a_withdrawn_or_expired_code_to_staff(django_capture_on_commit_callbacks):
     withdrawn = InsuredFactory()
-    provisional_code_withdraw(letter=provisional_code_issue(insured=withdrawn), actor=None,
-                              reason="adresse périmée")
+    provisional_code_withdraw(
+        letter=provisional_code_issue(insured=withdrawn), actor=None, reason="adresse périmée"
+    )
     expired = InsuredFactory()
     provisional_code_issue(insured=expired)
     expired.provisional_codes.update(expires_at=timezone.now() - timedelta(days=1))
@@ -230,8 +247,10 @@ def test_the_nightly_run_leaves_a_withdrawn_or_expired_code_to_staff(django_capt
 def test_a_renewal_is_not_a_new_opening_but_a_reopening_after_a_gap_is():
     from datetime import date
 
-    periods = [CoveragePeriod(start=date(2020, 1, 1), end=date(2020, 12, 31)),
-               CoveragePeriod(start=date(2021, 1, 1), end=None)]
+    periods = [
+        CoveragePeriod(start=date(2020, 1, 1), end=date(2020, 12, 31)),
+        CoveragePeriod(start=date(2021, 1, 1), end=None),
+    ]
     assert welcome.current_rights_start(periods, date(2026, 1, 1)) == date(2020, 1, 1)
     periods[0].end = date(2020, 6, 30)
     assert welcome.current_rights_start(periods, date(2026, 1, 1)) == date(2021, 1, 1)
@@ -244,14 +263,19 @@ def test_the_welcome_letter_goes_through_a_real_worker_once(celery_worker):
     insured = without_rights()
     welcome.coverage_period_add(insured=insured, regime="general", start=today())
 
-    wait_for(lambda: welcome_letters(insured).filter(status=PostalLetter.Status.TO_PRINT).exists(),
-             message="courrier de bienvenue prêt à imprimer")
+    wait_for(
+        lambda: welcome_letters(insured).filter(status=PostalLetter.Status.TO_PRINT).exists(),
+        message="courrier de bienvenue prêt à imprimer",
+    )
     # The job enqueued once more (a second save, a replay): it finds the live code, does nothing.
     with transaction.atomic():
         enqueue(welcome_letter_job, insured_id=insured.pk)
-    wait_for(lambda: OutboxJob.objects.filter(task_name="accounts.welcome_letter",
-                                              done_at__isnull=False).count() == 2,
-             message="second passage du job terminé")
+    wait_for(
+        lambda: (
+            OutboxJob.objects.filter(task_name="accounts.welcome_letter", done_at__isnull=False).count() == 2
+        ),
+        message="second passage du job terminé",
+    )
     letter = welcome_letters(insured).get()
     assert insured.provisional_codes.count() == 1
     letter.pdf.delete(save=False)

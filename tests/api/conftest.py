@@ -15,14 +15,16 @@ CODE = "/api/auth/app/v1/auth/code/confirm"
 def sign_in(user, *, login=None, password=PASSWORD) -> str:
     """The app's way in: NIR and password, then the emailed code; returns the session token."""
     client = Client()
-    response = client.post(LOGIN, {"username": login or user.username, "password": password},
-                           content_type="application/json")
+    response = client.post(
+        LOGIN, {"username": login or user.username, "password": password}, content_type="application/json"
+    )
     assert response.status_code == 401, response.content  # one more step: the emailed code
     body = response.json()
     assert [f["id"] for f in body["data"]["flows"] if f.get("is_pending")] == ["login_by_code"]
     token = body["meta"]["session_token"]
-    response = client.post(CODE, {"code": last_code(user.email)}, content_type="application/json",
-                           HTTP_X_SESSION_TOKEN=token)
+    response = client.post(
+        CODE, {"code": last_code(user.email)}, content_type="application/json", HTTP_X_SESSION_TOKEN=token
+    )
     assert response.status_code == 200, response.content
     # The account's NIR is not in the user allauth describes (the record of how the person
     # signed in still repeats what they typed: allauth keeps it with the session).
@@ -45,6 +47,7 @@ class ApiClient(Client):
 def api_for():
     def make(user):
         return ApiClient(sign_in(user))
+
     return make
 
 

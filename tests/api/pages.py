@@ -65,8 +65,9 @@ def parse(html: str) -> Node:
 
 def table(page: Node, caption: str) -> Node | None:
     """The table whose caption begins with ``caption``."""
-    return next((t for t in page.all("table")
-                 if (t.first("caption") or Node("", {})).text.startswith(caption)), None)
+    return next(
+        (t for t in page.all("table") if (t.first("caption") or Node("", {})).text.startswith(caption)), None
+    )
 
 
 def rows(page: Node, caption: str) -> list[dict[str, str]]:

@@ -61,15 +61,17 @@ def test_an_app_signs_in_with_the_nir_and_the_emailed_code_and_reads_its_profile
 
 def test_a_wrong_password_gets_the_web_s_french_message_and_no_token():
     user = UserFactory()
-    response = Client().post(LOGIN, {"username": user.username, "password": "Faux-Mot-2026"},
-                             content_type="application/json")
+    response = Client().post(
+        LOGIN, {"username": user.username, "password": "Faux-Mot-2026"}, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "incorrect" in response.content.decode()
     assert "session_token" not in response.content.decode()
 
 
-@pytest.mark.parametrize("method,path,operation", list(_operations()),
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "method,path,operation", list(_operations()), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_operation_asks_an_anonymous_caller_to_sign_in(method, path, operation):
     url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
     if not operation.get("security"):
@@ -89,8 +91,13 @@ def test_every_operation_asks_an_anonymous_caller_to_sign_in(method, path, opera
 def _owned(kind, user):
     insured = user.insured
     if kind == "document_id":
-        document = Document(owner=insured, kind=Document.Kind.RIGHTS, content_key="k",
-                            status=Document.Status.READY, issued_at=timezone.now())
+        document = Document(
+            owner=insured,
+            kind=Document.Kind.RIGHTS,
+            content_key="k",
+            status=Document.Status.READY,
+            issued_at=timezone.now(),
+        )
         document.file.save("attestation.pdf", ContentFile(b"%PDF-1.7 test"), save=False)
         document.save()
         return document.public_id
@@ -103,9 +110,13 @@ def _owned(kind, user):
 
 @pytest.fixture
 def private_storage(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path), "base_url": None}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
 
 
 def test_another_person_s_objects_are_404_like_missing_ones(private_storage):
@@ -159,8 +170,9 @@ def test_cards_and_threads_are_the_person_s_own():
 
 def test_a_document_not_ready_is_not_downloaded():
     user = UserFactory()
-    document = Document.objects.create(owner=user.insured, kind=Document.Kind.RIGHTS, content_key="k",
-                                       status=Document.Status.PENDING)
+    document = Document.objects.create(
+        owner=user.insured, kind=Document.Kind.RIGHTS, content_key="k", status=Document.Status.PENDING
+    )
     api = ApiClient(sign_in(user))
     assert api.get(f"/api/v1/documents/{document.public_id}").json()["download_url"] is None
     response = api.get(f"/api/v1/documents/{document.public_id}/pdf")
@@ -181,8 +193,9 @@ def test_the_person_lists_their_app_sessions_and_ends_one():
     sessions = first.get("/api/auth/app/v1/auth/sessions").json()["data"]
     assert len(sessions) == 2 and sum(s["is_current"] for s in sessions) == 1
     other = next(s["id"] for s in sessions if not s["is_current"])
-    response = first.delete("/api/auth/app/v1/auth/sessions", {"sessions": [other]},
-                            content_type="application/json")
+    response = first.delete(
+        "/api/auth/app/v1/auth/sessions", {"sessions": [other]}, content_type="application/json"
+    )
     assert response.status_code == 200
     assert second.get("/api/v1/moi/profil").status_code == 401
     assert first.get("/api/v1/moi/profil").status_code == 200
@@ -191,9 +204,11 @@ def test_the_person_lists_their_app_sessions_and_ends_one():
 def test_after_five_wrong_passwords_the_right_one_gives_no_token():
     user = UserFactory()
     for _ in range(5):
-        Client().post(LOGIN, {"username": user.username, "password": "Faux-Mot-2026"},
-                      content_type="application/json")
-    response = Client().post(LOGIN, {"username": user.username, "password": PASSWORD},
-                             content_type="application/json")
+        Client().post(
+            LOGIN, {"username": user.username, "password": "Faux-Mot-2026"}, content_type="application/json"
+        )
+    response = Client().post(
+        LOGIN, {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code in (400, 429)
     assert "session_token" not in response.content.decode()

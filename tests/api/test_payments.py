@@ -53,8 +53,12 @@ def _web_pages(web, query=""):
     count = int(re.search(r"(\d+) paiements? \.", _scope(first)).group(1))
     rows, number, page = [], 1, first
     while True:
-        rows += [(row, _detail_link(row_node)) for row, row_node in
-                 zip(pages.rows(page, "Paiements, du plus récent"), _row_nodes(page), strict=True)]
+        rows += [
+            (row, _detail_link(row_node))
+            for row, row_node in zip(
+                pages.rows(page, "Paiements, du plus récent"), _row_nodes(page), strict=True
+            )
+        ]
         if not page.first("nav", "pager") or "Page suivante" not in page.first("nav", "pager").text:
             break
         number += 1
@@ -92,10 +96,15 @@ def _same_list(web, api_client, query=""):
 
 
 LINE_FIELDS = {  # the detail page's column -> the API's field
-    "Facturé": "charged", "Base": "base", "Part Assurance Maladie": "amo",
-    "Part. forfaitaire due": "participation_due", "Franchise due": "franchise_due",
-    "Retenu sur ce soin": "withheld", "Remboursé pour ce soin": "reimbursed",
-    "Ticket modérateur": "ticket_moderateur", "Dépassement": "depassement",
+    "Facturé": "charged",
+    "Base": "base",
+    "Part Assurance Maladie": "amo",
+    "Part. forfaitaire due": "participation_due",
+    "Franchise due": "franchise_due",
+    "Retenu sur ce soin": "withheld",
+    "Remboursé pour ce soin": "reimbursed",
+    "Ticket modérateur": "ticket_moderateur",
+    "Dépassement": "depassement",
 }
 
 
@@ -124,8 +133,9 @@ def _same_detail(web, api_client, payment_id):
         found = [value for label, value in breakdown.items() if label.startswith(key)]
         assert found == ([f"-{euros(Decimal(figures[name]))}"] if Decimal(figures[name]) else [])
     taken = pages.rows(page, "Reprises sur ce paiement")
-    assert [row["Effet"] for row in taken] == [f"-{euros(Decimal(t['amount']))}"
-                                               for t in detail["taken_back"]]
+    assert [row["Effet"] for row in taken] == [
+        f"-{euros(Decimal(t['amount']))}" for t in detail["taken_back"]
+    ]
 
 
 def _same_pending(web, api_client):
@@ -150,13 +160,17 @@ def _same_counters_and_months(web, api_client):
         assert pages.amounts(pf)[0] == euros(Decimal(person["participation"]["amount"]))
         assert pages.amounts(fr)[0] == euros(Decimal(person["franchise"]["amount"]))
         assert ("plafond atteint" in pf) == person["participation"]["reached"]
-        for cls, name in (("counter__withheld", "withheld"), ("counter__carried", "carried_forward"),
-                          ("counter__outstanding", "to_recover")):
+        for cls, name in (
+            ("counter__withheld", "withheld"),
+            ("counter__carried", "carried_forward"),
+            ("counter__outstanding", "to_recover"),
+        ):
             assert node.first("span", cls).text == euros(Decimal(person[name]))
     months = api_client.get("/api/v1/paiements/mois").json()
     web_months = pages.rows(page, "Remboursements par mois de paiement")
     assert [(row["th"].lower(), row[""]) for row in web_months] == [
-        (m["label"], euros(Decimal(m["amount"]))) for m in months["months"]]
+        (m["label"], euros(Decimal(m["amount"]))) for m in months["months"]
+    ]
     chart = pages.table(page, "Remboursements par mois de paiement")
     assert pages.amounts(chart.first("tfoot").text) == [euros(Decimal(months["total"]))]
     return counters
@@ -214,8 +228,9 @@ def test_a_filter_the_page_refuses_is_a_422_with_its_message():
     today = timezone.localdate()
     response = api_client.get(f"/api/v1/paiements?start={today}&end={today - timedelta(days=5)}")
     assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
-    assert response.json()["errors"] == [{"champ": "query.end", "message":
-                                          "La date de fin doit être postérieure à la date de début."}]
+    assert response.json()["errors"] == [
+        {"champ": "query.end", "message": "La date de fin doit être postérieure à la date de début."}
+    ]
     stranger = BeneficiaryFactory()  # someone else's child: not a person of this household
     response = api_client.get(f"/api/v1/paiements?person={stranger.public_id}")
     assert response.status_code == 422
@@ -244,18 +259,26 @@ def test_the_simulator_answers_anyone_the_site_s_worked_example_and_writes_nothi
     body = response.json()
     assert (body["paid"], body["participation"], body["ticket_moderateur"]) == ("19.00", "2.00", "9.00")
     assert body["remaining"] == "11.00" and body["advance"] == "30.00"
-    assert not [q for q in queries.captured_queries
-                if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert not [
+        q
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
     # The site's page, same question, same figures.
-    page = Client().get(reverse("reimbursements:simulator"),
-                        {**question, "sector": "1", "coordinated_path": "yes", "tiers_payant": "none"})
+    page = Client().get(
+        reverse("reimbursements:simulator"),
+        {**question, "sector": "1", "coordinated_path": "yes", "tiers_payant": "none"},
+    )
     assert "19,00\u00a0€" in page.content.decode()
 
 
 def test_the_simulator_refuses_as_the_page_does_in_french():
     later = str(timezone.localdate() + timedelta(days=3))
-    response = Client().post("/api/v1/simulateur", {**SIMULATION, "care": "medicine", "care_date": later},
-                             content_type="application/json")
+    response = Client().post(
+        "/api/v1/simulateur",
+        {**SIMULATION, "care": "medicine", "care_date": later},
+        content_type="application/json",
+    )
     assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
     errors = {e["champ"]: e["message"] for e in response.json()["errors"]}
     assert errors["care_date"] == "La date des soins ne peut pas être dans le futur."
@@ -268,8 +291,12 @@ def test_the_simulator_refuses_as_the_page_does_in_french():
 def test_every_operation_said_to_have_no_effect_writes_nothing():
     """A POST the document marks x-no-side-effects, called with the document's own example."""
     schema = api.get_openapi_schema()
-    marked = [(path, op) for path, item in schema["paths"].items() for op in item.values()
-              if op.get("x-no-side-effects")]
+    marked = [
+        (path, op)
+        for path, item in schema["paths"].items()
+        for op in item.values()
+        if op.get("x-no-side-effects")
+    ]
     assert marked
     for path, operation in marked:
         ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -277,5 +304,8 @@ def test_every_operation_said_to_have_no_effect_writes_nothing():
         with CaptureQueriesContext(connection) as queries:
             response = Client().post(path, example, content_type="application/json")
         assert response.status_code == 200, (path, response.content)
-        assert not [q for q in queries.captured_queries
-                    if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))], path
+        assert not [
+            q
+            for q in queries.captured_queries
+            if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        ], path

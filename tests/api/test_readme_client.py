@@ -24,11 +24,16 @@ def _client_script() -> str:
     return script
 
 
-def test_the_readme_s_python_client_runs_against_the_portal(live_server, monkeypatch, tmp_path, settings,
-                                                             capsys):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None}}}
+def test_the_readme_s_python_client_runs_against_the_portal(
+    live_server, monkeypatch, tmp_path, settings, capsys
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
+        },
+    }
     user = UserFactory()
     payment = paid_care(user.insured)
     # The attestation, asked as on « Mes attestations » and rendered by its job's service.
@@ -40,8 +45,10 @@ def test_the_readme_s_python_client_runs_against_the_portal(live_server, monkeyp
     monkeypatch.setenv("NIR", user.username)
     monkeypatch.setenv("MOT_DE_PASSE", PASSWORD)
     monkeypatch.chdir(tmp_path)
-    exec(compile(_client_script(), "README.md", "exec"),  # noqa: S102 (the README's own code)
-         {"__name__": "__main__", "input": lambda prompt: last_code(user.email)})
+    exec(
+        compile(_client_script(), "README.md", "exec"),  # noqa: S102 (the README's own code)
+        {"__name__": "__main__", "input": lambda prompt: last_code(user.email)},
+    )
     printed = capsys.readouterr().out
     assert f"{payment.paid_on} {payment.amount} € 1 acte(s)" in printed
     pdf = (tmp_path / "attestation-de-droits.pdf").read_bytes()

@@ -34,16 +34,25 @@ schema.config.generation.update(allow_extra_parameters=False, deterministic=bool
 
 @pytest.fixture
 def token(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path), "base_url": None}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
     user = UserFactory()
     HealthCardFactory(insured=user.insured)
     ThreadFactory(insured=user.insured)
     DemarcheFactory(insured=user.insured)
     paid_care(user.insured)
-    document = Document(owner=user.insured, kind=Document.Kind.RIGHTS, content_key="k",
-                        status=Document.Status.READY, issued_at=timezone.now())
+    document = Document(
+        owner=user.insured,
+        kind=Document.Kind.RIGHTS,
+        content_key="k",
+        status=Document.Status.READY,
+        issued_at=timezone.now(),
+    )
     document.file.save("attestation.pdf", ContentFile(b"%PDF-1.7 test"), save=False)
     document.save()
     return sign_in(user)
@@ -54,5 +63,6 @@ def token(settings, tmp_path):
 def test_every_operation_answers_as_its_document_says(case, token):
     # A cursor is an opaque token: any string fits the document, and a made-up one is refused
     # (400), so "every schema-valid request is accepted" cannot hold for it.
-    case.call_and_validate(headers={"X-Session-Token": token},
-                           excluded_checks=[schemathesis.checks.positive_data_acceptance])
+    case.call_and_validate(
+        headers={"X-Session-Token": token}, excluded_checks=[schemathesis.checks.positive_data_acceptance]
+    )

@@ -29,8 +29,10 @@ pytestmark = pytest.mark.django_db
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
     return tmp_path
 
@@ -55,12 +57,16 @@ def check(client, code: str) -> str:
 
 @pytest.fixture
 def holder():
-    return InsuredFactory(first_names="Camille Anne", last_name="Durand",
-                          address_line1="12 allée des Tilleuls", postal_code="69003", city="Lyon")
+    return InsuredFactory(
+        first_names="Camille Anne",
+        last_name="Durand",
+        address_line1="12 allée des Tilleuls",
+        postal_code="69003",
+        city="Lyon",
+    )
 
 
-def test_the_letter_carries_a_verification_code_that_is_not_the_provisional_code(
-        private_storage, holder):
+def test_the_letter_carries_a_verification_code_that_is_not_the_provisional_code(private_storage, holder):
     letter = rendered(holder)
     document = letter.document
 
@@ -85,8 +91,17 @@ def test_the_public_page_says_authentic_and_says_little(private_storage, client,
     assert "Courrier : code provisoire de création de compte" in page
     assert "C.D." in page and "1980" in page
     assert f"{letter.document.issued_at:%d/%m/%Y}" in page
-    for secret in (code, f"{code[:4]} {code[4:]}", "Tilleuls", "69003", "Lyon", "LYON", "Durand",
-                   holder.nir, holder.nir[:5]):
+    for secret in (
+        code,
+        f"{code[:4]} {code[4:]}",
+        "Tilleuls",
+        "69003",
+        "Lyon",
+        "LYON",
+        "Durand",
+        holder.nir,
+        holder.nir[:5],
+    ):
         assert secret not in page
 
 
@@ -124,8 +139,7 @@ def test_staff_revoke_a_letter_like_any_document(private_storage, client, holder
     assert letter.status == PostalLetter.Status.CANCELLED
 
 
-def test_revoking_the_letter_of_a_code_already_used_leaves_the_account_alone(
-        private_storage, holder, staff):
+def test_revoking_the_letter_of_a_code_already_used_leaves_the_account_alone(private_storage, holder, staff):
     letter = rendered(holder)
     provisional_code_spend(insured=holder)
 
@@ -146,11 +160,14 @@ def test_revoking_an_old_letter_does_not_cancel_the_newer_code(private_storage, 
 
 
 def test_the_letter_is_neither_listed_nor_downloadable_by_anyone(
-        private_storage, client, insured, other_insured):
+    private_storage, client, insured, other_insured
+):
     letter = rendered(insured)
     document = letter.document
-    urls = [reverse("attestations:download", args=[document.public_id]),
-            reverse("attestations:status", args=[document.public_id])]
+    urls = [
+        reverse("attestations:download", args=[document.public_id]),
+        reverse("attestations:status", args=[document.public_id]),
+    ]
 
     client.force_login(other_insured.user)
     for url in urls:
@@ -164,21 +181,27 @@ def test_the_letter_is_neither_listed_nor_downloadable_by_anyone(
 
 
 def test_staff_see_the_letter_in_the_admin_but_neither_download_nor_regenerate_it(
-        private_storage, client, holder, staff):
+    private_storage, client, holder, staff
+):
     letter = rendered(holder)
     document = letter.document
-    staff.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="attestations", codename__in=["view_document", "change_document"]))
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="attestations", codename__in=["view_document", "change_document"]
+        )
+    )
     client.force_login(staff)
 
     changelist = client.get(reverse("admin:attestations_document_changelist"))
     assert changelist.status_code == 200
     assert "Courrier : code provisoire de création de compte" in changelist.content.decode()
-    assert client.get(reverse("admin:attestations_document_download",
-                              args=[document.pk])).status_code == 404
+    assert client.get(reverse("admin:attestations_document_download", args=[document.pk])).status_code == 404
 
-    response = client.post(reverse("admin:attestations_document_changelist"), {
-        "action": "regenerate", "_selected_action": [document.pk]}, follow=True)
+    response = client.post(
+        reverse("admin:attestations_document_changelist"),
+        {"action": "regenerate", "_selected_action": [document.pk]},
+        follow=True,
+    )
     assert "émettez un nouveau code depuis la salle du courrier" in response.content.decode()
     assert Document.objects.filter(kind=Document.Kind.CODE_LETTER).count() == 1
 
@@ -201,15 +224,25 @@ def test_a_failed_rendering_leaves_no_verification_behind(private_storage, holde
 
 def test_the_admin_warns_that_revoking_a_letter_cancels_its_code(private_storage, client, holder, staff):
     letter = rendered(holder)
-    staff.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="attestations", codename__in=["view_document", "change_document"]))
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="attestations", codename__in=["view_document", "change_document"]
+        )
+    )
     client.force_login(staff)
     url = reverse("admin:attestations_document_changelist")
 
     asked = client.post(url, {"action": "revoke", "_selected_action": [letter.document.pk]})
     assert "Le code provisoire de ce courrier sera annulé" in asked.content.decode()
-    done = client.post(url, {"action": "revoke", "_selected_action": [letter.document.pk],
-                             "apply": "Révoquer", "reason": "Courrier revenu : n'habite pas à l'adresse"})
+    done = client.post(
+        url,
+        {
+            "action": "revoke",
+            "_selected_action": [letter.document.pk],
+            "apply": "Révoquer",
+            "reason": "Courrier revenu : n'habite pas à l'adresse",
+        },
+    )
 
     assert done.status_code == 302
     assert provisional_code_verify(insured=holder, code=code_on(letter)) == ProvisionalCodeResult.NONE

@@ -36,8 +36,9 @@ def household(insured):
     insured.save()
     BeneficiaryFactory(insured=insured, first_names="Lou", birth_date=date(2016, 2, 3))
     Exemption.objects.create(insured=insured, kind=Exemption.Kind.CSS, start=date(2020, 1, 1))
-    Exemption.objects.create(insured=insured, kind=Exemption.Kind.ALD, start=date(2001, 1, 1),
-                             end=date(2002, 1, 1))  # over: not printed
+    Exemption.objects.create(
+        insured=insured, kind=Exemption.Kind.ALD, start=date(2001, 1, 1), end=date(2002, 1, 1)
+    )  # over: not printed
     return insured
 
 
@@ -45,8 +46,10 @@ def household(insured):
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
     return tmp_path
 
@@ -60,13 +63,25 @@ def test_the_pdf_says_who_is_covered_and_how_to_check_it(household):
     document.refresh_from_db()
     assert document.status == Document.Status.READY and document.issued_at
     text = pdf_text(document)
-    for expected in ("Attestation de droits", "Camille Anne", "Durand", household.caisse.name,
-                     household.nir_masked[:4],  # the sex digit and the year start the full NIR
-                     "17 mai 1980", "Régime général", "1er janvier 2015", "sans date de fin",
-                     "Dr Anne Martin", "Lou Durand", "3 février 2016",
-                     "Complémentaire santé solidaire", document.code_display):
+    for expected in (
+        "Attestation de droits",
+        "Camille Anne",
+        "Durand",
+        household.caisse.name,
+        household.nir_masked[:4],  # the sex digit and the year start the full NIR
+        "17 mai 1980",
+        "Régime général",
+        "1er janvier 2015",
+        "sans date de fin",
+        "Dr Anne Martin",
+        "Lou Durand",
+        "3 février 2016",
+        "Complémentaire santé solidaire",
+        document.code_display,
+    ):
         assert expected in text, expected
     from accounts.nir import Nir
+
     assert Nir(household.nir, household.nir_key).formatted in text
     assert "Affection de longue durée" not in text
     assert document.file.name == f"documents/{household.pk}/{document.public_id}.pdf"
@@ -141,12 +156,15 @@ def test_a_failed_render_is_shown_and_the_retry_button_renders_it(household, cli
 def _stuck_rights(household) -> Document:
     # Its job was lost (the worker holding it was killed): nothing will render it by itself.
     return Document.objects.create(
-        owner=household, kind=Document.Kind.RIGHTS,
-        content_key=services.content_key(household, Document.Kind.RIGHTS, timezone.localdate()))
+        owner=household,
+        kind=Document.Kind.RIGHTS,
+        content_key=services.content_key(household, Document.Kind.RIGHTS, timezone.localdate()),
+    )
 
 
-def test_a_document_stuck_in_preparation_can_be_retried_by_its_owner(household, client, settings,
-                                                                     private_storage):
+def test_a_document_stuck_in_preparation_can_be_retried_by_its_owner(
+    household, client, settings, private_storage
+):
     document = _stuck_rights(household)
     client.force_login(household.user)
     page = client.get(reverse("attestations:list")).content.decode()
@@ -174,8 +192,9 @@ def test_asking_again_for_a_stuck_document_renders_it_once(household, client, se
     assert OutboxJob.objects.filter(kwargs__document_id=document.pk).count() == 1
 
 
-def test_staff_relaunching_a_failed_render_job_makes_the_document(household, staff, settings,
-                                                                   private_storage):
+def test_staff_relaunching_a_failed_render_job_makes_the_document(
+    household, staff, settings, private_storage
+):
     with override_settings(TEMPLATES=[{**settings.TEMPLATES[0], "DIRS": []}]):
         document = request_rights(household)
     document.refresh_from_db()
@@ -206,7 +225,8 @@ def test_the_list_button_and_download(household, client):
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "no-store"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="attestation-droits-{document.issued_at:%Y-%m-%d}.pdf"')
+        f'attachment; filename="attestation-droits-{document.issued_at:%Y-%m-%d}.pdf"'
+    )
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
 
@@ -242,8 +262,13 @@ def test_the_database_refuses_a_ready_document_without_file(household):
     from django.db import IntegrityError
 
     with pytest.raises(IntegrityError):
-        Document.objects.create(owner=household, kind=Document.Kind.RIGHTS, content_key="x",
-                                status=Document.Status.READY, issued_at="2026-01-01T00:00Z")
+        Document.objects.create(
+            owner=household,
+            kind=Document.Kind.RIGHTS,
+            content_key="x",
+            status=Document.Status.READY,
+            issued_at="2026-01-01T00:00Z",
+        )
 
 
 def test_admin_download_is_audited(household, staff, client):
@@ -258,8 +283,9 @@ def test_admin_download_is_audited(household, staff, client):
     if response.status_code == 302:  # staff must pass MFA first in this project
         pytest.skip("le back-office exige la double authentification pour ce compte")
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    assert AuditEvent.objects.filter(action="document_download", actor=staff,
-                                     object_id=str(document.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="document_download", actor=staff, object_id=str(document.pk)
+    ).exists()
 
 
 @pytest.mark.worker
@@ -267,13 +293,16 @@ def test_a_real_worker_renders_the_document(household, celery_worker):
     from tests.conftest import wait_for
 
     document = request_rights(household)
-    wait_for(lambda: Document.objects.get(pk=document.pk).status == Document.Status.READY,
-             message="attestation prête")
+    wait_for(
+        lambda: Document.objects.get(pk=document.pk).status == Document.Status.READY,
+        message="attestation prête",
+    )
 
 
 @pytest.mark.parametrize("count", [3, 15])
 def test_the_list_query_count_does_not_grow_with_the_rows(
-        household, client, count, django_assert_num_queries):
+    household, client, count, django_assert_num_queries
+):
     client.force_login(household.user)
     for n in range(count):
         Document.objects.create(owner=household, kind=Document.Kind.RIGHTS, content_key=str(n))
@@ -291,8 +320,7 @@ def test_admin_revoke_action_is_audited_and_the_list_masks_the_nir(household, st
     from django.contrib.auth.models import Permission
 
     document = request_rights(household)
-    staff.user_permissions.add(*Permission.objects.filter(
-        codename__in=["view_document", "change_document"]))
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_document", "change_document"]))
     client.force_login(staff)
     url = reverse("admin:attestations_document_changelist")
     page = client.get(url).content.decode()
@@ -300,13 +328,21 @@ def test_admin_revoke_action_is_audited_and_the_list_masks_the_nir(household, st
     # The action first asks the reason on an intermediate page; nothing is revoked yet.
     response = client.post(url, {"action": "revoke", "_selected_action": [document.pk]})
     assert response.status_code == 200 and "Motif de la révocation" in response.content.decode()
-    response = client.post(url, {"action": "revoke", "_selected_action": [document.pk],
-                                 "apply": "Révoquer", "reason": ""})
+    response = client.post(
+        url, {"action": "revoke", "_selected_action": [document.pk], "apply": "Révoquer", "reason": ""}
+    )
     assert response.status_code == 200 and "Indiquez le motif" in response.content.decode()
     document.refresh_from_db()
     assert document.revoked_at is None
-    response = client.post(url, {"action": "revoke", "_selected_action": [document.pk],
-                                 "apply": "Révoquer", "reason": "Erreur sur le médecin traitant"})
+    response = client.post(
+        url,
+        {
+            "action": "revoke",
+            "_selected_action": [document.pk],
+            "apply": "Révoquer",
+            "reason": "Erreur sur le médecin traitant",
+        },
+    )
     assert response.status_code == 302
     document.refresh_from_db()
     assert document.revoked_at and document.revoked_by == staff

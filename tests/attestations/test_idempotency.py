@@ -23,8 +23,10 @@ FORMS = {  # kind: (url, the token's field id on "Mes attestations", the form's 
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
@@ -63,7 +65,10 @@ def test_the_same_form_is_one_document_even_if_the_data_changed_in_between(logge
 
 
 def test_the_same_form_sent_twice_at_once_asks_one_document(insured):
-    responses = post_at_once(insured.user, reverse("attestations:request"),
-                             lambda: {"idempotency_key": "jeton-attestation-simultane-1"})
+    responses = post_at_once(
+        insured.user,
+        reverse("attestations:request"),
+        lambda: {"idempotency_key": "jeton-attestation-simultane-1"},
+    )
     assert [r.status_code for r in responses] == [302, 302]
     assert Document.objects.filter(owner=insured).count() == 1

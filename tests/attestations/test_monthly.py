@@ -24,8 +24,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
@@ -63,8 +65,7 @@ def test_last_months_statements_are_prepared_once_and_announced_once(people):
         for statement in statements:
             document = statement.document
             assert document.kind == Document.Kind.STATEMENT and document.status == "ready"
-            assert (document.period_start, document.period_end) == (date(2026, 5, 1),
-                                                                    date(2026, 5, 31))
+            assert (document.period_start, document.period_end) == (date(2026, 5, 1), date(2026, 5, 31))
             assert statement.notified_at is not None
         assert sorted(m.to[0] for m in mail.outbox) == sorted(i.contact_email for i in may)
         message = mail.outbox[0]
@@ -82,8 +83,9 @@ def test_last_months_statements_are_prepared_once_and_announced_once(people):
 
 def test_an_existing_statement_of_the_month_is_reused_and_still_announced(people):
     may, _ = people
-    already = services.document_request(insured=may[0], kind=Document.Kind.STATEMENT,
-                                        period=(date(2026, 5, 1), date(2026, 5, 31)))
+    already = services.document_request(
+        insured=may[0], kind=Document.Kind.STATEMENT, period=(date(2026, 5, 1), date(2026, 5, 31))
+    )
     mail.outbox.clear()
     statement = services.monthly_statement_prepare(insured=may[0], month=date(2026, 5, 1))
     assert statement.document == already
@@ -101,24 +103,33 @@ def test_people_are_split_in_batches(people):
 def test_through_the_real_worker(people, celery_worker):
     may, _ = people
     month = "2026-05-01"
-    app.send_task("attestations.monthly_statements", kwargs={"month": month},
-                  queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-    wait_for(lambda: MonthlyStatement.objects.filter(notified_at__isnull=False).count() == 2,
-             timeout=60, message="relevés mensuels prêts")
-    wait_for(lambda: DemoMessage.objects.filter(subject="Votre relevé mensuel est disponible")
-             .count() == 2, timeout=30, message="courriels envoyés")
+    app.send_task(
+        "attestations.monthly_statements", kwargs={"month": month}, queue=settings.CELERY_TASK_DEFAULT_QUEUE
+    )
+    wait_for(
+        lambda: MonthlyStatement.objects.filter(notified_at__isnull=False).count() == 2,
+        timeout=60,
+        message="relevés mensuels prêts",
+    )
+    wait_for(
+        lambda: DemoMessage.objects.filter(subject="Votre relevé mensuel est disponible").count() == 2,
+        timeout=30,
+        message="courriels envoyés",
+    )
     assert set(Document.objects.values_list("status", flat=True)) == {"ready"}
 
     # Beat delivers the same month again: no second document, no second email. The worker
     # takes one task at a time, in order: once a marker email sent after it is in, it is done.
     jobs = OutboxJob.objects.count()
-    app.send_task("attestations.monthly_statements", kwargs={"month": month},
-                  queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-    app.send_task("ameli_portal.send_email", kwargs={"template": "test", "to": ["marqueur@x.test"],
-                                                     "context": {}},
-                  queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-    wait_for(lambda: DemoMessage.objects.filter(recipient="marqueur@x.test").exists(),
-             message="tâche témoin")
+    app.send_task(
+        "attestations.monthly_statements", kwargs={"month": month}, queue=settings.CELERY_TASK_DEFAULT_QUEUE
+    )
+    app.send_task(
+        "ameli_portal.send_email",
+        kwargs={"template": "test", "to": ["marqueur@x.test"], "context": {}},
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+    )
+    wait_for(lambda: DemoMessage.objects.filter(recipient="marqueur@x.test").exists(), message="tâche témoin")
     assert OutboxJob.objects.count() == jobs
     assert Document.objects.count() == 2
     assert DemoMessage.objects.filter(subject="Votre relevé mensuel est disponible").count() == 2

@@ -28,8 +28,10 @@ pytestmark = [
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path / "files"), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "files"), "base_url": None},
+        },
     }
 
 
@@ -44,14 +46,24 @@ def household(insured):
         CareActFactory(sheet=sheet, care_date=date(2026, 5, 4))
         care_sheet_post(sheet=sheet, actor=None)
         payments_run(day=date(2026, 5, 7))
-        daily_allowance_pay(insured=insured, kind="maladie", period_start=date(2025, 3, 2),
-                            period_end=date(2025, 3, 15), daily_gross=Decimal("41.47"),
-                            paid_on=date(2025, 3, 20))
-        Vaccination.objects.create(insured=insured, vaccine="Comirnaty", disease="COVID-19",
-                                   vaccinated_on=date(2021, 6, 16))
-        Vaccination.objects.create(insured=insured, beneficiary=child, vaccine="Priorix",
-                                   disease="Rougeole, oreillons, rubéole (ROR)",
-                                   vaccinated_on=date(2019, 10, 1))
+        daily_allowance_pay(
+            insured=insured,
+            kind="maladie",
+            period_start=date(2025, 3, 2),
+            period_end=date(2025, 3, 15),
+            daily_gross=Decimal("41.47"),
+            paid_on=date(2025, 3, 20),
+        )
+        Vaccination.objects.create(
+            insured=insured, vaccine="Comirnaty", disease="COVID-19", vaccinated_on=date(2021, 6, 16)
+        )
+        Vaccination.objects.create(
+            insured=insured,
+            beneficiary=child,
+            vaccine="Priorix",
+            disease="Rougeole, oreillons, rubéole (ROR)",
+            vaccinated_on=date(2019, 10, 1),
+        )
     return insured
 
 
@@ -74,8 +86,11 @@ def test_page_one_renders_to_a_non_blank_png(household, kind, tmp_path):
         pdf.write_bytes(f.read())
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"document-{kind}"
-    subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", "1", "-l", "1", "-singlefile",
-                    str(pdf), str(target)], check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "72", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(target)],
+        check=True,
+        timeout=60,
+    )
     png = target.with_suffix(".png")
     assert png.exists()
     with Image.open(png) as image:

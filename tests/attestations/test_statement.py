@@ -26,8 +26,10 @@ PERIOD = (date(2026, 5, 1), date(2026, 5, 31))
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
@@ -48,8 +50,12 @@ def pdf_text(document) -> str:
 
 
 def care(insured, *, care_date, charged, paid_on, label, beneficiary=None, professional=None):
-    sheet = CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=care_date,
-                             professional=professional or ProfessionalFactory())
+    sheet = CareSheetFactory(
+        insured=insured,
+        beneficiary=beneficiary,
+        received_on=care_date,
+        professional=professional or ProfessionalFactory(),
+    )
     CareActFactory(sheet=sheet, care_date=care_date, charged=Decimal(charged), label=label)
     [settlement] = care_sheet_post(sheet=sheet, actor=None)
     payments_run(day=paid_on)
@@ -69,11 +75,23 @@ def two_payments(household):
     lou = BeneficiaryFactory(insured=household, first_names="Lou")
     gp = ProfessionalFactory(name="Dr Alice Bernard")
     return [
-        care(household, care_date=date(2026, 5, 4), charged="30.00", paid_on=date(2026, 5, 7),
-             label="Consultation généraliste", professional=gp),
-        care(household, care_date=date(2026, 5, 12), charged="50.00", paid_on=date(2026, 5, 20),
-             label="Consultation pédiatre", beneficiary=lou,
-             professional=ProfessionalFactory(name="Dr Paul Petit")),
+        care(
+            household,
+            care_date=date(2026, 5, 4),
+            charged="30.00",
+            paid_on=date(2026, 5, 7),
+            label="Consultation généraliste",
+            professional=gp,
+        ),
+        care(
+            household,
+            care_date=date(2026, 5, 12),
+            charged="50.00",
+            paid_on=date(2026, 5, 20),
+            label="Consultation pédiatre",
+            beneficiary=lou,
+            professional=ProfessionalFactory(name="Dr Paul Petit"),
+        ),
     ]
 
 
@@ -82,19 +100,43 @@ def request_statement(insured, period=PERIOD):
 
 
 def test_the_pdf_lists_each_line_and_the_totals(household, two_payments, other_insured):
-    outside = care(household, care_date=date(2026, 4, 2), charged="26.50", paid_on=date(2026, 4, 8),
-                   label="Acte hors période")
-    care(other_insured, care_date=date(2026, 5, 5), charged="30.00", paid_on=date(2026, 5, 7),
-         label="Soin d'un autre assuré", professional=ProfessionalFactory(name="Dr Autre Personne"))
+    outside = care(
+        household,
+        care_date=date(2026, 4, 2),
+        charged="26.50",
+        paid_on=date(2026, 4, 8),
+        label="Acte hors période",
+    )
+    care(
+        other_insured,
+        care_date=date(2026, 5, 5),
+        charged="30.00",
+        paid_on=date(2026, 5, 7),
+        label="Soin d'un autre assuré",
+        professional=ProfessionalFactory(name="Dr Autre Personne"),
+    )
     document = request_statement(household)
     document.refresh_from_db()
     assert document.status == Document.Status.READY
     assert (document.period_start, document.period_end) == PERIOD
     text = " ".join(pdf_text(document).split())  # names wrap in the table's narrow columns
-    for expected in ("Relevé de remboursements", household.caisse.name, "Camille Durand",
-                     "1er mai 2026", "31 mai 2026", "Dr Alice Bernard", "Dr Paul Petit",
-                     "Consultation généraliste", "Lou Durand", "04/05/2026", "07/05/2026",
-                     "12/05/2026", "20/05/2026", document.code_display, "Totaux par bénéficiaire"):
+    for expected in (
+        "Relevé de remboursements",
+        household.caisse.name,
+        "Camille Durand",
+        "1er mai 2026",
+        "31 mai 2026",
+        "Dr Alice Bernard",
+        "Dr Paul Petit",
+        "Consultation généraliste",
+        "Lou Durand",
+        "04/05/2026",
+        "07/05/2026",
+        "12/05/2026",
+        "20/05/2026",
+        document.code_display,
+        "Totaux par bénéficiaire",
+    ):
         assert expected in text, expected
     for line in two_payments:
         for amount in (line.act.charged, line.base, line.paid, line.participation_withheld):
@@ -104,8 +146,9 @@ def test_the_pdf_lists_each_line_and_the_totals(household, two_payments, other_i
     deductions = sum(line.participation_withheld + line.franchise_withheld for line in two_payments)
     assert deductions > 0
     assert flat(euros(paid)) in text
-    assert ("(sur les soins eux-mêmes et reprises, moins les retenues rendues) : "
-            f"{flat(euros(deductions))}") in text
+    assert (
+        f"(sur les soins eux-mêmes et reprises, moins les retenues rendues) : {flat(euros(deductions))}"
+    ) in text
     assert f"Versé sur la période : {flat(euros(paid))}" in text
     assert "Acte hors période" not in text and flat(euros(outside.act.charged)) not in text
     assert "Soin d'un autre assuré" not in text and "Dr Autre Personne" not in text
@@ -126,8 +169,13 @@ def test_the_same_period_and_data_reuse_the_document(household, two_payments):
 
 def test_a_new_payment_in_the_period_makes_a_new_document(household, two_payments):
     first = request_statement(household)
-    care(household, care_date=date(2026, 5, 25), charged="30.00", paid_on=date(2026, 5, 28),
-         label="Consultation de suivi")
+    care(
+        household,
+        care_date=date(2026, 5, 25),
+        charged="30.00",
+        paid_on=date(2026, 5, 28),
+        label="Consultation de suivi",
+    )
     second = request_statement(household)
     assert second.pk != first.pk
     first.refresh_from_db()
@@ -166,14 +214,20 @@ def test_the_form_asks_for_last_month(household, two_payments, client):
     assert "Relevé de remboursements du 01/05/2026 au 31/05/2026" in page
 
 
-@pytest.mark.parametrize(("start", "end", "message"), [
-    ("2026-06-01", "2026-06-16", "Cette date est dans le futur : choisissez au plus tard le 15/06/2026."),
-    ("2024-03-14", "2024-05-31", "Vos paiements sont consultables sur 27 mois : choisissez une date "
-                                 "à partir du 15/03/2024."),
-    ("2026-05-31", "2026-05-01", "La date de fin doit être postérieure ou égale à la date de début."),
-    ("2026-05-01", "", "Indiquez la date de fin."),
-    ("31/02/2026", "2026-05-01", "Saisissez une date valide"),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2026-06-01", "2026-06-16", "Cette date est dans le futur : choisissez au plus tard le 15/06/2026."),
+        (
+            "2024-03-14",
+            "2024-05-31",
+            "Vos paiements sont consultables sur 27 mois : choisissez une date à partir du 15/03/2024.",
+        ),
+        ("2026-05-31", "2026-05-01", "La date de fin doit être postérieure ou égale à la date de début."),
+        ("2026-05-01", "", "Indiquez la date de fin."),
+        ("31/02/2026", "2026-05-01", "Saisissez une date valide"),
+    ],
+)
 def test_the_period_is_checked_in_french_and_kept(household, client, start, end, message):
     client.force_login(household.user)
     response = client.post(reverse("attestations:request_statement"), {"start": start, "end": end})

@@ -99,8 +99,9 @@ def signed_in_page(browser, live_server, user):
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     context = browser.new_context(locale="fr-FR", viewport=DESKTOP, accept_downloads=True)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value,
-                          "url": live_server.url}])
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
     try:
         yield watched_page(context)
     finally:
@@ -141,8 +142,7 @@ def assert_no_axe_violations(page):
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=url)
     violations = page.evaluate(
-        "async (tags) => (await axe.run(document, "
-        "{runOnly: {type: 'tag', values: tags}})).violations",
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations",
         AXE_TAGS,
     )
     assert not violations, f"Violations d'accessibilité sur {page.url} :\n" + "\n".join(

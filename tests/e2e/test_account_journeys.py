@@ -70,8 +70,12 @@ def assert_in_my_space(page, insured):
 
 @pytest.fixture
 def person(db):
-    return InsuredFactory(last_name="Lefèvre", first_names="Noémie",
-                          iban="FR7630004000010001234567830", birth_date=date(1984, 3, 9))
+    return InsuredFactory(
+        last_name="Lefèvre",
+        first_names="Noémie",
+        iban="FR7630004000010001234567830",
+        birth_date=date(1984, 3, 9),
+    )
 
 
 def fill_identity(page, insured, **overrides) -> dict:
@@ -105,14 +109,12 @@ TERMS_BOX = re.compile(r"^J'accepte les conditions d'utilisation")
 PRIVACY_BOX = re.compile(r"^J'ai pris connaissance de la notice de protection des données")
 
 
-def create_credentials_and_confirm(page, email: str, *, journey: str, step: int,
-                                   forget_boxes: bool = False):
+def create_credentials_and_confirm(page, email: str, *, journey: str, step: int, forget_boxes: bool = False):
     """The credentials page (the two boxes ticked; with ``forget_boxes``, first refused without
     them), then the code emailed to confirm the address."""
     at(page, "account_signup")
     main = page.locator("main")
-    for rule in ("8 caractères", "une lettre majuscule", "un chiffre", "128 caractères",
-                 "date de naissance"):
+    for rule in ("8 caractères", "une lettre majuscule", "un chiffre", "128 caractères", "date de naissance"):
         expect(main).to_contain_text(rule)  # shown before anything is submitted
     field(page, "Adresse électronique").fill(email)
     field(page, "Mot de passe").fill(NEW_PASSWORD)
@@ -153,8 +155,7 @@ def test_creation_by_iban(page, live_server, person, settings):
     field(page, "Les 7 derniers caractères de votre IBAN").fill(person.iban[-7:])
     submit(page, "Vérifier")
     checked(page)
-    create_credentials_and_confirm(page, "noemie@exemple.test", journey="iban", step=3,
-                                   forget_boxes=True)
+    create_credentials_and_confirm(page, "noemie@exemple.test", journey="iban", step=3, forget_boxes=True)
 
     assert_in_my_space(page, person)
     checked(page, "iban-5-my-space")
@@ -257,7 +258,8 @@ def test_lockout_then_unlock_by_password_reset(page, live_server):
     fill_login(page, user, PASSWORD)
     at(page, "account_login")
     expect(page.locator(".form-errors")).to_contain_text(
-        "Si un compte existe pour ce numéro, un courriel explique comment le débloquer")
+        "Si un compte existe pour ce numéro, un courriel explique comment le débloquer"
+    )
     expect(page.locator(".form-errors")).not_to_contain_text("incorrect")
     checked(page, "lockout-2-right-password-refused")
 
@@ -321,8 +323,6 @@ def test_email_change_confirmed_by_a_code_sent_to_the_new_address(page, live_ser
 
     user.refresh_from_db()
     assert user.email == new
-    assert list(user.emailaddress_set.values_list("email", "verified", "primary")) == [
-        (new, True, True)
-    ]
+    assert list(user.emailaddress_set.values_list("email", "verified", "primary")) == [(new, True, True)]
     to_old = [m for m in mail.outbox[sent_before:] if old in m.to]
     assert len(to_old) == 1 and new not in to_old[0].to, [m.subject for m in to_old]

@@ -32,8 +32,10 @@ checked = page_checker("attestations-sante")
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
@@ -47,18 +49,33 @@ def person(db, private_storage):
     lou = BeneficiaryFactory(insured=insured, first_names="Lou", birth_date=date(2018, 9, 30))
     today = timezone.localdate()
     last_year = today.year - 1
-    daily_allowance_pay(insured=insured, kind="maladie", period_start=date(last_year, 3, 2),
-                        period_end=date(last_year, 3, 15), daily_gross=Decimal("41.47"),
-                        paid_on=date(last_year, 3, 20))
+    daily_allowance_pay(
+        insured=insured,
+        kind="maladie",
+        period_start=date(last_year, 3, 2),
+        period_end=date(last_year, 3, 15),
+        daily_gross=Decimal("41.47"),
+        paid_on=date(last_year, 3, 20),
+    )
     start = today - timedelta(days=40)
-    daily_allowance_pay(insured=insured, kind="maladie", period_start=start,
-                        period_end=start + timedelta(days=6), daily_gross=Decimal("43.10"),
-                        paid_on=start + timedelta(days=10))
-    Vaccination.objects.create(insured=insured, vaccine="Comirnaty", disease="COVID-19",
-                               vaccinated_on=date(2021, 6, 16))
-    Vaccination.objects.create(insured=insured, beneficiary=lou, vaccine="Priorix",
-                               disease="Rougeole, oreillons, rubéole (ROR)",
-                               vaccinated_on=date(2019, 10, 1))
+    daily_allowance_pay(
+        insured=insured,
+        kind="maladie",
+        period_start=start,
+        period_end=start + timedelta(days=6),
+        daily_gross=Decimal("43.10"),
+        paid_on=start + timedelta(days=10),
+    )
+    Vaccination.objects.create(
+        insured=insured, vaccine="Comirnaty", disease="COVID-19", vaccinated_on=date(2021, 6, 16)
+    )
+    Vaccination.objects.create(
+        insured=insured,
+        beneficiary=lou,
+        vaccine="Priorix",
+        disease="Rougeole, oreillons, rubéole (ROR)",
+        vaccinated_on=date(2019, 10, 1),
+    )
     return user
 
 
@@ -122,9 +139,14 @@ def test_ask_each_new_kind_download_it_and_verify_one(signed_in, live_server, pe
     visitor = page.context.browser.new_context(locale="fr-FR", viewport=DESKTOP)
     public = visitor.new_page()
     public.csp_violations = []
-    public.on("console", lambda m: (public.csp_violations.append(m.text)
-                                    if m.type == "error" and "Content Security Policy" in m.text
-                                    else None))
+    public.on(
+        "console",
+        lambda m: (
+            public.csp_violations.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
+    )
     public.goto(live_server.url + reverse("attestations:verify") + f"?code={code}")
     expect(public.get_by_role("status")).to_contain_text("Document authentique et valable")
     expect(public.get_by_role("status")).to_contain_text("Attestation de vaccination")

@@ -33,15 +33,20 @@ checked = page_checker("attestations")
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
 @pytest.fixture
 def person(db, private_storage):
-    user = UserFactory(insured__first_names="Camille", insured__last_name="Durand",
-                       insured__medecin_traitant="Dr Anne Martin")
+    user = UserFactory(
+        insured__first_names="Camille",
+        insured__last_name="Durand",
+        insured__medecin_traitant="Dr Anne Martin",
+    )
     BeneficiaryFactory(insured=user.insured, first_names="Lou")
     return user
 
@@ -82,9 +87,14 @@ def test_insured_gets_an_attestation_and_someone_checks_it(signed_in, live_serve
     visitor = page.context.browser.new_context(locale="fr-FR", viewport=DESKTOP)
     public = visitor.new_page()
     public.csp_violations = []
-    public.on("console", lambda m: (public.csp_violations.append(m.text)
-                                    if m.type == "error" and "Content Security Policy" in m.text
-                                    else None))
+    public.on(
+        "console",
+        lambda m: (
+            public.csp_violations.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
+    )
     public.goto(live_server.url + reverse("attestations:verify"))
     public.get_by_label("Code de vérification").fill(code.lower())
     with public.expect_navigation():
@@ -101,8 +111,7 @@ def test_the_page_follows_a_document_being_prepared(signed_in, live_server, pers
     from attestations import services
     from attestations.models import Document
 
-    document = Document.objects.create(owner=person.insured, kind=Document.Kind.RIGHTS,
-                                       content_key="x")
+    document = Document.objects.create(owner=person.insured, kind=Document.Kind.RIGHTS, content_key="x")
     page = signed_in
     page.goto(live_server.url + reverse("attestations:list"))
     expect(page.locator(".document").first).to_contain_text("En préparation")

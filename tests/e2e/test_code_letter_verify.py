@@ -21,8 +21,10 @@ checked = page_checker("code-letter")
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
@@ -33,7 +35,7 @@ def test_a_letter_is_checked_from_its_qr_code(page, live_server, private_storage
     letter.refresh_from_db()
     # The QR code's link, on the server under test.
     link = verification_url(letter.document.verification_code)
-    path = link[link.index(reverse("attestations:verify")):]
+    path = link[link.index(reverse("attestations:verify")) :]
 
     page.goto(live_server.url + path)
     status = page.get_by_role("status")

@@ -25,9 +25,11 @@ checked = page_checker("contact")
 @pytest.fixture
 def conseiller(db):
     user = StaffFactory(username="conseiller.contact")
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="messaging",
-        codename__in=["view_contactrequest", "change_contactrequest"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="messaging", codename__in=["view_contactrequest", "change_contactrequest"]
+        )
+    )
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     return user
 
@@ -41,10 +43,10 @@ def test_a_visitor_writes_and_a_conseiller_answers_by_email(browser, live_server
     page.get_by_role("textbox", name=re.compile("^Nom")).fill("Martin")
     page.get_by_role("textbox", name=re.compile("^Prénom")).fill("Léa")
     page.get_by_role("textbox", name=re.compile("^Numéro de sécurité sociale")).fill(nir)
-    page.get_by_role("combobox", name=re.compile("^Objet")).select_option(
-        label="Je n'ai pas reçu mon code")
+    page.get_by_role("combobox", name=re.compile("^Objet")).select_option(label="Je n'ai pas reçu mon code")
     page.get_by_role("textbox", name=re.compile("^Votre message")).fill(
-        "Bonjour, mon code provisoire n'est jamais arrivé.")
+        "Bonjour, mon code provisoire n'est jamais arrivé."
+    )
     page.get_by_role("textbox", name=re.compile("^Votre adresse électronique")).fill("lea.martin@")
     page.get_by_role("button", name="Envoyer ma demande").click()
 
@@ -53,7 +55,8 @@ def test_a_visitor_writes_and_a_conseiller_answers_by_email(browser, live_server
     expect(summary).to_be_focused()
     # What was typed is kept, except the NIR, which is never written back into the page.
     expect(page.get_by_role("textbox", name=re.compile("^Votre message"))).to_have_value(
-        "Bonjour, mon code provisoire n'est jamais arrivé.")
+        "Bonjour, mon code provisoire n'est jamais arrivé."
+    )
     expect(page.get_by_role("textbox", name=re.compile("^Numéro de sécurité sociale"))).to_have_value("")
     assert nir not in page.content()
     checked(page, "erreurs")
@@ -61,7 +64,8 @@ def test_a_visitor_writes_and_a_conseiller_answers_by_email(browser, live_server
     checked(page, "erreurs-mobile")
 
     page.get_by_role("textbox", name=re.compile("^Votre adresse électronique")).fill(
-        "lea.martin@exemple.test")
+        "lea.martin@exemple.test"
+    )
     page.get_by_role("button", name="Envoyer ma demande").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Votre demande est envoyée")
     assert nir not in page.url
@@ -78,7 +82,8 @@ def test_a_visitor_writes_and_a_conseiller_answers_by_email(browser, live_server
         admin.get_by_role("link", name="Je n'ai pas reçu mon code").first.click()
         expect(admin.get_by_text("Bonjour, mon code provisoire n'est jamais arrivé.")).to_be_visible()
         admin.get_by_label("Répondre par courriel").fill(
-            "Bonjour, un nouveau courrier vous est envoyé aujourd'hui.")
+            "Bonjour, un nouveau courrier vous est envoyé aujourd'hui."
+        )
         admin.get_by_role("button", name="Enregistrer", exact=True).click()
         expect(admin.locator(".messagelist")).to_contain_text("Réponse envoyée par courriel")
         screenshot(admin, "contact-back-office-reponse")

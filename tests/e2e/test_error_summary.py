@@ -20,11 +20,17 @@ from tests.security.urlmap import all_routes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # The sign-in and sign-up steps are the login journeys' (tests/e2e/test_account_journeys.py).
-SKIPPED = {"account_logout", "accounts:signup_proof", "accounts:signup_code",
-           "accounts:signup_request_letter",
-           "account_signup"}
-FORMS_WITH_FIELDS = ("main form[method='post' i]:has(input:not([type='hidden']):not([type='submit'])), "
-                     "main form[method='post' i]:has(textarea), main form[method='post' i]:has(select)")
+SKIPPED = {
+    "account_logout",
+    "accounts:signup_proof",
+    "accounts:signup_code",
+    "accounts:signup_request_letter",
+    "account_signup",
+}
+FORMS_WITH_FIELDS = (
+    "main form[method='post' i]:has(input:not([type='hidden']):not([type='submit'])), "
+    "main form[method='post' i]:has(textarea), main form[method='post' i]:has(select)"
+)
 
 
 def pages() -> list[str]:
@@ -87,6 +93,12 @@ def test_every_form_sent_empty_focuses_its_summary(browser, live_server, page):
         if not path.startswith(("/mon-espace/", "/messagerie/", "/demarches/", "/attestations/")):
             found[f"anonyme {path}"] = check_forms(page, live_server.url, path)
     summarized = {path for path, n in found.items() if n}
-    for expected in ("/messagerie/nouveau/", "/attestations/", "/compte/password/change/",
-                     "/demarches/carte-vitale-sans-compte/", "anonyme /contact/", "anonyme /compte/login/"):
+    for expected in (
+        "/messagerie/nouveau/",
+        "/attestations/",
+        "/compte/password/change/",
+        "/demarches/carte-vitale-sans-compte/",
+        "anonyme /contact/",
+        "anonyme /compte/login/",
+    ):
         assert expected in summarized, f"{expected} : aucun récapitulatif vérifié ({sorted(summarized)})"

@@ -18,8 +18,9 @@ checked = page_checker("mon-espace")
 @pytest.fixture
 def person(db):
     user = UserFactory(insured__first_names="Camille", insured__last_name="Durand")
-    DemarcheFactory(insured=user.insured, status="complement",
-                    expected_from_insured="Le devis signé du fournisseur.")
+    DemarcheFactory(
+        insured=user.insured, status="complement", expected_from_insured="Le devis signé du fournisseur."
+    )
     MessageFactory(thread=ThreadFactory(insured=user.insured))
     HealthCardFactory(insured=user.insured)
     return user

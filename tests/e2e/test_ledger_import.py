@@ -23,33 +23,47 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
 @pytest.fixture
 def conseiller(db):
     user = StaffFactory(first_name="Alex", last_name="Conseil")
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="reimbursements",
-        codename__in=["view_caresheet", "add_caresheet", "change_caresheet", "post_caresheet",
-                      "view_importrun"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="reimbursements",
+            codename__in=[
+                "view_caresheet",
+                "add_caresheet",
+                "change_caresheet",
+                "post_caresheet",
+                "view_importrun",
+            ],
+        )
+    )
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     return user
 
 
 def test_a_conseiller_uploads_a_file_and_reads_the_report(browser, live_server, conseiller):
     insured = [InsuredFactory() for _ in range(10)]
-    people = (insured, [ProfessionalFactory() for _ in range(3)],
-              BeneficiaryFactory(insured=insured[0], birth_date="2016-02-03"))
+    people = (
+        insured,
+        [ProfessionalFactory() for _ in range(3)],
+        BeneficiaryFactory(insured=insured[0], birth_date="2016-02-03"),
+    )
     rows, _ = sample_rows(people, sheets=30)
     with signed_in_page(browser, live_server, conseiller) as page:
         page.goto(live_server.url + reverse("admin:reimbursements_caresheet_changelist"))
         page.get_by_role("link", name="Importer un fichier CSV").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Importer des feuilles de soins")
         page.get_by_label("Fichier CSV").set_input_files(
-            {"name": "feuilles-mars.csv", "mimeType": "text/csv", "buffer": to_csv(rows).encode()})
+            {"name": "feuilles-mars.csv", "mimeType": "text/csv", "buffer": to_csv(rows).encode()}
+        )
         page.get_by_role("button", name="Importer").click()
         expect(page.locator(".messagelist")).to_contain_text("l'import se poursuit en arrière-plan")
         progress = page.locator("#import-progress")
@@ -68,9 +82,16 @@ def test_a_conseiller_uploads_a_file_and_reads_the_report(browser, live_server, 
 
 def test_the_run_page_follows_a_running_import(browser, live_server, conseiller):
     run = ImportRun.objects.create(
-        file="imports/x/fichier.csv", file_name="gros-fichier.csv", file_size=150_000_000,
-        status=ImportRun.Status.RUNNING, lines_total=1000, lines_read=200, lines_imported=190,
-        lines_rejected=10, launched_by=conseiller)
+        file="imports/x/fichier.csv",
+        file_name="gros-fichier.csv",
+        file_size=150_000_000,
+        status=ImportRun.Status.RUNNING,
+        lines_total=1000,
+        lines_read=200,
+        lines_imported=190,
+        lines_rejected=10,
+        launched_by=conseiller,
+    )
     with signed_in_page(browser, live_server, conseiller) as page:
         page.goto(live_server.url + reverse("admin:reimbursements_importrun_change", args=[run.pk]))
         progress = page.locator("#import-progress")
@@ -80,8 +101,13 @@ def test_the_run_page_follows_a_running_import(browser, live_server, conseiller)
         ImportRun.objects.filter(pk=run.pk).update(lines_read=600, lines_imported=580, lines_rejected=20)
         expect(progress).to_contain_text("Lignes lues : 600", timeout=10_000)
         expect(page.locator("#import-bar")).to_have_attribute("value", "60")
-        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.DONE, lines_read=1000,
-                                                  lines_imported=975, lines_rejected=25, sheets_imported=400)
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.DONE,
+            lines_read=1000,
+            lines_imported=975,
+            lines_rejected=25,
+            sheets_imported=400,
+        )
         expect(progress).to_contain_text("Terminé", timeout=10_000)
         expect(progress).to_contain_text("Lignes importées : 975 (400 feuille(s))")
         assert_no_csp_violations(page)
@@ -97,8 +123,11 @@ def test_an_interrupted_import_is_shown_and_relaunched_from_its_page(browser, li
     from tests.reimbursements.test_import_runs import interrupted_run
 
     insured = [InsuredFactory() for _ in range(10)]
-    people = (insured, [ProfessionalFactory() for _ in range(3)],
-              BeneficiaryFactory(insured=insured[0], birth_date="2016-02-03"))
+    people = (
+        insured,
+        [ProfessionalFactory() for _ in range(3)],
+        BeneficiaryFactory(insured=insured[0], birth_date="2016-02-03"),
+    )
     rows, _ = sample_rows(people, sheets=30)
     run = interrupted_run(conseiller, rows, done_sheets=12, minutes_ago=1)  # its last batch: a minute ago
     relaunch = "Relancer l'import"

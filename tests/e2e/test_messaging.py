@@ -40,12 +40,16 @@ def person(db):
 @pytest.fixture
 def conseiller(db):
     user = StaffFactory(username="conseiller.e2e")
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="messaging",
-        codename__in=["view_thread", "change_thread", "view_message", "add_message"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="messaging",
+            codename__in=["view_thread", "change_thread", "view_message", "add_message"],
+        )
+    )
     # The notice form looks the insured person up in the register.
-    user.user_permissions.add(Permission.objects.get(content_type__app_label="accounts",
-                                                     codename="view_insured"))
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="accounts", codename="view_insured")
+    )
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     return user
 
@@ -54,8 +58,9 @@ def header_link(page):
     return page.locator(".account-actions").get_by_role("link", name=re.compile("^Messagerie"))
 
 
-def test_a_message_exchange_between_an_insured_person_and_the_caisse(browser, live_server, person,
-                                                                     conseiller):
+def test_a_message_exchange_between_an_insured_person_and_the_caisse(
+    browser, live_server, person, conseiller
+):
     with signed_in_page(browser, live_server, person) as page:
         page.goto(live_server.url + reverse("accounts:home"))
         expect(header_link(page)).to_have_accessible_name("Messagerie")
@@ -75,7 +80,8 @@ def test_a_message_exchange_between_an_insured_person_and_the_caisse(browser, li
         page.get_by_role("combobox", name=re.compile("^Thème")).select_option(label="Carte Vitale")
         page.get_by_role("textbox", name=re.compile("^Objet")).fill("Carte Vitale perdue")
         page.get_by_role("textbox", name=re.compile("^Votre message")).fill(
-            "Bonjour,\nJ'ai perdu ma carte Vitale hier.")
+            "Bonjour,\nJ'ai perdu ma carte Vitale hier."
+        )
         page.get_by_role("button", name="Envoyer mon message").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Carte Vitale perdue")
         expect(page.get_by_role("status")).to_contain_text("Votre message a été envoyé")
@@ -83,12 +89,14 @@ def test_a_message_exchange_between_an_insured_person_and_the_caisse(browser, li
 
     thread = Thread.objects.get(insured=person.insured)
     with signed_in_page(browser, live_server, conseiller) as admin:
-        admin.goto(live_server.url + reverse("admin:messaging_thread_changelist")
-                   + "?awaiting_answer__exact=1")
+        admin.goto(
+            live_server.url + reverse("admin:messaging_thread_changelist") + "?awaiting_answer__exact=1"
+        )
         admin.get_by_role("link", name="Carte Vitale perdue").click()
         expect(admin.get_by_text("J'ai perdu ma carte Vitale hier.")).to_be_visible()
         admin.get_by_label("Réponse de la caisse").fill(
-            "Bonjour,\nNous vous envoyons une nouvelle carte sous dix jours.")
+            "Bonjour,\nNous vous envoyons une nouvelle carte sous dix jours."
+        )
         admin.get_by_role("button", name="Envoyer la réponse").click()
         expect(admin.locator(".messagelist")).to_contain_text("Réponse envoyée")
         screenshot(admin, "messagerie-back-office-reponse")
@@ -139,8 +147,11 @@ def test_notices_are_told_apart_and_take_no_reply(browser, live_server, person):
     from messaging.services import notice_post
 
     seed_demo_messages(person.insured)
-    notice_post(insured=person.insured, subject="Décision sur votre demande",
-                body="Votre demande de carte Vitale est acceptée.")
+    notice_post(
+        insured=person.insured,
+        subject="Décision sur votre demande",
+        body="Votre demande de carte Vitale est acceptée.",
+    )
     with signed_in_page(browser, live_server, person) as page:
         page.goto(live_server.url + reverse("messaging:inbox"))
         expect(header_link(page)).to_have_accessible_name("Messagerie, 2 messages non lus")

@@ -36,9 +36,16 @@ checked = page_checker("payments")
 
 
 def post(insured, *, day, beneficiary=None, charged="30.00"):
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=day,
-                                                professional=ProfessionalFactory(name="Dr Anne Martin")),
-                         care_date=day, charged=Decimal(charged))
+    act = CareActFactory(
+        sheet=CareSheetFactory(
+            insured=insured,
+            beneficiary=beneficiary,
+            received_on=day,
+            professional=ProfessionalFactory(name="Dr Anne Martin"),
+        ),
+        care_date=day,
+        charged=Decimal(charged),
+    )
     care_sheet_post(sheet=act.sheet, actor=None)
 
 
@@ -76,7 +83,8 @@ def test_insured_reads_a_payment_and_downloads_the_lines(signed_in, live_server,
     counters = page.get_by_role("meter")
     expect(counters).to_have_count(4)  # PF and franchises, for the parent and the child
     expect(counters.first).to_have_accessible_name(
-        re.compile(r"Participations forfaitaires dues en \d{4} : \d+,00\u00a0€ sur 50\u00a0€"))
+        re.compile(r"Participations forfaitaires dues en \d{4} : \d+,00\u00a0€ sur 50\u00a0€")
+    )
     page.get_by_text("Voir le tableau").click()
     checked(page, "liste")
 
@@ -103,7 +111,8 @@ def test_insured_reads_a_payment_and_downloads_the_lines(signed_in, live_server,
     expect(lines).to_contain_text("19,00\u00a0€")
     expect(lines).to_contain_text("Lou")
     expect(lines.get_by_role("link", name="Ticket modérateur")).to_have_attribute(
-        "href", reverse("public:glossary") + "#ticket-moderateur")
+        "href", reverse("public:glossary") + "#ticket-moderateur"
+    )
     checked(page, "detail")
     page.set_viewport_size(MOBILE)
     checked(page, "detail-mobile")
@@ -118,8 +127,10 @@ def test_on_a_phone_the_first_payment_comes_before_the_folded_filters(browser, l
         first = page.get_by_role("table", name=re.compile("^Paiements")).get_by_role("row").nth(1)
         expect(first).to_be_visible()
         box = first.bounding_box()  # the whole card: date, payee, amount, acts, link to the detail
-        assert box["y"] + box["height"] <= MOBILE["height"], f"premier paiement de {box['y']:.0f} à " \
+        assert box["y"] + box["height"] <= MOBILE["height"], (
+            f"premier paiement de {box['y']:.0f} à "
             f"{box['y'] + box['height']:.0f} px, l'écran en a {MOBILE['height']}"
+        )
         filters = page.locator("details.payments-filters-fold")
         expect(filters).not_to_have_attribute("open", "")
         expect(page.get_by_label("Durée")).to_be_hidden()

@@ -51,8 +51,10 @@ def demo(settings, tmp_path, live_server):
     settings.SITE_URL = live_server.url
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
     return live_server
 
@@ -61,17 +63,25 @@ def demo(settings, tmp_path, live_server):
 def newcomer(db, demo):
     """Inès joins the caisse: the register has her, without rights yet, and a care sheet of
     hers is paid before she has an account."""
-    insured = InsuredFactory(first_names="Inès", last_name="Bernard", sex="2",
-                             birth_date=date(1991, 4, 12),
-                             nir=generate_nir(sex=2, year=1991, month=4, department="69",
-                                              commune="123", order=45).number)
+    insured = InsuredFactory(
+        first_names="Inès",
+        last_name="Bernard",
+        sex="2",
+        birth_date=date(1991, 4, 12),
+        nir=generate_nir(sex=2, year=1991, month=4, department="69", commune="123", order=45).number,
+    )
     insured.coverage_periods.all().delete()
     today = timezone.localdate()
     welcome.coverage_period_add(insured=insured, regime="general", start=today - timedelta(days=40))
     act = CareActFactory(
-        sheet=CareSheetFactory(insured=insured, received_on=today - timedelta(days=20),
-                               professional=ProfessionalFactory(name="Dr Paul Petit")),
-        care_date=today - timedelta(days=20), charged=Decimal("30.00"))
+        sheet=CareSheetFactory(
+            insured=insured,
+            received_on=today - timedelta(days=20),
+            professional=ProfessionalFactory(name="Dr Paul Petit"),
+        ),
+        care_date=today - timedelta(days=20),
+        charged=Decimal("30.00"),
+    )
     care_sheet_post(sheet=act.sheet, actor=None)
     payments_run(day=today - timedelta(days=18))
     return insured
@@ -154,8 +164,9 @@ def test_a_new_insured_from_the_letter_to_the_first_payment(browser, page, demo,
     go(page, lambda: page.get_by_role("button", name="Créer mon compte").click())
     at(page, "account_email_verification_sent")
     checked(page, "6-confirm-address")
-    confirmation = read_code_mail(browser, live_server, "Confirmez votre adresse électronique "
-                                  "– Mon compte santé", "7-confirmation-mail")
+    confirmation = read_code_mail(
+        browser, live_server, "Confirmez votre adresse électronique – Mon compte santé", "7-confirmation-mail"
+    )
     field(page, "Code").fill(confirmation)
     go(page, lambda: page.get_by_role("button", name="Confirmer").click())
     at(page, "accounts:home")
@@ -175,8 +186,10 @@ def test_a_new_insured_from_the_letter_to_the_first_payment(browser, page, demo,
     at(page, "account_confirm_login_code")
     checked(page, "11-login-code")
     field(page, "Code reçu par courriel").fill(
-        read_code_mail(browser, live_server, "Votre code de connexion – Mon compte santé",
-                       "12-login-code-mail"))
+        read_code_mail(
+            browser, live_server, "Votre code de connexion – Mon compte santé", "12-login-code-mail"
+        )
+    )
     go(page, lambda: page.get_by_role("button", name="Confirmer").click())
     at(page, "mfa_trust")
     checked(page)
@@ -239,14 +252,14 @@ def test_the_same_insured_on_a_phone(browser, demo, newcomer):
         checked(page, "phone-3-profile")
 
         page.goto(live_server.url + reverse("accounts:home"))
-        go(page, lambda: page.locator("main").get_by_role("link", name="Mes paiements",
-                                                          exact=True).click())
+        go(page, lambda: page.locator("main").get_by_role("link", name="Mes paiements", exact=True).click())
         checked(page, "phone-4-payments")
         first = page.get_by_role("table", name=re.compile("^Paiements")).get_by_role("row").nth(1)
         box = first.bounding_box()
         assert box["y"] + box["height"] <= MOBILE["height"], (
             f"le paiement va de {box['y']:.0f} à {box['y'] + box['height']:.0f} px, "
-            f"l'écran en a {MOBILE['height']}")
+            f"l'écran en a {MOBILE['height']}"
+        )
         filters = page.locator("details.payments-filters-fold")
         expect(filters).not_to_have_attribute("open", "")
         folded = filters.bounding_box()  # one line above the payments, not a screen of fields

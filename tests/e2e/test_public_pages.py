@@ -14,8 +14,17 @@ from tests.e2e.conftest import (
 
 pytestmark = pytest.mark.browser
 
-PUBLIC_PAGES = ["home", "help", "glossary", "contact", "demo_mailbox", "terms", "privacy", "legal",
-                "accessibility"]
+PUBLIC_PAGES = [
+    "home",
+    "help",
+    "glossary",
+    "contact",
+    "demo_mailbox",
+    "terms",
+    "privacy",
+    "legal",
+    "accessibility",
+]
 VIEWPORTS = {"desktop": DESKTOP, "mobile": MOBILE}
 
 

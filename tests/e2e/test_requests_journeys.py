@@ -39,23 +39,31 @@ def pdf(name):
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
 
 
 @pytest.fixture
 def person(db):
-    return UserFactory(insured__first_names="Camille", insured__last_name="Durand",
-                       insured__iban="FR7630004000010001234567830")
+    return UserFactory(
+        insured__first_names="Camille",
+        insured__last_name="Durand",
+        insured__iban="FR7630004000010001234567830",
+    )
 
 
 @pytest.fixture
 def conseiller(db):
     user = StaffFactory(first_name="Alex", last_name="Conseil")
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="requests_app",
-        codename__in=["view_request", "change_request", "view_attachment"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="requests_app",
+            codename__in=["view_request", "change_request", "view_attachment"],
+        )
+    )
     return user
 
 
@@ -83,8 +91,9 @@ def staff_moves(browser, live_server, conseiller, request, steps):
 
 
 def test_a_lost_carte_vitale_is_opposed_at_once(browser, live_server, person):
-    HealthCard.objects.create(insured=person.insured, kind="vitale", status="valid",
-                              valid_from=date(2020, 1, 1))
+    HealthCard.objects.create(
+        insured=person.insured, kind="vitale", status="valid", valid_from=date(2020, 1, 1)
+    )
     with signed_in_page(browser, live_server, person) as page:
         page.goto(live_server.url + reverse("requests_app:list"))
         checked(page, "liste-vide")
@@ -95,7 +104,8 @@ def test_a_lost_carte_vitale_is_opposed_at_once(browser, live_server, person):
 
         page.get_by_label("Perte").check()
         page.get_by_label("Photo d'identité").set_input_files(
-            {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()})
+            {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+        )
         page.get_by_label("Pièce d'identité").set_input_files(pdf("cni.pdf"))
         checked(page, "vitale-formulaire")
         page.get_by_role("button", name="Déposer ma demande").click()
@@ -130,8 +140,13 @@ def test_a_rib_change_applies_once_staff_accept_it(browser, live_server, person,
         assert person.insured.iban == "FR7630004000010001234567830"
 
         request = Request.objects.get()
-        staff_moves(browser, live_server, conseiller, request,
-                    [("Mettre en instruction", ""), ("Accepter", "RIB vérifié.")])
+        staff_moves(
+            browser,
+            live_server,
+            conseiller,
+            request,
+            [("Mettre en instruction", ""), ("Accepter", "RIB vérifié.")],
+        )
 
         page.reload()
         expect(page.locator(".request-status")).to_have_text("Acceptée")
@@ -151,10 +166,16 @@ def test_a_prestation_complement_is_asked_and_answered(browser, live_server, per
         expect(page.locator(".request-status")).to_have_text("Déposée")
 
         request = Request.objects.get()
-        staff_moves(browser, live_server, conseiller, request, [
-            ("Mettre en instruction", ""),
-            ("Demander un complément", "Le devis signé par le fournisseur."),
-        ])
+        staff_moves(
+            browser,
+            live_server,
+            conseiller,
+            request,
+            [
+                ("Mettre en instruction", ""),
+                ("Demander un complément", "Le devis signé par le fournisseur."),
+            ],
+        )
 
         page.reload()
         expect(page.locator(".request-status")).to_have_text("Complément demandé")
@@ -179,8 +200,13 @@ def test_a_prestation_complement_is_asked_and_answered(browser, live_server, per
 def test_the_public_carte_vitale_form(page, live_server, person):
     """Without an account: the loss is declared, then confirmed with the code emailed to the
     address on file; only then is the old card opposed."""
-    holder = InsuredFactory(first_names="Noémie", last_name="Lefèvre", birth_date=date(1984, 3, 9),
-                            postal_code="75010", email="noemie@exemple.test")
+    holder = InsuredFactory(
+        first_names="Noémie",
+        last_name="Lefèvre",
+        birth_date=date(1984, 3, 9),
+        postal_code="75010",
+        email="noemie@exemple.test",
+    )
     card = HealthCardFactory(insured=holder)
     page.goto(live_server.url + reverse("public:home"))
     page.get_by_role("link", name="Commander une carte Vitale sans compte").click()
@@ -196,7 +222,8 @@ def test_the_public_carte_vitale_form(page, live_server, person):
     page.get_by_label("Code postal").fill("75010")
     page.get_by_label("Perte").check()
     page.get_by_label("Photo d'identité").set_input_files(
-        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()})
+        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    )
     page.get_by_label("Pièce d'identité").set_input_files(pdf("cni.pdf"))
     page.get_by_role("checkbox", name=re.compile(r"^J'accepte les conditions d'utilisation")).check()
     page.get_by_role("checkbox", name=re.compile(r"^J'ai pris connaissance de la notice")).check()
@@ -211,8 +238,9 @@ def test_the_public_carte_vitale_form(page, live_server, person):
     code = re.search(r"\b\d{4} \d{4}\b", email.body).group(0)
     assert holder.nir not in email.body
 
-    page.get_by_label("Code de confirmation reçu par courriel").fill("0000 0001" if code != "0000 0001"
-                                                                      else "0000 0002")
+    page.get_by_label("Code de confirmation reçu par courriel").fill(
+        "0000 0001" if code != "0000 0001" else "0000 0002"
+    )
     page.get_by_role("button", name="Confirmer ma demande").click()
     expect(page.locator("#erreurs")).to_contain_text("pas valable")
     checked(page, "publique-code-erreur")

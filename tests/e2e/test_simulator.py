@@ -19,17 +19,13 @@ pytestmark = pytest.mark.browser
 def row(page, header, table="Votre estimation"):
     """The table's row headed `header`; a row's own name runs over all its cells."""
     table = page.get_by_role("table", name=table)
-    return table.get_by_role("row").filter(
-        has=page.get_by_role("rowheader", name=header, exact=True)
-    )
+    return table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=header, exact=True))
 
 
 def test_visitor_simulates_a_gp_consultation_then_fixes_a_bad_price(page, live_server):
     page.goto(live_server.url + reverse("reimbursements:simulator"))
 
-    page.get_by_label("Soin", exact=True).select_option(
-        label="Consultation chez le médecin généraliste (G)"
-    )
+    page.get_by_label("Soin", exact=True).select_option(label="Consultation chez le médecin généraliste (G)")
     page.get_by_label("Prix payé (en euros)").fill("30")
     page.get_by_label("Date des soins").fill("2025-03-10")
     page.get_by_label("Secteur 1 (tarifs de la Sécurité sociale)").check()
@@ -88,8 +84,9 @@ def test_person_with_a_200_percent_contract_sees_what_is_left_to_pay(page, live_
     expect(page.get_by_role("table", name="Votre tableau de remboursement")).to_be_visible()
     expect(share_row(page, "Total")).to_contain_text("27,95\u00a0€")
     expect(share_row(page, "Total")).to_contain_text("2,00\u00a0€")
-    expect(share_row(page, "Participation forfaitaire (jamais remboursée par une complémentaire)")
-           ).to_contain_text("-2,00\u00a0€")
+    expect(
+        share_row(page, "Participation forfaitaire (jamais remboursée par une complémentaire)")
+    ).to_contain_text("-2,00\u00a0€")
     summary = page.locator(".estimate__summary")
     expect(summary).to_contain_text("il reste 2,00\u00a0€ à votre charge")
     expect(page.get_by_text("Le jour des soins, vous payez 27,95\u00a0€")).to_be_visible()
@@ -119,8 +116,7 @@ def test_person_with_a_200_percent_contract_sees_what_is_left_to_pay(page, live_
     expect(alert).to_be_focused()
     alert.get_by_role("link", name="Niveau de remboursement de votre contrat").click()
     expect(page.get_by_label("Niveau de remboursement de votre contrat")).to_be_focused()
-    expect(page.get_by_label("Niveau de remboursement de votre contrat")).to_have_value(
-        "deux cents")
+    expect(page.get_by_label("Niveau de remboursement de votre contrat")).to_have_value("deux cents")
     expect(page.get_by_label("Mon contrat rembourse un pourcentage")).to_be_checked()
     assert_no_axe_violations(page)
     assert_no_csp_violations(page)

@@ -66,8 +66,7 @@ def test_first_day_with_a_demo_account(page, live_server, settings):
     expect(page.locator("#content-main")).to_contain_text("Assurés")
     checked(page, "2-index")
     assert not mail.outbox  # no emailed code, no sign-up step
-    assert AuditEvent.objects.filter(action="staff_login",
-                                     actor=User.objects.get(username=username)).exists()
+    assert AuditEvent.objects.filter(action="staff_login", actor=User.objects.get(username=username)).exists()
 
 
 def test_first_day_with_the_app_required(page, live_server, settings, staff):
@@ -79,7 +78,8 @@ def test_first_day_with_the_app_required(page, live_server, settings, staff):
     expect(page).to_have_url(live_server.url + reverse("admin:login_code"))
     checked(page, "3-app-code")
     field(page, "Code de votre application d'authentification").fill(
-        format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+        format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    )
     submit(page, "Valider")
     assert_at_the_index(page, live_server)
     checked(page)
@@ -105,8 +105,9 @@ def test_first_day_setting_up_the_app_when_required(page, live_server, settings,
 
     settings.STAFF_MFA_REQUIRED = True
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
-    call_command("createsuperuser", interactive=False, username="chef",
-                 email="chef@caisse-demo.example", verbosity=0)
+    call_command(
+        "createsuperuser", interactive=False, username="chef", email="chef@caisse-demo.example", verbosity=0
+    )
     page.goto(live_server.url + reverse("admin:login"))
     sign_in(page, "chef", PASSWORD)
     expect(page).to_have_url(re.compile(re.escape(reverse("account_reauthenticate"))))

@@ -54,7 +54,8 @@ def test_insured_reads_the_state_and_history_of_the_households_cards(browser, li
         expect(teen).to_contain_text("Une nouvelle carte Vitale a été commandée")
         expect(teen).to_contain_text("la carte actuelle reste valide")
         expect(page.get_by_role("region", name="Lou Durand")).to_contain_text(
-            "figure sur la carte Vitale de ses parents")
+            "figure sur la carte Vitale de ses parents"
+        )
         assert person.insured.nir not in page.content()
         checked(page, "foyer")
 

@@ -43,9 +43,21 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         wait_for(lambda: self._answers(client), timeout=10, message="démarrage de redis-server")
@@ -112,7 +124,8 @@ def private_redis():
     port = free_port()
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
     import redis
@@ -146,19 +159,47 @@ class Worker:
         if db.get("PASSWORD"):
             url = url.replace("@", f":{db['PASSWORD']}@", 1)
         full_env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_BACKEND", "EMAIL_URL")}
-        full_env.update({"DATABASE_URL": url, "REDIS_URL": broker_url, "CELERY_TASK_ALWAYS_EAGER": "0",
-                         "CONN_MAX_AGE": "0", **env})
+        full_env.update(
+            {
+                "DATABASE_URL": url,
+                "REDIS_URL": broker_url,
+                "CELERY_TASK_ALWAYS_EAGER": "0",
+                "CONN_MAX_AGE": "0",
+                **env,
+            }
+        )
         self.log = log
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "ameli_portal", "worker",
-                 "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--pool=prefork",
-                 f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat", "--loglevel=INFO", "-n", f"fault-{log.stem}@%h"],
-                cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "ameli_portal",
+                    "worker",
+                    "-Q",
+                    settings.CELERY_TASK_DEFAULT_QUEUE,
+                    "--pool=prefork",
+                    f"--concurrency={concurrency}",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "--loglevel=INFO",
+                    "-n",
+                    f"fault-{log.stem}@%h",
+                ],
+                cwd=ROOT,
+                env=full_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        wait_for(lambda: b"ready." in log.read_bytes() or self.process.poll() is not None,
-                 timeout=90, message="démarrage du worker Celery")
+        wait_for(
+            lambda: b"ready." in log.read_bytes() or self.process.poll() is not None,
+            timeout=90,
+            message="démarrage du worker Celery",
+        )
         if self.process.poll() is not None:
             pytest.fail(f"le worker Celery s'est arrêté :\n{log.read_text()[-3000:]}")
 
@@ -247,5 +288,3 @@ def relay_until(predicate, *, timeout: float, message: str):
             return result
         time.sleep(0.2)
     raise AssertionError(f"délai dépassé en attendant : {message}")
-
-

@@ -26,8 +26,12 @@ NEW_PASSWORD = "Bleu-Horizon-42"
 
 
 def _identity(insured):
-    return {"nir": insured.nir, "last_name": insured.last_name, "postal_code": insured.postal_code,
-            "birth_date": insured.birth_date.strftime("%d/%m/%Y")}
+    return {
+        "nir": insured.nir,
+        "last_name": insured.last_name,
+        "postal_code": insured.postal_code,
+        "birth_date": insured.birth_date.strftime("%d/%m/%Y"),
+    }
 
 
 def _code(address: str) -> str:
@@ -76,8 +80,9 @@ def test_login_reset_signup_and_a_document_during_a_redis_outage(portal_on, tmp_
 
         # A forgotten password.
         third = Client()
-        response = third.post(reverse("account_reset_password"),
-                              {"nir": resetting.username, "email": resetting.email})
+        response = third.post(
+            reverse("account_reset_password"), {"nir": resetting.username, "email": resetting.email}
+        )
         assert response.status_code == 302, response.content.decode()[-1500:]
 
         # A new account: identity, IBAN proof, credentials; the confirmation code mail waits.
@@ -86,9 +91,16 @@ def test_login_reset_signup_and_a_document_during_a_redis_outage(portal_on, tmp_
         assert response["Location"] == reverse("accounts:signup_proof")
         response = fourth.post(reverse("accounts:signup_proof"), {"last_seven": newcomer.iban[-7:]})
         assert response["Location"] == reverse("account_signup")
-        response = fourth.post(reverse("account_signup"), {
-            "email": "nouvelle@exemple.test", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
-            "accept_terms": "on", "accept_privacy": "on"})
+        response = fourth.post(
+            reverse("account_signup"),
+            {
+                "email": "nouvelle@exemple.test",
+                "password1": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+                "accept_terms": "on",
+                "accept_privacy": "on",
+            },
+        )
         assert response.status_code == 302, response.content.decode()[-1500:]
         assert User.objects.filter(insured=newcomer).exists()
 
@@ -97,17 +109,24 @@ def test_login_reset_signup_and_a_document_during_a_redis_outage(portal_on, tmp_
         assert _mails(logging_in.email) == [] and _mails(resetting.email) == []
         # The operator reads one line per cache call that failed, never a traceback.
         failures = [r for r in caplog.records if r.name == "ameli_portal.cache"]
-        assert failures and all(r.exc_info is None and "indisponible" in r.getMessage()
-                                for r in failures)
+        assert failures and all(r.exc_info is None and "indisponible" in r.getMessage() for r in failures)
 
         # Redis is back: the relay (beat, every 30 s) publishes what waited.
         redis_server.start()
-        wait_for(lambda: relay_pending(older_than_seconds=0) >= 0
-                 and not OutboxJob.objects.filter(published_at__isnull=True).exists(),
-                 interval=0.5, message="relais de l'outbox après le retour de Redis")
+        wait_for(
+            lambda: (
+                relay_pending(older_than_seconds=0) >= 0
+                and not OutboxJob.objects.filter(published_at__isnull=True).exists()
+            ),
+            interval=0.5,
+            message="relais de l'outbox après le retour de Redis",
+        )
         # The worker reconnects by itself (Celery's backoff: 2 s, 4 s, 6 s...), then renders.
-        wait_for(lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(),
-                 timeout=90, message="tâches terminées par le worker")
+        wait_for(
+            lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(),
+            timeout=90,
+            message="tâches terminées par le worker",
+        )
         assert relay_pending(older_than_seconds=0) == 0  # nothing is published twice
 
         assert len(_mails(already_in.email)) == 1
@@ -130,8 +149,9 @@ def test_pages_and_every_limited_form_answer_and_the_lockout_holds_with_redis_do
     # With the rate limits' counters gone, the database floor still locks an account
     # after five wrong passwords, and the right one is then refused like a wrong one.
     for _ in range(5):
-        response = client.post(reverse("account_login"),
-                               {"login": user.username, "password": "Motdepasse-Faux-1"})
+        response = client.post(
+            reverse("account_login"), {"login": user.username, "password": "Motdepasse-Faux-1"}
+        )
         assert response.status_code == 200 and "incorrect" in response.content.decode()
     user.refresh_from_db()
     assert user.locked_at is not None
@@ -142,11 +162,14 @@ def test_pages_and_every_limited_form_answer_and_the_lockout_holds_with_redis_do
     public = Client()
     mismatch = {**_identity(newcomer), "postal_code": "00000"}
     assert public.post(reverse("accounts:signup_identity"), mismatch).status_code == 200
-    assert public.post(reverse("accounts:signup_code"),
-                       {"nir": newcomer.nir, "code": "12345678"}).status_code == 200
+    assert (
+        public.post(reverse("accounts:signup_code"), {"nir": newcomer.nir, "code": "12345678"}).status_code
+        == 200
+    )
     assert public.get(reverse("attestations:verify"), {"code": "ABCD2345EFGH"}).status_code == 200
-    assert public.post(reverse("requests_app:public_vitale"), {
-        **mismatch, "reason": "loss"}).status_code == 400
+    assert (
+        public.post(reverse("requests_app:public_vitale"), {**mismatch, "reason": "loss"}).status_code == 400
+    )
     public.post(reverse("accounts:signup_identity"), _identity(newcomer))
     assert public.post(reverse("accounts:signup_request_letter")).status_code == 200
     # Asked again (no daily limit during the outage): the letter not yet printed is
@@ -159,6 +182,12 @@ def test_pages_and_every_limited_form_answer_and_the_lockout_holds_with_redis_do
     # A logged-in person's pages: home, payments (its figures cache), messages, documents.
     person = Client()
     person.force_login(UserFactory())
-    for name in ("accounts:home", "accounts:vitale_card", "reimbursements:payments",
-                 "messaging:inbox", "attestations:list", "requests_app:list"):
+    for name in (
+        "accounts:home",
+        "accounts:vitale_card",
+        "reimbursements:payments",
+        "messaging:inbox",
+        "attestations:list",
+        "requests_app:list",
+    ):
         assert person.get(reverse(name)).status_code == 200, name

@@ -22,8 +22,7 @@ from tests.faults.conftest import relay_until
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 
-COMPRESSED = {"JOB_RETRY_BASE_SECONDS": "0.3", "JOB_RETRY_MAX_DELAY_SECONDS": "144",
-              "JOB_MAX_ATTEMPTS": "7"}
+COMPRESSED = {"JOB_RETRY_BASE_SECONDS": "0.3", "JOB_RETRY_MAX_DELAY_SECONDS": "144", "JOB_MAX_ATTEMPTS": "7"}
 OLD_WHOLE_SCHEDULE = 510 / 100
 OUTAGE = 8.0
 
@@ -52,31 +51,39 @@ def test_mail_survives_an_smtp_outage_and_a_mail_that_ran_out_is_relaunched(
     smtp_server.start()
 
     relay_until(lambda: len(inbox.received) >= 5, timeout=120, message="les 5 courriels")
-    relay_until(lambda: OutboxJob.objects.get(pk=doomed.pk).failed_at, timeout=120,
-                message="la tâche sans essai restant")
+    relay_until(
+        lambda: OutboxJob.objects.get(pk=doomed.pk).failed_at,
+        timeout=120,
+        message="la tâche sans essai restant",
+    )
     assert Counter(inbox.received) == Counter(patient)  # each once
     doomed.refresh_from_db()
     assert doomed.state_label == "Échec"
     assert (doomed.run_attempts, doomed.last_error) == (7, "SMTPRecipientsRefused 451")
-    gave_up = [line for line in worker.log_text().splitlines()
-               if " ERROR " in line and "failed for good" in line]
+    gave_up = [
+        line for line in worker.log_text().splitlines() if " ERROR " in line and "failed for good" in line
+    ]
     assert len(gave_up) == 1 and str(doomed.pk) in gave_up[0]
     assert not re.search(r"patient\d@|boite-pleine@", worker.log_text())  # no address logged
 
     operator = StaffFactory()
-    operator.user_permissions.add(*Permission.objects.filter(
-        codename__in=["view_outboxjob", "change_outboxjob"]))
+    operator.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_outboxjob", "change_outboxjob"])
+    )
     client.force_login(operator)
     page = client.get(reverse("admin:ameli_portal_outboxjob_operations")).content.decode()
     assert 'data-state="failed">1<' in page and "SMTPRecipientsRefused 451" in page
 
     inbox.deferred.clear()  # the mailbox was emptied
     client.post(reverse("admin:ameli_portal_outboxjob_relaunch", args=[doomed.pk]))
-    relay_until(lambda: "boite-pleine@exemple.test" in inbox.received, timeout=60,
-                message="le courriel relancé")
+    relay_until(
+        lambda: "boite-pleine@exemple.test" in inbox.received, timeout=60, message="le courriel relancé"
+    )
     relay_until(lambda: OutboxJob.objects.get(pk=doomed.pk).done_at, timeout=30, message="terminée")
     assert inbox.received.count("boite-pleine@exemple.test") == 1
     assert AuditEvent.objects.filter(action="job_relaunch", object_id=str(doomed.pk)).count() == 1
-    print(f"\n{len(patient)}/{len(patient)} courriels arrivés une fois après {OUTAGE:.0f} s de panne "
-          f"(l'ancien calendrier s'arrêtait à {OLD_WHOLE_SCHEDULE:.1f} s) ; 1 en échec, relancé, "
-          f"arrivé une fois")
+    print(
+        f"\n{len(patient)}/{len(patient)} courriels arrivés une fois après {OUTAGE:.0f} s de panne "
+        f"(l'ancien calendrier s'arrêtait à {OLD_WHOLE_SCHEDULE:.1f} s) ; 1 en échec, relancé, "
+        f"arrivé une fois"
+    )

@@ -24,9 +24,7 @@ COMPRESSED = {"CELERY_VISIBILITY_TIMEOUT": "10", "JOB_LEASE_SECONDS": "10"}
 COUNT = 20
 
 
-def test_the_pdfs_of_a_killed_worker_are_all_made_once_by_the_next_one(
-    start_worker, settings, tmp_path
-):
+def test_the_pdfs_of_a_killed_worker_are_all_made_once_by_the_next_one(start_worker, settings, tmp_path):
     settings.JOB_LEASE_SECONDS = 10
     env = {**COMPRESSED, "PORTAL_VAR_DIR": str(tmp_path / "var")}
     people = InsuredFactory.create_batch(COUNT)
@@ -52,5 +50,7 @@ def test_the_pdfs_of_a_killed_worker_are_all_made_once_by_the_next_one(
     assert files == sorted(f"{d.public_id}.pdf" for d in documents)  # each rendered once
     jobs = OutboxJob.objects.filter(task_name=services.RENDER_TASK)
     assert jobs.count() == COUNT and not jobs.filter(done_at__isnull=True).exists()
-    print(f"\nworker tué avec {COUNT - ready_at_kill} PDF non faits ({held} tâches en cours ou en file) ; "
-          f"{COUNT}/{COUNT} prêts, une fois chacun, {elapsed:.0f} s après (bail de 10 s)")
+    print(
+        f"\nworker tué avec {COUNT - ready_at_kill} PDF non faits ({held} tâches en cours ou en file) ; "
+        f"{COUNT}/{COUNT} prêts, une fois chacun, {elapsed:.0f} s après (bail de 10 s)"
+    )

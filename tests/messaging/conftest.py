@@ -8,8 +8,9 @@ MESSAGING_PERMS = ["view_thread", "change_thread", "view_message", "add_message"
 
 
 def grant_messaging(user):
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="messaging",
-                                                         codename__in=MESSAGING_PERMS))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="messaging", codename__in=MESSAGING_PERMS)
+    )
     Authenticator.objects.get_or_create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     return user
 

@@ -31,8 +31,13 @@ def agent_client(client, agent):
 
 @pytest.fixture
 def question(insured):
-    return services.thread_start(insured=insured, user=insured.user, topic="carte_vitale",
-                                 subject="Carte Vitale perdue", body="J'ai perdu ma carte hier.")
+    return services.thread_start(
+        insured=insured,
+        user=insured.user,
+        topic="carte_vitale",
+        subject="Carte Vitale perdue",
+        body="J'ai perdu ma carte hier.",
+    )
 
 
 def change_url(thread):
@@ -40,8 +45,9 @@ def change_url(thread):
 
 
 def test_the_queue_lists_threads_waiting_for_an_answer(agent_client, agent, question, insured):
-    answered = services.thread_start(insured=insured, user=insured.user, topic="autre",
-                                     subject="Déjà répondu", body="?")
+    answered = services.thread_start(
+        insured=insured, user=insured.user, topic="autre", subject="Déjà répondu", body="?"
+    )
     services.message_reply_by_staff(thread=answered, staff_user=agent, body="Voilà")
     page = text(agent_client.get(CHANGELIST, {"awaiting_answer__exact": "1"}))
     assert "Carte Vitale perdue" in page and "Déjà répondu" not in page
@@ -57,8 +63,9 @@ def test_reading_a_thread_is_audited_and_marks_the_insured_messages_read(agent_c
     assert question.messages.get().read_at is not None
 
 
-def test_answering_from_the_admin_goes_through_the_service(agent_client, agent, question, insured,
-                                                           django_capture_on_commit_callbacks):
+def test_answering_from_the_admin_goes_through_the_service(
+    agent_client, agent, question, insured, django_capture_on_commit_callbacks
+):
     url = reverse("admin:messaging_thread_reply", args=[question.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = agent_client.post(url, {"body": "Nous vous envoyons une nouvelle carte."})
@@ -82,8 +89,9 @@ def test_answering_needs_the_permission_and_a_post(client, agent_client, questio
     url = reverse("admin:messaging_thread_reply", args=[question.pk])
     assert agent_client.get(url).status_code == 405
     viewer = grant_messaging(StaffFactory())
-    viewer.user_permissions.remove(Permission.objects.get(codename="add_message",
-                                                          content_type__app_label="messaging"))
+    viewer.user_permissions.remove(
+        Permission.objects.get(codename="add_message", content_type__app_label="messaging")
+    )
     client.force_login(viewer)
     assert client.post(url, {"body": "Non"}).status_code == 403
     assert "Envoyer la réponse" not in text(client.get(change_url(question)))
@@ -106,16 +114,23 @@ def test_closing_a_conversation(agent_client, question):
     assert question.status == Thread.Status.CLOSED and not question.awaiting_answer
 
 
-def test_staff_send_a_notice_to_an_insured_person(agent_client, agent, insured,
-                                                  django_capture_on_commit_callbacks):
+def test_staff_send_a_notice_to_an_insured_person(
+    agent_client, agent, insured, django_capture_on_commit_callbacks
+):
     url = reverse("admin:messaging_thread_notice")
     form = text(agent_client.get(url, {"insured": insured.pk}))
     assert "Envoyer l'avis" in form
     assert "/back-office/autocomplete/" in form  # the insured is picked by name, never by NIR
     with django_capture_on_commit_callbacks(execute=True):
-        response = agent_client.post(url, {"insured": insured.pk, "topic": "compte",
-                                           "subject": "Votre adresse a changé",
-                                           "body": "Nous avons enregistré votre nouvelle adresse."})
+        response = agent_client.post(
+            url,
+            {
+                "insured": insured.pk,
+                "topic": "compte",
+                "subject": "Votre adresse a changé",
+                "body": "Nous avons enregistré votre nouvelle adresse.",
+            },
+        )
     thread = Thread.objects.get(insured=insured)
     assert response.status_code == 302 and response["Location"] == change_url(thread)
     assert thread.kind == Thread.Kind.NOTICE

@@ -25,25 +25,40 @@ def text(response) -> str:
 
 
 def filled(**overrides) -> dict:
-    data = {"last_name": "Durand", "first_names": "Alice", "birth_date": "12/03/1988",
-            "postal_code": "75010", "nir": "", "subject": "code_absent", "body": MESSAGE,
-            "reply_email": "alice.durand@exemple.test"}
+    data = {
+        "last_name": "Durand",
+        "first_names": "Alice",
+        "birth_date": "12/03/1988",
+        "postal_code": "75010",
+        "nir": "",
+        "subject": "code_absent",
+        "body": MESSAGE,
+        "reply_email": "alice.durand@exemple.test",
+    }
     data.update(overrides)
     return data
 
 
 @pytest.fixture
 def contact_agent(agent):
-    agent.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="messaging", codename__in=["view_contactrequest", "change_contactrequest"]))
+    agent.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="messaging", codename__in=["view_contactrequest", "change_contactrequest"]
+        )
+    )
     return agent
 
 
 def test_the_page_offers_the_form_to_a_visitor(client):
     page = text(client.get(URL))
     assert "Poser une question en ligne" in page
-    for label in ("Je n'ai pas reçu mon code", "Mon compte est bloqué", "Autre",
-                  "Votre adresse électronique", "Numéro de sécurité sociale"):
+    for label in (
+        "Je n'ai pas reçu mon code",
+        "Mon compte est bloqué",
+        "Autre",
+        "Votre adresse électronique",
+        "Numéro de sécurité sociale",
+    ):
         assert label in page
 
 
@@ -57,16 +72,19 @@ def test_a_signed_in_insured_person_is_sent_to_the_messagerie(client, insured):
     assert not ContactRequest.objects.exists()
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"body": ""}, "Écrivez votre message."),
-    ({"subject": ""}, "Choisissez l'objet de votre demande."),
-    ({"subject": "urgent"}, "Choisissez un objet dans la liste."),
-    ({"reply_email": ""}, "Indiquez l'adresse électronique à laquelle vous répondre."),
-    ({"reply_email": "alice@"}, "Saisissez une adresse électronique valide"),
-    ({"birth_date": "31/02/1988"}, "Saisissez une date valide au format JJ/MM/AAAA"),
-    ({"postal_code": "7501"}, "Le code postal comporte 5 chiffres."),
-    ({"nir": "1 84 13 75 123 456"}, "Le mois de naissance"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"body": ""}, "Écrivez votre message."),
+        ({"subject": ""}, "Choisissez l'objet de votre demande."),
+        ({"subject": "urgent"}, "Choisissez un objet dans la liste."),
+        ({"reply_email": ""}, "Indiquez l'adresse électronique à laquelle vous répondre."),
+        ({"reply_email": "alice@"}, "Saisissez une adresse électronique valide"),
+        ({"birth_date": "31/02/1988"}, "Saisissez une date valide au format JJ/MM/AAAA"),
+        ({"postal_code": "7501"}, "Le code postal comporte 5 chiffres."),
+        ({"nir": "1 84 13 75 123 456"}, "Le mois de naissance"),
+    ],
+)
 def test_bad_input_is_refused_in_french_and_what_was_typed_is_kept(client, overrides, message):
     response = client.post(URL, filled(**overrides))
     page = text(response)
@@ -88,7 +106,8 @@ def test_a_nir_typed_is_never_shown_back_and_never_logged(client, caplog):
 
 
 def test_the_page_does_not_say_whether_a_nir_has_an_account(
-        client, insured, django_capture_on_commit_callbacks):
+    client, insured, django_capture_on_commit_callbacks
+):
     unknown = generate_nir(sex=1, year=1970, month=1, department="13", commune="055", order=9).number
     pages = []
     for nir in (insured.nir, unknown):
@@ -97,12 +116,13 @@ def test_the_page_does_not_say_whether_a_nir_has_an_account(
         pages.append(text(response).replace(nir, ""))
     assert pages[0] == pages[1]
     assert [m.body for m in mail.outbox][0].replace(
-        ContactRequest.objects.order_by("pk")[0].reference, "") == mail.outbox[1].body.replace(
-        ContactRequest.objects.order_by("pk")[1].reference, "")
+        ContactRequest.objects.order_by("pk")[0].reference, ""
+    ) == mail.outbox[1].body.replace(ContactRequest.objects.order_by("pk")[1].reference, "")
 
 
 def test_a_request_lands_in_the_queue_and_the_ack_has_no_message_content(
-        client, django_capture_on_commit_callbacks):
+    client, django_capture_on_commit_callbacks
+):
     nir = generate_nir(sex=2, year=1988, month=3, department="75", commune="110", order=12).number
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, filled(nir=nir))
@@ -138,8 +158,7 @@ def test_staff_work_the_queue_and_answer_by_email(client, contact_agent, django_
     insured = InsuredFactory()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, filled(nir=insured.nir))
-        client.post(URL, filled(subject="autre", body="Une autre question",
-                                reply_email="b@exemple.test"))
+        client.post(URL, filled(subject="autre", body="Une autre question", reply_email="b@exemple.test"))
     first, second = ContactRequest.objects.order_by("pk")
     mail.outbox.clear()
     client.force_login(contact_agent)
@@ -156,8 +175,9 @@ def test_staff_work_the_queue_and_answer_by_email(client, contact_agent, django_
 
     url = reverse("admin:messaging_contactrequest_change", args=[first.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"assigned_to": contact_agent.pk,
-                                     "answer_text": "Un nouveau courrier vous a été envoyé."})
+        response = client.post(
+            url, {"assigned_to": contact_agent.pk, "answer_text": "Un nouveau courrier vous a été envoyé."}
+        )
     assert response.status_code == 302, text(response)[:3000]
     first.refresh_from_db()
     assert first.status == ContactRequest.Status.ANSWERED and first.answered_by == contact_agent
@@ -165,8 +185,9 @@ def test_staff_work_the_queue_and_answer_by_email(client, contact_agent, django_
     assert answer.to == ["alice.durand@exemple.test"]
     assert "Un nouveau courrier vous a été envoyé." in answer.body
     assert first.reference in answer.subject
-    assert AuditEvent.objects.filter(action="contact_answer", actor=contact_agent,
-                                     object_id=str(first.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="contact_answer", actor=contact_agent, object_id=str(first.pk)
+    ).exists()
     assert AuditEvent.objects.filter(action="contact_assign", object_id=str(first.pk)).exists()
 
     # The answered one left the queue « À traiter ».
@@ -178,8 +199,7 @@ def test_staff_work_the_queue_and_answer_by_email(client, contact_agent, django_
     assert response.status_code == 200 and "déjà reçu une réponse" in text(response)
     assert len(mail.outbox) == 1
 
-    response = client.post(CHANGELIST, {"action": "close", "_selected_action": [second.pk],
-                                        "etat": "tout"})
+    response = client.post(CHANGELIST, {"action": "close", "_selected_action": [second.pk], "etat": "tout"})
     second.refresh_from_db()
     assert second.status == ContactRequest.Status.CLOSED
     assert AuditEvent.objects.filter(action="contact_close", object_id=str(second.pk)).exists()

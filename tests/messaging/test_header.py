@@ -18,8 +18,7 @@ def request_for(user):
     return request
 
 
-def test_counts_the_caisses_unread_messages_in_one_query(insured, other_insured,
-                                                          django_assert_num_queries):
+def test_counts_the_caisses_unread_messages_in_one_query(insured, other_insured, django_assert_num_queries):
     thread = ThreadFactory(insured=insured)
     MessageFactory(thread=thread)
     MessageFactory(thread=thread)
@@ -44,8 +43,9 @@ def test_the_header_link_says_how_many_messages_are_unread(client, insured, agen
     home = reverse("accounts:home")
     page = client.get(home).content.decode()
     assert 'href="/messagerie/"' in page and "non lu" not in page
-    thread = services.thread_start(insured=insured, user=insured.user, topic="autre", subject="Q",
-                                   body="Question")
+    thread = services.thread_start(
+        insured=insured, user=insured.user, topic="autre", subject="Q", body="Question"
+    )
     services.message_reply_by_staff(thread=thread, staff_user=agent, body="R1")
     services.message_reply_by_staff(thread=thread, staff_user=agent, body="R2")
     page = client.get(home).content.decode()

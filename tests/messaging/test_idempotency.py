@@ -11,8 +11,12 @@ NEW = reverse("messaging:new")
 
 
 def new_message(token: str) -> dict:
-    return {"topic": "carte_vitale", "subject": "Carte perdue", "body": "Bonjour, j'ai perdu ma carte.",
-            "idempotency_key": token}
+    return {
+        "topic": "carte_vitale",
+        "subject": "Carte perdue",
+        "body": "Bonjour, j'ai perdu ma carte.",
+        "idempotency_key": token,
+    }
 
 
 def reply_url(thread) -> str:
@@ -55,7 +59,10 @@ def test_the_new_message_form_sent_twice_at_once_opens_one_thread(insured):
 @pytest.mark.django_db(transaction=True)
 def test_a_reply_sent_twice_at_once_is_one_message(insured):
     thread = ThreadFactory(insured=insured)
-    responses = post_at_once(insured.user, reply_url(thread),
-                             lambda: {"body": "Merci.", "idempotency_key": "jeton-reponse-simultane-01"})
+    responses = post_at_once(
+        insured.user,
+        reply_url(thread),
+        lambda: {"body": "Merci.", "idempotency_key": "jeton-reponse-simultane-01"},
+    )
     assert [r.status_code for r in responses] == [302, 302]
     assert thread.messages.count() == 1

@@ -31,24 +31,27 @@ def test_an_insured_person_starts_a_conversation_waiting_for_the_caisse(insured)
 
 def test_nobody_writes_in_another_insured_persons_name(insured, other_insured):
     with pytest.raises(services.MessagingError):
-        services.thread_start(insured=insured, user=other_insured.user, topic="autre", subject="x",
-                              body="y")
+        services.thread_start(insured=insured, user=other_insured.user, topic="autre", subject="x", body="y")
     assert not Thread.objects.exists()
 
 
-@pytest.mark.parametrize("field,value", [("subject", "   "), ("body", ""), ("topic", "inconnu"),
-                                         ("subject", "x" * 121), ("body", "x" * 5001)])
+@pytest.mark.parametrize(
+    "field,value",
+    [("subject", "   "), ("body", ""), ("topic", "inconnu"), ("subject", "x" * 121), ("body", "x" * 5001)],
+)
 def test_empty_or_oversized_text_and_unknown_topics_are_refused(insured, field, value):
     with pytest.raises(services.MessagingError):
         start(insured, **{field: value})
 
 
 def test_a_staff_answer_leaves_the_queue_assigns_audits_and_emails_without_the_content(
-        insured, agent, django_capture_on_commit_callbacks):
+    insured, agent, django_capture_on_commit_callbacks
+):
     thread = start(insured, subject="Mon traitement pour le diabète", body="Ma dose d'insuline change")
     with django_capture_on_commit_callbacks(execute=True):
-        services.message_reply_by_staff(thread=thread, staff_user=agent,
-                                        body="Votre traitement est pris en charge à 100 %.")
+        services.message_reply_by_staff(
+            thread=thread, staff_user=agent, body="Votre traitement est pris en charge à 100 %."
+        )
     thread.refresh_from_db()
     assert thread.awaiting_answer is False
     assert thread.assigned_to == agent
@@ -80,10 +83,14 @@ def test_an_insured_message_sends_no_email(insured, django_capture_on_commit_cal
 
 
 def test_a_notice_lands_in_the_box_takes_no_reply_and_sends_one_email(
-        insured, agent, django_capture_on_commit_callbacks):
+    insured, agent, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        thread = services.notice_post(insured=insured, subject="Décision sur votre demande",
-                                      body="Votre demande d'aide financière est acceptée.")
+        thread = services.notice_post(
+            insured=insured,
+            subject="Décision sur votre demande",
+            body="Votre demande d'aide financière est acceptée.",
+        )
     assert thread.kind == Thread.Kind.NOTICE and thread.topic == "demarches"
     assert thread.awaiting_answer is False
     assert unread_count(insured.pk) == 1
@@ -101,7 +108,8 @@ def test_a_long_notice_subject_is_shortened_not_refused(insured):
 
 
 def test_a_notice_for_someone_without_any_email_address_is_still_posted(
-        insured_without_account, django_capture_on_commit_callbacks):
+    insured_without_account, django_capture_on_commit_callbacks
+):
     insured_without_account.email = ""
     insured_without_account.save()
     with django_capture_on_commit_callbacks(execute=True):
@@ -111,8 +119,13 @@ def test_a_notice_for_someone_without_any_email_address_is_still_posted(
 
 
 def test_a_staff_notice_is_audited(insured, agent):
-    thread = services.notice_post_by_staff(insured=insured, staff_user=agent, subject="Courrier envoyé",
-                                           body="Nous vous avons écrit.", topic="compte")
+    thread = services.notice_post_by_staff(
+        insured=insured,
+        staff_user=agent,
+        subject="Courrier envoyé",
+        body="Nous vous avons écrit.",
+        topic="compte",
+    )
     assert thread.messages.get().author == agent
     assert AuditEvent.objects.filter(actor=agent, action="notice_post", object_id=str(thread.pk)).exists()
 
@@ -155,14 +168,17 @@ def test_only_staff_answer_for_the_caisse(insured):
         services.message_reply_by_staff(thread=thread, staff_user=insured.user, body="Je me réponds")
 
 
-@pytest.mark.parametrize("make", [
-    lambda: ThreadFactory(kind="avis", awaiting_answer=True),
-    lambda: ThreadFactory(status="closed", awaiting_answer=True),
-    lambda: ThreadFactory(topic="astrologie"),
-    lambda: ThreadFactory(subject=""),
-    lambda: MessageFactory(body=""),
-    lambda: MessageFactory(author_kind="robot"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ThreadFactory(kind="avis", awaiting_answer=True),
+        lambda: ThreadFactory(status="closed", awaiting_answer=True),
+        lambda: ThreadFactory(topic="astrologie"),
+        lambda: ThreadFactory(subject=""),
+        lambda: MessageFactory(body=""),
+        lambda: MessageFactory(author_kind="robot"),
+    ],
+)
 def test_the_database_refuses_inconsistent_rows(make):
     with pytest.raises(IntegrityError), transaction.atomic():
         make()

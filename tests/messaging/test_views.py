@@ -41,8 +41,9 @@ def test_staff_accounts_have_no_message_box(client, agent):
     assert client.get(INBOX).status_code == 404
 
 
-def test_the_inbox_lists_threads_newest_first_and_marks_unread_and_notices(client_insured, insured,
-                                                                            other_insured):
+def test_the_inbox_lists_threads_newest_first_and_marks_unread_and_notices(
+    client_insured, insured, other_insured
+):
     old = ThreadFactory(insured=insured, subject="Ancienne question")
     MessageFactory(thread=old, author_kind="insured")
     services.notice_post(insured=insured, subject="Décision sur votre demande", body="Acceptée.")
@@ -63,8 +64,9 @@ def test_the_inbox_is_paginated(client_insured, insured):
 
 
 @pytest.mark.parametrize("threads", [1, 12])
-def test_the_inbox_query_count_does_not_grow_with_threads(client_insured, insured,
-                                                          django_assert_num_queries, threads):
+def test_the_inbox_query_count_does_not_grow_with_threads(
+    client_insured, insured, django_assert_num_queries, threads
+):
     for _ in range(threads):
         MessageFactory(thread=ThreadFactory(insured=insured))
     client_insured.get(INBOX)  # the first request of a session creates its record (allauth's user sessions)
@@ -78,8 +80,9 @@ def test_the_inbox_query_count_does_not_grow_with_threads(client_insured, insure
 
 
 def test_writing_to_the_caisse_opens_a_thread(client_insured, insured):
-    response = client_insured.post(NEW, {"topic": "carte_vitale", "subject": "Carte perdue",
-                                         "body": "J'ai perdu ma carte Vitale."})
+    response = client_insured.post(
+        NEW, {"topic": "carte_vitale", "subject": "Carte perdue", "body": "J'ai perdu ma carte Vitale."}
+    )
     thread = Thread.objects.get(insured=insured)
     assert response.status_code == 302 and response["Location"] == thread_url(thread)
     page = text(client_insured.get(response["Location"]))
@@ -99,9 +102,11 @@ def test_the_new_message_form_explains_its_errors_in_french(client_insured, insu
 
 
 def test_opening_a_thread_shows_the_conversation_and_marks_the_caisses_messages_read(
-        client_insured, insured, agent):
-    thread = services.thread_start(insured=insured, user=insured.user, topic="autre",
-                                   subject="Question", body="Ma question")
+    client_insured, insured, agent
+):
+    thread = services.thread_start(
+        insured=insured, user=insured.user, topic="autre", subject="Question", body="Ma question"
+    )
     services.message_reply_by_staff(thread=thread, staff_user=agent, body="Notre réponse")
     assert "1 message non lu" in text(client_insured.get(INBOX))
     page = text(client_insured.get(thread_url(thread)))

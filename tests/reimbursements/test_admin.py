@@ -16,14 +16,23 @@ from tests.factories import BeneficiaryFactory, CareActFactory, CareSheetFactory
 
 pytestmark = pytest.mark.django_db
 
-CARE_PERMS = ["view_caresheet", "add_caresheet", "change_caresheet", "post_caresheet", "reverse_caresheet",
-              "view_professional",
-              "view_payment", "view_journal", "view_ledgerentry"]
+CARE_PERMS = [
+    "view_caresheet",
+    "add_caresheet",
+    "change_caresheet",
+    "post_caresheet",
+    "reverse_caresheet",
+    "view_professional",
+    "view_payment",
+    "view_journal",
+    "view_ledgerentry",
+]
 
 
 def grant(user, codenames):
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reimbursements",
-                                                         codename__in=codenames))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="reimbursements", codename__in=codenames)
+    )
     Authenticator.objects.get_or_create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
 
 
@@ -64,15 +73,20 @@ def test_draft_sheet_page_shows_the_preview_with_the_figures(agent_client, gp_sh
     assert "Calcul du remboursement" in html and "Liquider la feuille" in html
     [line] = response.context["preview_lines"]
     assert (line["s"].base, line["s"].amo, line["s"].participation_withheld, line["s"].paid) == (
-        Decimal("30.00"), Decimal("21.00"), Decimal("2.00"), Decimal("19.00"))
+        Decimal("30.00"),
+        Decimal("21.00"),
+        Decimal("2.00"),
+        Decimal("19.00"),
+    )
     assert line["rate"] == "70 %" and line["payee"] == "Assuré"
     assert "19,00 €" in html and "9,00 €" in html  # versé, ticket modérateur
     assert not Settlement.objects.exists()  # the preview writes nothing
 
 
 def test_a_rules_error_shows_its_french_message_instead_of_the_preview(agent_client, insured):
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured), kind="medicine", act_code="PH",
-                         medicine_rate=None)
+    act = CareActFactory(
+        sheet=CareSheetFactory(insured=insured), kind="medicine", act_code="PH", medicine_rate=None
+    )
     response = agent_client.get(change_url(act.sheet))
     assert "taux de remboursement du médicament manquant" in text(response)
     assert "Liquider la feuille" not in text(response)
@@ -151,12 +165,19 @@ def test_reversing_requires_a_reason(agent_client, agent, gp_sheet):
 
 def add_sheet_data(insured, professional, **extra):
     data = {
-        "insured": insured.pk, "professional": professional.pk, "received_on": "12/03/2026",
+        "insured": insured.pk,
+        "professional": professional.pk,
+        "received_on": "12/03/2026",
         "coordinated_path": "on",
-        "acts-TOTAL_FORMS": "1", "acts-INITIAL_FORMS": "0", "acts-MIN_NUM_FORMS": "0",
+        "acts-TOTAL_FORMS": "1",
+        "acts-INITIAL_FORMS": "0",
+        "acts-MIN_NUM_FORMS": "0",
         "acts-MAX_NUM_FORMS": "1000",
-        "acts-0-act_code": "G", "acts-0-care_date": "10/03/2026", "acts-0-kind": "doctor",
-        "acts-0-charged": "30,00", "acts-0-quantity": "1",
+        "acts-0-act_code": "G",
+        "acts-0-care_date": "10/03/2026",
+        "acts-0-kind": "doctor",
+        "acts-0-charged": "30,00",
+        "acts-0-quantity": "1",
     }
     return data | extra
 
@@ -166,20 +187,23 @@ def test_a_beneficiary_of_another_insured_is_refused(agent_client, insured, othe
 
     stranger_child = BeneficiaryFactory(insured=other_insured)
     url = reverse("admin:reimbursements_caresheet_add")
-    response = agent_client.post(url, add_sheet_data(insured, ProfessionalFactory(),
-                                                     beneficiary=stranger_child.pk))
+    response = agent_client.post(
+        url, add_sheet_data(insured, ProfessionalFactory(), beneficiary=stranger_child.pk)
+    )
     assert response.status_code == 200
     assert "Cet ayant droit n'est pas rattaché à l'assuré de la feuille" in text(response)
     assert not CareSheet.objects.exists()
     own_child = BeneficiaryFactory(insured=insured)
-    response = agent_client.post(url, add_sheet_data(insured, ProfessionalFactory(),
-                                                     beneficiary=own_child.pk))
+    response = agent_client.post(
+        url, add_sheet_data(insured, ProfessionalFactory(), beneficiary=own_child.pk)
+    )
     assert response.status_code == 302
     sheet = CareSheet.objects.get()
     assert sheet.beneficiary == own_child and sheet.acts.count() == 1
     assert AuditEvent.objects.filter(action="create", object_id=str(sheet.pk)).exists()
-    assert AuditEvent.objects.filter(action="change", object_id=str(sheet.pk),
-                                     summary__startswith="actes : 1 ajouté").exists()
+    assert AuditEvent.objects.filter(
+        action="change", object_id=str(sheet.pk), summary__startswith="actes : 1 ajouté"
+    ).exists()
 
 
 def test_ledger_and_payments_admins_are_read_only(agent_client, agent, gp_sheet):
@@ -194,8 +218,11 @@ def test_ledger_and_payments_admins_are_read_only(agent_client, agent, gp_sheet)
         assert agent_client.get(reverse(f"admin:reimbursements_{name}_add")).status_code == 403
         delete_url = reverse(f"admin:reimbursements_{name}_delete", args=[obj.pk])
         assert agent_client.get(delete_url).status_code == 403
-        assert agent_client.post(reverse(f"admin:reimbursements_{name}_change", args=[obj.pk]),
-                                 {}).status_code == 403
+        assert (
+            agent_client.post(reverse(f"admin:reimbursements_{name}_change", args=[obj.pk]), {}).status_code
+            == 403
+        )
+
 
 def test_even_a_superuser_cannot_change_the_ledger_from_the_admin(admin_client, admin_user, agent, gp_sheet):
     grant(admin_user, [])
@@ -279,35 +306,56 @@ def test_the_reverse_permission_alone_lets_an_agent_reverse_but_not_post(client,
 
 
 def test_the_two_permissions_have_french_names():
-    names = dict(Permission.objects.filter(content_type__app_label="reimbursements",
-                                           codename__in=["post_caresheet", "reverse_caresheet"])
-                 .values_list("codename", "name"))
-    assert names == {"post_caresheet": "Peut liquider une feuille de soins",
-                     "reverse_caresheet": "Peut annuler une ligne liquidée"}
+    names = dict(
+        Permission.objects.filter(
+            content_type__app_label="reimbursements", codename__in=["post_caresheet", "reverse_caresheet"]
+        ).values_list("codename", "name")
+    )
+    assert names == {
+        "post_caresheet": "Peut liquider une feuille de soins",
+        "reverse_caresheet": "Peut annuler une ligne liquidée",
+    }
 
 
 def test_staff_see_and_enter_the_quantity_of_a_line(agent_client, insured):
     """Three boxes on one line: the inline shows the quantity to edit, the computation shows it
     beside the line, and a quantity typed in the form is what the engine settles."""
     sheet = CareSheetFactory(insured=insured, professional__kind="medicine", professional__specialty="")
-    act = CareActFactory(sheet=sheet, act_code="PH7", kind="medicine", charged=Decimal("30.00"),
-                         base=Decimal("10.00"), medicine_rate=Decimal("0.65"), quantity=3)
+    act = CareActFactory(
+        sheet=sheet,
+        act_code="PH7",
+        kind="medicine",
+        charged=Decimal("30.00"),
+        base=Decimal("10.00"),
+        medicine_rate=Decimal("0.65"),
+        quantity=3,
+    )
     response = agent_client.get(change_url(sheet))
     page = response.content.decode()
     assert 'name="acts-0-quantity" value="3"' in page
     [line] = response.context["preview_lines"]
     assert (line["s"].base, line["s"].franchise_due) == (Decimal("30.00"), Decimal("3.00"))
     table = page.split('id="decomptes"', 1)[1].split("</table>", 1)[0]
-    assert "<th scope=\"col\">Quantité</th>" in table and "<td>3</td>" in table
+    assert '<th scope="col">Quantité</th>' in table and "<td>3</td>" in table
 
     data = {
-        "insured": sheet.insured_id, "professional": sheet.professional_id, "received_on": "10/03/2025",
-        "coordinated_path": "on", "acts-TOTAL_FORMS": "1", "acts-INITIAL_FORMS": "1",
-        "acts-MIN_NUM_FORMS": "0", "acts-MAX_NUM_FORMS": "1000",
-        "acts-0-id": act.pk, "acts-0-sheet": sheet.pk,
-        "acts-0-act_code": "PH7", "acts-0-care_date": act.care_date.strftime("%d/%m/%Y"),
-        "acts-0-kind": "medicine", "acts-0-charged": "20,00", "acts-0-quantity": "2",
-        "acts-0-base": "10,00", "acts-0-medicine_rate": "0.65",
+        "insured": sheet.insured_id,
+        "professional": sheet.professional_id,
+        "received_on": "10/03/2025",
+        "coordinated_path": "on",
+        "acts-TOTAL_FORMS": "1",
+        "acts-INITIAL_FORMS": "1",
+        "acts-MIN_NUM_FORMS": "0",
+        "acts-MAX_NUM_FORMS": "1000",
+        "acts-0-id": act.pk,
+        "acts-0-sheet": sheet.pk,
+        "acts-0-act_code": "PH7",
+        "acts-0-care_date": act.care_date.strftime("%d/%m/%Y"),
+        "acts-0-kind": "medicine",
+        "acts-0-charged": "20,00",
+        "acts-0-quantity": "2",
+        "acts-0-base": "10,00",
+        "acts-0-medicine_rate": "0.65",
     }
     response = agent_client.post(change_url(sheet), data)
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -60,12 +60,18 @@ def settle(**line):
         [replace(care_line, coordinated_path=True)], withheld=Withheld()
     ).settlements[0]
     return settlement, Care.from_settlement(
-        settlement, in_path_amo=in_path_amo(settlement.base, in_path.rate))
+        settlement, in_path_amo=in_path_amo(settlement.base, in_path.rate)
+    )
 
 
 def doctor(charged: str, **line):
-    return settle(act_code=line.pop("act_code", "G"), charged=D(charged), kind=CareKind.DOCTOR,
-                  specialty=line.pop("specialty", Specialty.GENERAL_PRACTICE), **line)
+    return settle(
+        act_code=line.pop("act_code", "G"),
+        charged=D(charged),
+        kind=CareKind.DOCTOR,
+        specialty=line.pop("specialty", Specialty.GENERAL_PRACTICE),
+        **line,
+    )
 
 
 def remaining(settlement, share) -> Decimal:
@@ -102,8 +108,9 @@ def test_non_optam_specialist_is_capped_20_percent_of_br_below_the_level():
     # 200 % BR offers 46 - 16.10 = 29.90: TM 6.90 + 23.00 of dépassement for an OPTAM
     # doctor; non-OPTAM at least 20 % BR (4.60) less and at most 100 % BR (23):
     # min(23.00, 23.00 - 4.60) = 18.40. Left: 37 - 18.40 + PF 2 = 20.60.
-    settlement, care = doctor("60", act_code="CS", specialty=Specialty.OTHER,
-                              sector=Sector.SECTOR_2, optam=False)
+    settlement, care = doctor(
+        "60", act_code="CS", specialty=Specialty.OTHER, sector=Sector.SECTOR_2, optam=False
+    )
     assert (settlement.base, settlement.amo) == (D("23.00"), D("16.10"))
     share = complementary_share(care, percent("200"))
 
@@ -115,8 +122,9 @@ def test_non_optam_specialist_is_capped_20_percent_of_br_below_the_level():
 def test_non_optam_dépassement_never_above_100_percent_of_br():
     # Same care, 300 % BR: offer 69 - 16.10 = 52.90, dépassement share 46;
     # min(100 % BR = 23, 46 - 4.60) = 23. Left: 37 - 23 + 2 = 16.00.
-    settlement, care = doctor("60", act_code="CS", specialty=Specialty.OTHER,
-                              sector=Sector.SECTOR_2, optam=False)
+    settlement, care = doctor(
+        "60", act_code="CS", specialty=Specialty.OTHER, sector=Sector.SECTOR_2, optam=False
+    )
     share = complementary_share(care, percent("300"))
 
     assert share.depassement == D("23.00")
@@ -148,8 +156,14 @@ def test_outside_the_path_the_dépassement_autorisé_is_not_covered():
     # Dépassement autorisé: 26.50 x 117.5 % = 31.14, rounded up to the euro 32: 5.50 of
     # the dépassement is not coverable; 200 % BR offers 53 - 18.55 = 34.45: 7.95 + 18.
     # Left: majoration 10.60 + 5.50 + PF 2 = 18.10.
-    settlement, care = doctor("50", act_code="CS", specialty=Specialty.OTHER,
-                              sector=Sector.SECTOR_2, optam=True, coordinated_path=False)
+    settlement, care = doctor(
+        "50",
+        act_code="CS",
+        specialty=Specialty.OTHER,
+        sector=Sector.SECTOR_2,
+        optam=True,
+        coordinated_path=False,
+    )
     share = complementary_share(care, percent("200"))
 
     assert settlement.base == D("26.50")
@@ -160,8 +174,14 @@ def test_outside_the_path_the_dépassement_autorisé_is_not_covered():
 def test_the_dépassement_autorisé_rounds_the_price_up_to_the_euro():
     # BR 23.33 outside the path: 23.33 x 117.5 % = 27.41 -> 28, so DA = 4.67 (not
     # 17.5 % x 23.33 = 4.08 rounded up to 5). D 10: 10 - 4.67 = 5.33 coverable.
-    care = Care(charged=D("33.33"), base=D("23.33"), amo=D("7.00"), in_path_amo=D("16.33"),
-                kind="doctor", care_date=DAY)
+    care = Care(
+        charged=D("33.33"),
+        base=D("23.33"),
+        amo=D("7.00"),
+        in_path_amo=D("16.33"),
+        kind="doctor",
+        care_date=DAY,
+    )
     assert complementary_share(care, percent("300")).depassement == D("5.33")
 
 
@@ -191,8 +211,9 @@ def test_no_complementaire_pays_nothing():
 def test_medicine_at_65_percent_tm_is_guaranteed_but_not_the_franchise():
     # 10 EUR box at 65 %: AMO 6.50, TM 3.50; franchise 1. Even a 0 EUR forfait pays
     # the TM under a contrat responsable. Left: the franchise.
-    settlement, care = settle(act_code="MED", charged=D("10"), kind=CareKind.MEDICINE,
-                              medicine_rate=D("0.65"), base=D("10"))
+    settlement, care = settle(
+        act_code="MED", charged=D("10"), kind=CareKind.MEDICINE, medicine_rate=D("0.65"), base=D("10")
+    )
     share = complementary_share(care, forfait("0"))
 
     assert share.total == D("3.50")
@@ -202,8 +223,9 @@ def test_medicine_at_65_percent_tm_is_guaranteed_but_not_the_franchise():
 def test_medicine_at_30_percent_tm_is_not_guaranteed():
     # 10 EUR box at 30 %: AMO 3, TM 7. The guarantee excludes 30 % and 15 %
     # medicines: the contract's level applies (0 here, 100 % BR below).
-    settlement, care = settle(act_code="MED", charged=D("10"), kind=CareKind.MEDICINE,
-                              medicine_rate=D("0.30"), base=D("10"))
+    settlement, care = settle(
+        act_code="MED", charged=D("10"), kind=CareKind.MEDICINE, medicine_rate=D("0.30"), base=D("10")
+    )
     nothing = complementary_share(care, forfait("0"))
     assert nothing.total == D("0")
     assert Limit.MEDICINE_RATE in nothing.limits
@@ -216,8 +238,14 @@ def test_medicine_at_30_percent_tm_is_not_guaranteed():
 def test_a_percentage_of_the_base_is_rounded_half_up_to_the_cent():
     # Imaging, BR 23.33, AMO 23.33 x 70 % = 16.331 -> 16.33, charged 40.
     # 120 % BR = 27.996 -> 28.00; offer 28.00 - 16.33 = 11.67: TM 7.00 + 4.67.
-    care = Care(charged=D("40.00"), base=D("23.33"), amo=D("16.33"), in_path_amo=D("16.33"),
-                kind="imaging", care_date=DAY)
+    care = Care(
+        charged=D("40.00"),
+        base=D("23.33"),
+        amo=D("16.33"),
+        in_path_amo=D("16.33"),
+        kind="imaging",
+        care_date=DAY,
+    )
     share = complementary_share(care, percent("120"))
 
     assert (share.ticket_moderateur, share.depassement) == (D("7.00"), D("4.67"))
@@ -234,8 +262,9 @@ def test_css_pays_the_tm_and_no_dépassement():
     assert remaining(settlement, share) == D("0.00")
 
     # A dépassement must not be charged to a CSS beneficiary: shown as left, with its note.
-    settlement, care = doctor("50", sector=Sector.SECTOR_2, optam=True,
-                              situation=Situation(birth_date=date(1985, 1, 1), css=True))
+    settlement, care = doctor(
+        "50", sector=Sector.SECTOR_2, optam=True, situation=Situation(birth_date=date(1985, 1, 1), css=True)
+    )
     share = complementary_share(care, Cover(CoverKind.CSS))
     assert remaining(settlement, share) == D("20.00")
     assert Limit.CSS_NO_DEPASSEMENT in share.limits
@@ -257,9 +286,15 @@ def test_ame_leaves_nothing_of_the_base_whatever_the_engine_pays_of_it():
 
 def test_forfait_journalier_is_covered_by_a_contrat_responsable_only():
     # Stay of 2 nights: BR 1 000, AMO 80 % = 800, TM 200; forfait journalier 3 x 20 = 60.
-    care = Care(charged=D("1000.00"), base=D("1000.00"), amo=D("800.00"),
-                in_path_amo=D("800.00"), kind="hospital", care_date=DAY,
-                hospital_daily_charge=D("60.00"))
+    care = Care(
+        charged=D("1000.00"),
+        base=D("1000.00"),
+        amo=D("800.00"),
+        in_path_amo=D("800.00"),
+        kind="hospital",
+        care_date=DAY,
+        hospital_daily_charge=D("60.00"),
+    )
 
     share = complementary_share(care, percent("100"))
     assert (share.ticket_moderateur, share.hospital_daily_charge) == (D("200.00"), D("60.00"))
@@ -269,9 +304,15 @@ def test_forfait_journalier_is_covered_by_a_contrat_responsable_only():
     assert Limit.FORFAIT_JOURNALIER_UNKNOWN in other.limits
 
 
-CROWN_100_SANTE = Care(charged=D("500.00"), base=D("120.00"), amo=D("72.00"),
-                       in_path_amo=D("72.00"), kind="dental_prosthesis", care_date=DAY,
-                       basket=RAC_ZERO)
+CROWN_100_SANTE = Care(
+    charged=D("500.00"),
+    base=D("120.00"),
+    amo=D("72.00"),
+    in_path_amo=D("72.00"),
+    kind="dental_prosthesis",
+    care_date=DAY,
+    basket=RAC_ZERO,
+)
 
 
 def test_100_sante_crown_leaves_nothing_under_a_contrat_responsable_or_the_css():
@@ -295,8 +336,15 @@ def test_free_crown_gets_the_contract_level():
     assert complementary_share(crown, Cover(CoverKind.CSS)).total == D("48.00")
 
 
-HEARING_AID = Care(charged=D("1500.00"), base=D("400.00"), amo=D("240.00"),
-                   in_path_amo=D("240.00"), kind="audiology", care_date=DAY, basket=FREE)
+HEARING_AID = Care(
+    charged=D("1500.00"),
+    base=D("400.00"),
+    amo=D("240.00"),
+    in_path_amo=D("240.00"),
+    kind="audiology",
+    care_date=DAY,
+    basket=FREE,
+)
 
 
 def test_hearing_aid_outside_100_sante_is_capped_at_1700_amo_included():
@@ -319,25 +367,28 @@ def test_hearing_aid_outside_100_sante_is_capped_at_1700_amo_included():
 cents = st.integers(min_value=0, max_value=30_000).map(lambda c: D(c).scaleb(-2))
 covers = st.one_of(
     st.just(Cover(CoverKind.NONE)),
-    st.builds(lambda p, r: Cover(CoverKind.PERCENT, percent=D(p), responsible=r),
-              st.integers(0, 500), st.booleans()),
-    st.builds(lambda f, r: Cover(CoverKind.FORFAIT, forfait=f, responsible=r), cents,
-              st.booleans()),
+    st.builds(
+        lambda p, r: Cover(CoverKind.PERCENT, percent=D(p), responsible=r), st.integers(0, 500), st.booleans()
+    ),
+    st.builds(lambda f, r: Cover(CoverKind.FORFAIT, forfait=f, responsible=r), cents, st.booleans()),
 )
 
 
 @given(
     charged=cents,
-    sector=st.sampled_from([(Sector.SECTOR_1, False), (Sector.SECTOR_2, True),
-                            (Sector.SECTOR_2, False)]),
+    sector=st.sampled_from([(Sector.SECTOR_1, False), (Sector.SECTOR_2, True), (Sector.SECTOR_2, False)]),
     in_path=st.booleans(),
     cover=covers,
 )
-def test_the_share_never_covers_the_deductions_nor_exceeds_what_is_left(
-    charged, sector, in_path, cover
-):
-    settlement, care = doctor(str(charged), act_code="CS", specialty=Specialty.OTHER,
-                              sector=sector[0], optam=sector[1], coordinated_path=in_path)
+def test_the_share_never_covers_the_deductions_nor_exceeds_what_is_left(charged, sector, in_path, cover):
+    settlement, care = doctor(
+        str(charged),
+        act_code="CS",
+        specialty=Specialty.OTHER,
+        sector=sector[0],
+        optam=sector[1],
+        coordinated_path=in_path,
+    )
     share = complementary_share(care, cover)
 
     assert D("0") <= share.total <= charged - settlement.amo

@@ -19,8 +19,12 @@ from tests.factories import CareActFactory, CareSheetFactory, UserFactory
 
 
 def _counts():
-    return (CareSheet.objects.count(), Settlement.objects.count(), Payment.objects.count(),
-            LedgerEntry.objects.count())
+    return (
+        CareSheet.objects.count(),
+        Settlement.objects.count(),
+        Payment.objects.count(),
+        LedgerEntry.objects.count(),
+    )
 
 
 @pytest.mark.django_db
@@ -35,8 +39,9 @@ def test_seed_demo_is_idempotent_and_its_payments_balance():
     assert not demo.exclude(status=CareSheet.Status.POSTED).exists()
     assert ledger_balance() == 0
     # What the ledger still owes insured people is exactly what the payment runs left unpaid.
-    unpaid = Settlement.objects.filter(payment__isnull=True, payee="insured").aggregate(
-        total=Sum("paid"))["total"] or Decimal("0.00")
+    unpaid = Settlement.objects.filter(payment__isnull=True, payee="insured").aggregate(total=Sum("paid"))[
+        "total"
+    ] or Decimal("0.00")
     assert ledger_balance(account=Account.INSURED_PAYABLE) == -unpaid
     assert Payment.objects.filter(professional__isnull=False).exists()  # tiers payant
     settled = Settlement.objects.filter(act__sheet__import_batch="demo")
@@ -60,8 +65,10 @@ def test_daily_payment_run_through_a_real_worker_pays_and_tells_the_insured(cele
     payment = wait_for(lambda: Payment.objects.filter(insured=insured).first(), message="paiement")
     assert payment.amount == Decimal("19.00")  # 30 x 70 % - 2 of participation forfaitaire
     assert payment.paid_on == today
-    mail = wait_for(lambda: DemoMessage.objects.filter(recipient=insured.user.email).first(),
-                    message="courriel de paiement")
+    mail = wait_for(
+        lambda: DemoMessage.objects.filter(recipient=insured.user.email).first(),
+        message="courriel de paiement",
+    )
     assert "19,00" in mail.body_text
     assert daily_payment_run() == 0  # a second run the same day pays nothing twice
     assert Payment.objects.filter(insured=insured).count() == 1

@@ -66,14 +66,17 @@ def from_the_lines(insured, today=TODAY):
         if s.payment is not None and s.payment.paid_on >= first:
             months[s.payment.paid_on.replace(day=1)] += s.paid
     beneficiaries = list(insured.beneficiaries.all())
-    counters = queries.yearly_counters(insured, beneficiaries, today,
-                                       {k: tuple(v) for k, v in people.items()})
+    counters = queries.yearly_counters(
+        insured, beneficiaries, today, {k: tuple(v) for k, v in people.items()}
+    )
     return counters, queries.monthly_reimbursements(today, dict(months))
 
 
 def rendered(counters, chart, today=TODAY) -> tuple[str, str]:
-    return (render_to_string(COUNTERS_TEMPLATE, {"counters": counters, "year": today.year}),
-            render_to_string(CHART_TEMPLATE, {"chart": chart}))
+    return (
+        render_to_string(COUNTERS_TEMPLATE, {"counters": counters, "year": today.year}),
+        render_to_string(CHART_TEMPLATE, {"chart": chart}),
+    )
 
 
 def assert_page_agrees_with_the_lines(client, insured):
@@ -98,14 +101,27 @@ def care(insured, *, day, beneficiary=None, pharmacy=None, boxes=1):
     goes to the pharmacy, nothing can be withheld from it)."""
     if pharmacy is not None:
         act = CareActFactory(
-            sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary, professional=pharmacy,
-                                   tiers_payant=True, received_on=day),
-            care_date=day, kind="medicine", act_code="PH7", label="Boîte", charged=D("3.10") * boxes,
-            base=D("3.10") * boxes, medicine_rate=D("0.65"), quantity=boxes)
+            sheet=CareSheetFactory(
+                insured=insured,
+                beneficiary=beneficiary,
+                professional=pharmacy,
+                tiers_payant=True,
+                received_on=day,
+            ),
+            care_date=day,
+            kind="medicine",
+            act_code="PH7",
+            label="Boîte",
+            charged=D("3.10") * boxes,
+            base=D("3.10") * boxes,
+            medicine_rate=D("0.65"),
+            quantity=boxes,
+        )
     else:
         sheet = CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=day)
-        act = CareActFactory(sheet=sheet, care_date=day, charged=D("30.00"), kind="doctor", act_code="G",
-                             label="Consultation")
+        act = CareActFactory(
+            sheet=sheet, care_date=day, charged=D("30.00"), kind="doctor", act_code="G", label="Consultation"
+        )
     [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
     return settlement
 
@@ -170,10 +186,11 @@ def test_an_import(client, household, other_insured, staff):
     doctor = ProfessionalFactory()
     care(insured, day=date(2026, 3, 2))
     assert_page_agrees_with_the_lines(client, insured)
-    rows = [act_row("A", insured.nir, doctor.rpps, care_date="2026-03-09"),
-            act_row("B", insured.nir, doctor.rpps, care_date="2026-03-10",
-                    beneficiary_birth_date="03/02/2016"),
-            act_row("C", other_insured.nir, doctor.rpps, care_date="2026-03-11")]
+    rows = [
+        act_row("A", insured.nir, doctor.rpps, care_date="2026-03-09"),
+        act_row("B", insured.nir, doctor.rpps, care_date="2026-03-10", beneficiary_birth_date="03/02/2016"),
+        act_row("C", other_insured.nir, doctor.rpps, care_date="2026-03-11"),
+    ]
     report = import_care_sheets(io.StringIO(to_csv(rows)), actor=staff)
     assert report.sheets_posted == 3 and not report.rejected
     assert Settlement.objects.filter(beneficiary=child).exists()
@@ -184,17 +201,22 @@ def test_an_import(client, household, other_insured, staff):
 
 # --- any sequence of writes ----------------------------------------------------------------------
 
-WRITES = st.lists(st.one_of(
-    st.tuples(st.just("care"), st.integers(0, 2), st.integers(0, 500), st.booleans()),
-    st.tuples(st.just("pay"), st.integers(0, 500)),
-    st.tuples(st.just("reverse"), st.integers(0, 50)),
-), min_size=1, max_size=12)
+WRITES = st.lists(
+    st.one_of(
+        st.tuples(st.just("care"), st.integers(0, 2), st.integers(0, 500), st.booleans()),
+        st.tuples(st.just("pay"), st.integers(0, 500)),
+        st.tuples(st.just("reverse"), st.integers(0, 50)),
+    ),
+    min_size=1,
+    max_size=12,
+)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(writes=WRITES)
-def test_any_sequence_of_writes_keeps_the_rows_equal_to_the_lines(household, other_insured, pharmacy,
-                                                                   staff, writes):
+def test_any_sequence_of_writes_keeps_the_rows_equal_to_the_lines(
+    household, other_insured, pharmacy, staff, writes
+):
     """Care for the insured, their child or someone else, on any day of the history (the
     counters' year, the chart's months, older), paid and cancelled in any order."""
     insured, child = household
@@ -204,8 +226,13 @@ def test_any_sequence_of_writes_keeps_the_rows_equal_to_the_lines(household, oth
             if write[0] == "care":
                 _, who, day, tiers = write
                 person, beneficiary = [(insured, None), (insured, child), (other_insured, None)][who]
-                care(person, day=start + timedelta(days=day), beneficiary=beneficiary,
-                     pharmacy=pharmacy if tiers else None, boxes=1 + day % 3)
+                care(
+                    person,
+                    day=start + timedelta(days=day),
+                    beneficiary=beneficiary,
+                    pharmacy=pharmacy if tiers else None,
+                    boxes=1 + day % 3,
+                )
             elif write[0] == "pay":
                 payments_run(day=start + timedelta(days=write[1]))
             else:
@@ -222,32 +249,64 @@ def test_any_sequence_of_writes_keeps_the_rows_equal_to_the_lines(household, oth
 
 def _history(insured, child, pharmacy, staff):
     for n in range(30):
-        care(insured, day=date(2024, 1, 3) + timedelta(days=27 * n), beneficiary=child if n % 3 else None,
-             pharmacy=pharmacy if n % 4 == 0 else None)
+        care(
+            insured,
+            day=date(2024, 1, 3) + timedelta(days=27 * n),
+            beneficiary=child if n % 3 else None,
+            pharmacy=pharmacy if n % 4 == 0 else None,
+        )
         if n % 2:
             payments_run(day=date(2024, 1, 4) + timedelta(days=27 * n))
     settlement_reverse(settlement=Settlement.objects.order_by("id")[5], actor=staff, reason="Doublon")
 
 
-def test_the_backfill_migration_and_the_command_give_the_rows_back(client, household, other_insured,
-                                                                    pharmacy, staff):
+def test_the_backfill_migration_and_the_command_give_the_rows_back(
+    client, household, other_insured, pharmacy, staff
+):
     insured, child = household
     _history(insured, child, pharmacy, staff)
     care(other_insured, day=date(2026, 3, 2))
-    kept = sorted(FiguresMonth.objects.values_list(
-        "insured", "beneficiary", "month", "participation_due", "franchise_due", "withheld",
-        "carried_forward", "paid", "outstanding"), key=str)
+    kept = sorted(
+        FiguresMonth.objects.values_list(
+            "insured",
+            "beneficiary",
+            "month",
+            "participation_due",
+            "franchise_due",
+            "withheld",
+            "carried_forward",
+            "paid",
+            "outstanding",
+        ),
+        key=str,
+    )
     assert len(kept) > 13
     stale = FiguresMonth.objects.create(insured=InsuredFactory(), month=date(2026, 1, 1), paid=D("1.00"))
     migration = importlib.import_module("reimbursements.migrations.0011_figures_month_backfill")
-    for rebuild in (lambda: migration.backfill(apps, None), lambda: call_command("rebuild_payment_figures",
-                                                                                  stdout=io.StringIO())):
+    for rebuild in (
+        lambda: migration.backfill(apps, None),
+        lambda: call_command("rebuild_payment_figures", stdout=io.StringIO()),
+    ):
         FiguresMonth.objects.filter(insured__in=[insured, other_insured]).delete()
         PaymentFigures.objects.all().delete()
         rebuild()
-        assert sorted(FiguresMonth.objects.values_list(
-            "insured", "beneficiary", "month", "participation_due", "franchise_due", "withheld",
-            "carried_forward", "paid", "outstanding"), key=str) == kept
+        assert (
+            sorted(
+                FiguresMonth.objects.values_list(
+                    "insured",
+                    "beneficiary",
+                    "month",
+                    "participation_due",
+                    "franchise_due",
+                    "withheld",
+                    "carried_forward",
+                    "paid",
+                    "outstanding",
+                ),
+                key=str,
+            )
+            == kept
+        )
         assert not FiguresMonth.objects.filter(pk=stale.pk).exists()  # someone without lines: no rows
         assert set(PaymentFigures.objects.values_list("insured", flat=True)) == {insured.pk, other_insured.pk}
         assert_page_agrees_with_the_lines(client, insured)
@@ -258,7 +317,8 @@ def test_the_page_reads_at_most_13_rows_a_person_whatever_the_history(household,
     _history(insured, child, pharmacy, staff)
     first = queries.months_back(TODAY.replace(day=1), queries.CHART_MONTHS - 1)
     read = FiguresMonth.objects.filter(
-        Q(month__isnull=True) | Q(month__gte=first, month__lte=date(2026, 12, 31)), insured=insured)
+        Q(month__isnull=True) | Q(month__gte=first, month__lte=date(2026, 12, 31)), insured=insured
+    )
     assert FiguresMonth.objects.filter(insured=insured).count() > 2 * 13  # 27 months of history
     assert read.count() <= 13 * 2  # the insured and the child
     assert_rows_agree_with_the_lines(insured)

@@ -20,12 +20,30 @@ UNKNOWN_NIR = "1850575056999"  # well formed, not in the register
 
 
 def act_row(ref, nir, rpps, **values):
-    row = {"sheet_ref": ref, "nir": nir, "beneficiary_birth_date": "", "rpps": rpps,
-           "received_on": "12/03/2026", "act_code": "G", "label": "Consultation",
-           "care_date": "2026-03-10", "end_date": "", "kind": "doctor", "charged": "30,00",
-           "quantity": "1", "coefficient": "", "base": "", "medicine_rate": "", "tiers_payant": "non",
-           "coordinated_path": "oui", "ald_related": "non", "psychiatric": "", "basket": "",
-           "emergency_transport": "", "costly_act": ""}
+    row = {
+        "sheet_ref": ref,
+        "nir": nir,
+        "beneficiary_birth_date": "",
+        "rpps": rpps,
+        "received_on": "12/03/2026",
+        "act_code": "G",
+        "label": "Consultation",
+        "care_date": "2026-03-10",
+        "end_date": "",
+        "kind": "doctor",
+        "charged": "30,00",
+        "quantity": "1",
+        "coefficient": "",
+        "base": "",
+        "medicine_rate": "",
+        "tiers_payant": "non",
+        "coordinated_path": "oui",
+        "ald_related": "non",
+        "psychiatric": "",
+        "basket": "",
+        "emergency_transport": "",
+        "costly_act": "",
+    }
     return row | values
 
 
@@ -116,10 +134,14 @@ def test_no_post_leaves_drafts_and_a_batch_never_splits_a_sheet(people, agent):
 
 def test_rows_of_one_sheet_must_follow_each_other_and_agree(people, agent):
     insured, pros, _ = people
-    rows = [act_row("A", insured[0].nir, pros[0].rpps), act_row("B", insured[1].nir, pros[0].rpps),
-            act_row("A", insured[0].nir, pros[0].rpps),
-            act_row("C", insured[2].nir, pros[0].rpps), act_row("C", insured[3].nir, pros[0].rpps),
-            act_row("D", insured[4].nir, pros[1].rpps, charged="12.5")]
+    rows = [
+        act_row("A", insured[0].nir, pros[0].rpps),
+        act_row("B", insured[1].nir, pros[0].rpps),
+        act_row("A", insured[0].nir, pros[0].rpps),
+        act_row("C", insured[2].nir, pros[0].rpps),
+        act_row("C", insured[3].nir, pros[0].rpps),
+        act_row("D", insured[4].nir, pros[1].rpps, charged="12.5"),
+    ]
     report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
     reasons = {r.line: r.reason for r in report.rejected}
     assert reasons[2] == reasons[4] == "feuille refusée : ses lignes ne se suivent pas dans le fichier"
@@ -139,8 +161,9 @@ def test_a_database_error_rolls_the_whole_batch_back(people, agent):
     rows, _ = sample_rows(people, sheets=20)
     rows[40]["label"] = "BOOM"  # sheet F0013, in the second batch (sheets 10 to 19)
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE reimbursements_careact ADD CONSTRAINT test_no_boom "
-                       "CHECK (label <> 'BOOM')")
+        cursor.execute(
+            "ALTER TABLE reimbursements_careact ADD CONSTRAINT test_no_boom CHECK (label <> 'BOOM')"
+        )
     report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=30)
     assert report.batches == 2 and report.failed_batches == 1
     assert report.sheets_imported == 10  # the first batch (F0000 to F0009)
@@ -152,8 +175,9 @@ def test_a_database_error_rolls_the_whole_batch_back(people, agent):
     assert Settlement.objects.count() == 30
 
 
-def test_importing_a_batch_costs_the_same_queries_whatever_its_size(people, agent,
-                                                                   django_assert_max_num_queries):
+def test_importing_a_batch_costs_the_same_queries_whatever_its_size(
+    people, agent, django_assert_max_num_queries
+):
     small, _ = sample_rows(people, sheets=8)
     large, _ = sample_rows(people, sheets=80)
     with CaptureQueriesContext(connection) as queries:
@@ -167,8 +191,9 @@ def test_importing_a_batch_costs_the_same_queries_whatever_its_size(people, agen
     assert CareAct.objects.count() == 24 + 240 - 5 * 3 - 8 * 3
 
 
-def test_posting_a_batch_costs_the_same_queries_whatever_its_size(people, agent,
-                                                                  django_assert_max_num_queries):
+def test_posting_a_batch_costs_the_same_queries_whatever_its_size(
+    people, agent, django_assert_max_num_queries
+):
     small, _ = sample_rows(people, sheets=8)
     large, _ = sample_rows(people, sheets=80)
     for row in large:
@@ -199,8 +224,9 @@ def test_a_file_sent_again_imports_nothing_twice(people, agent):
     again = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent, batch_size=30)
     assert again.sheets_imported == 1 and again.rows == 61
     reasons = {r.line: r.reason for r in again.rejected}
-    assert reasons[2] == ("feuille déjà importée (référence « F0000 ») : ignorée, "
-                          "elle n'est pas importée une seconde fois")
+    assert reasons[2] == (
+        "feuille déjà importée (référence « F0000 ») : ignorée, elle n'est pas importée une seconde fois"
+    )
     assert sum("déjà importée" in r for r in reasons.values()) == 19 * 3
     # The sheet refused the first time is refused again for its own fault, not skipped.
     assert reasons[32] == "NIR inconnu : aucun assuré avec ce numéro"
@@ -224,8 +250,16 @@ def test_the_command_shows_progress_and_writes_the_rejections_file(people, agent
     source = tmp_path / "feuilles.csv"
     source.write_text(to_csv(rows), encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_care_sheets", str(source), "--batch-size", "100", "--actor", agent.username,
-                 stdout=out, stderr=err)
+    call_command(
+        "import_care_sheets",
+        str(source),
+        "--batch-size",
+        "100",
+        "--actor",
+        agent.username,
+        stdout=out,
+        stderr=err,
+    )
     assert "300/300 lignes (100%)" in err.getvalue() and err.getvalue().startswith("\r[")
     assert "94 feuille(s) importée(s) (94 liquidée(s)), 18 ligne(s) rejetée(s)" in out.getvalue()
     rejections = (tmp_path / "feuilles.csv.rejets.csv").read_text(encoding="utf-8").splitlines()
@@ -238,12 +272,17 @@ def test_the_command_drafts_with_no_post_and_reports_where_asked(people, tmp_pat
     rows, _ = sample_rows(people, sheets=4)
     source, report = tmp_path / "f.csv", tmp_path / "rapport.csv"
     source.write_text("\ufeff" + to_csv(rows).replace(",00", ".00"), encoding="utf-8")
-    call_command("import_care_sheets", str(source), "--no-post", "--report", str(report),
-                 stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "import_care_sheets",
+        str(source),
+        "--no-post",
+        "--report",
+        str(report),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     assert CareSheet.objects.filter(status="draft").count() == 4
     assert report.read_bytes() == b"ligne;sheet_ref;motif\r\n"
-
-
 
 
 def test_the_new_kinds_of_care_import_and_post(agent):
@@ -258,8 +297,9 @@ def test_the_new_kinds_of_care_import_and_post(agent):
     rows = []
     for n, (kind, pro_kind, code, charged, base, _) in enumerate(cases):
         pro = ProfessionalFactory(kind=pro_kind, specialty="")
-        rows.append(act_row(f"K{n}", person.nir, pro.rpps, kind=kind, act_code=code, charged=charged,
-                            base=base))
+        rows.append(
+            act_row(f"K{n}", person.nir, pro.rpps, kind=kind, act_code=code, charged=charged, base=base)
+        )
     report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
     assert report.sheets_posted == 4, report.rejected
     amo = {s.act.sheet.external_ref: s.amo for s in Settlement.objects.select_related("act__sheet")}
@@ -276,12 +316,38 @@ def test_basket_emergency_transport_and_costly_stay_columns_reach_the_rules(agen
     rows = [
         act_row("T1", person.nir, taxi.rpps, **trip, emergency_transport="oui"),
         act_row("T2", person.nir, taxi.rpps, **trip, care_date="2026-03-11"),
-        act_row("H1", person.nir, clinic.rpps, kind="hospital", act_code="GHS", care_date="2026-01-05",
-                end_date="2026-01-09", charged="1000,00", base="1000,00", costly_act="oui"),
-        act_row("O1", person.nir, optician.rpps, kind="optics", act_code="VERRE", charged="120,00",
-                base="9,00", basket="100 % Santé"),
-        act_row("O2", person.nir, optician.rpps, kind="optics", act_code="VERRE", charged="120,00",
-                base="9,00", basket="panier d'or"),
+        act_row(
+            "H1",
+            person.nir,
+            clinic.rpps,
+            kind="hospital",
+            act_code="GHS",
+            care_date="2026-01-05",
+            end_date="2026-01-09",
+            charged="1000,00",
+            base="1000,00",
+            costly_act="oui",
+        ),
+        act_row(
+            "O1",
+            person.nir,
+            optician.rpps,
+            kind="optics",
+            act_code="VERRE",
+            charged="120,00",
+            base="9,00",
+            basket="100 % Santé",
+        ),
+        act_row(
+            "O2",
+            person.nir,
+            optician.rpps,
+            kind="optics",
+            act_code="VERRE",
+            charged="120,00",
+            base="9,00",
+            basket="panier d'or",
+        ),
     ]
     report = import_care_sheets(io.StringIO(to_csv(rows)), actor=agent)
     assert [r.sheet_ref for r in report.rejected] == ["O2"]

@@ -22,17 +22,22 @@ AGENT_PERMS = ["view_caresheet", "add_caresheet", "change_caresheet", "post_care
 
 
 def grant(user, codenames):
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reimbursements",
-                                                         codename__in=codenames))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="reimbursements", codename__in=codenames)
+    )
     Authenticator.objects.get_or_create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     return user
 
 
 @pytest.fixture
 def private_files(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path), "base_url": None}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
     return tmp_path
 
 
@@ -60,8 +65,9 @@ def run_url(run, name="change"):
 
 
 @pytest.mark.django_db
-def test_an_upload_is_stored_imported_by_the_job_and_reported(client, agent, people, private_files,
-                                                              django_capture_on_commit_callbacks):
+def test_an_upload_is_stored_imported_by_the_job_and_reported(
+    client, agent, people, private_files, django_capture_on_commit_callbacks
+):
     rows, bad = sample_rows(people, sheets=30)
     client.force_login(agent)
     with django_capture_on_commit_callbacks(execute=True):
@@ -83,10 +89,20 @@ def test_an_upload_is_stored_imported_by_the_job_and_reported(client, agent, peo
     assert "Télécharger le rapport des lignes rejetées (CSV)" in page
     progress = client.get(run_url(run, "progress")).json()
     assert progress | {"rejects_url": None, "sheets_url": None} == {
-        "status": "done", "status_label": "Terminé", "finished": True, "can_resume": False,
-        "percent": 100, "lines_total": 90,
-        "lines_read": 90, "lines_imported": 84, "lines_rejected": 6, "sheets_imported": 28, "error": "",
-        "rejects_url": None, "sheets_url": None}
+        "status": "done",
+        "status_label": "Terminé",
+        "finished": True,
+        "can_resume": False,
+        "percent": 100,
+        "lines_total": 90,
+        "lines_read": 90,
+        "lines_imported": 84,
+        "lines_rejected": 6,
+        "sheets_imported": 28,
+        "error": "",
+        "rejects_url": None,
+        "sheets_url": None,
+    }
     assert progress["rejects_url"] == run_url(run, "rejects")
 
     response = client.get(run_url(run, "rejects"))
@@ -98,8 +114,9 @@ def test_an_upload_is_stored_imported_by_the_job_and_reported(client, agent, peo
 
 
 @pytest.mark.django_db
-def test_the_same_file_sent_twice_imports_its_sheets_once(client, agent, people, private_files,
-                                                          django_capture_on_commit_callbacks):
+def test_the_same_file_sent_twice_imports_its_sheets_once(
+    client, agent, people, private_files, django_capture_on_commit_callbacks
+):
     rows, _ = sample_rows(people, sheets=10)
     client.force_login(agent)
     for _ in range(2):
@@ -139,8 +156,9 @@ def test_the_upload_page_refuses_a_png_named_csv_a_wrong_header_and_a_huge_file(
 
 
 @pytest.mark.django_db
-def test_an_agent_who_may_not_post_imports_drafts(client, people, private_files,
-                                                  django_capture_on_commit_callbacks):
+def test_an_agent_who_may_not_post_imports_drafts(
+    client, people, private_files, django_capture_on_commit_callbacks
+):
     editor = grant(StaffFactory(), ["view_caresheet", "add_caresheet", "view_importrun"])
     client.force_login(editor)
     page = html.unescape(client.get(reverse(IMPORT_URL)).content.decode())
@@ -154,8 +172,9 @@ def test_an_agent_who_may_not_post_imports_drafts(client, people, private_files,
 
 
 @pytest.mark.django_db
-def test_runs_and_their_reports_are_for_staff_allowed_to_see_them(client, agent, people, private_files,
-                                                                  django_capture_on_commit_callbacks):
+def test_runs_and_their_reports_are_for_staff_allowed_to_see_them(
+    client, agent, people, private_files, django_capture_on_commit_callbacks
+):
     rows, _ = sample_rows(people, sheets=20)
     client.force_login(agent)
     with django_capture_on_commit_callbacks(execute=True):
@@ -182,8 +201,11 @@ def test_a_real_worker_imports_an_uploaded_file(client, agent, people, celery_wo
     run = ImportRun.objects.get()
     assert response.status_code == 302
     try:
-        wait_for(lambda: ImportRun.objects.get(pk=run.pk).status in ("done", "failed"), timeout=120,
-                 message="import terminé par le worker")
+        wait_for(
+            lambda: ImportRun.objects.get(pk=run.pk).status in ("done", "failed"),
+            timeout=120,
+            message="import terminé par le worker",
+        )
         run.refresh_from_db()
         assert (run.status, run.lines_read, run.lines_imported, run.lines_rejected) == ("done", 600, 582, 18)
         assert Settlement.objects.count() == 582 and ledger_balance() == 0
@@ -197,8 +219,9 @@ def test_a_real_worker_imports_an_uploaded_file(client, agent, people, celery_wo
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_file_split_by_insured_over_two_tasks_of_a_real_worker_arrives_once(client, agent, people,
-                                                                              celery_worker):
+def test_a_file_split_by_insured_over_two_tasks_of_a_real_worker_arrives_once(
+    client, agent, people, celery_worker
+):
     """The upload job splits the file by insured person over IMPORT_PARTS (2) tasks: every
     line arrives exactly once, each person's sheets in one part only, the ledger balanced,
     and the report of rejections is one, in file order."""
@@ -212,8 +235,11 @@ def test_a_file_split_by_insured_over_two_tasks_of_a_real_worker_arrives_once(cl
     client.post(reverse(IMPORT_URL), {"file": upload(rows), "post": "on"})
     run = ImportRun.objects.get()
     try:
-        wait_for(lambda: ImportRun.objects.get(pk=run.pk).status in ("done", "failed"), timeout=120,
-                 message="import en deux parties terminé par le worker")
+        wait_for(
+            lambda: ImportRun.objects.get(pk=run.pk).status in ("done", "failed"),
+            timeout=120,
+            message="import en deux parties terminé par le worker",
+        )
         run.refresh_from_db()
         assert (run.status, run.lines_read, run.lines_imported, run.lines_rejected) == ("done", 600, 582, 18)
         good = {f"F{n:04d}" for n in range(200) if n not in bad}  # a bad sheet is refused whole
@@ -245,23 +271,30 @@ def interrupted_run(agent, rows, *, done_sheets, minutes_ago=60):
 
     from reimbursements.importing import import_care_sheets
 
-    run = ImportRun(file_name="feuilles.csv", file_size=1, launched_by=agent, lines_total=len(rows),
-                    post=True)
+    run = ImportRun(
+        file_name="feuilles.csv", file_size=1, launched_by=agent, lines_total=len(rows), post=True
+    )
     run.file.save("fichier.csv", io.BytesIO(to_csv(rows).encode()), save=False)
     run.save()
     # What the dead worker had done: the first batches, committed, under the run's tag.
-    partial = import_care_sheets(io.StringIO(to_csv(rows[:done_sheets * 3])), actor=agent, batch_size=15)
+    partial = import_care_sheets(io.StringIO(to_csv(rows[: done_sheets * 3])), actor=agent, batch_size=15)
     last_batch = timezone.now() - timedelta(minutes=minutes_ago)
     ImportRun.objects.filter(pk=run.pk).update(
-        status=ImportRun.Status.RUNNING, started_at=last_batch, heartbeat_at=last_batch,
-        import_batch=partial.tag, lines_read=partial.rows, lines_imported=partial.rows_imported,
-        sheets_imported=partial.sheets_imported)
+        status=ImportRun.Status.RUNNING,
+        started_at=last_batch,
+        heartbeat_at=last_batch,
+        import_batch=partial.tag,
+        lines_read=partial.rows,
+        lines_imported=partial.rows_imported,
+        sheets_imported=partial.sheets_imported,
+    )
     return ImportRun.objects.get(pk=run.pk)
 
 
 @pytest.mark.django_db
 def test_an_interrupted_run_is_shown_and_relaunched_without_importing_twice(
-        client, agent, people, private_files, django_capture_on_commit_callbacks):
+    client, agent, people, private_files, django_capture_on_commit_callbacks
+):
     rows, _ = sample_rows(people, sheets=30)
     run = interrupted_run(agent, rows, done_sheets=12)
     assert CareSheet.objects.count() == 11  # sheet F0010 (unknown NIR) was refused
@@ -278,8 +311,12 @@ def test_an_interrupted_run_is_shown_and_relaunched_without_importing_twice(
     assert response.status_code == 302
     run.refresh_from_db()
     # The same figures as an uninterrupted import of the file; nothing imported twice.
-    assert (run.status, run.lines_read, run.lines_imported, run.lines_rejected) == (ImportRun.Status.DONE,
-                                                                                    90, 84, 6)
+    assert (run.status, run.lines_read, run.lines_imported, run.lines_rejected) == (
+        ImportRun.Status.DONE,
+        90,
+        84,
+        6,
+    )
     assert run.sheets_imported == 28 and run.resumed == 1
     assert CareSheet.objects.count() == 28 and Settlement.objects.count() == 84 and ledger_balance() == 0
     with run.rejects.open("rb") as f:
@@ -319,7 +356,8 @@ def test_relaunching_needs_the_right_to_post_when_the_run_posts(client, people, 
 
 @pytest.mark.django_db
 def test_a_reference_used_twice_in_the_file_is_refused_the_second_time_even_on_a_relaunch(
-        client, agent, people, private_files, django_capture_on_commit_callbacks, monkeypatch):
+    client, agent, people, private_files, django_capture_on_commit_callbacks, monkeypatch
+):
     rows, _ = sample_rows(people, sheets=30)
     # Sheet F0002 again at the end of the file, with another act: not the same sheet.
     again = [dict(row, care_date="2026-03-20") for row in rows[6:9]]
@@ -349,8 +387,9 @@ def test_without_relaunch_a_reference_used_twice_is_refused_the_second_time(agen
 
 
 @pytest.mark.django_db
-def test_a_worker_thought_dead_stops_when_the_relaunch_takes_over(agent, people, private_files,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_worker_thought_dead_stops_when_the_relaunch_takes_over(
+    agent, people, private_files, django_capture_on_commit_callbacks
+):
     from reimbursements.import_runs import import_run_resume
 
     rows, _ = sample_rows(people, sheets=30)

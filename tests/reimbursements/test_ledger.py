@@ -21,15 +21,19 @@ def agent(db):
 
 
 def post_gp(insured, agent, *, day=date(2026, 3, 10), charged="30.00", **sheet):
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured, **sheet), care_date=day,
-                         charged=D(charged))
+    act = CareActFactory(sheet=CareSheetFactory(insured=insured, **sheet), care_date=day, charged=D(charged))
     return care_sheet_post(sheet=act.sheet, actor=agent)
 
 
 def test_posting_a_gp_consultation_pays_19_euros(insured, agent):
     [s] = post_gp(insured, agent)
     assert (s.base, s.rate, s.amo, s.participation_withheld, s.paid) == (
-        D("30.00"), D("0.70"), D("21.00"), D("2.00"), D("19.00"))
+        D("30.00"),
+        D("0.70"),
+        D("21.00"),
+        D("2.00"),
+        D("19.00"),
+    )
     assert s.ticket_moderateur == D("9.00") and s.payee == "insured"
     assert ledger_balance(account=Account.INSURED_PAYABLE, insured=insured) == D("-19.00")
     assert ledger_balance() == 0
@@ -53,10 +57,15 @@ def test_daily_participation_cap_counts_earlier_sheets(insured, agent):
 def test_the_database_refuses_to_edit_or_delete_a_ledger_entry(insured, agent):
     post_gp(insured, agent)
     entry = LedgerEntry.objects.first()
-    for sql in ("UPDATE reimbursements_ledgerentry SET amount = amount + 1 WHERE id = %s",
-                "DELETE FROM reimbursements_ledgerentry WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), \
-                connection.cursor() as cursor:
+    for sql in (
+        "UPDATE reimbursements_ledgerentry SET amount = amount + 1 WHERE id = %s",
+        "DELETE FROM reimbursements_ledgerentry WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [entry.pk])
     assert LedgerEntry.objects.get(pk=entry.pk).amount == entry.amount
 
@@ -79,10 +88,14 @@ def test_the_database_refuses_a_batch_in_which_one_journal_does_not_balance(insu
     for n, journal in enumerate(journals):
         credit = D("-4.00") if n == 37 else D("-5.00")  # the 38th is one euro short
         values += [(journal.pk, "expense", D("5.00")), (journal.pk, "insured_payable", credit)]
-    sql = ("INSERT INTO reimbursements_ledgerentry (journal_id, account, amount) VALUES "
-           + ", ".join(["(%s, %s, %s)"] * len(values)))
-    with pytest.raises(DatabaseError, match=f"journal {journals[37].pk} does not balance"), \
-            transaction.atomic(), connection.cursor() as cursor:
+    sql = "INSERT INTO reimbursements_ledgerentry (journal_id, account, amount) VALUES " + ", ".join(
+        ["(%s, %s, %s)"] * len(values)
+    )
+    with (
+        pytest.raises(DatabaseError, match=f"journal {journals[37].pk} does not balance"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql, [v for row in values for v in row])
     assert not LedgerEntry.objects.exists()
     # The same batch, balanced, goes in whole; a journal's legs cannot be split over statements.
@@ -110,7 +123,8 @@ def test_a_reversal_is_an_opposite_journal_never_an_edit(insured, agent):
 
 
 def test_payment_run_pays_each_insured_once_and_tells_them_without_health_detail(
-        insured, agent, django_capture_on_commit_callbacks):
+    insured, agent, django_capture_on_commit_callbacks
+):
     post_gp(insured, agent)
     post_gp(insured, agent, day=date(2026, 3, 11))
     with django_capture_on_commit_callbacks(execute=True):
@@ -133,7 +147,9 @@ def test_tiers_payant_pays_the_professional_and_carries_the_deduction(insured, a
     assert later.debt_recovered == D("2.00") and later.paid == D("17.00")
     payments = payments_run(day=date(2026, 3, 21))
     assert {(p.professional_id, p.insured_id, p.amount) for p in payments} == {
-        (doctor.pk, None, D("21.00")), (None, insured.pk, D("17.00"))}
+        (doctor.pk, None, D("21.00")),
+        (None, insured.pk, D("17.00")),
+    }
     assert ledger_balance() == 0
 
 
@@ -164,9 +180,16 @@ def test_an_act_reversed_before_payment_is_neither_paid_nor_deducted_later(insur
 def carry_franchises(insured, agent, *, day=date(2026, 3, 2), boxes=3):
     """Boxes under tiers payant: their franchises (1 EUR a box) are carried forward."""
     pharmacy = ProfessionalFactory(kind="medicine", specialty="")
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured, professional=pharmacy, tiers_payant=True),
-                         care_date=day, act_code="PH7", kind="medicine", charged=D("3.10") * boxes,
-                         base=D("3.10"), medicine_rate=D("0.65"), quantity=boxes)
+    act = CareActFactory(
+        sheet=CareSheetFactory(insured=insured, professional=pharmacy, tiers_payant=True),
+        care_date=day,
+        act_code="PH7",
+        kind="medicine",
+        charged=D("3.10") * boxes,
+        base=D("3.10"),
+        medicine_rate=D("0.65"),
+        quantity=boxes,
+    )
     [s] = care_sheet_post(sheet=act.sheet, actor=agent)
     assert s.carried_forward == D(boxes)
     return s
@@ -214,9 +237,14 @@ def test_the_migration_gives_back_what_was_recovered_before_it(insured, agent):
     post_gp(insured, agent)
     with transaction.atomic():  # what settlement_reverse wrote before the fix: no refund
         Reversal.objects.create(settlement=boxes, reason="Erreur", actor=agent)
-        _journal(kind=Journal.Kind.REVERSAL, settlement=boxes, actor=agent,
-                 legs=settlement_legs(boxes, insured_id=insured.pk,
-                                      professional_id=boxes.act.sheet.professional_id, sign=-1))
+        _journal(
+            kind=Journal.Kind.REVERSAL,
+            settlement=boxes,
+            actor=agent,
+            legs=settlement_legs(
+                boxes, insured_id=insured.pk, professional_id=boxes.act.sheet.professional_id, sign=-1
+            ),
+        )
     assert receivable(insured) == D("-3.00")
     migration.refund_over_recoveries(apps, None)
     assert receivable(insured) == 0

@@ -25,8 +25,12 @@ def today():
 def history(insured, lines: int) -> None:
     sheet = CareSheetFactory(insured=insured, received_on=date(2026, 3, 1))
     for n in range(lines):
-        CareActFactory(sheet=sheet, care_date=date(2025, 4, 1) + timedelta(days=n % 300), label=f"Acte {n}",
-                       charged=Decimal("30.00"))
+        CareActFactory(
+            sheet=sheet,
+            care_date=date(2025, 4, 1) + timedelta(days=n % 300),
+            label=f"Acte {n}",
+            charged=Decimal("30.00"),
+        )
     care_sheet_post(sheet=sheet, actor=None)
     payments_run(day=date(2026, 3, 2))
 
@@ -56,8 +60,10 @@ def test_the_export_is_sent_row_by_row_and_its_memory_does_not_grow(client, insu
     history(insured, 200)
     large_pieces, large_rows, large_peak = export_peak(client)
     assert large_pieces == large_rows == 241
-    print(f"mémoire de pointe de l'export : {small_peak / 1024:.0f} Kio pour 40 lignes, "
-          f"{large_peak / 1024:.0f} Kio pour 240")
+    print(
+        f"mémoire de pointe de l'export : {small_peak / 1024:.0f} Kio pour 40 lignes, "
+        f"{large_peak / 1024:.0f} Kio pour 240"
+    )
     # Six times the rows, read 25 at a time: the peak is that of a chunk, not of the file
     # (built in memory, 240 lines with their acts, sheets and professionals weigh ~6 times 40).
     assert large_peak < 2 * small_peak

@@ -51,9 +51,14 @@ def logged(client, insured):
 
 def care(insured, *, day=date(2026, 3, 10), beneficiary=None, **sheet):
     """One GP consultation (30 €: 19 € paid, 2 € of participation forfaitaire), posted."""
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=day,
-                                                **sheet),
-                         care_date=day, charged=D("30.00"), kind="doctor", act_code="G", label="Consultation")
+    act = CareActFactory(
+        sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=day, **sheet),
+        care_date=day,
+        charged=D("30.00"),
+        kind="doctor",
+        act_code="G",
+        label="Consultation",
+    )
     [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
     return settlement
 
@@ -67,10 +72,12 @@ def view(client, query: str = "") -> str:
 def figures(page: str) -> dict:
     """What the counters and the chart say, in words: {person: (participations, franchises)},
     the year, the chart's total and its table's rows."""
-    counters = re.search(r'<section class="section" aria-labelledby="plafonds-titre">.*?</section>', page,
-                         re.S).group()
-    chart = re.search(r'<section class="section" aria-labelledby="graphique-titre">.*?</section>', page,
-                      re.S).group()
+    counters = re.search(
+        r'<section class="section" aria-labelledby="plafonds-titre">.*?</section>', page, re.S
+    ).group()
+    chart = re.search(
+        r'<section class="section" aria-labelledby="graphique-titre">.*?</section>', page, re.S
+    ).group()
     people = {}
     for person in counters.split("<h3>")[1:]:
         name = person.split("</h3>", 1)[0]
@@ -116,10 +123,18 @@ def test_a_payment_run_shows_on_the_next_page(logged, insured):
 def test_a_payment_to_a_professional_shows_on_the_patients_page(logged, insured):
     """Tiers payant: the transfer goes to the pharmacy, the chart is the patient's."""
     pharmacy = ProfessionalFactory(kind="medicine", specialty="")
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured, professional=pharmacy, tiers_payant=True,
-                                                received_on=date(2026, 3, 2)),
-                         care_date=date(2026, 3, 2), kind="medicine", act_code="PH7", label="Boîte",
-                         charged=D("10.00"), base=D("10.00"), medicine_rate=D("0.65"))
+    act = CareActFactory(
+        sheet=CareSheetFactory(
+            insured=insured, professional=pharmacy, tiers_payant=True, received_on=date(2026, 3, 2)
+        ),
+        care_date=date(2026, 3, 2),
+        kind="medicine",
+        act_code="PH7",
+        label="Boîte",
+        charged=D("10.00"),
+        base=D("10.00"),
+        medicine_rate=D("0.65"),
+    )
     [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
     assert figures(view(logged))["total"] == "0,00 €"
     [payment] = payments_run(day=date(2026, 3, 6))
@@ -146,9 +161,11 @@ def test_an_imported_batch_shows_on_the_page_of_each_of_its_people(client, insur
         client.force_login(person.user)
         pages[person.pk] = figures(view(client))["people"]
         assert pages[person.pk] == {me(person): ("2,00 €", "0,00 €")}
-    rows = [act_row("A", insured.nir, doctor.rpps, care_date="2026-03-09"),
-            act_row("B", other_insured.nir, doctor.rpps, care_date="2026-03-10"),
-            act_row("C", other_insured.nir, doctor.rpps, care_date="2026-03-11")]
+    rows = [
+        act_row("A", insured.nir, doctor.rpps, care_date="2026-03-09"),
+        act_row("B", other_insured.nir, doctor.rpps, care_date="2026-03-10"),
+        act_row("C", other_insured.nir, doctor.rpps, care_date="2026-03-11"),
+    ]
     report = import_care_sheets(io.StringIO(to_csv(rows)), actor=staff)
     assert report.sheets_posted == 3 and not report.rejected
     client.force_login(insured.user)
@@ -161,8 +178,13 @@ def test_the_back_office_buttons_show_on_the_next_page(client, insured, staff):
     """Posting and reversing from the admin (staff with both permissions) go through the services."""
     grant(staff, CARE_PERMS)
     care(insured, day=date(2026, 3, 2))
-    sheet = CareActFactory(sheet=CareSheetFactory(insured=insured, received_on=date(2026, 3, 9)),
-                           care_date=date(2026, 3, 9), charged=D("30.00"), kind="doctor", act_code="G").sheet
+    sheet = CareActFactory(
+        sheet=CareSheetFactory(insured=insured, received_on=date(2026, 3, 9)),
+        care_date=date(2026, 3, 9),
+        charged=D("30.00"),
+        kind="doctor",
+        act_code="G",
+    ).sheet
     client.force_login(insured.user)
     assert figures(view(client))["people"] == {me(insured): ("2,00 €", "0,00 €")}
     client.force_login(staff)
@@ -172,8 +194,10 @@ def test_the_back_office_buttons_show_on_the_next_page(client, insured, staff):
     assert figures(view(client))["people"] == {me(insured): ("4,00 €", "0,00 €")}
     client.force_login(staff)
     settlement = sheet.acts.get().settlement
-    response = client.post(reverse("admin:reimbursements_caresheet_reverse", args=[settlement.pk]),
-                           {"reason": "Acte saisi deux fois"})
+    response = client.post(
+        reverse("admin:reimbursements_caresheet_reverse", args=[settlement.pk]),
+        {"reason": "Acte saisi deux fois"},
+    )
     assert response.status_code == 302
     client.force_login(insured.user)
     assert figures(view(client))["people"] == {me(insured): ("2,00 €", "0,00 €")}
@@ -196,8 +220,9 @@ def test_saving_an_insured_read_before_a_write_does_not_bring_old_figures_back(l
 
 def test_two_people_never_share_an_entry(client):
     """Same name, no beneficiaries, one version for both (one payment run): each their own figures."""
-    first, second = (UserFactory(insured__last_name="Martin", insured__first_names="Claude").insured
-                     for _ in range(2))
+    first, second = (
+        UserFactory(insured__last_name="Martin", insured__first_names="Claude").insured for _ in range(2)
+    )
     care(first, day=date(2026, 3, 2))
     for day in (date(2026, 3, 3), date(2026, 3, 4)):
         care(second, day=day)
@@ -227,14 +252,19 @@ def test_a_new_year_starts_new_counters_without_any_write(client, insured):
 def test_a_new_or_renamed_beneficiary_shows_in_the_counters(logged, insured):
     child = BeneficiaryFactory(insured=insured, first_names="Lou", birth_date=date(2000, 1, 1))
     care(insured, day=date(2026, 3, 2), beneficiary=child)
-    assert figures(view(logged))["people"] == {me(insured): ("0,00 €", "0,00 €"),
-                                               str(child): ("2,00 €", "0,00 €")}
+    assert figures(view(logged))["people"] == {
+        me(insured): ("0,00 €", "0,00 €"),
+        str(child): ("2,00 €", "0,00 €"),
+    }
     child.first_names = "Louise"
     child.save()
     baby = BeneficiaryFactory(insured=insured, first_names="Noé")
     people = figures(view(logged))["people"]
-    assert people == {me(insured): ("0,00 €", "0,00 €"), f"Louise {child.last_name}": ("2,00 €", "0,00 €"),
-                      str(baby): ("0,00 €", "0,00 €")}
+    assert people == {
+        me(insured): ("0,00 €", "0,00 €"),
+        f"Louise {child.last_name}": ("2,00 €", "0,00 €"),
+        str(baby): ("0,00 €", "0,00 €"),
+    }
 
 
 # --- the cache changes nothing but the time ------------------------------------------------------

@@ -43,14 +43,33 @@ def logged(client, insured):
     return client
 
 
-def care(insured, *, day=date(2026, 3, 10), charged="30.00", kind="doctor", act_code="G",
-         label="Consultation", beneficiary=None, medicine_rate=None, coefficient=None, base=None,
-         quantity=1, **sheet):
+def care(
+    insured,
+    *,
+    day=date(2026, 3, 10),
+    charged="30.00",
+    kind="doctor",
+    act_code="G",
+    label="Consultation",
+    beneficiary=None,
+    medicine_rate=None,
+    coefficient=None,
+    base=None,
+    quantity=1,
+    **sheet,
+):
     """One act posted for ``insured`` (a GP consultation unless told otherwise)."""
     act = CareActFactory(
         sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary, received_on=day, **sheet),
-        care_date=day, charged=D(charged), kind=kind, act_code=act_code, label=label,
-        medicine_rate=medicine_rate, coefficient=coefficient, base=base, quantity=quantity,
+        care_date=day,
+        charged=D(charged),
+        kind=kind,
+        act_code=act_code,
+        label=label,
+        medicine_rate=medicine_rate,
+        coefficient=coefficient,
+        base=base,
+        quantity=quantity,
     )
     [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
     return settlement
@@ -90,8 +109,11 @@ def test_anonymous_visitors_are_sent_to_the_login(client, name):
 def test_staff_without_an_insured_record_get_a_404(client, insured):
     payment = paid(insured, day=date(2026, 3, 10))
     client.force_login(StaffFactory())
-    for url in (reverse("reimbursements:payments"), reverse("reimbursements:payments_csv"),
-                reverse("reimbursements:payment_detail", args=[payment.public_id])):
+    for url in (
+        reverse("reimbursements:payments"),
+        reverse("reimbursements:payments_csv"),
+        reverse("reimbursements:payment_detail", args=[payment.public_id]),
+    ):
         assert client.get(url).status_code == 404
 
 
@@ -118,19 +140,39 @@ def test_detail_of_a_gp_consultation_is_right_to_the_cent(logged, insured):
     assert payment.amount == D("19.00")
     html = page_of(logged.get(reverse("reimbursements:payment_detail", args=[payment.public_id])))
     row = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
-    cells = [re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", c)).strip()
-             for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    cells = [
+        re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", c)).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    ]
     # Quantity, charged, BR, rate, AMO share, PF due, franchise due, withheld on the line,
     # carried forward, reimbursed for the line, ticket modérateur, dépassement, paid to.
     assert cells == [
-        "10/03/2026", f"Consultation (G) {insured.full_name} Dr Anne Martin", "1",
-        eur("30,00 €"), eur("30,00 €"), f"70{NBSP}%", eur("21,00 €"), eur("2,00 €"), eur("0,00 €"),
-        eur("2,00 €"), eur("0,00 €"), eur("19,00 €"), eur("9,00 €"), eur("0,00 €"), "Vous, le 11/03/2026",
+        "10/03/2026",
+        f"Consultation (G) {insured.full_name} Dr Anne Martin",
+        "1",
+        eur("30,00 €"),
+        eur("30,00 €"),
+        f"70{NBSP}%",
+        eur("21,00 €"),
+        eur("2,00 €"),
+        eur("0,00 €"),
+        eur("2,00 €"),
+        eur("0,00 €"),
+        eur("19,00 €"),
+        eur("9,00 €"),
+        eur("0,00 €"),
+        "Vous, le 11/03/2026",
     ]
     glossary = reverse("public:glossary")
-    for slug in ("base-de-remboursement", "ticket-moderateur", "participation-forfaitaire",
-                 "franchise-medicale", "depassement-d-honoraires", "tiers-payant",
-                 "taux-de-remboursement"):
+    for slug in (
+        "base-de-remboursement",
+        "ticket-moderateur",
+        "participation-forfaitaire",
+        "franchise-medicale",
+        "depassement-d-honoraires",
+        "tiers-payant",
+        "taux-de-remboursement",
+    ):
         assert f'href="{glossary}#{slug}"' in html
     assert insured.nir not in html
 
@@ -150,10 +192,28 @@ def test_a_reversed_act_is_shown_as_such_and_its_recovery_on_the_next_payment(lo
 
 def test_tiers_payant_lines_show_only_the_insured_share(logged, insured, other_insured):
     pharmacy = ProfessionalFactory(name="Pharmacie du Port", kind="medicine", specialty="")
-    mine = care(insured, professional=pharmacy, tiers_payant=True, kind="medicine", act_code="PH",
-                label="Boîte", charged="10.00", medicine_rate=D("0.65"), base=D("10.00"))
-    care(other_insured, professional=pharmacy, tiers_payant=True, kind="medicine", act_code="PH",
-         label="Boîte", charged="80.00", medicine_rate=D("0.65"), base=D("80.00"))
+    mine = care(
+        insured,
+        professional=pharmacy,
+        tiers_payant=True,
+        kind="medicine",
+        act_code="PH",
+        label="Boîte",
+        charged="10.00",
+        medicine_rate=D("0.65"),
+        base=D("10.00"),
+    )
+    care(
+        other_insured,
+        professional=pharmacy,
+        tiers_payant=True,
+        kind="medicine",
+        act_code="PH",
+        label="Boîte",
+        charged="80.00",
+        medicine_rate=D("0.65"),
+        base=D("80.00"),
+    )
     [payment] = payments_run(day=date(2026, 3, 15))
     assert payment.professional == pharmacy and payment.amount > mine.paid
     html = page_of(logged.get(reverse("reimbursements:payments")))
@@ -173,14 +233,15 @@ def test_list_shows_payments_newest_first_and_acts_on_their_way(logged, insured)
     new = paid(insured, day=date(2026, 3, 2))
     care(insured, day=date(2026, 3, 18), label="Consultation récente")
     html = page_of(logged.get(reverse("reimbursements:payments")))
-    assert detail_urls(html) == [reverse("reimbursements:payment_detail", args=[p.public_id])
-                                 for p in (new, old)]
+    assert detail_urls(html) == [
+        reverse("reimbursements:payment_detail", args=[p.public_id]) for p in (new, old)
+    ]
     pending = html.split("En cours de paiement", 1)[1]
     assert "Consultation récente" in pending and eur("19,00 €") in pending
 
 
 def test_period_filter_by_preset_and_by_dates(logged, insured):
-    paid(insured, day=date(2025, 1, 10))   # 14 months back
+    paid(insured, day=date(2025, 1, 10))  # 14 months back
     paid(insured, day=date(2025, 11, 10))  # 4 months back
     paid(insured, day=date(2026, 3, 1))
     url = reverse("reimbursements:payments")
@@ -204,14 +265,20 @@ def test_filters_by_beneficiary_and_by_kind_of_care(logged, insured):
     paid(insured, day=date(2026, 3, 2))
     kid_payment = paid(insured, day=date(2026, 3, 5), beneficiary=child)
     nurse = ProfessionalFactory(kind="auxiliary", specialty="")
-    nurse_payment = paid(insured, day=date(2026, 3, 9), kind="auxiliary", act_code="AMI",
-                         charged="3.15", coefficient=D("1"), professional=nurse)
+    nurse_payment = paid(
+        insured,
+        day=date(2026, 3, 9),
+        kind="auxiliary",
+        act_code="AMI",
+        charged="3.15",
+        coefficient=D("1"),
+        professional=nurse,
+    )
     url = reverse("reimbursements:payments")
     html = page_of(logged.get(url, {"person": str(child.public_id)}))
     assert detail_urls(html) == [reverse("reimbursements:payment_detail", args=[kid_payment.public_id])]
     html = page_of(logged.get(url, {"person": str(insured.public_id), "kind": "auxiliary"}))
-    assert detail_urls(html) == [reverse("reimbursements:payment_detail",
-                                         args=[nurse_payment.public_id])]
+    assert detail_urls(html) == [reverse("reimbursements:payment_detail", args=[nurse_payment.public_id])]
 
 
 def test_the_blank_filter_form_follows_the_household_and_the_day(logged, insured):
@@ -238,14 +305,19 @@ def test_the_blank_filter_form_follows_the_household_and_the_day(logged, insured
 def test_bad_filters_keep_what_was_typed_and_still_list(logged, insured, other_insured):
     paid(insured, day=date(2026, 3, 2))
     stranger = BeneficiaryFactory(insured=other_insured)
-    html = page_of(logged.get(reverse("reimbursements:payments"),
-                              {"start": "31/02/2026", "person": str(stranger.public_id), "kind": "x"}))
+    html = page_of(
+        logged.get(
+            reverse("reimbursements:payments"),
+            {"start": "31/02/2026", "person": str(stranger.public_id), "kind": "x"},
+        )
+    )
     assert "Les filtres contiennent 3 erreurs" in html
     assert "Indiquez une date valide" in html and 'value="31/02/2026"' in html
     assert "Choisissez l&#x27;une des personnes de la liste." in html
     assert len(detail_urls(html)) == 1
-    html = page_of(logged.get(reverse("reimbursements:payments"),
-                              {"start": "2026-03-10", "end": "2026-03-01"}))
+    html = page_of(
+        logged.get(reverse("reimbursements:payments"), {"start": "2026-03-10", "end": "2026-03-01"})
+    )
     assert "La date de fin doit être postérieure à la date de début." in html
 
 
@@ -269,8 +341,9 @@ def test_acts_on_their_way_show_the_20_oldest_and_say_how_many_more(logged, insu
         care(insured, day=date(2026, 2, 1) + timedelta(days=n), label=f"Soin {n:02d}")
     pending = page_of(logged.get(reverse("reimbursements:payments"))).split("En cours de paiement", 1)[1]
     assert "Soin 00" in pending and "Soin 19" in pending and "Soin 20" not in pending
-    assert ("Et 3 autres soins en cours de paiement, plus récents : "
-            "tous figurent dans le fichier CSV ci-dessus.") in html_module.unescape(pending)
+    assert (
+        "Et 3 autres soins en cours de paiement, plus récents : tous figurent dans le fichier CSV ci-dessus."
+    ) in html_module.unescape(pending)
     csv_text = csv_body(logged.get(reverse("reimbursements:payments_csv")))
     assert csv_text.count("En cours de paiement") == 23
 
@@ -295,7 +368,7 @@ def test_chart_is_an_image_with_a_name_and_a_table(logged, insured):
     paid(insured, day=date(2026, 1, 5))
     paid(insured, day=date(2026, 1, 20))
     html = page_of(logged.get(reverse("reimbursements:payments")))
-    assert 'role="img"' in html and "<title id=\"graphique-svg-titre\">" in html
+    assert 'role="img"' in html and '<title id="graphique-svg-titre">' in html
     assert html.count('class="chart__bar"') == 1
     table = html.split("Voir le tableau", 1)[1]
     assert "Janvier 2026" in table and eur("38,00 €") in table and "Avril 2025" in table
@@ -375,8 +448,19 @@ def test_detail_query_count_does_not_grow_with_the_lines(logged, insured, count,
 
 def test_a_recovered_franchise_is_its_own_line_on_every_screen(logged, insured):
     pharmacy = ProfessionalFactory(name="Pharmacie du Port", kind="medicine", specialty="")
-    care(insured, day=date(2026, 3, 2), professional=pharmacy, tiers_payant=True, kind="medicine",
-         act_code="PH7", label="Boîte", charged="9.30", medicine_rate=D("0.65"), base=D("3.10"), quantity=3)
+    care(
+        insured,
+        day=date(2026, 3, 2),
+        professional=pharmacy,
+        tiers_payant=True,
+        kind="medicine",
+        act_code="PH7",
+        label="Boîte",
+        charged="9.30",
+        medicine_rate=D("0.65"),
+        base=D("3.10"),
+        quantity=3,
+    )
     payments_run(day=date(2026, 3, 3))  # to the pharmacy: the franchise (3 boxes) is carried forward
     consultation = paid(insured, day=date(2026, 3, 10))
     assert consultation.amount == D("16.00")  # 30 x 70 % - PF 2 = 19, less the 3 carried
@@ -388,8 +472,11 @@ def test_a_recovered_franchise_is_its_own_line_on_every_screen(logged, insured):
     listed = page_of(logged.get(reverse("reimbursements:payments")))
     assert eur("16,00 €") in listed and eur("après reprise de 3,00 € de retenues reportées") in listed
     assert eur("Franchises dues en 2026 : <strong>3,00 € sur 50&nbsp;€") in listed
-    rows = list(csv.DictReader(io.StringIO(csv_body(logged.get(reverse("reimbursements:payments_csv")))),
-                               delimiter=";"))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(csv_body(logged.get(reverse("reimbursements:payments_csv")))), delimiter=";"
+        )
+    )
     boxes = next(r for r in rows if r["Code acte"] == "PH7")
     assert boxes["Quantité"] == "3" and boxes["Franchise due"] == "3,00" and boxes["Reporté"] == "3,00"
     recovery = next(r for r in rows if r["Libellé"].startswith("Reprise de retenues reportées"))

@@ -90,26 +90,36 @@ def page_payments(client) -> tuple[list[dict], str]:
         assert response.status_code == 200
         html = response.content.decode()
         first = first or html
-        table = re.search(r'<table class="table table--stack payments-table payments-table--main".*?</table>',
-                          html, re.S)
+        table = re.search(
+            r'<table class="table table--stack payments-table payments-table--main".*?</table>', html, re.S
+        )
         for row in re.findall(r"<tr>(.*?)</tr>", table.group() if table else "", re.S)[1:]:
             c = cells(row)
             detail = re.search(r'href="([^"]+)"', c["Détail"]).group(1)
             payee = plain(re.sub(r'<span class="badge">.*?</span>', "", c["Versé à"]))
-            payments.append({"day": plain(c["Date"]), "payee": payee,
-                             "amount": money(c["Montant"]), "url": detail,
-                             "recovered": money(c["Montant"].split("après reprise de", 1)[1])
-                             if "après reprise de" in c["Montant"] else ZERO,
-                             "refunded": money(c["Montant"].split("dont", 1)[1])
-                             if "de retenues rendues" in c["Montant"] else ZERO})
+            payments.append(
+                {
+                    "day": plain(c["Date"]),
+                    "payee": payee,
+                    "amount": money(c["Montant"]),
+                    "url": detail,
+                    "recovered": money(c["Montant"].split("après reprise de", 1)[1])
+                    if "après reprise de" in c["Montant"]
+                    else ZERO,
+                    "refunded": money(c["Montant"].split("dont", 1)[1])
+                    if "de retenues rendues" in c["Montant"]
+                    else ZERO,
+                }
+            )
         if "Page suivante" not in html:
             return payments, first
         number += 1
 
 
 def page_counters(html: str) -> dict[str, dict[str, Decimal]]:
-    section = re.search(r'<section class="section" aria-labelledby="plafonds-titre">.*?</section>', html,
-                        re.S)
+    section = re.search(
+        r'<section class="section" aria-labelledby="plafonds-titre">.*?</section>', html, re.S
+    )
     people = {}
     for person in section.group().split('<li class="counters__person">')[1:]:
         name = plain(person.split("</h3>", 1)[0]).removesuffix(" (vous)")
@@ -129,8 +139,12 @@ def page_detail(client, url: str) -> dict[str, Decimal]:
     response = client.get(url)
     assert response.status_code == 200
     table = re.search(r'<table class="table payment-breakdown">.*?</table>', response.content.decode(), re.S)
-    rows = {plain(th): money(td) for th, td in
-            re.findall(r'<th scope="row">(.*?)</th><td class="amount">(.*?)</td>', table.group(), re.S)}
+    rows = {
+        plain(th): money(td)
+        for th, td in re.findall(
+            r'<th scope="row">(.*?)</th><td class="amount">(.*?)</td>', table.group(), re.S
+        )
+    }
     summary = {"for_lines": ZERO, "recovered": ZERO, "taken_back": ZERO, "refunded": ZERO, "amount": None}
     for label, amount in rows.items():
         if label == "Remboursé pour les actes ci-dessus":
@@ -156,8 +170,13 @@ def csv_rows(client) -> list[dict[str, str]]:
 
 
 def releve_text(insured, start: date, end: date) -> str:
-    document = Document.objects.create(owner=insured, kind=Document.Kind.STATEMENT,
-                                       content_key="rapprochement", period_start=start, period_end=end)
+    document = Document.objects.create(
+        owner=insured,
+        kind=Document.Kind.STATEMENT,
+        content_key="rapprochement",
+        period_start=start,
+        period_end=end,
+    )
     reader = PdfReader(io.BytesIO(document_pdf(document, timezone.localdate())))
     return " ".join("\n".join(page.extract_text() for page in reader.pages).replace("\u202f", "").split())
 
@@ -178,8 +197,10 @@ def payment_emails(insured) -> dict[str, dict[str, Decimal]]:
         text = " ".join(build_email(**job.kwargs).body.split())
         found = re.search(r"Un remboursement de (\S+) € a été effectué le (\S+)\.", text)
         recovered = re.search(r"moins (\S+) € de reprise de retenues reportées", text)
-        emails[found.group(2)] = {"amount": csv_money(found.group(1)),
-                                  "recovered": csv_money(recovered.group(1)) if recovered else ZERO}
+        emails[found.group(2)] = {
+            "amount": csv_money(found.group(1)),
+            "recovered": csv_money(recovered.group(1)) if recovered else ZERO,
+        }
     return emails
 
 
@@ -228,8 +249,11 @@ def reconcile(client, insured) -> dict:
         assert payment["refunded"] == refunded_by_payment[key], key
 
     # The details of the payments that take something back (and of the first few others).
-    details = [p for p in payments if p["recovered"] or p["refunded"]
-               or p["amount"] != by_payment[(p["day"], p["payee"])]]
+    details = [
+        p
+        for p in payments
+        if p["recovered"] or p["refunded"] or p["amount"] != by_payment[(p["day"], p["payee"])]
+    ]
     details += [p for p in payments if p not in details][:3]
     taken_back_rows = defaultdict(lambda: ZERO)
     for row in rows:
@@ -238,15 +262,22 @@ def reconcile(client, insured) -> dict:
             taken_back_rows[(row["Date de paiement"], payee)] -= csv_money(row["Remboursé"])
     for p in details:
         detail, key = page_detail(client, p["url"]), (p["day"], p["payee"])
-        assert detail["amount"] == p["amount"] == (
-            detail["for_lines"] - detail["recovered"] - detail["taken_back"] + detail["refunded"])
+        assert (
+            detail["amount"]
+            == p["amount"]
+            == (detail["for_lines"] - detail["recovered"] - detail["taken_back"] + detail["refunded"])
+        )
         assert detail["recovered"] == p["recovered"] and detail["taken_back"] == taken_back_rows[key]
         assert detail["refunded"] == p["refunded"]
 
     # The counters against the CSV: this year's live acts, per patient.
     live = [r for r in rows if r["_kind"] == "act" and not r["État"].startswith("Annulé")]
-    year = [r for r in live if date.fromisoformat("-".join(reversed(r["Date des soins"].split("/")))).year
-            == today.year]
+    year = [
+        r
+        for r in live
+        if date.fromisoformat("-".join(reversed(r["Date des soins"].split("/")))).year == today.year
+    ]
+
     def total(column: str, selected) -> Decimal:
         return sum((csv_money(r[column]) for r in selected), ZERO)
 
@@ -257,23 +288,38 @@ def reconcile(client, insured) -> dict:
         assert shown["withheld"] == total("Retenu sur ce soin", mine)
         assert shown["carried_forward"] == total("Reporté", mine)
         assert shown["withheld"] + shown["carried_forward"] == (
-            shown["participation_due"] + shown["franchise_due"])
+            shown["participation_due"] + shown["franchise_due"]
+        )
         # Still to recover: carried forward less recovered, over the live acts of the history.
         carried = sum((csv_money(r["Reporté"]) for r in live if r["Patient"] == name), ZERO)
-        recovered = -sum((csv_money(r["Remboursé"]) for r in rows if r["_kind"] == "recovery"
-                          and r["Patient"] == name and not r["_act"]["État"].startswith("Annulé")), ZERO)
-        refunded = sum((csv_money(r["Remboursé"]) for r in rows if r["_kind"] == "refund"
-                        and r["Patient"] == name), ZERO)
+        recovered = -sum(
+            (
+                csv_money(r["Remboursé"])
+                for r in rows
+                if r["_kind"] == "recovery"
+                and r["Patient"] == name
+                and not r["_act"]["État"].startswith("Annulé")
+            ),
+            ZERO,
+        )
+        refunded = sum(
+            (csv_money(r["Remboursé"]) for r in rows if r["_kind"] == "refund" and r["Patient"] == name), ZERO
+        )
         assert shown["outstanding"] == carried - recovered + refunded >= ZERO, name
     # What the ledger holds as receivable, and, per patient, the debt the engine is fed.
     owed = ledger_balance(account=Account.RECEIVABLE, insured=insured)
     assert sum((c["outstanding"] for c in counters.values()), ZERO) == owed
     names = {None: str(insured), **{b.pk: str(b) for b in insured.beneficiaries.all()}}
-    debts = {names[row["journal__settlement__beneficiary"]]: row["total"] for row in
-             LedgerEntry.objects.filter(account=Account.RECEIVABLE, insured=insured)
-             .values("journal__settlement__beneficiary").annotate(total=Sum("amount")).order_by()}
+    debts = {
+        names[row["journal__settlement__beneficiary"]]: row["total"]
+        for row in LedgerEntry.objects.filter(account=Account.RECEIVABLE, insured=insured)
+        .values("journal__settlement__beneficiary")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    }
     assert {name: c["outstanding"] for name, c in counters.items() if c["outstanding"]} == {
-        name: amount for name, amount in debts.items() if amount}
+        name: amount for name, amount in debts.items() if amount
+    }
 
     # The relevé of the whole history against the list and the CSV.
     start = history_start(today)
@@ -288,18 +334,29 @@ def reconcile(client, insured) -> dict:
     assert releve_total(text, "Remboursé pour les soins") == total("Remboursé", acts)
     assert releve_total(text, "Reprise de retenues reportées") == total("Remboursé", recoveries)
     assert releve_total(text, "Actes annulés repris") == total(
-        "Remboursé", [r for r in in_period if r["_kind"] == "taken_back"])
+        "Remboursé", [r for r in in_period if r["_kind"] == "taken_back"]
+    )
     refunds = [r for r in in_period if r["_kind"] == "refund"]
     assert releve_total(text, "Retenues rendues (soins annulés)") == total("Remboursé", refunds)
     assert releve_total(text, "Participations forfaitaires dues sur ces soins") == total(
-        "Participation forfaitaire due", acts)
+        "Participation forfaitaire due", acts
+    )
     assert releve_total(text, "Franchises dues sur ces soins") == total("Franchise due", acts)
     taken = total("Retenu sur ce soin", acts) - total("Remboursé", recoveries) - total("Remboursé", refunds)
-    assert releve_total(text, "Retenues sur les paiements de la période (sur les soins eux-mêmes et "
-                              "reprises, moins les retenues rendues)") == taken
-    return {"payments": len(payments), "rows": len(rows),
-            "recovered": sum((p["recovered"] for p in payments), ZERO),
-            "refunded": sum((p["refunded"] for p in payments), ZERO)}
+    assert (
+        releve_total(
+            text,
+            "Retenues sur les paiements de la période (sur les soins eux-mêmes et "
+            "reprises, moins les retenues rendues)",
+        )
+        == taken
+    )
+    return {
+        "payments": len(payments),
+        "rows": len(rows),
+        "recovered": sum((p["recovered"] for p in payments), ZERO),
+        "refunded": sum((p["refunded"] for p in payments), ZERO),
+    }
 
 
 # --- The demo's insured people -------------------------------------------------------------
@@ -309,8 +366,11 @@ def reconcile(client, insured) -> dict:
 def test_every_demo_insured_sees_the_same_figures_on_every_screen():
     with time_machine.travel("2026-06-15 10:00 +0200"):
         call_command("seed_demo", stdout=StringIO())
-        people = CareSheet.objects.filter(import_batch="demo", insured__user__isnull=False).values_list(
-            "insured", flat=True).distinct()
+        people = (
+            CareSheet.objects.filter(import_batch="demo", insured__user__isnull=False)
+            .values_list("insured", flat=True)
+            .distinct()
+        )
         seen = []
         for insured_id in sorted(set(people)):
             insured = Insured.objects.select_related("user").get(pk=insured_id)
@@ -331,24 +391,47 @@ MEDICINE = ("PH7", D("0.65"))
 @st.composite
 def care(draw):
     """One care line: (week, weekday, who, kind, tiers payant, quantity)."""
-    return (draw(st.integers(0, 9)), draw(st.integers(0, 4)), draw(st.sampled_from(["me", "child"])),
-            draw(st.sampled_from(["gp", "gp", "medicine", "nurse", "transport"])), draw(st.booleans()),
-            draw(st.integers(1, 4)))
+    return (
+        draw(st.integers(0, 9)),
+        draw(st.integers(0, 4)),
+        draw(st.sampled_from(["me", "child"])),
+        draw(st.sampled_from(["gp", "gp", "medicine", "nurse", "transport"])),
+        draw(st.booleans()),
+        draw(st.integers(1, 4)),
+    )
 
 
 def _post(insured, child, pros, line) -> Settlement:
     week, weekday, who, kind, tiers_payant, quantity = line
     day = START + timedelta(days=7 * week + weekday)
-    sheet = CareSheetFactory(insured=insured, beneficiary=child if who == "child" else None, received_on=day,
-                             professional=pros[kind], tiers_payant=tiers_payant and kind != "gp")
+    sheet = CareSheetFactory(
+        insured=insured,
+        beneficiary=child if who == "child" else None,
+        received_on=day,
+        professional=pros[kind],
+        tiers_payant=tiers_payant and kind != "gp",
+    )
     if kind == "gp":
         act = dict(act_code="G", label="Consultation", kind="doctor", charged=D("30.00"))
     elif kind == "medicine":
-        act = dict(act_code=MEDICINE[0], label="Boîte", kind="medicine", charged=D("3.10") * quantity,
-                   quantity=quantity, base=D("3.10"), medicine_rate=MEDICINE[1])
+        act = dict(
+            act_code=MEDICINE[0],
+            label="Boîte",
+            kind="medicine",
+            charged=D("3.10") * quantity,
+            quantity=quantity,
+            base=D("3.10"),
+            medicine_rate=MEDICINE[1],
+        )
     elif kind == "nurse":
-        act = dict(act_code="AMI", label="Soin infirmier", kind="auxiliary", charged=D("3.15") * quantity,
-                   coefficient=D("1"), quantity=quantity)
+        act = dict(
+            act_code="AMI",
+            label="Soin infirmier",
+            kind="auxiliary",
+            charged=D("3.15") * quantity,
+            coefficient=D("1"),
+            quantity=quantity,
+        )
     else:
         act = dict(act_code="TRS", label="Transport", kind="transport", charged=D("12.00"), base=D("12.00"))
     CareActFactory(sheet=sheet, care_date=day, **act)
@@ -361,18 +444,28 @@ def test_generated_histories_reconcile_on_every_screen(staff):
     user = UserFactory(insured__first_names="Camille", insured__birth_date=date(1980, 5, 17))
     insured = user.insured
     child = BeneficiaryFactory(insured=insured, first_names="Lou", birth_date=date(2000, 2, 1))
-    pros = {"gp": ProfessionalFactory(name="Dr Généraliste"),
-            "medicine": ProfessionalFactory(name="Pharmacie du Port", kind="medicine", specialty=""),
-            "nurse": ProfessionalFactory(name="Infirmière Martin", kind="auxiliary", specialty=""),
-            "transport": ProfessionalFactory(name="Taxi Allo", kind="transport", specialty="")}
+    pros = {
+        "gp": ProfessionalFactory(name="Dr Généraliste"),
+        "medicine": ProfessionalFactory(name="Pharmacie du Port", kind="medicine", specialty=""),
+        "nurse": ProfessionalFactory(name="Infirmière Martin", kind="auxiliary", specialty=""),
+        "transport": ProfessionalFactory(name="Taxi Allo", kind="transport", specialty=""),
+    }
     client = Client()
     client.force_login(user)
 
     # Random on a developer's machine; fixed examples in CI (as tests/security/test_form_fuzz.py).
-    @settings(max_examples=12, deadline=None, database=None, derandomize=bool(os.environ.get("CI")),
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-    @given(lines=st.lists(care(), min_size=1, max_size=14), cancel=st.lists(st.integers(0, 13), max_size=3),
-           late=st.lists(st.integers(0, 13), max_size=3))
+    @settings(
+        max_examples=12,
+        deadline=None,
+        database=None,
+        derandomize=bool(os.environ.get("CI")),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        lines=st.lists(care(), min_size=1, max_size=14),
+        cancel=st.lists(st.integers(0, 13), max_size=3),
+        late=st.lists(st.integers(0, 13), max_size=3),
+    )
     # Boxes under tiers payant (4 EUR of franchises carried forward), then a consultation that
     # recovers them: the boxes cancelled once carried (before the recovery), or once recovered.
     @example(lines=[(0, 0, "me", "medicine", True, 4), (1, 0, "me", "gp", False, 1)], cancel=[0], late=[])
@@ -402,8 +495,11 @@ def test_generated_histories_reconcile_on_every_screen(staff):
                 payments_run(day=START + timedelta(days=7 * 10 + 4))
                 reconcile(client, insured)
                 payments, _ = page_payments(client)
-                mine = {p["day"]: {"amount": p["amount"], "recovered": p["recovered"]}
-                        for p in payments if p["payee"] == "Vous"}
+                mine = {
+                    p["day"]: {"amount": p["amount"], "recovered": p["recovered"]}
+                    for p in payments
+                    if p["payee"] == "Vous"
+                }
                 assert payment_emails(insured) == mine
             transaction.set_rollback(True)
 

@@ -272,9 +272,7 @@ def test_in_coordinated_path_is_70_percent_for_any_specialty():
 def test_secteur_1_specialist_outside_path_with_authorised_dépassement():
     # Outside the path the MCS is not billable: BR is the CS alone, 26.50 in 2025
     # (CS 31.50 with the MCS in the path); the dépassement autorisé is never reimbursed.
-    settlement = one(
-        gp(act_code="CS", specialty=Specialty.OTHER, coordinated_path=False, charged=D("36.00"))
-    )
+    settlement = one(gp(act_code="CS", specialty=Specialty.OTHER, coordinated_path=False, charged=D("36.00")))
     assert settlement.base == D("26.50")
     assert settlement.amo == D("7.95")
     assert settlement.ticket_moderateur == D("18.55")
@@ -462,9 +460,7 @@ def test_transport_and_paramedical_daily_caps_are_separate():
 def test_yearly_franchise_cap_shared_by_the_three_franchises():
     withheld = Withheld(franchise_by_year={2025: D("48.50")})
     trip = gp(kind=CareKind.TRANSPORT, act_code="VSL", base=D("30.00"), charged=D("30.00"))
-    run = compute_settlements(
-        [nurse(), medicine("10.00", "0.65", boxes=2), trip], withheld=withheld
-    )
+    run = compute_settlements([nurse(), medicine("10.00", "0.65", boxes=2), trip], withheld=withheld)
     assert [s.franchise_due for s in run.settlements] == [D("1.00"), D("0.50"), D("0.00")]
     assert run.withheld.franchise_by_year[2025] == D("50.00")
 
@@ -487,9 +483,7 @@ EXEMPT = [
     ),
     (
         "maternity, 12th day after birth",
-        dataclasses.replace(
-            ADULT, pregnancy_sixth_month=date(2024, 10, 1), delivery_date=date(2025, 2, 26)
-        ),
+        dataclasses.replace(ADULT, pregnancy_sixth_month=date(2024, 10, 1), delivery_date=date(2025, 2, 26)),
     ),
 ]
 NOT_EXEMPT = [
@@ -573,9 +567,7 @@ def test_tiers_payant_pays_the_professional_and_carries_the_deduction():
 
 
 def test_carried_deductions_are_not_recovered_from_tiers_payant_payments():
-    run = compute_settlements(
-        [gp(tiers_payant=True), nurse(tiers_payant=True)], withheld=Withheld()
-    )
+    run = compute_settlements([gp(tiers_payant=True), nurse(tiers_payant=True)], withheld=Withheld())
     assert [s.debt_recovered for s in run.settlements] == [D("0.00"), D("0.00")]
     assert [s.paid for s in run.settlements] == [D("21.00"), D("1.89")]
     assert run.withheld.carried_forward == D("3.00")
@@ -785,7 +777,5 @@ def test_rules_module_imports_no_django():
         "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), "
         "sorted(m for m in sys.modules if m.split('.')[0] == 'django')"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", check], cwd=REPO_ROOT, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-c", check], cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -94,14 +94,10 @@ def care_lines(draw) -> CareLine:
         if kind == CareKind.MEDICINE
         else None,
         quantity=draw(st.integers(min_value=1, max_value=6)),
-        coefficient=Decimal(draw(st.integers(min_value=1, max_value=300))) / 2
-        if per_coefficient
-        else None,
+        coefficient=Decimal(draw(st.integers(min_value=1, max_value=300))) / 2 if per_coefficient else None,
         # Always present: ignored when the table prices the act on that date.
         base=draw(cents),
-        end_date=care_date + timedelta(days=draw(st.integers(0, 40)))
-        if kind == CareKind.HOSPITAL
-        else None,
+        end_date=care_date + timedelta(days=draw(st.integers(0, 40))) if kind == CareKind.HOSPITAL else None,
         psychiatric=draw(st.booleans()),
         basket=draw(st.none() | st.sampled_from(Basket)) if kind in BASKET_KINDS else None,
         emergency_transport=draw(st.booleans()) if kind == CareKind.TRANSPORT else False,
@@ -156,11 +152,13 @@ def test_each_settlement_adds_up(lines, withheld):
             assert s.paid == s.amo
             assert s.participation_withheld == s.franchise_withheld == s.debt_recovered == ZERO
         else:
-            assert (
-                s.paid + s.participation_withheld + s.franchise_withheld + s.debt_recovered == s.amo
-            )
+            assert s.paid + s.participation_withheld + s.franchise_withheld + s.debt_recovered == s.amo
         assert s.out_of_pocket == (
-            s.line.charged - s.amo + s.participation_due + s.franchise_due + s.hospital_daily_charge
+            s.line.charged
+            - s.amo
+            + s.participation_due
+            + s.franchise_due
+            + s.hospital_daily_charge
             + s.emergency_charge
         )
 
@@ -194,9 +192,7 @@ def test_deductions_are_conserved_and_capped(lines, withheld):
 @given(line=care_lines())
 def test_exempt_people_owe_no_deduction(line):
     situation = line.situation
-    exempt = (
-        situation.css or situation.ame or (line.care_date.year - situation.birth_date.year < 17)
-    )
+    exempt = situation.css or situation.ame or (line.care_date.year - situation.birth_date.year < 17)
     (s,) = compute_settlements([line], withheld=Withheld()).settlements
     if exempt:
         assert s.participation_due == s.franchise_due == ZERO

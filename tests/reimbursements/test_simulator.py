@@ -54,7 +54,7 @@ def simulate_page(client, **changes):
 
 
 def fr(amount: str) -> str:
-    """"19.00" -> "19,00 €" as the page writes it (no-break space before the sign)."""
+    """ "19.00" -> "19,00 €" as the page writes it (no-break space before the sign)."""
     return f"{amount.replace('.', ',')}{NBSP}€"
 
 
@@ -103,7 +103,6 @@ def estimate(response) -> dict[str, str]:
     return parser.rows
 
 
-
 # --- The page -------------------------------------------------------------------
 
 
@@ -120,9 +119,7 @@ def test_anonymous_visitor_sees_the_empty_form(client):
     assert f'value="{timezone.localdate().isoformat()}"' in body
 
 
-def test_the_simulator_reads_and_writes_nothing_in_the_database(
-    client, django_assert_num_queries
-):
+def test_the_simulator_reads_and_writes_nothing_in_the_database(client, django_assert_num_queries):
     # No query: no session is opened for an anonymous visitor, and no history is read.
     with django_assert_num_queries(0):
         response = simulate_page(client)
@@ -288,9 +285,7 @@ def test_bad_input_shows_a_french_message_and_keeps_the_values(client, field, va
 
 
 def test_missing_medicine_rate_is_asked_for_medicines_only(client):
-    body = html.unescape(
-        simulate_page(client, care="medicine", medicine_rate=None).content.decode()
-    )
+    body = html.unescape(simulate_page(client, care="medicine", medicine_rate=None).content.decode())
     assert "Choisissez le taux de remboursement du médicament." in body
     assert 'href="#id_medicine_rate_0"' in body
 
@@ -346,13 +341,11 @@ ENGINE_CASES = {
     ),
     "specialist secteur 2 non-OPTAM 60 EUR": (
         {"care": "specialist", "sector": "2", "price": "60"},
-        dict(act_code="CS", kind=CareKind.DOCTOR, specialty=Specialty.OTHER,
-             sector=Sector.SECTOR_2),
+        dict(act_code="CS", kind=CareKind.DOCTOR, specialty=Specialty.OTHER, sector=Sector.SECTOR_2),
     ),
     "gynaecologist outside the path, direct access": (
         {"care": "gynaecologist", "coordinated_path": "no", "price": "30"},
-        dict(act_code="CS", kind=CareKind.DOCTOR, specialty=Specialty.GYNAECOLOGY,
-             coordinated_path=False),
+        dict(act_code="CS", kind=CareKind.DOCTOR, specialty=Specialty.GYNAECOLOGY, coordinated_path=False),
     ),
     "dentist": (
         {"care": "dentist", "price": "23"},
@@ -372,8 +365,7 @@ ENGINE_CASES = {
     ),
     "medicine 15 % 7.99 EUR": (
         {"care": "medicine", "price": "7,99", "medicine_rate": "15"},
-        dict(act_code="MEDICAMENT", kind=CareKind.MEDICINE, medicine_rate=D("0.15"),
-             base=D("7.99")),
+        dict(act_code="MEDICAMENT", kind=CareKind.MEDICINE, medicine_rate=D("0.15"), base=D("7.99")),
     ),
 }
 
@@ -418,9 +410,7 @@ def test_deductions_larger_than_the_reimbursement_are_carried_forward(client):
     rows = estimate(response)
     assert rows["Remboursement de l'Assurance Maladie"] == fr("0.00")
     assert rows["Reste à charge avant mutuelle"] == fr("2.30")
-    assert f"{fr('1.30')} seront retenus sur un prochain remboursement" in (
-        response.content.decode()
-    )
+    assert f"{fr('1.30')} seront retenus sur un prochain remboursement" in (response.content.decode())
 
 
 # --- Helpers --------------------------------------------------------------------
@@ -473,7 +463,10 @@ def test_three_boxes_are_reimbursed_on_three_times_their_price_less_three_franch
     response = simulate_page(client, care="medicine", price="10", medicine_rate="65", quantity="3")
     rows = estimate(response)
     assert (rows["Prix payé"], rows["Quantité"], rows["Base de remboursement"]) == (
-        fr("30.00"), "3", fr("30.00"))
+        fr("30.00"),
+        "3",
+        fr("30.00"),
+    )
     assert rows["Part de l'Assurance Maladie avant déductions"] == fr("19.50")
     assert rows["Franchise médicale"] == fr("3.00")
     assert rows["Remboursement de l'Assurance Maladie"] == fr("16.50")
@@ -487,11 +480,14 @@ def test_an_empty_quantity_is_one(client):
     assert rows["Quantité"] == "1" and rows["Remboursement de l'Assurance Maladie"] == fr("19.00")
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("0", "La quantité est au moins 1."),
-    ("trois", "Indiquez la quantité avec des chiffres, par exemple 3."),
-    ("100", "Le simulateur compte 99 unités au plus."),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "La quantité est au moins 1."),
+        ("trois", "Indiquez la quantité avec des chiffres, par exemple 3."),
+        ("100", "Le simulateur compte 99 unités au plus."),
+    ],
+)
 def test_a_bad_quantity_is_refused_in_french_and_kept(client, value, message):
     body = html.unescape(simulate_page(client, care="medicine", price="10", quantity=value).content.decode())
     assert message in body and 'id="estimation"' not in body
@@ -499,7 +495,13 @@ def test_a_bad_quantity_is_refused_in_french_and_kept(client, value, message):
 
 
 def test_a_stay_is_simulated_one_at_a_time(client):
-    body = html.unescape(simulate_page(client, care="hospital", price="800", quantity="2",
-                                       discharge_date=(DAY + timedelta(days=2)).isoformat()).content.decode())
+    body = html.unescape(
+        simulate_page(
+            client,
+            care="hospital",
+            price="800",
+            quantity="2",
+            discharge_date=(DAY + timedelta(days=2)).isoformat(),
+        ).content.decode()
+    )
     assert "Un séjour à l'hôpital se simule à l'unité (quantité 1)" in body and 'id="estimation"' not in body
-

@@ -108,7 +108,11 @@ def test_dated_tariffs(line, base):
 def test_child_gp_consultation_is_paid_at_70_percent_without_participation():
     settlement = one(gp(charged=D("35.00"), situation=born_aged(4)))
     assert (settlement.base, settlement.amo, settlement.participation_due, settlement.paid) == (
-        D("35.00"), D("24.50"), D("0.00"), D("24.50"))
+        D("35.00"),
+        D("24.50"),
+        D("0.00"),
+        D("24.50"),
+    )
 
 
 # --- Forfait journalier and long stays -------------------------------------------------------
@@ -149,8 +153,9 @@ def test_hospital_stay_paid_at_100_percent_from_the_31st_day(days, amo):
 
 def costly(on: date = date(2025, 3, 10), base: str = "125.40", **changes):
     # Photocoagulation at 125.40 EUR, ameli.fr's example of an act concerned.
-    values = dict(act_code="BJLA001", specialty=Specialty.OPHTHALMOLOGY, base=D(base), charged=D(base),
-                  care_date=on)
+    values = dict(
+        act_code="BJLA001", specialty=Specialty.OPHTHALMOLOGY, base=D(base), charged=D(base), care_date=on
+    )
     values.update(changes)
     return gp(**values)
 
@@ -187,8 +192,16 @@ def test_costly_act_keeps_the_two_euro_participation():
 
 
 def emergency(on: date, **changes):
-    values = dict(kind=CareKind.EMERGENCY, act_code="URG", specialty=None, base=D("150.00"),
-                  charged=D("150.00"), care_date=on, tiers_payant=True, professional_id="hospital-1")
+    values = dict(
+        kind=CareKind.EMERGENCY,
+        act_code="URG",
+        specialty=None,
+        base=D("150.00"),
+        charged=D("150.00"),
+        care_date=on,
+        tiers_payant=True,
+        professional_id="hospital-1",
+    )
     values.update(changes)
     return gp(**values)
 
@@ -202,8 +215,14 @@ def emergency(on: date, **changes):
         (emergency(date(2026, 3, 1)), "150.00", "23.00"),
         (emergency(date(2026, 2, 28), ald_related=True), "150.00", "8.49"),
         (emergency(date(2026, 3, 1), ald_related=True), "150.00", "9.96"),
-        (emergency(date(2026, 3, 1), situation=Situation(
-            date(1990, 1, 1), pregnancy_sixth_month=date(2026, 2, 1))), "150.00", "0.00"),
+        (
+            emergency(
+                date(2026, 3, 1),
+                situation=Situation(date(1990, 1, 1), pregnancy_sixth_month=date(2026, 2, 1)),
+            ),
+            "150.00",
+            "0.00",
+        ),
         (emergency(date(2026, 3, 1), situation=Situation(date(2026, 2, 10))), "150.00", "0.00"),  # 19 days
         (emergency(date(2026, 3, 1), situation=Situation(date(2026, 1, 10))), "150.00", "23.00"),  # 50 days
         (emergency(date(2026, 3, 1), situation=Situation(date(1990, 1, 1), css=True)), "150.00", "0.00"),
@@ -222,7 +241,11 @@ def test_forfait_patient_urgences(line, amo, charge):
 def test_ame_pays_100_percent_of_the_base_without_deductions():
     settlement = one(gp(situation=Situation(ADULT.birth_date, ame=True)))
     assert (settlement.rate, settlement.amo, settlement.participation_due, settlement.paid) == (
-        D("1.00"), D("30.00"), D("0.00"), D("30.00"))
+        D("1.00"),
+        D("30.00"),
+        D("0.00"),
+        D("30.00"),
+    )
 
 
 @pytest.mark.parametrize(("rate", "ald_rate"), [("0.65", "1.00"), ("0.30", "1.00"), ("0.15", "0.15")])
@@ -234,8 +257,14 @@ def test_ald_medicines_at_100_percent_except_15_percent(rate, ald_rate):
 
 
 def trip(**changes):
-    values = dict(kind=CareKind.TRANSPORT, act_code="VSL", specialty=None, base=D("30.00"),
-                  charged=D("30.00"), professional_id="taxi-1")
+    values = dict(
+        kind=CareKind.TRANSPORT,
+        act_code="VSL",
+        specialty=None,
+        base=D("30.00"),
+        charged=D("30.00"),
+        professional_id="taxi-1",
+    )
     values.update(changes)
     return gp(**values)
 
@@ -252,8 +281,9 @@ def test_emergency_transport_carries_no_franchise():
 
 def test_counters_are_kept_by_day_kind_and_professional():
     day, paramedical = nurse().care_date, Deduction.FRANCHISE_PARAMEDICAL
-    before = Withheld(franchise_by_day={(day, paramedical, "nurse-1"): D("4.00"),
-                                        (day, paramedical, "nurse-2"): D("1.00")})
+    before = Withheld(
+        franchise_by_day={(day, paramedical, "nurse-1"): D("4.00"), (day, paramedical, "nurse-2"): D("1.00")}
+    )
     run = compute_settlements([nurse(), nurse(professional_id="nurse-3")], withheld=before)
     assert [s.franchise_due for s in run.settlements] == [D("0.00"), D("1.00")]
     after = {**before.franchise_by_day, (day, paramedical, "nurse-3"): D("1.00")}
@@ -273,17 +303,50 @@ def device(kind: CareKind, basket: Basket | None, **changes):
     ("line", "base", "amo", "depassement"),
     [
         # Hearing aid per ear: BR 400 for an adult (1,400 up to 20), 60 %; 950 the 100 % Santé price cap.
-        (device(CareKind.AUDIOLOGY, Basket.RAC_ZERO, act_code="APPAREIL", charged=D("950.00")),
-         "400.00", "240.00", "550.00"),
-        (device(CareKind.AUDIOLOGY, Basket.FREE, act_code="APPAREIL", charged=D("1700.00")),
-         "400.00", "240.00", "1300.00"),
-        (device(CareKind.AUDIOLOGY, Basket.RAC_ZERO, act_code="APPAREIL", charged=D("950.00"),
-                situation=born_aged(15)), "950.00", "570.00", "0.00"),
-        (device(CareKind.AUDIOLOGY, Basket.RAC_ZERO, act_code="APPAREIL", charged=D("950.00"),
-                care_date=date(2020, 12, 31), base=D("350.00")), "350.00", "210.00", "600.00"),
+        (
+            device(CareKind.AUDIOLOGY, Basket.RAC_ZERO, act_code="APPAREIL", charged=D("950.00")),
+            "400.00",
+            "240.00",
+            "550.00",
+        ),
+        (
+            device(CareKind.AUDIOLOGY, Basket.FREE, act_code="APPAREIL", charged=D("1700.00")),
+            "400.00",
+            "240.00",
+            "1300.00",
+        ),
+        (
+            device(
+                CareKind.AUDIOLOGY,
+                Basket.RAC_ZERO,
+                act_code="APPAREIL",
+                charged=D("950.00"),
+                situation=born_aged(15),
+            ),
+            "950.00",
+            "570.00",
+            "0.00",
+        ),
+        (
+            device(
+                CareKind.AUDIOLOGY,
+                Basket.RAC_ZERO,
+                act_code="APPAREIL",
+                charged=D("950.00"),
+                care_date=date(2020, 12, 31),
+                base=D("350.00"),
+            ),
+            "350.00",
+            "210.00",
+            "600.00",
+        ),
         # Crown: the BR comes on the line.
-        (device(CareKind.DENTAL_PROSTHESIS, Basket.RAC_ZERO, base=D("120.00"), charged=D("500.00")),
-         "120.00", "72.00", "380.00"),
+        (
+            device(CareKind.DENTAL_PROSTHESIS, Basket.RAC_ZERO, base=D("120.00"), charged=D("500.00")),
+            "120.00",
+            "72.00",
+            "380.00",
+        ),
         (device(CareKind.OPTICS, Basket.FREE, base=D("0.05"), charged=D("180.00")), "0.05", "0.03", "179.95"),
         (device(CareKind.OPTICS, None, base=D("9.00"), charged=D("50.00")), "9.00", "5.40", "41.00"),
     ],

@@ -6,8 +6,10 @@ from django.contrib.auth.models import Permission
 def private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
     }
     return tmp_path
 
@@ -15,9 +17,12 @@ def private_storage(settings, tmp_path):
 @pytest.fixture
 def agent(staff):
     """A conseiller allowed to process requests (the Conseiller group's rights in the brief)."""
-    staff.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="requests_app",
-        codename__in=["view_request", "change_request", "view_attachment", "view_requestevent"]))
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="requests_app",
+            codename__in=["view_request", "change_request", "view_attachment", "view_requestevent"],
+        )
+    )
     return staff
 
 
@@ -27,8 +32,9 @@ def register_clerk(db):
     from tests.factories import StaffFactory
 
     user = StaffFactory()
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="requests_app", codename__in=["view_request"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="requests_app", codename__in=["view_request"])
+    )
     return user
 
 

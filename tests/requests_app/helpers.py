@@ -37,5 +37,3 @@ def upload(name="piece.pdf", data=None, content_type="application/pdf") -> Simpl
 
 def photo(name="photo.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg")
-
-

@@ -36,8 +36,10 @@ def test_the_queues_filter_by_status_and_assignment(back_office, agent, insured)
 
 def test_assign_to_me_is_audited(back_office, agent, insured):
     request = DemarcheFactory(insured=insured)
-    response = back_office.post(reverse("admin:requests_app_request_changelist"),
-                                {"action": "assign_to_me", "_selected_action": [request.pk]})
+    response = back_office.post(
+        reverse("admin:requests_app_request_changelist"),
+        {"action": "assign_to_me", "_selected_action": [request.pk]},
+    )
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.assigned_to == agent
@@ -59,8 +61,9 @@ def test_a_refusal_without_a_reason_is_refused_then_with_one_it_is_done(back_off
     assert response.status_code == 200 and "motif est obligatoire" in response.content.decode()
     request.refresh_from_db()
     assert request.status == Status.REVIEW
-    response = back_office.post(transition_url(request, Status.REFUSED),
-                                {"reason": "Équipement non remboursable"})
+    response = back_office.post(
+        transition_url(request, Status.REFUSED), {"reason": "Équipement non remboursable"}
+    )
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == Status.REFUSED and request.decision_reason == "Équipement non remboursable"
@@ -96,8 +99,9 @@ def test_staff_without_the_change_right_cannot_move_a_request(client, register_c
 
 def test_the_assignment_field_goes_through_the_service(back_office, agent, insured):
     request = DemarcheFactory(insured=insured)
-    response = back_office.post(reverse("admin:requests_app_request_change", args=[request.pk]),
-                                {"assigned_to": agent.pk})
+    response = back_office.post(
+        reverse("admin:requests_app_request_change", args=[request.pk]), {"assigned_to": agent.pk}
+    )
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.assigned_to == agent
@@ -107,8 +111,9 @@ def test_the_assignment_field_goes_through_the_service(back_office, agent, insur
 
 
 def test_the_back_office_timeline_never_shows_the_insured_s_login(back_office, insured):
-    request = services.request_file(insured=insured, kind="carte_vitale", data={"reason": "malfunction"},
-                                    actor=insured.user)
+    request = services.request_file(
+        insured=insured, kind="carte_vitale", data={"reason": "malfunction"}, actor=insured.user
+    )
     page = back_office.get(reverse("admin:requests_app_request_change", args=[request.pk])).content.decode()
     assert insured.user.username not in page and insured.nir not in page
     assert insured.nir_masked in page

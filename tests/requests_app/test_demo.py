@@ -24,8 +24,13 @@ def _person(last_name) -> Insured:
 
 
 def _counts():
-    return (Request.objects.count(), RequestEvent.objects.count(), Attachment.objects.count(),
-            Thread.objects.count(), OutboxJob.objects.count())
+    return (
+        Request.objects.count(),
+        RequestEvent.objects.count(),
+        Attachment.objects.count(),
+        Thread.objects.count(),
+        OutboxJob.objects.count(),
+    )
 
 
 @pytest.fixture
@@ -40,13 +45,25 @@ def test_the_main_demo_person_sees_her_demarches_in_every_state(seeded, client):
     martin = _person("Martin")
     client.force_login(martin.user)
     page = unescape(client.get(reverse("requests_app:list")).content.decode())
-    for label in ("Changement de coordonnées bancaires", "Carte Vitale", "Demande de prestation",
-                  "Carte européenne d'assurance maladie", "Acceptée", "En instruction",
-                  "Complément demandé", "Clôturée", "action attendue de votre part"):
+    for label in (
+        "Changement de coordonnées bancaires",
+        "Carte Vitale",
+        "Demande de prestation",
+        "Carte européenne d'assurance maladie",
+        "Acceptée",
+        "En instruction",
+        "Complément demandé",
+        "Clôturée",
+        "action attendue de votre part",
+    ):
         assert label in page
     statuses = dict(Request.objects.filter(insured=martin).values_list("kind", "status"))
-    assert statuses == {Kind.RIB: Status.ACCEPTED, Kind.VITALE: Status.REVIEW,
-                        Kind.PRESTATION: Status.COMPLEMENT, Kind.CEAM: Status.CLOSED}
+    assert statuses == {
+        Kind.RIB: Status.ACCEPTED,
+        Kind.VITALE: Status.REVIEW,
+        Kind.PRESTATION: Status.COMPLEMENT,
+        Kind.CEAM: Status.CLOSED,
+    }
 
 
 def test_the_history_is_dated_in_the_past_and_told_in_order(seeded):
@@ -78,8 +95,7 @@ def test_the_accepted_rib_change_changed_the_register(seeded):
 def test_the_accepted_ceam_gave_the_child_a_card(seeded):
     martin = _person("Martin")
     ceam = Request.objects.get(insured=martin, kind=Kind.CEAM)
-    card = HealthCard.objects.get(insured=martin, beneficiary=ceam.beneficiary,
-                                  kind=HealthCard.Kind.CEAM)
+    card = HealthCard.objects.get(insured=martin, beneficiary=ceam.beneficiary, kind=HealthCard.Kind.CEAM)
     assert card.status == HealthCard.Status.VALID
     assert card.valid_from < timezone.localdate()
 
@@ -95,8 +111,9 @@ def test_another_person_has_a_refused_delay_with_its_reason(seeded, client):
 
 def test_the_decisions_are_in_the_message_box_and_no_email_is_sent(seeded):
     martin = _person("Martin")
-    subjects = list(Thread.objects.filter(insured=martin, kind=Thread.Kind.NOTICE)
-                    .values_list("subject", flat=True))
+    subjects = list(
+        Thread.objects.filter(insured=martin, kind=Thread.Kind.NOTICE).values_list("subject", flat=True)
+    )
     assert any("est acceptée" in s for s in subjects)
     assert any("des pièces sont demandées" in s for s in subjects)
     # The message box's own demo is still there.

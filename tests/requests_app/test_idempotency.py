@@ -14,8 +14,13 @@ CREATE = reverse("requests_app:create", args=["prestation"])
 
 
 def prestation(token: str, **changes) -> dict:
-    return {"equipment": "Fauteuil roulant", "amount": "1250,00", "quote": upload("devis.pdf"),
-            "idempotency_key": token, **changes}
+    return {
+        "equipment": "Fauteuil roulant",
+        "amount": "1250,00",
+        "quote": upload("devis.pdf"),
+        "idempotency_key": token,
+        **changes,
+    }
 
 
 def emails() -> int:
@@ -31,10 +36,12 @@ def card_order(token: str) -> dict:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("kind", "form", "files"), [("prestation", prestation, 1),
-                                                     ("carte_vitale", card_order, 2)])
-def test_the_same_form_sent_twice_files_one_demarche_with_one_email(logged, insured, private_storage,
-                                                                    kind, form, files):
+@pytest.mark.parametrize(
+    ("kind", "form", "files"), [("prestation", prestation, 1), ("carte_vitale", card_order, 2)]
+)
+def test_the_same_form_sent_twice_files_one_demarche_with_one_email(
+    logged, insured, private_storage, kind, form, files
+):
     url = reverse("requests_app:create", args=[kind])
     token = token_in(logged.get(url))
     first = logged.post(url, form(token))
@@ -74,12 +81,16 @@ def test_the_same_form_sent_twice_at_once_files_one_demarche(insured, private_st
 def _in_complement(insured, agent) -> Request:
     from requests_app.uploads import check_upload
 
-    filed = services.request_file(insured=insured, kind="prestation",
-                                  data={"equipment": "X", "amount": "10.00", "comment": ""},
-                                  uploads=[("Devis", check_upload(upload()))])
+    filed = services.request_file(
+        insured=insured,
+        kind="prestation",
+        data={"equipment": "X", "amount": "10.00", "comment": ""},
+        uploads=[("Devis", check_upload(upload()))],
+    )
     services.request_transition(request=filed, to_status=Status.REVIEW, actor=agent)
-    services.request_transition(request=filed, to_status=Status.COMPLEMENT, actor=agent,
-                                reason="Le devis signé.")
+    services.request_transition(
+        request=filed, to_status=Status.COMPLEMENT, actor=agent, reason="Le devis signé."
+    )
     return filed
 
 
@@ -94,8 +105,9 @@ def test_a_complement_form_sent_again_is_not_a_second_answer(logged, insured, ag
     token = token_in(logged.get(url))
     assert logged.post(url, {"documents": [upload()], "idempotency_key": token}).status_code == 302
     # The caisse asks for something else; the old form, sent again, does not answer it.
-    services.request_transition(request=filed, to_status=Status.COMPLEMENT, actor=agent,
-                                reason="Une facture.")
+    services.request_transition(
+        request=filed, to_status=Status.COMPLEMENT, actor=agent, reason="Une facture."
+    )
     again = logged.post(url, {"documents": [upload()], "idempotency_key": token})
     assert again.status_code == 302
     filed.refresh_from_db()
@@ -108,8 +120,9 @@ def test_a_complement_form_sent_again_is_not_a_second_answer(logged, insured, ag
 def test_a_complement_sent_twice_at_once_is_one_answer_and_both_are_told_it_is_sent(insured, agent):
     filed = _in_complement(insured, agent)
     url = reverse("requests_app:detail", args=[filed.public_id])
-    responses = post_at_once(insured.user, url,
-                             lambda: {"documents": [upload()], "idempotency_key": "jeton-complement-0001"})
+    responses = post_at_once(
+        insured.user, url, lambda: {"documents": [upload()], "idempotency_key": "jeton-complement-0001"}
+    )
     assert [r.status_code for r in responses] == [302, 302]
     filed.refresh_from_db()
     assert filed.status == Status.REVIEW and answers(filed) == 1

@@ -28,14 +28,20 @@ CODE = re.compile(r"\b(\d{4} \d{4})\b")
 
 @pytest.fixture
 def person(db):
-    return InsuredFactory(last_name="Lefèvre-Dupré", birth_date=date(1984, 3, 9), postal_code="75010",
-                          address_line1="12 rue Secrète", email="noemie@exemple.test")
+    return InsuredFactory(
+        last_name="Lefèvre-Dupré",
+        birth_date=date(1984, 3, 9),
+        postal_code="75010",
+        address_line1="12 rue Secrète",
+        email="noemie@exemple.test",
+    )
 
 
 @pytest.fixture
 def card(person):
-    return HealthCard.objects.create(insured=person, kind="vitale", status="valid",
-                                     valid_from=date(2020, 1, 1))
+    return HealthCard.objects.create(
+        insured=person, kind="vitale", status="valid", valid_from=date(2020, 1, 1)
+    )
 
 
 @pytest.fixture
@@ -51,9 +57,17 @@ def to_confirm(back_office):
 
 
 def form(person, **overrides):
-    data = {"nir": person.nir, "last_name": "lefevre dupre", "birth_date": "09/03/1984",
-            "postal_code": "75010", "reason": "loss", "photo": photo(), "id_document": upload(),
-            "accept_terms": "on", "accept_privacy": "on"}
+    data = {
+        "nir": person.nir,
+        "last_name": "lefevre dupre",
+        "birth_date": "09/03/1984",
+        "postal_code": "75010",
+        "reason": "loss",
+        "photo": photo(),
+        "id_document": upload(),
+        "accept_terms": "on",
+        "accept_privacy": "on",
+    }
     data.update(overrides)
     return data
 
@@ -82,14 +96,19 @@ def test_the_page_is_public(client):
 
 
 def test_a_public_loss_declaration_does_not_oppose_the_card_until_confirmed(
-        client, person, card, django_capture_on_commit_callbacks):
+    client, person, card, django_capture_on_commit_callbacks
+):
     url = declare(client, django_capture_on_commit_callbacks, person)
 
     card.refresh_from_db()
     assert card.status == "valid" and not HealthCard.objects.filter(status="ordered").exists()
     filed = Request.objects.get()
     assert (filed.insured, filed.kind, filed.status, filed.filed_without_account) == (
-        person, "carte_vitale", Status.FILED, True)
+        person,
+        "carte_vitale",
+        Status.FILED,
+        True,
+    )
     assert filed.attachments.count() == 2
     assert filed.public_confirmation.pending and filed.public_confirmation.by_email
     page = client.get(url).content.decode()
@@ -98,7 +117,8 @@ def test_a_public_loss_declaration_does_not_oppose_the_card_until_confirmed(
 
 
 def test_the_emailed_code_confirms_the_request_and_opposes_the_card(
-        client, person, card, django_capture_on_commit_callbacks):
+    client, person, card, django_capture_on_commit_callbacks
+):
     url = declare(client, django_capture_on_commit_callbacks, person)
     code = emailed_code()
 
@@ -123,11 +143,13 @@ def test_only_the_hash_of_the_code_is_stored(client, person, django_capture_on_c
     stored = PublicConfirmation.objects.get()
     assert code not in stored.code_hash
     from ameli_portal.models import OutboxJob
+
     assert all(code not in str(job.args) + str(job.kwargs) for job in OutboxJob.objects.all())
 
 
 def test_a_wrong_code_does_nothing_and_five_block_the_right_one(
-        client, person, card, django_capture_on_commit_callbacks):
+    client, person, card, django_capture_on_commit_callbacks
+):
     url = declare(client, django_capture_on_commit_callbacks, person)
     code = emailed_code()
     wrong = "0000 0000" if code != "0000 0000" else "1111 1111"
@@ -154,7 +176,8 @@ def test_an_expired_code_does_nothing(client, person, card, django_capture_on_co
 
 
 def test_staff_acceptance_in_the_back_office_opposes_the_card_and_orders_a_new_one(
-        client, back_office, person, card, django_capture_on_commit_callbacks):
+    client, back_office, person, card, django_capture_on_commit_callbacks
+):
     anonymous = client.__class__()
     url = declare(anonymous, django_capture_on_commit_callbacks, person)
     code = emailed_code()
@@ -165,7 +188,8 @@ def test_staff_acceptance_in_the_back_office_opposes_the_card_and_orders_a_new_o
 
     for to in ("instruction", "acceptee"):
         response = back_office.post(
-            reverse("admin:requests_app_request_transition", args=[filed.pk, to]), {"reason": ""})
+            reverse("admin:requests_app_request_transition", args=[filed.pk, to]), {"reason": ""}
+        )
         assert response.status_code == 302
     card.refresh_from_db()
     assert card.status == "opposed"
@@ -183,8 +207,9 @@ def test_a_refused_request_voids_the_code(client, agent, person, card, django_ca
     code = emailed_code()
     filed = Request.objects.get()
     services.request_transition(request=filed, to_status=Status.REVIEW, actor=agent)
-    services.request_transition(request=filed, to_status=Status.REFUSED, actor=agent,
-                                reason="Demande faite par un tiers.")
+    services.request_transition(
+        request=filed, to_status=Status.REFUSED, actor=agent, reason="Demande faite par un tiers."
+    )
     assert confirm(client, url, code).status_code == 400
     card.refresh_from_db()
     assert card.status == "valid"
@@ -192,7 +217,8 @@ def test_a_refused_request_voids_the_code(client, agent, person, card, django_ca
 
 @pytest.mark.parametrize("reason", ["loss", "first"])
 def test_the_holder_is_emailed_every_time_without_nir_or_health_detail(
-        client, person, reason, django_capture_on_commit_callbacks):
+    client, person, reason, django_capture_on_commit_callbacks
+):
     declare(client, django_capture_on_commit_callbacks, person, reason=reason)
     [email] = mail.outbox
     assert email.to == ["noemie@exemple.test"]
@@ -206,10 +232,15 @@ def test_the_holder_is_emailed_every_time_without_nir_or_health_detail(
 
 
 def test_a_holder_with_an_account_is_emailed_at_the_account_address_and_gets_a_notice(
-        client, django_capture_on_commit_callbacks):
-    user = UserFactory(email="compte@exemple.test", insured__email="registre@exemple.test",
-                       insured__last_name="Lefèvre-Dupré", insured__birth_date=date(1984, 3, 9),
-                       insured__postal_code="75010")
+    client, django_capture_on_commit_callbacks
+):
+    user = UserFactory(
+        email="compte@exemple.test",
+        insured__email="registre@exemple.test",
+        insured__last_name="Lefèvre-Dupré",
+        insured__birth_date=date(1984, 3, 9),
+        insured__postal_code="75010",
+    )
     declare(client, django_capture_on_commit_callbacks, user.insured)
     [email] = mail.outbox
     assert email.to == ["compte@exemple.test"] and CODE.search(email.body)
@@ -220,7 +251,8 @@ def test_a_holder_with_an_account_is_emailed_at_the_account_address_and_gets_a_n
 
 
 def test_without_an_email_on_file_only_staff_can_confirm(
-        client, person, card, django_capture_on_commit_callbacks):
+    client, person, card, django_capture_on_commit_callbacks
+):
     person.email = ""
     person.save()
     url = declare(client, django_capture_on_commit_callbacks, person)
@@ -242,32 +274,45 @@ def _answer(client, capture, data):
     with capture(execute=True):
         response = client.post(URL, data)
     follow = client.get(response["Location"])
-    return response.status_code, response["Location"], follow.status_code, _normalised(
-        follow.content.decode())
+    return (
+        response.status_code,
+        response["Location"],
+        follow.status_code,
+        _normalised(follow.content.decode()),
+    )
 
 
 def test_the_answer_is_the_same_whether_or_not_the_identity_matches(
-        client, person, django_capture_on_commit_callbacks):
+    client, person, django_capture_on_commit_callbacks
+):
     no_rights = InsuredFactory(last_name="Sansdroit", birth_date=date(1990, 1, 1), postal_code="13001")
     no_rights.coverage_periods.all().delete()
-    with_account = UserFactory(insured__last_name="Compte", insured__birth_date=date(1970, 5, 5),
-                               insured__postal_code="69001").insured
+    with_account = UserFactory(
+        insured__last_name="Compte", insured__birth_date=date(1970, 5, 5), insured__postal_code="69001"
+    ).insured
     answers = [
         _answer(client, django_capture_on_commit_callbacks, form(person)),
         _answer(client, django_capture_on_commit_callbacks, form(person, last_name="Martin")),
         _answer(client, django_capture_on_commit_callbacks, form(person, postal_code="75011")),
-        _answer(client, django_capture_on_commit_callbacks,
-                form(no_rights, last_name="Sansdroit", birth_date="01/01/1990", postal_code="13001")),
-        _answer(client, django_capture_on_commit_callbacks,
-                form(with_account, last_name="Compte", birth_date="05/05/1970", postal_code="69001")),
+        _answer(
+            client,
+            django_capture_on_commit_callbacks,
+            form(no_rights, last_name="Sansdroit", birth_date="01/01/1990", postal_code="13001"),
+        ),
+        _answer(
+            client,
+            django_capture_on_commit_callbacks,
+            form(with_account, last_name="Compte", birth_date="05/05/1970", postal_code="69001"),
+        ),
     ]
     unknown = InsuredFactory.build()
     answers.append(_answer(client, django_capture_on_commit_callbacks, form(person, nir=unknown.nir)))
 
     statuses = {(a[0], a[2]) for a in answers}
     assert statuses == {(302, 200)}
-    assert all(re.fullmatch(r"/demarches/carte-vitale-sans-compte/confirmer/[0-9a-f-]{36}/", a[1])
-               for a in answers)
+    assert all(
+        re.fullmatch(r"/demarches/carte-vitale-sans-compte/confirmer/[0-9a-f-]{36}/", a[1]) for a in answers
+    )
     assert len({a[3] for a in answers}) == 1
     assert len({a[1] for a in answers}) == len(answers)  # each its own page, none reused
     # And a wrong code is refused in the same words on every one of those pages.

@@ -20,21 +20,26 @@ def file_prestation(client, **files):
     return client.post(reverse("requests_app:create", args=["prestation"]), data)
 
 
-@pytest.mark.parametrize("maker,content_type", [
-    (pdf_bytes, "application/pdf"), (jpeg_bytes, "image/jpeg"), (png_bytes, "image/png")])
+@pytest.mark.parametrize(
+    "maker,content_type",
+    [(pdf_bytes, "application/pdf"), (jpeg_bytes, "image/jpeg"), (png_bytes, "image/png")],
+)
 def test_real_files_are_recognised_by_their_content(maker, content_type):
     # the name says nothing: a PNG called .pdf is a PNG
     checked = check_upload(SimpleUploadedFile("document.pdf", maker(), content_type="application/pdf"))
     assert checked.content_type == content_type
 
 
-@pytest.mark.parametrize("name,data", [
-    ("facture.pdf", EXE),                                       # an .exe renamed .pdf
-    ("photo.jpg", b"\xff\xd8\xff\xe0" + b"garbage" * 100),      # a JPEG header then garbage
-    ("image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50),         # a PNG header then nothing valid
-    ("devis.pdf", b"%PDF-1.7\n" + b"not a pdf at all" * 10),    # a PDF header then nothing valid
-    ("page.html", b"<html><script>alert(1)</script></html>"),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("facture.pdf", EXE),  # an .exe renamed .pdf
+        ("photo.jpg", b"\xff\xd8\xff\xe0" + b"garbage" * 100),  # a JPEG header then garbage
+        ("image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50),  # a PNG header then nothing valid
+        ("devis.pdf", b"%PDF-1.7\n" + b"not a pdf at all" * 10),  # a PDF header then nothing valid
+        ("page.html", b"<html><script>alert(1)</script></html>"),
+    ],
+)
 def test_a_disguised_file_is_refused(logged, name, data):
     response = file_prestation(logged, documents=[SimpleUploadedFile(name, data, "application/pdf")])
     assert response.status_code == 400
@@ -135,15 +140,17 @@ def test_a_filing_that_fails_leaves_no_document_on_disk(insured, private_storage
     monkeypatch.setattr(services, "_notify", broken_email)  # fails after the files are written
     uploads = [("Justificatif", check_upload(upload(f"p{n}.pdf"))) for n in range(3)]
     with pytest.raises(RuntimeError):
-        services.request_file(insured=insured, kind="prestation", data={"amount": "120.00"}, uploads=uploads,
-                              actor=insured.user)
+        services.request_file(
+            insured=insured, kind="prestation", data={"amount": "120.00"}, uploads=uploads, actor=insured.user
+        )
 
     assert not Request.objects.exists() and not Attachment.objects.exists()
     assert stored_files(private_storage) == []
 
 
-def test_a_complement_answer_that_fails_leaves_no_document_on_disk(logged, insured, agent, private_storage,
-                                                                    monkeypatch):
+def test_a_complement_answer_that_fails_leaves_no_document_on_disk(
+    logged, insured, agent, private_storage, monkeypatch
+):
     file_prestation(logged, documents=[upload("devis.pdf")])
     filed = Request.objects.get()
     services.request_transition(request=filed, to_status="instruction", actor=agent)
@@ -155,8 +162,9 @@ def test_a_complement_answer_that_fails_leaves_no_document_on_disk(logged, insur
 
     monkeypatch.setattr(services, "request_transition", broken_transition)
     with pytest.raises(RuntimeError):
-        services.request_answer_complement(request=filed, actor=insured.user,
-                                           uploads=[("Facture", check_upload(upload("facture.pdf")))])
+        services.request_answer_complement(
+            request=filed, actor=insured.user, uploads=[("Facture", check_upload(upload("facture.pdf")))]
+        )
 
     assert stored_files(private_storage) == before and filed.attachments.count() == len(before)
 
@@ -167,8 +175,8 @@ def test_a_refused_form_says_why_its_files_must_be_chosen_again(logged):
     response = file_prestation(logged, amount="beaucoup")
     assert response.status_code == 400
     page = response.content.decode()
-    summary = page[page.index('class="form-errors error-summary"'):]
-    summary = summary[:summary.index("</div>")]
+    summary = page[page.index('class="form-errors error-summary"') :]
+    summary = summary[: summary.index("</div>")]
     assert "Montant" in summary and "ont pas été gardés" in summary
     assert "Choisissez-les de nouveau" in summary
     assert 'value="Fauteuil"' in page  # what was typed is kept

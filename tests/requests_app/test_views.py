@@ -45,13 +45,19 @@ def test_an_unknown_kind_is_404(logged):
 
 
 def test_a_lost_card_is_opposed_when_filed(logged, insured, django_capture_on_commit_callbacks):
-    card = HealthCard.objects.create(insured=insured, kind="vitale", status="valid",
-                                     valid_from=date(2020, 1, 1))
-    response = file(logged, "carte_vitale", {"reason": "loss", "photo": photo(), "id_document": upload()},
-                    django_capture_on_commit_callbacks)
+    card = HealthCard.objects.create(
+        insured=insured, kind="vitale", status="valid", valid_from=date(2020, 1, 1)
+    )
+    response = file(
+        logged,
+        "carte_vitale",
+        {"reason": "loss", "photo": photo(), "id_document": upload()},
+        django_capture_on_commit_callbacks,
+    )
     filed = Request.objects.get(insured=insured)
-    assert response.status_code == 302 and response["Location"] == reverse("requests_app:detail",
-                                                                           args=[filed.public_id])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "requests_app:detail", args=[filed.public_id]
+    )
     card.refresh_from_db()
     assert card.status == "opposed"
     assert filed.status == Status.FILED and filed.data == {"reason": "loss"}
@@ -95,8 +101,14 @@ def test_a_bad_rib_key_is_refused(logged):
 
 def test_a_child_of_17_needs_a_school_certificate(logged):
     born = timezone.localdate().replace(year=timezone.localdate().year - 17) - timedelta(days=3)
-    data = {"declaration": "rattachement", "last_name": "Nom", "first_names": "Lina",
-            "birth_date": born.isoformat(), "sex": "2", "birth_proof": upload()}
+    data = {
+        "declaration": "rattachement",
+        "last_name": "Nom",
+        "first_names": "Lina",
+        "birth_date": born.isoformat(),
+        "sex": "2",
+        "birth_proof": upload(),
+    }
     response = file(logged, "enfant", data)
     assert response.status_code == 400 and "certificat de scolarité" in response.content.decode()
     data.update(birth_proof=upload(), school_certificate=upload())
@@ -105,8 +117,11 @@ def test_a_child_of_17_needs_a_school_certificate(logged):
 
 def test_a_prestation_for_a_beneficiary(logged, insured):
     child = BeneficiaryFactory(insured=insured)
-    response = file(logged, "prestation", {"beneficiary": child.pk, "equipment": "Fauteuil roulant",
-                                           "amount": "1250,50", "quote": upload()})
+    response = file(
+        logged,
+        "prestation",
+        {"beneficiary": child.pk, "equipment": "Fauteuil roulant", "amount": "1250,50", "quote": upload()},
+    )
     assert response.status_code == 302
     filed = Request.objects.get()
     assert filed.beneficiary == child and filed.data["amount"] == "1250.50"
@@ -114,20 +129,28 @@ def test_a_prestation_for_a_beneficiary(logged, insured):
 
 def test_someone_else_s_beneficiary_cannot_be_chosen(logged, other_insured):
     stranger = BeneficiaryFactory(insured=other_insured)
-    response = file(logged, "ceam", {"beneficiary": stranger.pk,
-                                     "departure_on": (timezone.localdate() + timedelta(days=20)).isoformat()})
+    response = file(
+        logged,
+        "ceam",
+        {"beneficiary": stranger.pk, "departure_on": (timezone.localdate() + timedelta(days=20)).isoformat()},
+    )
     assert response.status_code == 400
     assert not Request.objects.exists()
 
 
-@pytest.mark.parametrize("kind,data", [
-    ("delai_cotisation", {"contribution": "csm", "months": "3", "reason": "Baisse de revenus."}),
-    ("situation_familiale", {"situation": "marie", "since": "2025-06-14"}),
-    ("ceam", {"departure_on": "FUTURE"}),
-])
+@pytest.mark.parametrize(
+    "kind,data",
+    [
+        ("delai_cotisation", {"contribution": "csm", "months": "3", "reason": "Baisse de revenus."}),
+        ("situation_familiale", {"situation": "marie", "since": "2025-06-14"}),
+        ("ceam", {"departure_on": "FUTURE"}),
+    ],
+)
 def test_the_other_kinds_are_filed(logged, kind, data):
-    data = {k: (timezone.localdate() + timedelta(days=20)).isoformat() if v == "FUTURE" else v
-            for k, v in data.items()}
+    data = {
+        k: (timezone.localdate() + timedelta(days=20)).isoformat() if v == "FUTURE" else v
+        for k, v in data.items()
+    }
     if kind == "situation_familiale":
         data["proof"] = upload()
     assert file(logged, kind, data).status_code == 302
@@ -135,10 +158,13 @@ def test_the_other_kinds_are_filed(logged, kind, data):
 
 
 @pytest.mark.parametrize("count", [1, 6])
-def test_the_list_shows_my_requests_only_with_a_fixed_query_count(logged, insured, other_insured, count,
-                                                                  django_assert_num_queries):
-    mine = [DemarcheFactory(insured=insured, beneficiary=BeneficiaryFactory(insured=insured))
-            for _ in range(count)]
+def test_the_list_shows_my_requests_only_with_a_fixed_query_count(
+    logged, insured, other_insured, count, django_assert_num_queries
+):
+    mine = [
+        DemarcheFactory(insured=insured, beneficiary=BeneficiaryFactory(insured=insured))
+        for _ in range(count)
+    ]
     DemarcheFactory(insured=other_insured, kind="rib", data={"iban": "FR7630006000011234567890189"})
     logged.get(reverse("requests_app:list"))  # the first page of a session records it (allauth)
     # session; user (nothing written within the renewal interval:
@@ -152,15 +178,19 @@ def test_the_list_shows_my_requests_only_with_a_fixed_query_count(logged, insure
 
 
 def test_another_insured_s_request_and_attachment_are_404(logged, other_insured, agent):
-    theirs = services.request_file(insured=other_insured, kind="prestation",
-                                   data={"equipment": "X", "amount": "10.00", "comment": ""},
-                                   uploads=[("Devis", _checked())])
+    theirs = services.request_file(
+        insured=other_insured,
+        kind="prestation",
+        data={"equipment": "X", "amount": "10.00", "comment": ""},
+        uploads=[("Devis", _checked())],
+    )
     attachment = theirs.attachments.get()
     assert logged.get(reverse("requests_app:detail", args=[theirs.public_id])).status_code == 404
     assert logged.get(reverse("requests_app:attachment", args=[attachment.public_id])).status_code == 404
     services.request_transition(request=theirs, to_status=Status.REVIEW, actor=agent)
-    services.request_transition(request=theirs, to_status=Status.COMPLEMENT, actor=agent,
-                                reason="Devis signé")
+    services.request_transition(
+        request=theirs, to_status=Status.COMPLEMENT, actor=agent, reason="Devis signé"
+    )
     response = logged.post(reverse("requests_app:detail", args=[theirs.public_id]), {"documents": upload()})
     assert response.status_code == 404
     theirs.refresh_from_db()
@@ -174,16 +204,21 @@ def test_staff_accounts_have_no_requests_page(client, staff):
 
 def _checked():
     from requests_app.uploads import check_upload
+
     return check_upload(upload())
 
 
 def test_a_complement_is_answered_with_new_documents(logged, insured, agent):
-    filed = services.request_file(insured=insured, kind="prestation",
-                                  data={"equipment": "X", "amount": "10.00", "comment": ""},
-                                  uploads=[("Devis", _checked())])
+    filed = services.request_file(
+        insured=insured,
+        kind="prestation",
+        data={"equipment": "X", "amount": "10.00", "comment": ""},
+        uploads=[("Devis", _checked())],
+    )
     services.request_transition(request=filed, to_status=Status.REVIEW, actor=agent)
-    services.request_transition(request=filed, to_status=Status.COMPLEMENT, actor=agent,
-                                reason="Le devis signé par le fournisseur.")
+    services.request_transition(
+        request=filed, to_status=Status.COMPLEMENT, actor=agent, reason="Le devis signé par le fournisseur."
+    )
     url = reverse("requests_app:detail", args=[filed.public_id])
     page = logged.get(url).content.decode()
     assert "Le devis signé par le fournisseur." in page and "Envoyer mes documents" in page
@@ -205,8 +240,17 @@ def test_a_young_child_has_no_carte_vitale_of_their_own(logged, insured):
 
 
 def test_the_filing_email_says_no_health_detail(logged, insured, django_capture_on_commit_callbacks):
-    file(logged, "prestation", {"equipment": "Prothèse auditive", "amount": "1500", "quote": upload(),
-                                "comment": "Surdité bilatérale"}, django_capture_on_commit_callbacks)
+    file(
+        logged,
+        "prestation",
+        {
+            "equipment": "Prothèse auditive",
+            "amount": "1500",
+            "quote": upload(),
+            "comment": "Surdité bilatérale",
+        },
+        django_capture_on_commit_callbacks,
+    )
     [email] = mail.outbox
     assert email.to == [insured.user.email] and "Demande de prestation" in email.body
     for text in (email.subject, email.body, email.alternatives[0][0]):

@@ -19,8 +19,9 @@ def test_an_accepted_rib_change_is_mailed_by_the_worker_without_the_iban(celery_
     insured.email = "registre@exemple.test"
     insured.save()
     with transaction.atomic():
-        filed = services.request_file(insured=insured, kind="rib", data={"iban": NEW_IBAN},
-                                      actor=insured.user)
+        filed = services.request_file(
+            insured=insured, kind="rib", data={"iban": NEW_IBAN}, actor=insured.user
+        )
     with transaction.atomic():
         services.request_transition(request=filed, to_status=Status.REVIEW, actor=agent)
     with transaction.atomic():
@@ -29,12 +30,18 @@ def test_an_accepted_rib_change_is_mailed_by_the_worker_without_the_iban(celery_
     # Filed, in review, accepted; the IBAN change (to both addresses). The decision's notice is
     # in the box, and the "accepted" email says so: no second email for it.
     wait_for(lambda: DemoMessage.objects.count() >= 4, timeout=60, message="courriels livrés par le worker")
-    wait_for(lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(), timeout=60,
-             message="tous les jobs faits")
+    wait_for(
+        lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(),
+        timeout=60,
+        message="tous les jobs faits",
+    )
     mails = list(DemoMessage.objects.all())
     assert sorted(m.subject for m in mails) == [
-        "Vos coordonnées bancaires ont été modifiées", "Votre démarche a avancé : en instruction",
-        "Votre démarche est acceptée", "Votre démarche est déposée"]
+        "Vos coordonnées bancaires ont été modifiées",
+        "Votre démarche a avancé : en instruction",
+        "Votre démarche est acceptée",
+        "Votre démarche est déposée",
+    ]
     assert "un avis dans votre messagerie" in next(m for m in mails if "acceptée" in m.subject).body_text
     assert Thread.objects.get(insured=insured, kind=Thread.Kind.NOTICE).subject.endswith("est acceptée")
     iban_mail = next(m for m in mails if "bancaires" in m.subject)
@@ -53,7 +60,8 @@ def test_an_accepted_rib_change_is_mailed_by_the_worker_without_the_iban(celery_
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_code_of_a_request_without_account_is_drawn_by_the_worker_and_never_queued(
-        celery_worker, insured_without_account, settings):
+    celery_worker, insured_without_account, settings
+):
     import re
 
     from django.conf import global_settings
@@ -64,19 +72,27 @@ def test_the_code_of_a_request_without_account_is_drawn_by_the_worker_and_never_
     # The worker hashes with the real hashers: this process must know them to check the code.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
 
-    card = HealthCard.objects.create(insured=insured_without_account, kind="vitale", status="valid",
-                                     valid_from="2020-01-01")
+    card = HealthCard.objects.create(
+        insured=insured_without_account, kind="vitale", status="valid", valid_from="2020-01-01"
+    )
     with transaction.atomic():
-        filed = services.request_file(insured=insured_without_account, kind="carte_vitale",
-                                      data={"reason": "theft"}, filed_without_account=True)
+        filed = services.request_file(
+            insured=insured_without_account,
+            kind="carte_vitale",
+            data={"reason": "theft"},
+            filed_without_account=True,
+        )
     [mail] = wait_for(lambda: list(DemoMessage.objects.all()), timeout=60, message="courriel du worker")
-    wait_for(lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(), timeout=60,
-             message="job fait")
+    wait_for(
+        lambda: not OutboxJob.objects.filter(done_at__isnull=True).exists(), timeout=60, message="job fait"
+    )
     assert mail.recipient == insured_without_account.email
     code = re.search(r"\b\d{4} \d{4}\b", mail.body_text).group(0)
     # The digits exist only in the email: not in the queued job, only a hash in the database.
-    assert all(code.replace(" ", "") not in str(job.args) + str(job.kwargs) and code not in
-               str(job.kwargs) for job in OutboxJob.objects.all())
+    assert all(
+        code.replace(" ", "") not in str(job.args) + str(job.kwargs) and code not in str(job.kwargs)
+        for job in OutboxJob.objects.all()
+    )
     card.refresh_from_db()
     assert card.status == "valid"
     confirmation = PublicConfirmation.objects.get(request=filed)

@@ -21,8 +21,11 @@ PAIRS = list(itertools.permutations(Status.values, 2))
 
 
 def at(status, insured, **kwargs):
-    decided = {"decided_at": timezone.now(), "decision_reason": "motif"} \
-        if status in (Status.ACCEPTED, Status.REFUSED, Status.CLOSED) else {}
+    decided = (
+        {"decided_at": timezone.now(), "decision_reason": "motif"}
+        if status in (Status.ACCEPTED, Status.REFUSED, Status.CLOSED)
+        else {}
+    )
     return DemarcheFactory(insured=insured, status=status, **decided, **kwargs)
 
 
@@ -36,14 +39,19 @@ def test_only_the_table_s_moves_are_possible(frm, to, who, insured, agent):
     request = at(frm, insured)
     allowed = who in services.TRANSITIONS.get((frm, to), ())
     call = lambda: services.request_transition(  # noqa: E731
-        request=request, to_status=to, actor=actor_for(who, insured, agent), reason="parce que")
+        request=request, to_status=to, actor=actor_for(who, insured, agent), reason="parce que"
+    )
     if allowed:
         call()
         request.refresh_from_db()
         assert request.status == to
         event = request.events.get()
-        assert (event.from_status, event.to_status, event.actor_kind, event.reason) == \
-            (frm, to, who, "parce que")
+        assert (event.from_status, event.to_status, event.actor_kind, event.reason) == (
+            frm,
+            to,
+            who,
+            "parce que",
+        )
     else:
         with pytest.raises(services.TransitionNotAllowed):
             call()
@@ -78,8 +86,12 @@ def test_an_insured_cannot_answer_someone_else_s_complement(insured, other_insur
 def test_a_staff_move_is_audited_and_tells_the_insured(insured, agent, django_capture_on_commit_callbacks):
     request = at(Status.REVIEW, insured)
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_transition(request=request, to_status=Status.COMPLEMENT, actor=agent,
-                                    reason="Le devis détaillé de l'audioprothésiste.")
+        services.request_transition(
+            request=request,
+            to_status=Status.COMPLEMENT,
+            actor=agent,
+            reason="Le devis détaillé de l'audioprothésiste.",
+        )
     request.refresh_from_db()
     assert request.expected_from_insured == "Le devis détaillé de l'audioprothésiste."
     audit = AuditEvent.objects.get(action="request_complement")
@@ -99,8 +111,9 @@ def test_a_staff_move_is_audited_and_tells_the_insured(insured, agent, django_ca
 
 def test_an_acceptance_records_the_decision(insured, agent):
     request = at(Status.REVIEW, insured)
-    services.request_transition(request=request, to_status=Status.ACCEPTED, actor=agent,
-                                amount=Decimal("900.00"))
+    services.request_transition(
+        request=request, to_status=Status.ACCEPTED, actor=agent, amount=Decimal("900.00")
+    )
     request.refresh_from_db()
     assert request.decided_amount == Decimal("900.00") and request.decided_at
     assert Thread.objects.get(insured=insured).subject.endswith("est acceptée")
@@ -116,13 +129,16 @@ def test_the_database_refuses_what_the_service_refuses(insured):
         RequestEvent.objects.create(request=request, from_status="", to_status="nulle", actor_kind="staff")
 
 
-@pytest.mark.parametrize(("start", "days", "expected"), [
-    ("2026-11-27", 1, "2026-11-30"),  # a Friday: the weekend does not count
-    ("2026-04-30", 1, "2026-05-04"),  # 1 May (a Friday) is a public holiday
-    ("2026-12-24", 2, "2026-12-29"),  # Christmas Day
-    ("2026-05-13", 3, "2026-05-19"),  # Ascension (Thursday 14) and Whit Monday (25 is later)
-    ("2027-03-26", 1, "2027-03-30"),  # Easter Monday 2027 is 29 March
-])
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        ("2026-11-27", 1, "2026-11-30"),  # a Friday: the weekend does not count
+        ("2026-04-30", 1, "2026-05-04"),  # 1 May (a Friday) is a public holiday
+        ("2026-12-24", 2, "2026-12-29"),  # Christmas Day
+        ("2026-05-13", 3, "2026-05-19"),  # Ascension (Thursday 14) and Whit Monday (25 is later)
+        ("2027-03-26", 1, "2027-03-30"),  # Easter Monday 2027 is 29 March
+    ],
+)
 def test_the_answer_date_counts_working_days_without_public_holidays(start, days, expected):
     from datetime import date
 

@@ -11,8 +11,10 @@ from .household import build_household, grant
 @pytest.fixture(scope="package", autouse=True)
 def private_storage(tmp_path_factory):
     storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path_factory.mktemp("storage")), "base_url": None}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("storage")), "base_url": None},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     from django.conf import settings

@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 @dataclass
 class Field:
     name: str
-    kind: str                      # input type, "select", "textarea" or "submit"
+    kind: str  # input type, "select", "textarea" or "submit"
     value: str = ""
     options: list[str] = field(default_factory=list)
     checked: bool = False
@@ -16,7 +16,7 @@ class Field:
 
 @dataclass
 class Form:
-    action: str                    # a path on this site
+    action: str  # a path on this site
     enctype: str
     method: str = "post"
     fields: list[Field] = field(default_factory=list)
@@ -44,8 +44,11 @@ class _Parser(HTMLParser):
                 method = a.get("method", "get").lower()
                 # A GET form's query string replaces the action's own.
                 query = f"?{parts.query}" if parts.query and method == "post" else ""
-                self.form = Form(action=parts.path + query, enctype=a.get("enctype", ""),
-                                 method="post" if method == "post" else "get")
+                self.form = Form(
+                    action=parts.path + query,
+                    enctype=a.get("enctype", ""),
+                    method="post" if method == "post" else "get",
+                )
                 self.forms.append(self.form)
             return
         if self.form is None or "disabled" in a:  # a browser sends no disabled field

@@ -45,16 +45,16 @@ class Household:
     beneficiary: object
     card: object
     payment: Payment
-    document: Document          # ready, with its PDF
-    failed_document: Document   # its render failed: "Réessayer" is offered
-    request: object             # a démarche with its attachment
+    document: Document  # ready, with its PDF
+    failed_document: Document  # its render failed: "Réessayer" is offered
+    request: object  # a démarche with its attachment
     complement_request: object  # a démarche waiting for documents from the insured
     attachment: object
     thread: Thread
     notice: Thread
     demo_letter: DemoMessage
-    newcomer: object            # in the register, no account yet: the sign-up steps are theirs
-    data_export: object         # « Télécharger mes données », ready
+    newcomer: object  # in the register, no account yet: the sign-up steps are theirs
+    data_export: object  # « Télécharger mes données », ready
     public_confirmation: object  # a carte Vitale asked without an account, waiting for its code
 
 
@@ -70,51 +70,90 @@ def build_household(capture_on_commit) -> Household:
     HealthCardEventFactory(card=card)
 
     day = date(2026, 3, 10)
-    act = CareActFactory(sheet=CareSheetFactory(insured=insured, received_on=day), care_date=day,
-                         charged=Decimal("30.00"))
+    act = CareActFactory(
+        sheet=CareSheetFactory(insured=insured, received_on=day), care_date=day, charged=Decimal("30.00")
+    )
     [settlement] = care_sheet_post(sheet=act.sheet, actor=None)
     payments_run(day=day + timedelta(days=1))
     settlement.refresh_from_db()
     # An act on its way (not yet paid), for the lists.
-    care_sheet_post(sheet=CareActFactory(sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary),
-                                         care_date=day).sheet, actor=None)
+    care_sheet_post(
+        sheet=CareActFactory(
+            sheet=CareSheetFactory(insured=insured, beneficiary=beneficiary), care_date=day
+        ).sheet,
+        actor=None,
+    )
 
     with capture_on_commit(execute=True):
         document = attestation_services.document_request(insured=insured, kind=Document.Kind.RIGHTS)
-        failed = Document.objects.create(owner=insured, kind=Document.Kind.TAX, content_key="x" * 64,
-                                         period_start=date(2025, 1, 1), period_end=date(2025, 12, 31))
+        failed = Document.objects.create(
+            owner=insured,
+            kind=Document.Kind.TAX,
+            content_key="x" * 64,
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 12, 31),
+        )
         attestation_services.document_mark_failed(document_id=failed.pk, error="test")
         filed = request_services.request_file(
-            insured=insured, kind="prestation", actor=user,
+            insured=insured,
+            kind="prestation",
+            actor=user,
             data={"equipment": "Fauteuil roulant", "amount": "1250.00", "comment": ""},
-            uploads=[("Devis", check_upload(upload("devis.pdf")))])
+            uploads=[("Devis", check_upload(upload("devis.pdf")))],
+        )
         complement = request_services.request_file(
-            insured=insured, kind="prestation", actor=user,
-            data={"equipment": "Lit médicalisé", "amount": "900.00", "comment": ""})
+            insured=insured,
+            kind="prestation",
+            actor=user,
+            data={"equipment": "Lit médicalisé", "amount": "900.00", "comment": ""},
+        )
         request_services.request_transition(request=complement, to_status="instruction", actor=clerk)
-        request_services.request_transition(request=complement, to_status="complement", actor=clerk,
-                                            reason="Merci de joindre le devis signé.")
-        thread = messaging_services.thread_start(insured=insured, user=user, topic="remboursements",
-                                                 subject="Ma question", body="Bonjour, une question.")
+        request_services.request_transition(
+            request=complement, to_status="complement", actor=clerk, reason="Merci de joindre le devis signé."
+        )
+        thread = messaging_services.thread_start(
+            insured=insured,
+            user=user,
+            topic="remboursements",
+            subject="Ma question",
+            body="Bonjour, une question.",
+        )
         MessageFactory(thread=thread, body="Bonjour, voici notre réponse.")
         notice = messaging_services.notice_post(insured=insured, subject="Avis", body="Un avis de la caisse.")
         export = data_export_request(user=user)
         without_account = request_services.request_file(
-            insured=insured, kind="carte_vitale", data={"reason": "loss"}, filed_without_account=True)
+            insured=insured, kind="carte_vitale", data={"reason": "loss"}, filed_without_account=True
+        )
     export.refresh_from_db()
     assert export.file, "l'archive de « Télécharger mes données » est prête"
     document.refresh_from_db()
     assert document.status == Document.Status.READY and document.file
-    letter = DemoMessage.objects.create(kind=DemoMessage.Kind.LETTER, recipient="Claude", subject="Courrier",
-                                        body_text="Bonjour", body_html="<p>Bonjour</p>",
-                                        pdf=b"%PDF-1.4 test")
+    letter = DemoMessage.objects.create(
+        kind=DemoMessage.Kind.LETTER,
+        recipient="Claude",
+        subject="Courrier",
+        body_text="Bonjour",
+        body_html="<p>Bonjour</p>",
+        pdf=b"%PDF-1.4 test",
+    )
     newcomer = InsuredFactory(iban=NEWCOMER_IBAN, postal_code="75011")
     return Household(
-        newcomer=newcomer, user=user, insured=insured, beneficiary=beneficiary, card=card,
+        newcomer=newcomer,
+        user=user,
+        insured=insured,
+        beneficiary=beneficiary,
+        card=card,
         payment=settlement.payment,
-        document=document, failed_document=failed, request=filed, complement_request=complement,
-        attachment=filed.attachments.get(), thread=thread, notice=notice, demo_letter=letter,
-        data_export=export, public_confirmation=without_account.public_confirmation,
+        document=document,
+        failed_document=failed,
+        request=filed,
+        complement_request=complement,
+        attachment=filed.attachments.get(),
+        thread=thread,
+        notice=notice,
+        demo_letter=letter,
+        data_export=export,
+        public_confirmation=without_account.public_confirmation,
     )
 
 
@@ -123,7 +162,8 @@ def grant(user, *perms: str):
     for perm in perms:
         app_label, codename = perm.split(".")
         user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
     return user
 
 
@@ -160,33 +200,45 @@ IDENTIFIERS = {
     "reimbursements:payment_detail": Case(
         kwargs=lambda h: {"public_id": h.payment.public_id},
         staff=_admin("reimbursements_payment_change", lambda h: h.payment.pk),
-        staff_perm="reimbursements.view_payment"),
+        staff_perm="reimbursements.view_payment",
+    ),
     "attestations:status": Case(kwargs=lambda h: {"public_id": h.document.public_id}),
     "attestations:download": Case(
         kwargs=lambda h: {"public_id": h.document.public_id},
         staff=_admin("attestations_document_download", lambda h: h.document.pk),
-        staff_perm="attestations.view_document"),
-    "attestations:retry": Case(kwargs=lambda h: {"public_id": h.failed_document.public_id},
-                               method="post", owner_status=302),
+        staff_perm="attestations.view_document",
+    ),
+    "attestations:retry": Case(
+        kwargs=lambda h: {"public_id": h.failed_document.public_id}, method="post", owner_status=302
+    ),
     "requests_app:create": Case(kwargs=lambda h: {"kind": "prestation"}, owned=False),
     "requests_app:detail": Case(
         kwargs=lambda h: {"public_id": h.request.public_id},
         staff=_admin("requests_app_request_change", lambda h: h.request.pk),
-        staff_perm="requests_app.view_request"),
+        staff_perm="requests_app.view_request",
+    ),
     "requests_app:attachment": Case(
         kwargs=lambda h: {"public_id": h.attachment.public_id},
-        staff=_admin("requests_app_request_attachment", lambda h: h.request.pk,
-                     lambda h: h.attachment.public_id),
-        staff_perm="requests_app.view_attachment"),
+        staff=_admin(
+            "requests_app_request_attachment", lambda h: h.request.pk, lambda h: h.attachment.public_id
+        ),
+        staff_perm="requests_app.view_attachment",
+    ),
     "messaging:thread": Case(
         kwargs=lambda h: {"public_id": h.thread.public_id},
         staff=_admin("messaging_thread_change", lambda h: h.thread.pk),
-        staff_perm="messaging.view_thread"),
-    "messaging:reply": Case(kwargs=lambda h: {"public_id": h.thread.public_id}, method="post",
-                            data={"body": "Merci pour votre réponse."}, owner_status=302),
+        staff_perm="messaging.view_thread",
+    ),
+    "messaging:reply": Case(
+        kwargs=lambda h: {"public_id": h.thread.public_id},
+        method="post",
+        data={"body": "Merci pour votre réponse."},
+        owner_status=302,
+    ),
     "accounts:my_data_download": Case(kwargs=lambda h: {"public_id": h.data_export.public_id}),
     "requests_app:public_vitale_confirm": Case(
-        kwargs=lambda h: {"public_id": h.public_confirmation.public_id}, public=True),
+        kwargs=lambda h: {"public_id": h.public_confirmation.public_id}, public=True
+    ),
     "public:demo_message": Case(kwargs=lambda h: {"message_id": h.demo_letter.pk}, demo=True),
     "public:demo_message_html": Case(kwargs=lambda h: {"message_id": h.demo_letter.pk}, demo=True),
     "public:demo_letter_pdf": Case(kwargs=lambda h: {"message_id": h.demo_letter.pk}, demo=True),

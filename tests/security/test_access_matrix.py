@@ -26,15 +26,18 @@ pytestmark = pytest.mark.django_db
 ROUTES = {route.name: route for route in all_routes()}
 # The API's routes take a session token, not a cookie: tests/api/test_api.py walks its
 # OpenAPI document for the same matrix.
-WITH_IDENTIFIER = sorted(name for name, route in ROUTES.items()
-                         if route.converters and not route.is_admin and not route.is_allauth
-                         and not route.is_api)
+WITH_IDENTIFIER = sorted(
+    name
+    for name, route in ROUTES.items()
+    if route.converters and not route.is_admin and not route.is_allauth and not route.is_api
+)
 
 
 def test_every_url_with_an_identifier_says_how_to_reach_its_object():
     missing = set(WITH_IDENTIFIER) - set(IDENTIFIERS)
-    assert not missing, (f"URL avec identifiant sans entrée dans IDENTIFIERS (tests/security/household.py) : "
-                         f"{sorted(missing)}")
+    assert not missing, (
+        f"URL avec identifiant sans entrée dans IDENTIFIERS (tests/security/household.py) : {sorted(missing)}"
+    )
     assert set(IDENTIFIERS) <= set(ROUTES), "IDENTIFIERS nomme une URL qui n'existe plus"
 
 
@@ -157,9 +160,18 @@ def test_every_admin_page_answers_a_superuser_without_a_server_error(db):
 
 # Django's own pages of the admin site: any member of staff (or anyone: the login); and
 # UserAdmin's password page, named after auth.User whatever the user model (its ModelAdmin's).
-DJANGO_SITE_PAGES = {"admin:index", "admin:login", "admin:logout", "admin:password_change",
-                     "admin:password_change_done", "admin:autocomplete", "admin:jsi18n",
-                     "admin:view_on_site", "admin:app_list", "admin:auth_user_password_change"}
+DJANGO_SITE_PAGES = {
+    "admin:index",
+    "admin:login",
+    "admin:logout",
+    "admin:password_change",
+    "admin:password_change_done",
+    "admin:autocomplete",
+    "admin:jsi18n",
+    "admin:view_on_site",
+    "admin:app_list",
+    "admin:auth_user_password_change",
+}
 # The back office's own sign-in steps: open to everyone (tests/accounts/test_staff_login.py).
 SIGN_IN_PAGES = {"admin:login_code"}
 # The portal's pages on the admin site -> the permission that opens them.
@@ -172,8 +184,11 @@ _MODEL_PREFIXES = tuple(f"admin:{m._meta.app_label}_{m._meta.model_name}_" for m
 
 
 def test_every_page_of_the_admin_site_itself_says_which_right_opens_it():
-    own = {name for name, route in ROUTES.items() if route.is_admin and not name.startswith(_MODEL_PREFIXES)
-           and not name.startswith("admin:<")}
+    own = {
+        name
+        for name, route in ROUTES.items()
+        if route.is_admin and not name.startswith(_MODEL_PREFIXES) and not name.startswith("admin:<")
+    }
     missing = own - DJANGO_SITE_PAGES - SIGN_IN_PAGES - set(SITE_PAGES)
     assert not missing, f"page du back-office sans droit dans SITE_PAGES (test_access_matrix.py) : {missing}"
     assert set(SITE_PAGES) <= set(ROUTES), "SITE_PAGES nomme une URL qui n'existe plus"

@@ -20,37 +20,55 @@ pytestmark = pytest.mark.django_db
 # The pages anyone may open without an account, and why.
 PUBLIC = {
     # the public site
-    "public:home", "public:help", "public:glossary", "public:contact", "public:contact_sent",
-    "public:terms", "public:privacy", "public:legal",  # conditions, privacy notice, legal notice
-    "public:accessibility",            # the accessibility statement (RGAA)
-    "healthz", "readyz",               # the probes: no personal data in them
-    "reimbursements:simulator",        # the public simulator
-    "attestations:verify",             # checking the code printed on an attestation
-    "requests_app:public_vitale",      # carte Vitale without an account
+    "public:home",
+    "public:help",
+    "public:glossary",
+    "public:contact",
+    "public:contact_sent",
+    "public:terms",
+    "public:privacy",
+    "public:legal",  # conditions, privacy notice, legal notice
+    "public:accessibility",  # the accessibility statement (RGAA)
+    "healthz",
+    "readyz",  # the probes: no personal data in them
+    "reimbursements:simulator",  # the public simulator
+    "attestations:verify",  # checking the code printed on an attestation
+    "requests_app:public_vitale",  # carte Vitale without an account
     "requests_app:public_vitale_confirm",  # its emailed code (same page whatever the identity)
     # creating an account: the identity checks before allauth's sign-up
-    "accounts:signup_identity", "accounts:signup_proof", "accounts:signup_request_letter",
+    "accounts:signup_identity",
+    "accounts:signup_proof",
+    "accounts:signup_request_letter",
     "accounts:signup_code",
     # allauth's pages for people not signed in
-    "account_login", "account_signup", "account_logout", "account_inactive",
-    "account_reset_password", "account_confirm_password_reset_code",
-    "account_complete_password_reset", "account_password_reset_completed",
-    "account_confirm_login_code", "account_email_verification_sent",
-    "mfa_authenticate", "mfa_trust",
+    "account_login",
+    "account_signup",
+    "account_logout",
+    "account_inactive",
+    "account_reset_password",
+    "account_confirm_password_reset_code",
+    "account_complete_password_reset",
+    "account_password_reset_completed",
+    "account_confirm_login_code",
+    "account_email_verification_sent",
+    "mfa_authenticate",
+    "mfa_trust",
     # the back office's own sign-in (staff only) and its code step (without a password given
     # first, it sends back to the sign-in)
-    "admin:login", "admin:login_code",
+    "admin:login",
+    "admin:login_code",
 }
 # The API for apps: its description, and allauth's sign-in API's steps for people not signed
 # in (its configuration, login, the emailed code, the forgotten password...). Every other API
 # route answers an anonymous caller with a JSON refusal (see refused_without_token).
 PUBLIC_API = {
-    "api-v1:openapi-json", "api-v1:openapi-view", "api-v1:api-root",
+    "api-v1:openapi-json",
+    "api-v1:openapi-view",
+    "api-v1:api-root",
     "headless:app:config",
 }
 # The demo mailbox: public in demo mode only (DEMO_MODE, never in production); elsewhere a 404.
-DEMO = {"public:demo_mailbox", "public:demo_message", "public:demo_message_html",
-        "public:demo_letter_pdf"}
+DEMO = {"public:demo_mailbox", "public:demo_message", "public:demo_message_html", "public:demo_letter_pdf"}
 
 ROUTES = all_routes()
 
@@ -99,15 +117,18 @@ def test_anonymous_visitor(route):
         if route.is_api:
             assert route.name in PUBLIC_API or refused_without_token(response), (
                 f"{route.name} ({method.upper()} {path}) répond sans jeton ({response.status_code}) : "
-                f"protégez l'opération, ou ajoutez-la à PUBLIC_API si elle est publique")
+                f"protégez l'opération, ou ajoutez-la à PUBLIC_API si elle est publique"
+            )
         elif public:
             assert not sent_to_login(response, path, admin=route.is_admin), (
-                f"{route.name} est dans PUBLIC mais demande de se connecter : retirez-le de la liste")
+                f"{route.name} est dans PUBLIC mais demande de se connecter : retirez-le de la liste"
+            )
         else:
             assert sent_to_login(response, path, admin=route.is_admin), (
                 f"{route.name} ({method.upper()} {path}) s'ouvre sans connexion "
                 f"({response.status_code} {response.get('Location', '')}) : protégez la vue, "
-                f"ou ajoutez-la à PUBLIC si elle est publique")
+                f"ou ajoutez-la à PUBLIC si elle est publique"
+            )
 
 
 def test_the_demo_mailbox_is_closed_outside_demo_mode(settings):
@@ -122,6 +143,8 @@ def test_the_demo_mailbox_is_closed_outside_demo_mode(settings):
 
 PORTAL_ROUTES = [r for r in ROUTES if not r.is_admin and not r.is_allauth and r.name not in DEMO]
 AWKWARD_NUMBERS = ["99999999999999999999", "-1", "abc\x00"]
+
+
 @pytest.mark.parametrize("route", [pytest.param(r, id=r.name) for r in PORTAL_ROUTES])
 def test_insured_with_awkward_numbers_in_the_query_string(route, household, db):
     """Each page of the portal, signed in, with ?page= (and its kin) given odd numbers: no 5xx."""

@@ -34,8 +34,7 @@ def test_every_model_admin_of_the_back_office_is_audited():
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=_ids(REGISTERED))
-def test_every_list_page_shown_to_staff_is_audited_with_the_rows_it_showed(client, superuser, insured,
-                                                                          model):
+def test_every_list_page_shown_to_staff_is_audited_with_the_rows_it_showed(client, superuser, insured, model):
     client.force_login(superuser)
     try:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -50,13 +49,15 @@ def test_every_list_page_shown_to_staff_is_audited_with_the_rows_it_showed(clien
 
 
 def test_user_pages_and_sessions_shown_to_staff_are_audited(client, superuser, insured):
-    session = UserSession.objects.create(user=insured.user, ip="127.0.0.1", session_key="k" * 32,
-                                         user_agent="test")
+    session = UserSession.objects.create(
+        user=insured.user, ip="127.0.0.1", session_key="k" * 32, user_agent="test"
+    )
     client.force_login(superuser)
     for name, obj in (("accounts_user", insured.user), ("usersessions_usersession", session)):
         assert client.get(reverse(f"admin:{name}_change", args=[obj.pk])).status_code == 200
-        assert AuditEvent.objects.filter(action="view", object_id=str(obj.pk),
-                                         object_type=obj._meta.label_lower).exists(), name
+        assert AuditEvent.objects.filter(
+            action="view", object_id=str(obj.pk), object_type=obj._meta.label_lower
+        ).exists(), name
 
 
 def test_an_inline_change_is_audited_with_old_and_new_values(client, superuser, insured):
@@ -64,16 +65,27 @@ def test_an_inline_change_is_audited_with_old_and_new_values(client, superuser, 
 
     period = insured.coverage_periods.get()
     client.force_login(superuser)
-    form = _insured_form(insured.caisse, nir=insured.nir, last_name=insured.last_name,
-                         first_names=insured.first_names, birth_date=insured.birth_date.isoformat(),
-                         address_line1=insured.address_line1, postal_code=insured.postal_code,
-                         city=insured.city)
-    form.update({
-        "coverage_periods-TOTAL_FORMS": "1", "coverage_periods-INITIAL_FORMS": "1",
-        "coverage_periods-0-id": period.pk, "coverage_periods-0-insured": insured.pk,
-        "coverage_periods-0-regime": period.regime, "coverage_periods-0-start": period.start.isoformat(),
-        "coverage_periods-0-end": "2030-12-31",
-    })
+    form = _insured_form(
+        insured.caisse,
+        nir=insured.nir,
+        last_name=insured.last_name,
+        first_names=insured.first_names,
+        birth_date=insured.birth_date.isoformat(),
+        address_line1=insured.address_line1,
+        postal_code=insured.postal_code,
+        city=insured.city,
+    )
+    form.update(
+        {
+            "coverage_periods-TOTAL_FORMS": "1",
+            "coverage_periods-INITIAL_FORMS": "1",
+            "coverage_periods-0-id": period.pk,
+            "coverage_periods-0-insured": insured.pk,
+            "coverage_periods-0-regime": period.regime,
+            "coverage_periods-0-start": period.start.isoformat(),
+            "coverage_periods-0-end": "2030-12-31",
+        }
+    )
     response = client.post(reverse("admin:accounts_insured_change", args=[insured.pk]), form)
     assert response.status_code == 302, response.content.decode()[:3000]
     event = AuditEvent.objects.get(action="change", object_type="accounts.coverageperiod")
@@ -83,8 +95,10 @@ def test_an_inline_change_is_audited_with_old_and_new_values(client, superuser, 
 def test_the_database_refuses_to_change_or_delete_an_audit_row_written_around_the_model(superuser):
     event = audit(actor=superuser, action="view", obj=superuser)
     table = AuditEvent._meta.db_table
-    for statement in (f"UPDATE {table} SET action = 'rien' WHERE id = %s",
-                      f"DELETE FROM {table} WHERE id = %s"):
+    for statement in (
+        f"UPDATE {table} SET action = 'rien' WHERE id = %s",
+        f"DELETE FROM {table} WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(statement, [event.pk])

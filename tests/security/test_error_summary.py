@@ -22,8 +22,11 @@ SUMMARY = re.compile(r'<div class="form-errors error-summary"[^>]*\btabindex="-1
 
 
 def form_with_errors(response) -> bool:
-    return any(hasattr(value, "errors") and getattr(value, "is_bound", False) and value.errors
-               for context in response.context or [] for value in context.flatten().values())
+    return any(
+        hasattr(value, "errors") and getattr(value, "is_bound", False) and value.errors
+        for context in response.context or []
+        for value in context.flatten().values()
+    )
 
 
 def empty_submission(form) -> dict:
@@ -37,8 +40,11 @@ def test_every_form_sent_empty_shows_its_summary_first(household):
             if form.method != "post":
                 continue
             client = client_for(role, household)
-            fresh = next(f for f in page_forms(client.get(page).content.decode(), page)
-                         if f.signature == form.signature)
+            fresh = next(
+                f
+                for f in page_forms(client.get(page).content.decode(), page)
+                if f.signature == form.signature
+            )
             cache.clear()
             response = client.post(fresh.action, empty_submission(fresh))
             seen.append((role, target, response.status_code))
@@ -51,12 +57,20 @@ def test_every_form_sent_empty_shows_its_summary_first(household):
             start = SUMMARY.search(html).start()
             first_error = html.find("field--error")
             assert first_error == -1 or start < first_error, (
-                f"{fresh.action} ({role}) : le récapitulatif vient après les champs en erreur")
-            for anchor in re.findall(r'<li><a href="#([^"]+)">', html[start:html.index("</div>", start)]):
+                f"{fresh.action} ({role}) : le récapitulatif vient après les champs en erreur"
+            )
+            for anchor in re.findall(r'<li><a href="#([^"]+)">', html[start : html.index("</div>", start)]):
                 assert f'id="{anchor}"' in html, f"{fresh.action} ({role}) : lien vers #{anchor} sans champ"
             checked.append((role, target))
     targets = {target for _, target in checked}
-    for expected in ("accounts:profile", "messaging:new", "requests_app:create", "requests_app:public_vitale",
-                     "accounts:signup_identity", "public:contact", "attestations:request_statement"):
+    for expected in (
+        "accounts:profile",
+        "messaging:new",
+        "requests_app:create",
+        "requests_app:public_vitale",
+        "accounts:signup_identity",
+        "public:contact",
+        "attestations:request_statement",
+    ):
         assert expected in targets, f"{expected} n'a pas été vérifié : {seen}"
     assert {r.name for r in ROUTES} >= targets

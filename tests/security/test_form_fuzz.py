@@ -60,14 +60,22 @@ def pages(household) -> list[tuple[str, str]]:
 
 ROLES = ("anonymous", "insured", "identified", "proven")
 # The sign-up steps only exist for someone in the middle of them: those roles open only these.
-SIGNUP_PAGES = {"accounts:signup_identity", "accounts:signup_proof", "accounts:signup_code",
-                "accounts:signup_request_letter", "account_signup"}
+SIGNUP_PAGES = {
+    "accounts:signup_identity",
+    "accounts:signup_proof",
+    "accounts:signup_code",
+    "accounts:signup_request_letter",
+    "account_signup",
+}
 
 
 def submit(client, page: str, data: dict):
     """Post the page's own form as a browser would (its CSRF token included)."""
-    [form] = [f for f in page_forms(client.get(page).content.decode(), page)
-              if f.action == page and f.method == "post"]
+    [form] = [
+        f
+        for f in page_forms(client.get(page).content.decode(), page)
+        if f.action == page and f.method == "post"
+    ]
     response = client.post(page, {"csrfmiddlewaretoken": form.csrf_token, **data})
     assert response.status_code == 302, (page, response.status_code)
     return response
@@ -81,9 +89,16 @@ def client_for(role, household) -> Client:
         client.force_login(household.user)
     elif role in ("identified", "proven"):
         newcomer = household.newcomer
-        submit(client, reverse("accounts:signup_identity"), {
-            "nir": newcomer.nir, "last_name": newcomer.last_name,
-            "birth_date": f"{newcomer.birth_date:%d/%m/%Y}", "postal_code": newcomer.postal_code})
+        submit(
+            client,
+            reverse("accounts:signup_identity"),
+            {
+                "nir": newcomer.nir,
+                "last_name": newcomer.last_name,
+                "birth_date": f"{newcomer.birth_date:%d/%m/%Y}",
+                "postal_code": newcomer.postal_code,
+            },
+        )
         if role == "proven":
             submit(client, reverse("accounts:signup_proof"), {"last_seven": NEWCOMER_IBAN[-7:]})
     return client
@@ -131,42 +146,101 @@ def row_counts() -> dict[str, int]:
 # --- the values --------------------------------------------------------------------------
 
 AWKWARD = [
-    "", " ", "0", "-1", "-0.01", "00000000", "1e309", "NaN", "inf", "-99999999999999999999999999",
-    "99999999999999999999999999999999999999", "2147483648", "9223372036854775808", "0,5", "12,345.67",
-    "2026-02-30", "0000-00-00", "9999-12-31", "31/12/9999", "1899-12-31", "2026-13-01", "\x00",
-    "a\x00b", "<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "ÉÈÀÇŒ œ", "😀🏥",
-    "١٢٣٤", "𝟙𝟚𝟛", "\u202eabc", "\r\n", "1 80 05 75 056 001 23", "FR7630006000011234567890189",
-    "2A", "prestation", "true", "on",
+    "",
+    " ",
+    "0",
+    "-1",
+    "-0.01",
+    "00000000",
+    "1e309",
+    "NaN",
+    "inf",
+    "-99999999999999999999999999",
+    "99999999999999999999999999999999999999",
+    "2147483648",
+    "9223372036854775808",
+    "0,5",
+    "12,345.67",
+    "2026-02-30",
+    "0000-00-00",
+    "9999-12-31",
+    "31/12/9999",
+    "1899-12-31",
+    "2026-13-01",
+    "\x00",
+    "a\x00b",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "../../etc/passwd",
+    "ÉÈÀÇŒ œ",
+    "😀🏥",
+    "١٢٣٤",
+    "𝟙𝟚𝟛",
+    "\u202eabc",
+    "\r\n",
+    "1 80 05 75 056 001 23",
+    "FR7630006000011234567890189",
+    "2A",
+    "prestation",
+    "true",
+    "on",
 ]
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
-numbers = st.one_of(st.integers(min_value=-(10**40), max_value=10**40).map(str),
-                    st.decimals(allow_nan=True, allow_infinity=True).map(str))
+numbers = st.one_of(
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+)
 dates = st.dates(min_value=date(1, 1, 1)).flatmap(
-    lambda d: st.sampled_from([d.isoformat(), f"{d:%d/%m/%Y}", f"{d.day}/{d.month}/{d.year}"]))
-long_text = st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "9", "\x00", "😀", " "]),
-                      st.integers(min_value=300, max_value=20_000))
-any_value = st.one_of(st.sampled_from(AWKWARD), text, numbers, dates, long_text,
-                      st.text(string.digits, min_size=1, max_size=20))
+    lambda d: st.sampled_from([d.isoformat(), f"{d:%d/%m/%Y}", f"{d.day}/{d.month}/{d.year}"])
+)
+long_text = st.builds(
+    lambda c, n: c * n,
+    st.sampled_from(["a", "é", "9", "\x00", "😀", " "]),
+    st.integers(min_value=300, max_value=20_000),
+)
+any_value = st.one_of(
+    st.sampled_from(AWKWARD), text, numbers, dates, long_text, st.text(string.digits, min_size=1, max_size=20)
+)
 uploads = st.builds(
     # Django refuses "", "." and ".." as a file name before any view sees it.
-    lambda name, data, kind: SimpleUploadedFile(name if name not in ("", ".", "..") else "x", data,
-                                                content_type=kind),
+    lambda name, data, kind: SimpleUploadedFile(
+        name if name not in ("", ".", "..") else "x", data, content_type=kind
+    ),
     st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00/\\"), max_size=80),
     st.binary(max_size=2048) | st.just(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"),
-    st.sampled_from(["application/pdf", "image/jpeg", "image/png", "text/html", "application/x-msdownload"]))
+    st.sampled_from(["application/pdf", "image/jpeg", "image/png", "text/html", "application/x-msdownload"]),
+)
 
 
 # A plausible value per field, so that most examples get past the first check and one or two
 # awkward values reach the deeper code (a form of ten fields is never valid by chance).
 PLAUSIBLE_BY_NAME = [
-    ("iban", "FR7630006000011234567890189"), ("amount", "120.00"), ("postal_code", "75010"),
-    ("birth_date", "1980-05-17"), ("since", "2026-01-15"), ("departure_on", "2030-07-01"),
-    ("email", "fuzz@exemple.test"), ("phone", "0612345678"), ("code", "12345678"),
-    ("last_seven", "7890189"), ("password", "Motdepasse-Test-9"), ("start", "2026-01-01"),
-    ("end", "2026-01-31"), ("period", "2026-01"), ("year", "2025"), ("months", "3"),
+    ("iban", "FR7630006000011234567890189"),
+    ("amount", "120.00"),
+    ("postal_code", "75010"),
+    ("birth_date", "1980-05-17"),
+    ("since", "2026-01-15"),
+    ("departure_on", "2030-07-01"),
+    ("email", "fuzz@exemple.test"),
+    ("phone", "0612345678"),
+    ("code", "12345678"),
+    ("last_seven", "7890189"),
+    ("password", "Motdepasse-Test-9"),
+    ("start", "2026-01-01"),
+    ("end", "2026-01-31"),
+    ("period", "2026-01"),
+    ("year", "2025"),
+    ("months", "3"),
 ]
-PLAUSIBLE_BY_TYPE = {"date": "2026-01-15", "month": "2026-01", "number": "12", "email": "fuzz@exemple.test",
-                     "tel": "0612345678", "checkbox": "on", "password": "Motdepasse-Test-9"}
+PLAUSIBLE_BY_TYPE = {
+    "date": "2026-01-15",
+    "month": "2026-01",
+    "number": "12",
+    "email": "fuzz@exemple.test",
+    "tel": "0612345678",
+    "checkbox": "on",
+    "password": "Motdepasse-Test-9",
+}
 
 
 def plausible(field, household):
@@ -249,15 +323,21 @@ def fuzz(role, household, page, form):
     def open_page():
         session["client"] = client = client_for(role, household)
         response = client.get(page)
-        session["form"] = next(f for f in page_forms(response.content.decode(), page)
-                               if f.signature == form.signature)
+        session["form"] = next(
+            f for f in page_forms(response.content.decode(), page) if f.signature == form.signature
+        )
 
     open_page()
 
     # Random on a developer's machine (new cases each run); fixed examples in CI, so that a
     # submission is judged on what it changed, not on the draw.
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=bool(os.environ.get("CI")),
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=bool(os.environ.get("CI")),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=form_data(form, household))
     def post(data):
         client, form = session["client"], session["form"]
@@ -274,15 +354,18 @@ def fuzz(role, household, page, form):
                 raise AssertionError(f"{form.action} ({role}) : erreur serveur {exc!r}") from exc
             assert response.status_code < 500, f"{form.action} ({role}) : {response.status_code}"
             assert not (response.status_code == 403 and b"CSRF" in response.content), (
-                f"{form.action} ({role}) : refusé par le contrôle CSRF (le formulaire n'a pas son jeton ?)")
+                f"{form.action} ({role}) : refusé par le contrôle CSRF (le formulaire n'a pas son jeton ?)"
+            )
             if role == "insured" and response.status_code == 302:
                 assert urlsplit(response["Location"]).path != reverse("account_login"), (
-                    f"{form.action} : la session de l'assuré est perdue, l'essai ne teste plus rien")
+                    f"{form.action} : la session de l'assuré est perdue, l'essai ne teste plus rien"
+                )
             if has_errors(response) or form.method == "get":  # a GET form never writes either
                 after = row_counts()
                 changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
                 assert not changed, (
-                    f"{form.action} ({role}) a répondu par des erreurs mais a écrit : {changed}")
+                    f"{form.action} ({role}) a répondu par des erreurs mais a écrit : {changed}"
+                )
             transaction.set_rollback(True)
         if response.status_code in (301, 302, 303):
             open_page()  # the form did its job (or sent elsewhere): a fresh session for the next one
@@ -294,11 +377,22 @@ def test_forms_are_found(household, db):
     """The discovery finds the forms it should: a broken discovery would fuzz nothing."""
     forms = discovered(household)
     targets = {target for _, target in forms}
-    for expected in ("account_login", "accounts:signup_identity", "requests_app:public_vitale",
-                     "accounts:profile", "messaging:new", "messaging:reply", "requests_app:create",
-                     "requests_app:detail", "attestations:request_statement", "accounts:signup_proof",
-                     "account_signup", "reimbursements:simulator", "reimbursements:payments",
-                     "attestations:verify"):
+    for expected in (
+        "account_login",
+        "accounts:signup_identity",
+        "requests_app:public_vitale",
+        "accounts:profile",
+        "messaging:new",
+        "messaging:reply",
+        "requests_app:create",
+        "requests_app:detail",
+        "attestations:request_statement",
+        "accounts:signup_proof",
+        "account_signup",
+        "reimbursements:simulator",
+        "reimbursements:payments",
+        "attestations:verify",
+    ):
         assert expected in targets, expected
 
 

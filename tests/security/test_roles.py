@@ -18,24 +18,37 @@ pytestmark = pytest.mark.django_db
 # Registered model -> what the role may do there (v view, a add, c change, d delete); not
 # listed: nothing. (Inlines, such as coverage periods inside the insured page, are not walked.)
 _CONSEILLER_MODELS = {
-    "accounts.beneficiary": "vac", "accounts.caisse": "v",
-    "accounts.healthcard": "vc", "accounts.insured": "vc",
-    "accounts.postalletter": "vc", "accounts.user": "v",
-    "attestations.document": "vc", "attestations.monthlystatement": "v",
-    "messaging.contactrequest": "vc", "messaging.thread": "vc",
-    "reimbursements.caresheet": "vac", "reimbursements.dailyallowance": "va",
-    "reimbursements.importrun": "v", "reimbursements.payment": "v",
-    "reimbursements.professional": "vac", "reimbursements.vaccination": "vac",
+    "accounts.beneficiary": "vac",
+    "accounts.caisse": "v",
+    "accounts.healthcard": "vc",
+    "accounts.insured": "vc",
+    "accounts.postalletter": "vc",
+    "accounts.user": "v",
+    "attestations.document": "vc",
+    "attestations.monthlystatement": "v",
+    "messaging.contactrequest": "vc",
+    "messaging.thread": "vc",
+    "reimbursements.caresheet": "vac",
+    "reimbursements.dailyallowance": "va",
+    "reimbursements.importrun": "v",
+    "reimbursements.payment": "v",
+    "reimbursements.professional": "vac",
+    "reimbursements.vaccination": "vac",
     "requests_app.request": "vc",
 }
 EXPECTED = {
     CONSEILLER: _CONSEILLER_MODELS,
     SUPERVISEUR: {
         **_CONSEILLER_MODELS,
-        "accounts.beneficiary": "vacd", "accounts.caisse": "vc", "accounts.insured": "vacd",
-        "accounts.termsacceptance": "v", "accounts.dataexport": "v",
-        "ameli_portal.auditevent": "v", "ameli_portal.outboxjob": "vc",
-        "reimbursements.journal": "v", "reimbursements.ledgerentry": "v",
+        "accounts.beneficiary": "vacd",
+        "accounts.caisse": "vc",
+        "accounts.insured": "vacd",
+        "accounts.termsacceptance": "v",
+        "accounts.dataexport": "v",
+        "ameli_portal.auditevent": "v",
+        "ameli_portal.outboxjob": "vc",
+        "reimbursements.journal": "v",
+        "reimbursements.ledgerentry": "v",
         "reimbursements.vaccination": "vacd",
     },
     COURRIER: {"accounts.postalletter": "vc"},
@@ -43,8 +56,11 @@ EXPECTED = {
 
 
 def _registered():
-    return [(model, admin.site.get_model_admin(model)) for model in apps.get_models()
-            if admin.site.is_registered(model)]
+    return [
+        (model, admin.site.get_model_admin(model))
+        for model in apps.get_models()
+        if admin.site.is_registered(model)
+    ]
 
 
 def _user_in(role):
@@ -61,9 +77,12 @@ def _request(user):
 
 
 def _rights(model_admin, request) -> str:
-    checks = (("v", model_admin.has_view_permission(request)), ("a", model_admin.has_add_permission(request)),
-              ("c", model_admin.has_change_permission(request)),
-              ("d", model_admin.has_delete_permission(request)))
+    checks = (
+        ("v", model_admin.has_view_permission(request)),
+        ("a", model_admin.has_add_permission(request)),
+        ("c", model_admin.has_change_permission(request)),
+        ("d", model_admin.has_delete_permission(request)),
+    )
     return "".join(letter for letter, allowed in checks if allowed)
 
 
@@ -103,7 +122,10 @@ def test_the_actions_a_role_sees_are_the_ones_its_rights_allow(role):
             needed = getattr(func, "allowed_permissions", ())
             for permission in needed:
                 assert getattr(model_admin, f"has_{permission}_permission")(request), (
-                    role, model._meta.label_lower, name)
+                    role,
+                    model._meta.label_lower,
+                    name,
+                )
             if name == "delete_selected":
                 assert "d" in EXPECTED[role].get(model._meta.label_lower, ""), (role, model)
 

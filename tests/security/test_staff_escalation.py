@@ -21,10 +21,18 @@ def superuser():
 
 
 def _user_form(user, **overrides):
-    data = {"username": user.username, "email": user.email, "first_name": "", "last_name": "",
-            "is_active": "on", "is_staff": "on", "date_joined_0": "01/01/2026",
-            "date_joined_1": "10:00:00", "groups": [g.pk for g in user.groups.all()],
-            "insured": ""}
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "first_name": "",
+        "last_name": "",
+        "is_active": "on",
+        "is_staff": "on",
+        "date_joined_0": "01/01/2026",
+        "date_joined_1": "10:00:00",
+        "groups": [g.pk for g in user.groups.all()],
+        "insured": "",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -41,8 +49,9 @@ def test_a_superviseur_cannot_make_itself_superuser(client, superviseur):
 def test_a_superviseur_cannot_set_the_admin_password(client, superviseur, superuser):
     client.force_login(superviseur)
     url = reverse("admin:auth_user_password_change", args=[superuser.pk])
-    response = client.post(url, {"password1": "Autre-Mot-2026", "password2": "Autre-Mot-2026",
-                                 "usable_password": "true"})
+    response = client.post(
+        url, {"password1": "Autre-Mot-2026", "password2": "Autre-Mot-2026", "usable_password": "true"}
+    )
     assert response.status_code == 403
     superuser.refresh_from_db()
     assert superuser.check_password(PASSWORD)
@@ -86,8 +95,9 @@ def test_a_password_set_by_the_superuser_is_audited_without_the_password(client,
     agent = StaffFactory(username="cons")
     client.force_login(superuser)
     url = reverse("admin:auth_user_password_change", args=[agent.pk])
-    response = client.post(url, {"password1": "Autre-Mot-2026!", "password2": "Autre-Mot-2026!",
-                                 "usable_password": "true"})
+    response = client.post(
+        url, {"password1": "Autre-Mot-2026!", "password2": "Autre-Mot-2026!", "usable_password": "true"}
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.check_password("Autre-Mot-2026!")
@@ -100,8 +110,10 @@ def test_an_unlock_by_a_conseiller_is_audited(client, staff, insured):
     user = insured.user
     User.objects.filter(pk=user.pk).update(locked_at=timezone.now(), failed_logins=5)
     client.force_login(staff)
-    response = client.post(reverse("admin:accounts_user_changelist"),
-                           {"action": "unlock_accounts", "_selected_action": [user.pk]})
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "unlock_accounts", "_selected_action": [user.pk]},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.locked_at is None
@@ -111,8 +123,7 @@ def test_an_unlock_by_a_conseiller_is_audited(client, staff, insured):
 
 def test_a_superuser_is_made_by_the_command(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Chef-De-Caisse-2026")
-    call_command("createsuperuser", interactive=False, username="chef", email="chef@caisse.test",
-                 verbosity=0)
+    call_command("createsuperuser", interactive=False, username="chef", email="chef@caisse.test", verbosity=0)
     chef = User.objects.get(username="chef")
     assert chef.is_superuser and chef.is_staff and chef.check_password("Chef-De-Caisse-2026")
 

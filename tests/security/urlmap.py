@@ -92,8 +92,10 @@ def _fill(part: RoutePattern, match, values) -> str:
     try:  # a converter that refines a known one (django-ninja's uuidstr is a uuid) shares its sample
         make = next(SAMPLES[kind] for kind in type(converter).__mro__ if kind in SAMPLES)
     except StopIteration:
-        raise AssertionError(f"pas de valeur générée pour le convertisseur {type(converter).__name__} "
-                             f"({part}) : ajoutez-la à SAMPLES") from None
+        raise AssertionError(
+            f"pas de valeur générée pour le convertisseur {type(converter).__name__} "
+            f"({part}) : ajoutez-la à SAMPLES"
+        ) from None
     return converter.to_url(make())
 
 
@@ -124,10 +126,12 @@ def check_resolves(route: Route, path: str) -> None:
     match = resolve(path.split("?")[0])
     # Django drops a regex's leading "^" when it joins the routes of nested patterns.
     assert match.route.replace("^", "") == route.route.replace("^", ""), (
-        f"{path} mène à {match.route!r}, pas à {route.route!r}")
+        f"{path} mène à {match.route!r}, pas à {route.route!r}"
+    )
 
 
 # --- a sample string for a regular expression (re_path patterns) ------------------------
+
 
 def regex_sample(pattern: str) -> str:
     return "".join(_sample(sre_parse.parse(pattern)))

@@ -11,12 +11,12 @@ class Command(BaseCommand):
         parser.add_argument("--require-postgres", action="store_true")
         parser.add_argument("--require-redis", action="store_true")
         parser.add_argument(
-            "--server-only", action="store_true",
+            "--server-only",
+            action="store_true",
             help="ne vérifie que le serveur PostgreSQL (les tests créent leur propre base)",
         )
 
-    def handle(self, *args, require_postgres=False, require_redis=False, server_only=False,
-               **options):
+    def handle(self, *args, require_postgres=False, require_redis=False, server_only=False, **options):
         from django.conf import settings
 
         problems = []

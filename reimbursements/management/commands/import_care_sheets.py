@@ -47,16 +47,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--no-post", action="store_true",
-                            help="Créer les feuilles à l'état « Saisie » sans les liquider.")
+        parser.add_argument(
+            "--no-post", action="store_true", help="Créer les feuilles à l'état « Saisie » sans les liquider."
+        )
         # As the upload job: larger batches run faster (bench/README.md), one still in memory.
         parser.add_argument("--batch-size", type=int, default=2000)
-        parser.add_argument("--report", type=Path,
-                            help="Fichier CSV des lignes rejetées (par défaut : FICHIER.rejets.csv).")
+        parser.add_argument(
+            "--report", type=Path, help="Fichier CSV des lignes rejetées (par défaut : FICHIER.rejets.csv)."
+        )
         parser.add_argument("--actor", help="Identifiant de l'agent à qui attribuer les liquidations.")
 
-    def handle(self, *args, file: Path, no_post: bool, batch_size: int, report: Path | None,
-               actor: str | None, **options):
+    def handle(
+        self,
+        *args,
+        file: Path,
+        no_post: bool,
+        batch_size: int,
+        report: Path | None,
+        actor: str | None,
+        **options,
+    ):
         if not file.is_file():
             raise CommandError(f"Fichier introuvable : {file}")
         if batch_size < 1:
@@ -70,8 +80,9 @@ class Command(BaseCommand):
         bar = ProgressBar(count_lines(file), err)
         bar(0, force=True)
         with file.open(encoding="utf-8-sig", newline="") as stream:
-            result = import_care_sheets(stream, actor=user, batch_size=batch_size, post=not no_post,
-                                        progress=bar)
+            result = import_care_sheets(
+                stream, actor=user, batch_size=batch_size, post=not no_post, progress=bar
+            )
         bar(result.rows if result.error else bar.total, force=True)
         err.write("\n")
         report_path = report or file.with_name(file.name + ".rejets.csv")
