@@ -226,7 +226,7 @@ def test_results_link_to_the_glossary_and_say_it_is_an_estimate(client):
         assert f'href="{glossary}#{slug}"' in body
     assert '<caption id="estimate-caption">Votre estimation</caption>' in body
     assert "Une estimation, pas un décompte" in body
-    assert "50 € par an" in html.unescape(body)
+    assert "50\u00a0€ par an" in html.unescape(body)
 
 
 # --- Bad input ------------------------------------------------------------------
