@@ -9,7 +9,6 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from ameli_portal.formats import euros
 from ameli_portal.models import AuditEvent
 from reimbursements.models import CareSheet, Journal, LedgerEntry, Payment, Reversal, Settlement
 from reimbursements.services import care_sheet_post, ledger_balance, payments_run
