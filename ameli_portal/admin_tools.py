@@ -7,6 +7,50 @@ bases. ``obj=None`` on ``has_add_permission`` serves both a ModelAdmin (called
 with the request alone) and an inline (called with the parent object).
 """
 
+import functools
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+from .formats import euros
+
+
+@functools.cache
+def money_column(model: type[models.Model], name: str):
+    """A change list's column showing ``model.name`` (euros, two decimals) as every other
+    screen writes amounts (« 1 234,56 € », ameli_portal.formats), sorted on the field."""
+    field = model._meta.get_field(name)
+
+    def column(obj):
+        return euros(getattr(obj, name))
+
+    column.__name__ = name
+    column.short_description = field.verbose_name  # type: ignore[attr-defined]
+    column.admin_order_field = name  # type: ignore[attr-defined]
+    return column
+
+
+def is_money(model: type[models.Model], name) -> bool:
+    if not isinstance(name, str):
+        return False
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # a method or an attribute of the admin: not a field
+        return False
+    return isinstance(field, models.DecimalField) and field.decimal_places == 2
+
+
+class MoneyColumnsAdminMixin:
+    """Amounts in change lists written the French way, with the thousands space and the sign:
+    Django's admin writes a DecimalField « 1234,56 » (no grouping unless the whole site turns
+    USE_THOUSAND_SEPARATOR on, which would also group every number in every template)."""
+
+    def get_list_display(self, request):
+        return [
+            money_column(self.model, name) if is_money(self.model, name) else name
+            for name in super().get_list_display(request)
+        ]  # type: ignore[misc]
+
 
 class NoAddDeleteAdminMixin:
     """Created by the services, never by hand; never deleted from the back office."""

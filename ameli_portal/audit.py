@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
-from .admin_tools import ReadOnlyAdminMixin
+from .admin_tools import MoneyColumnsAdminMixin, ReadOnlyAdminMixin
 from .models import AuditEvent
 
 # Values never copied into the trail: the change is recorded, not the secret.
@@ -73,8 +73,9 @@ def form_changes(form, *, skip=()) -> dict:
     )
 
 
-class AuditedAdminMixin:
-    """Record every staff list, view, change and deletion in the admin, with the values."""
+class AuditedAdminMixin(MoneyColumnsAdminMixin):
+    """Record every staff list, view, change and deletion in the admin, with the values (and,
+    as every ModelAdmin of the back office is one, show its amounts the French way)."""
 
     # Fields whose change a service records itself (with its reason): not recorded twice.
     audit_skip_fields: tuple[str, ...] = ()

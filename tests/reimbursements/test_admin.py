@@ -250,6 +250,26 @@ def test_payment_admin_masks_the_iban_and_lists_its_settlements(agent_client, ag
     assert Payment.objects.count() == 1
 
 
+def test_the_payments_list_writes_amounts_as_every_other_screen(agent_client, insured):
+    """« 1 234,56 € », not Django's « 1234,56 »: the thousands space and the sign."""
+    for amount, day in (("87.10", 20), ("1234.56", 21)):
+        Payment.objects.create(
+            insured=insured,
+            amount=Decimal(amount),
+            iban="FR7630006000011234567890189",
+            paid_on=date(2026, 3, day),
+        )
+    url = reverse("admin:reimbursements_payment_changelist")
+    page = agent_client.get(url)
+    listing = page.content.decode()
+    assert "1\u202f234,56\u00a0€" in listing and "1234,56" not in listing
+    assert [p.amount for p in page.context["cl"].result_list] == [Decimal("1234.56"), Decimal("87.10")]
+    # Still sorted on the amount by its column's header (?o= is the column's index).
+    columns = [getattr(c, "__name__", c) for c in page.context["cl"].list_display]
+    ordered = agent_client.get(f"{url}?o={columns.index('amount')}").context["cl"].result_list
+    assert [p.amount for p in ordered] == [Decimal("87.10"), Decimal("1234.56")]
+
+
 def test_changelist_links_to_the_import_page(agent_client):
     html = agent_client.get(reverse("admin:reimbursements_caresheet_changelist")).content.decode()
     assert reverse("admin:reimbursements_caresheet_import") in html

@@ -33,6 +33,30 @@ def test_every_model_admin_of_the_back_office_is_audited():
         assert isinstance(admin.site.get_model_admin(model), AuditedAdminMixin), model
 
 
+def test_every_amount_of_every_change_list_is_written_the_french_way(rf, superuser):
+    """Generated from the admin registry: each column of a list that is an amount (a
+    DecimalField of two places) writes « 1 234,56 € », as the portal's screens do."""
+    from decimal import Decimal
+
+    from django.db.models import DecimalField
+
+    request = rf.get("/")
+    request.user = superuser
+    checked = 0
+    for model in REGISTERED:
+        model_admin = admin.site.get_model_admin(model)
+        money = {
+            f.name for f in model._meta.get_fields() if isinstance(f, DecimalField) and f.decimal_places == 2
+        }
+        for column in model_admin.get_list_display(request):
+            name = column if isinstance(column, str) else column.__name__
+            if name in money:
+                assert callable(column), (model, name)
+                assert column(model(**{name: Decimal("1234.5")})) == "1\u202f234,50\u00a0€", (model, name)
+                checked += 1
+    assert checked  # payments, ledger entries, daily allowances
+
+
 @pytest.mark.parametrize("model", REGISTERED, ids=_ids(REGISTERED))
 def test_every_list_page_shown_to_staff_is_audited_with_the_rows_it_showed(client, superuser, insured, model):
     client.force_login(superuser)
