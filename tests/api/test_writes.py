@@ -181,3 +181,10 @@ def test_no_reply_in_a_closed_thread_nor_in_another_person_s():
     assert stranger.status_code == missing.status_code == 404
     assert stranger.json() == missing.json()
     assert not Message.objects.filter(thread__in=[closed, theirs]).exists()
+
+
+def test_a_write_to_an_address_of_no_operation_is_a_404_problem_not_the_site_s_csrf_page():
+    client = ApiClient(sign_in(UserFactory()))
+    client.handler.enforce_csrf_checks = True  # as a WSGI server does; the test client does not
+    response = _send(client, "post", "/api/v1/messagerie/fils/0/messages", {"body": "x"}, str(uuid.uuid4()))
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
