@@ -6,6 +6,8 @@ from uuid import UUID
 from django.urls import reverse
 from ninja import Field, Schema
 
+from messaging import models as messaging
+
 
 class FieldError(Schema):
     champ: str
@@ -128,3 +130,19 @@ class Thread(Schema):
     @staticmethod
     def resolve_topic_label(obj) -> str:
         return obj.get_topic_display()
+
+
+class ThreadStart(Schema):
+    topic: str = Field(description="Le thème, parmi : " + ", ".join(messaging.Thread.Topic.values))
+    subject: str = Field(max_length=messaging.SUBJECT_MAX)
+    body: str = Field(max_length=messaging.BODY_MAX)
+
+
+class Reply(Schema):
+    body: str = Field(max_length=messaging.BODY_MAX)
+
+
+class Message(Schema):
+    author: str = Field(alias="author_kind", description="« insured » (vous) ou « caisse »")
+    body: str
+    sent_at: datetime = Field(alias="created_at")

@@ -8,20 +8,26 @@ pages: another person's object is a 404, like one that does not exist.
 """
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import re_path
-from ninja import NinjaAPI, Router
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI, Router, Status
+from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
 from accounts.cards import cards_by_person
+from ameli_portal.domain import DomainError
 from attestations.access import get_document_for_user, get_insured_for_user
 from attestations.models import Document
-from messaging.access import get_insured_id_for_user
+from messaging import services as messaging
+from messaging.access import get_insured_id_for_user, get_thread_for_user
 from messaging.queries import inbox_threads
 from requests_app.access import get_request_for_user
 from requests_app.models import Request
 
 from . import payments, problems, schemas, simulator
 from .auth import session_token
+from .idempotency import IdempotencyKey, idempotent
 from .pagination import Cursor
 
 
@@ -49,6 +55,9 @@ class PortalAPI(NinjaAPI):
 SIGNED_IN = {401: schemas.Problem}
 ONE = {**SIGNED_IN, 404: schemas.Problem, 422: schemas.Problem}
 MANY = {**SIGNED_IN, 422: schemas.Problem}
+# A write adds 400 (no Idempotency-Key, or a malformed one) and 409 (the same key in use by
+# a request still running); 422 is also a key used for another request, or a refusal.
+WRITE = {**SIGNED_IN, 400: schemas.Problem, 409: schemas.Problem, 422: schemas.Problem}
 
 api = PortalAPI(
     title="API du compte santé",
@@ -165,6 +174,47 @@ def thread_list(request):
     return inbox_threads(get_insured_id_for_user(request.user))
 
 
+@messages.post(
+    "/fils",
+    response={201: schemas.Thread, **WRITE},
+    summary="Écrire à la caisse : un nouveau fil",
+)
+@decorate_view(idempotent)
+def thread_start(request, key: IdempotencyKey, message: schemas.ThreadStart):
+    insured = get_insured_for_user(request.user)
+    thread = messaging.thread_start(
+        insured=insured,
+        user=request.user,
+        topic=message.topic,
+        subject=message.subject,
+        body=message.body,
+        idempotency_key=key,
+    )
+    return Status(201, inbox_threads(insured.pk).get(pk=thread.pk))
+
+
+@messages.post(
+    "/fils/{uuid:thread_id}/messages",
+    response={201: schemas.Message, **WRITE, 404: schemas.Problem},
+    summary="Répondre dans un de mes fils",
+)
+@decorate_view(idempotent)
+def message_reply(request, thread_id, key: IdempotencyKey, reply: schemas.Reply):
+    thread = get_thread_for_user(request.user, thread_id)
+    message = messaging.message_reply_by_insured(
+        thread=thread, user=request.user, body=reply.body, idempotency_key=key
+    )
+    return Status(201, message)
+
+
+@api.exception_handler(DomainError)
+@api.exception_handler(DjangoValidationError)
+def refused(request, exc):
+    """A write a service refuses, for a reason the person can act on: its French message."""
+    detail = " ".join(exc.messages) if isinstance(exc, DjangoValidationError) else str(exc)
+    return problems.problem(api, request, 422, detail)
+
+
 api.add_router("/moi", me)
 api.add_router("/documents", documents)
 api.add_router("/demarches", demarches)
@@ -183,6 +233,7 @@ def urlpatterns():
     return patterns, app_name, namespace
 
 
+@csrf_exempt  # as ninja's own views: a POST to a wrong address is a 404, not the site's 403
 def _no_such_route(request):
     """Any other address under /api/v1/: a problem in JSON, not the site's 404 page."""
     return problems.problem(
