@@ -89,7 +89,8 @@ def _same_list(web, api_client, query=""):
         assert row["Versé à"] == who
         shown = pages.amounts(row["Montant"])
         assert shown[0] == euros(Decimal(item["amount"]))
-        assert shown[1:] == ([euros(Decimal(item["recovered"]))] if Decimal(item["recovered"]) else [])
+        notes = [euros(Decimal(item[name])) for name in ("recovered", "refunded") if Decimal(item[name])]
+        assert shown[1:] == notes
         assert int(row["Actes"]) == item["act_count"]
         assert link.endswith(f"/{item['id']}/")
     return api_rows
@@ -132,6 +133,9 @@ def _same_detail(web, api_client, payment_id):
     for key, name in (("Reprise de retenues reportées", "recovered"), ("Actes annulés repris", "taken_back")):
         found = [value for label, value in breakdown.items() if label.startswith(key)]
         assert found == ([f"-{euros(Decimal(figures[name]))}"] if Decimal(figures[name]) else [])
+    given_back = [value for label, value in breakdown.items() if label.startswith("Retenues rendues")]
+    assert given_back == ([f"+{euros(Decimal(figures['refunded']))}"] if Decimal(figures["refunded"]) else [])
+    assert Decimal(figures["refunded"]) == sum((Decimal(r["amount"]) for r in detail["refunds"]), Decimal(0))
     taken = pages.rows(page, "Reprises sur ce paiement")
     assert [row["Effet"] for row in taken] == [
         f"-{euros(Decimal(t['amount']))}" for t in detail["taken_back"]
@@ -309,3 +313,28 @@ def test_every_operation_said_to_have_no_effect_writes_nothing():
             for q in queries.captured_queries
             if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
         ], path
+
+
+def test_a_payment_that_gives_deductions_back_reads_as_on_its_page():
+    """A recovery made for an act cancelled since, given back on the next payment (« Retenues
+    rendues »): the API's detail, its breakdown and its list say what the page says."""
+    from reimbursements.services import payments_run, settlement_reverse
+    from tests.factories import StaffFactory
+    from tests.reimbursements.test_ledger import carry_franchises, post_gp
+
+    user, agent = UserFactory(), StaffFactory()
+    boxes = carry_franchises(user.insured, agent)
+    post_gp(user.insured, agent)
+    payments_run(day=date(2026, 3, 11))
+    settlement_reverse(settlement=boxes, actor=agent, reason="Boîtes non délivrées")
+    [refund_payment] = payments_run(day=date(2026, 3, 12))
+    web = Client()
+    web.force_login(user)
+    api_client = ApiClient(sign_in(user))
+    detail = api_client.get(f"/api/v1/paiements/{refund_payment.public_id}").json()
+    assert detail["breakdown"]["refunded"] == detail["amount"] == "3.00"
+    assert [r["amount"] for r in detail["refunds"]] == ["3.00"]
+    assert detail["refunds"][0]["care_date"] == "2026-03-02"
+    _same_detail(web, api_client, refund_payment.public_id)
+    listed = {p["id"]: p for p in _same_list(web, api_client, "period=27")}
+    assert listed[str(refund_payment.public_id)]["refunded"] == "3.00"
