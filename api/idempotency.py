@@ -103,7 +103,13 @@ class _Refused(Exception):
         self.response = response
 
 
-def idempotent(run):
+def idempotent(api):
+    """For the operations of ``api``: ``@decorate_view(idempotent(api))`` (the API is given,
+    not imported, so that this module imports no module that uses it)."""
+    return functools.partial(_idempotent, api)
+
+
+def _idempotent(api, run):
     """Around an operation's ``run`` (``ninja.decorators.decorate_view``): before ninja signs
     the caller in and reads the body, so that a missing key is a 400 whatever the body."""
 
@@ -115,7 +121,7 @@ def idempotent(run):
         sent = request.headers.get(HEADER)
         key = clean_key(sent)
         if not key:
-            return _problem(request, 400, MALFORMED if sent else MISSING)
+            return problems.problem(api, request, 400, MALFORMED if sent else MISSING)
         fingerprint = _fingerprint(request)
         for _attempt in range(3):
             kept = IdempotentRequest.objects.filter(user=user, key=key).exclude(status__isnull=True).first()
@@ -124,7 +130,7 @@ def idempotent(run):
                 kept = None
             if kept is not None:
                 if kept.fingerprint != fingerprint:
-                    return _problem(request, 422, REUSED)
+                    return problems.problem(api, request, 422, REUSED)
                 return _replay(kept)
             try:
                 with transaction.atomic():
@@ -150,12 +156,6 @@ def idempotent(run):
                 return response
             except _Refused as refused:
                 return refused.response
-        return _problem(request, 409, BUSY)
+        return problems.problem(api, request, 409, BUSY)
 
     return wrapper
-
-
-def _problem(request, status: int, detail: str):
-    from .v1 import api  # the API that wraps its writes with this module
-
-    return problems.problem(api, request, status, detail)

@@ -179,7 +179,7 @@ def thread_list(request):
     response={201: schemas.Thread, **WRITE},
     summary="Écrire à la caisse : un nouveau fil",
 )
-@decorate_view(idempotent)
+@decorate_view(idempotent(api))
 def thread_start(request, key: IdempotencyKey, message: schemas.ThreadStart):
     insured = get_insured_for_user(request.user)
     thread = messaging.thread_start(
@@ -198,7 +198,7 @@ def thread_start(request, key: IdempotencyKey, message: schemas.ThreadStart):
     response={201: schemas.Message, **WRITE, 404: schemas.Problem},
     summary="Répondre dans un de mes fils",
 )
-@decorate_view(idempotent)
+@decorate_view(idempotent(api))
 def message_reply(request, thread_id, key: IdempotencyKey, reply: schemas.Reply):
     thread = get_thread_for_user(request.user, thread_id)
     message = messaging.message_reply_by_insured(
