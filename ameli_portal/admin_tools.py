@@ -9,6 +9,7 @@ with the request alone) and an inline (called with the parent object).
 
 import functools
 
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
@@ -22,12 +23,20 @@ def money_column(model: type[models.Model], name: str):
     field = model._meta.get_field(name)
 
     def column(obj):
-        return euros(getattr(obj, name))
+        value = getattr(obj, name)
+        return None if value is None else euros(value)  # None: the admin's « - », as for a field
 
     column.__name__ = name
     column.short_description = field.verbose_name  # type: ignore[attr-defined]
     column.admin_order_field = name  # type: ignore[attr-defined]
     return column
+
+
+def is_money_field(field) -> bool:
+    """An amount in euros: a DecimalField of two places with room for thousands. Rates
+    (« taux », 4 digits: 0.70) and coefficients (6 digits) also have two places, and are
+    not euros."""
+    return isinstance(field, models.DecimalField) and field.decimal_places == 2 and field.max_digits >= 10
 
 
 def is_money(model: type[models.Model], name) -> bool:
@@ -37,7 +46,27 @@ def is_money(model: type[models.Model], name) -> bool:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:  # a method or an attribute of the admin: not a field
         return False
-    return isinstance(field, models.DecimalField) and field.decimal_places == 2
+    return is_money_field(field)
+
+
+def _money_read_only(model: type[models.Model], form_view) -> None:
+    """Writes the read-only amounts of a change form (``helpers.AdminForm``) or of an inline
+    (``helpers.InlineAdminFormSet``) the French way: each one is swapped, in the fieldsets and
+    in the read-only names alike, for its change-list column (a callable, which Django's
+    ``AdminReadonlyField`` calls with the object). Editable fields stay the form's inputs."""
+    readonly = set(form_view.readonly_fields)
+    if not getattr(form_view, "has_change_permission", True):  # an inline seen, not changed
+        readonly.update(flatten_fieldsets(form_view.fieldsets))
+
+    def swap(name):
+        if isinstance(name, (list, tuple)):
+            return type(name)(swap(n) for n in name)
+        return money_column(model, name) if name in readonly and is_money(model, name) else name
+
+    form_view.fieldsets = [
+        (title, {**options, "fields": swap(options["fields"])}) for title, options in form_view.fieldsets
+    ]
+    form_view.readonly_fields = [swap(name) for name in form_view.readonly_fields]
 
 
 class MoneyColumnsAdminMixin:
@@ -50,6 +79,17 @@ class MoneyColumnsAdminMixin:
             money_column(self.model, name) if is_money(self.model, name) else name
             for name in super().get_list_display(request)
         ]  # type: ignore[misc]
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        """And on change forms: a read-only amount (a posted settlement, a payment, a ledger
+        line, every field of a page seen without the change permission) reads « 1 234,56 € »
+        too, where Django writes « 1234,56 »."""
+        adminform = context.get("adminform")
+        if adminform is not None:
+            _money_read_only(self.model, adminform)  # type: ignore[attr-defined]
+        for inline in context.get("inline_admin_formsets", ()):
+            _money_read_only(inline.formset.model, inline)
+        return super().render_change_form(request, context, *args, **kwargs)  # type: ignore[misc]
 
 
 class NoAddDeleteAdminMixin:

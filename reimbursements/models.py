@@ -414,7 +414,8 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_account_display()} {self.amount:+}"
+        sign = "+" if self.amount > 0 else ""  # a debit « +19,00 € », a credit « -19,00 € »
+        return f"{self.get_account_display()} {sign}{euros(self.amount)}"
 
 
 class DailyAllowance(models.Model):
