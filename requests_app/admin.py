@@ -17,7 +17,7 @@ from ameli_portal.audit import AuditedAdminMixin
 from . import services
 from .forms import FORMS, DecisionForm
 from .models import Attachment, Kind, Request, Status
-from .views import attachment_response
+from .views import attachment_response, shown_data
 
 CHANGE_PERM = "requests_app.change_request"
 DOWNLOAD_PERM = "requests_app.view_attachment"
@@ -170,11 +170,13 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="demande")
     def request_data(self, obj):
-        form_class = FORMS[obj.kind]
-        rows = [
-            (form_class.base_fields[name].label if name in form_class.base_fields else name, value)
-            for name, value in obj.data.items()
-            if value not in ("", None)
+        """What the insured asked, in the words of their own page (amounts « 1 250,00 € »,
+        dates, choices by their labels), the IBAN whole; a stored answer the form no longer
+        asks for, as stored."""
+        asked = FORMS[obj.kind].base_fields
+        rows = shown_data(obj, iban_masked=False)
+        rows += [
+            (name, value) for name, value in obj.data.items() if name not in asked and value not in ("", None)
         ]
         return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 

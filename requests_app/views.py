@@ -130,8 +130,9 @@ def request_detail(request, public_id):
     )
 
 
-def shown_data(filed: Request) -> list[tuple[str, str]]:
-    """What the insured asked, in words (an IBAN masked)."""
+def shown_data(filed: Request, *, iban_masked: bool = True) -> list[tuple[str, str]]:
+    """What the insured asked, in words: choices by their labels, dates « 01/03/2026 »,
+    amounts « 1 250,00 € »; the IBAN masked (the agent who checks it reads it whole)."""
     form_class = FORMS[filed.kind]
     rows = []
     if filed.beneficiary:
@@ -140,7 +141,7 @@ def shown_data(filed: Request) -> list[tuple[str, str]]:
         value = filed.data.get(name)
         if value in ("", None):
             continue
-        if name == "iban":
+        if name == "iban" and iban_masked:
             value = f"{value[:4]} •••• •••• {value[-4:]}"
         elif name == "situation":
             value = family_situation_label(value, filed.insured.sex)

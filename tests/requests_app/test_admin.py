@@ -1,5 +1,7 @@
 """Back office: queues, assignment, transitions with their reasons, everything audited."""
 
+import html
+
 import pytest
 from django.urls import reverse
 
@@ -117,3 +119,16 @@ def test_the_back_office_timeline_never_shows_the_insured_s_login(back_office, i
     page = back_office.get(reverse("admin:requests_app_request_change", args=[request.pk])).content.decode()
     assert insured.user.username not in page and insured.nir not in page
     assert insured.nir_masked in page
+
+
+def test_the_change_page_shows_what_was_asked_in_the_insured_s_words(back_office, insured):
+    """« 1 250,00 € » and « 15/01/2030 », as the insured's page writes them, not the stored
+    « 1250.00 » and « 2030-01-15 »; the agent who checks a new IBAN reads it whole."""
+    asked = DemarcheFactory(
+        insured=insured, data={"equipment": "Fauteuil", "amount": "1250.00", "comment": ""}
+    )
+    page = back_office.get(reverse("admin:requests_app_request_change", args=[asked.pk])).content.decode()
+    assert "1\u202f250,00\u00a0€" in html.unescape(page) and "1250.00" not in page
+    rib = DemarcheFactory(insured=insured, kind="rib", data={"iban": "FR7630006000011234567890189"})
+    page = back_office.get(reverse("admin:requests_app_request_change", args=[rib.pk])).content.decode()
+    assert "FR7630006000011234567890189" in page
