@@ -21,7 +21,7 @@ from accounts.admin import NIR_NOT_IN_SEARCH, looks_like_nir
 from accounts.fields import mask_iban
 from ameli_portal.admin_tools import ReadOnlyAdminMixin
 from ameli_portal.audit import AuditedAdminMixin, audit
-from ameli_portal.formats import euros
+from ameli_portal.formats import euros, percent
 
 from .import_runs import import_run_resume, import_run_start
 from .importing import check_header
@@ -529,7 +529,7 @@ class PaymentSettlementInline(ReadOnlyInline):
         "act",
         "care_date",
         "base",
-        "rate",
+        "rate_percent",
         "amo",
         "participation_withheld",
         "franchise_withheld",
@@ -537,6 +537,10 @@ class PaymentSettlementInline(ReadOnlyInline):
         "payee",
     )
     verbose_name_plural = "décomptes payés"
+
+    @admin.display(description="taux")
+    def rate_percent(self, obj):
+        return percent(obj.rate)  # « 70 % », as the sheet's preview writes it; Django: « 0,70 »
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("act")

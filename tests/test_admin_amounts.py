@@ -21,7 +21,7 @@ from django.db.models import DecimalField
 from django.urls import reverse
 from django.utils import formats
 
-from ameli_portal.formats import euros
+from ameli_portal.formats import euros, percent
 from reimbursements.allowances import daily_allowance_pay
 from reimbursements.models import CareSheet, DailyAllowance, LedgerEntry, Settlement
 from reimbursements.services import care_sheet_post, payments_run
@@ -151,11 +151,13 @@ def test_amounts_in_the_thousands_read_with_the_thousands_space(client, viewer, 
     assert "1\u202f100,00\u00a0€" in page and "1100,00" not in page
 
 
-def test_a_rate_on_a_change_form_is_not_written_as_euros(client, viewer, every_amount):
+def test_a_rate_on_a_change_form_is_a_percentage_not_euros(client, viewer, every_amount):
     client.force_login(viewer)
     settlement = Settlement.objects.exclude(payment=None).first()
     _, page = change_page(client, settlement.payment)
     assert f"{formats.number_format(settlement.rate, 2)}\u00a0€" not in page
+    cell = re.search(r'<td class="field-rate_percent">\s*<p>(.*?)</p>', page)
+    assert cell and cell[1] == percent(settlement.rate) == "70\u00a0%"  # as the sheet's preview
 
 
 def test_a_ledger_line_is_named_with_its_signed_amount_in_euros(every_amount):
