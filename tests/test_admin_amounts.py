@@ -102,9 +102,9 @@ def change_page(client, obj):
 
 
 def django_way(value: Decimal) -> re.Pattern:
-    """Django's « 1234,56 » for this value, bare: not followed by the sign (« 19,00 € » is
-    fine; the breadcrumbs' ``truncatewords`` turns the no-break space into a space)."""
-    return re.compile(rf"(?<![\d\u202f]){re.escape(formats.number_format(value, 2))}(?!\s€)")
+    """Django's « 1234,56 » for this value: the number without its no-break space and sign
+    (« 19,00 € » is ours; so is the breadcrumbs' object name, templates/admin/change_form.html)."""
+    return re.compile(rf"(?<![\d\u202f]){re.escape(formats.number_format(value, 2))}(?!\u00a0€)")
 
 
 FORMS = list(forms_with_amounts())
