@@ -165,3 +165,11 @@ def test_a_ledger_line_is_named_with_its_signed_amount_in_euros(every_amount):
     assert str(entry).endswith(f" +{euros(entry.amount)}")
     entry = LedgerEntry.objects.filter(amount__lt=0).first()
     assert str(entry).endswith(f" {euros(entry.amount)}") and euros(entry.amount).startswith("-")
+
+
+def test_the_history_page_names_the_object_with_its_amount_whole(client, viewer, every_amount):
+    client.force_login(viewer)
+    payment = DailyAllowance.objects.get().payment
+    url = reverse("admin:reimbursements_payment_history", args=[payment.pk])
+    page = html.unescape(client.get(url).content.decode())
+    assert f"Paiement de {euros(payment.amount)} le" in page  # no-break spaces kept
