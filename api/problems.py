@@ -40,7 +40,10 @@ def problem(api, request, status: int, detail: str, **extra) -> HttpResponse:
 
 
 def _where(error: dict) -> str:
-    return ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload"))
+    loc = list(error.get("loc", ()))
+    if "type" in error and loc[:1] == ["body"] and len(loc) > 2:
+        del loc[1]  # pydantic's: ("body", the operation's parameter, the field…)
+    return ".".join(str(part) for part in loc if part not in ("body", "payload"))
 
 
 def _plural(n, word: str) -> str:
