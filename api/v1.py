@@ -135,6 +135,21 @@ def document_ask(request, key: IdempotencyKey, ask: schemas.DocumentAsk):
     return Status(201, document)
 
 
+@documents.post(
+    "/{uuid:document_id}/reessayer",
+    response={200: schemas.Document, **WRITE, 404: schemas.Problem},
+    summary="Relancer un document en échec",
+    description=(
+        "Comme « Réessayer » sur la page : un document en échec, ou en préparation depuis trop "
+        "longtemps, repart en préparation ; un autre reste comme il est."
+    ),
+)
+@decorate_view(idempotent(api))
+def document_retry(request, document_id, key: IdempotencyKey):
+    document = get_document_for_user(request.user, document_id)
+    return attestations.document_retry(document=document)
+
+
 @documents.get(
     "/{uuid:document_id}", response={200: schemas.Document, **ONE}, summary="Un document et son état"
 )

@@ -110,6 +110,22 @@ def _ask_document(user):
     return Write(url, {"kind": "droits"}, (url, {"kind": "vaccination"}), count, repeats=False)
 
 
+def _retry_document(user):
+    failed, another = (
+        Document.objects.create(
+            owner=user.insured, kind="droits", content_key=str(n), status="failed", failure="Incident"
+        )
+        for n in range(2)
+    )
+
+    def status():
+        failed.refresh_from_db()
+        return failed.status
+
+    url = "/api/v1/documents/{}/reessayer"
+    return Write(url.format(failed.public_id), {}, (url.format(another.public_id), {}), status, repeats=False)
+
+
 def _file_demarche(user):
     body = {
         "kind": "prestation",
@@ -149,6 +165,7 @@ WRITES = {
     ("post", "/api/v1/messagerie/fils/{thread_id}/lu"): _mark_read,
     ("patch", "/api/v1/moi/coordonnees"): _contact,
     ("post", "/api/v1/documents"): _ask_document,
+    ("post", "/api/v1/documents/{document_id}/reessayer"): _retry_document,
     ("post", "/api/v1/demarches"): _file_demarche,
     ("post", "/api/v1/demarches/{demarche_id}/complement"): _complement,
 }
