@@ -1,10 +1,12 @@
 """What the API sends: plain values, a French label beside every code, no internal id."""
 
 from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import ConfigDict, model_validator
 
 from messaging import models as messaging
 
@@ -31,6 +33,39 @@ class Profile(Schema):
     birth_date: date
     email: str
     postal_address: list[str]
+
+
+class Contact(Schema):
+    phone: str = Field(description="Vide si aucun.")
+    address_line1: str
+    address_line2: str
+    postal_code: str
+    city: str
+
+
+class ContactChange(Schema):
+    """Only the fields sent change; the others stay as they are. The same checks as the
+    page « Mes informations »."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(
+        None, description="Un numéro français, par exemple 06 12 34 56 78 ; « » l'efface."
+    )
+    address_line1: str | None = None
+    address_line2: str | None = Field(None, description="« » l'efface.")
+    postal_code: str | None = Field(None, description="5 chiffres.")
+    city: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_email_here(cls, data):
+        if isinstance(data, dict) and "email" in data:
+            raise ValueError(
+                "L'adresse électronique ne se change pas ici : POST /api/auth/app/v1/account/email, "
+                "puis le code envoyé à la nouvelle adresse, comme sur le site."
+            )
+        return data
 
 
 class _Labelled(Schema):
@@ -112,10 +147,58 @@ class Document(_Labelled):
         return reverse("api-v1:document_pdf", args=[obj.public_id])
 
 
+class DocumentAsk(Schema):
+    """What « Mes attestations » asks for each kind of document."""
+
+    kind: Literal["droits", "releve", "ij", "fiscal", "vaccination"] = Field(
+        description="droits : attestation de droits ; releve : relevé de remboursements (start, "
+        "end) ; ij : attestation d'indemnités journalières (start, end) ; fiscal : relevé fiscal "
+        "(year) ; vaccination : attestation de vaccination (person, facultatif)."
+    )
+    start: str | None = Field(None, description="releve, ij : première date de paiement (AAAA-MM-JJ).")
+    end: str | None = Field(None, description="releve, ij : dernière date de paiement (AAAA-MM-JJ).")
+    year: str | None = Field(None, description="fiscal : l'année des revenus, parmi les 3 dernières.")
+    person: str | None = Field(
+        None,
+        description="vaccination : « » toute la famille, « assure » vous seul, ou l'identifiant "
+        "d'un ayant droit.",
+    )
+
+
 class Demarche(_Labelled):
     filed_at: datetime
     expected_by: date
     expected_from_insured: str
+
+
+class DemarcheEvent(Schema):
+    at: datetime
+    status: str = Field(alias="to_status")
+    status_label: str
+    by: str = Field(description="« vous », « votre caisse », « automatiquement »…, comme sur la page.")
+    reason: str
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_to_status_display()
+
+
+class Attachment(Schema):
+    id: UUID = Field(alias="public_id")
+    label: str
+    content_type: str
+    size: int
+    for_complement: bool = Field(alias="added_for_complement")
+
+
+class DemarcheDetail(Demarche):
+    reference: str
+    events: list[DemarcheEvent] = Field(
+        alias="events_in_order", description="Les étapes de la démarche, la plus ancienne d'abord."
+    )
+    attachments: list[Attachment] = Field(
+        alias="attachments_in_order", description="Ses pièces, à télécharger par /demarches/pieces/{id}."
+    )
 
 
 class Thread(Schema):
@@ -146,3 +229,9 @@ class Message(Schema):
     author: str = Field(alias="author_kind", description="« insured » (vous) ou « caisse »")
     body: str
     sent_at: datetime = Field(alias="created_at")
+
+
+class ThreadDetail(Thread):
+    messages: list[Message] = Field(
+        alias="messages_in_order", description="Les messages, le plus ancien d'abord."
+    )

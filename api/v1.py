@@ -8,77 +8,30 @@ pages: another person's object is a 404, like one that does not exist.
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI, Router, Status
+from ninja import Router, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
+from accounts import services as account_services
 from accounts.cards import cards_by_person
-from ameli_portal.domain import DomainError
+from accounts.forms import ContactForm
+from attestations import services as attestations
 from attestations.access import get_document_for_user, get_insured_for_user
+from attestations.forms import AllowanceForm, RightsForm, StatementForm, TaxForm, VaccinationForm
 from attestations.models import Document
 from messaging import services as messaging
 from messaging.access import get_insured_id_for_user, get_thread_for_user
 from messaging.queries import inbox_threads
-from requests_app.access import get_request_for_user
-from requests_app.models import Request
 
-from . import payments, problems, schemas, simulator
-from .auth import session_token
+from . import demarches, payments, problems, schemas, simulator
+from .core import MANY, ONE, SIGNED_IN, WRITE, api
 from .idempotency import IdempotencyKey, idempotent
 from .pagination import Cursor
 
-
-class PortalAPI(NinjaAPI):
-    def get_openapi_schema(self, *args, **kwargs):
-        """Errors are documented as what they are: application/problem+json."""
-        schema = super().get_openapi_schema(*args, **kwargs)
-        for item in schema["paths"].values():
-            for operation in item.values():
-                # ninja keys the responses it infers by int and those of openapi_extra by str:
-                # one key per status in the document, the explicit description winning.
-                responses = operation.get("responses", {})
-                merged = {str(k): v for k, v in responses.items() if not isinstance(k, str)}
-                merged.update({k: v for k, v in responses.items() if isinstance(k, str)})
-                operation["responses"] = merged
-                for status, response in merged.items():
-                    content = response.get("content", {})
-                    if int(status) >= 400 and "application/json" in content:
-                        content[problems.MEDIA_TYPE] = content.pop("application/json")
-        return schema
-
-
-# Every operation may answer these; one that reads an object by its id adds 404, one that
-# takes parameters adds 422.
-SIGNED_IN = {401: schemas.Problem}
-ONE = {**SIGNED_IN, 404: schemas.Problem, 422: schemas.Problem}
-MANY = {**SIGNED_IN, 422: schemas.Problem}
-# A write adds 400 (no Idempotency-Key, or a malformed one) and 409 (the same key in use by
-# a request still running); 422 is also a key used for another request, or a refusal.
-WRITE = {**SIGNED_IN, 400: schemas.Problem, 409: schemas.Problem, 422: schemas.Problem}
-
-api = PortalAPI(
-    title="API du compte santé",
-    version="1",
-    description=(
-        "Ce qu'une personne connectée lit dans son compte, en JSON, pour une application.\n\n"
-        "Connexion : l'API d'allauth pour les applications, sous `/api/auth/app/v1/` "
-        "(`POST auth/login` avec le NIR et le mot de passe, puis `POST auth/code/confirm` avec le "
-        "code reçu par courriel, ou l'étape TOTP). Elle rend un jeton de session à envoyer dans "
-        "l'en-tête `X-Session-Token` de chaque opération ci-dessous. L'objet d'une autre "
-        "personne est un 404, comme un objet qui n'existe pas. Les erreurs sont des détails de "
-        "problème (RFC 9457), en français."
-    ),
-    urls_namespace="api-v1",
-    auth=session_token,
-)
-problems.install(api)
-
 me = Router(tags=["Mon compte"])
 documents = Router(tags=["Mes documents"])
-demarches = Router(tags=["Mes démarches"])
 messages = Router(tags=["Ma messagerie"])
 
 
@@ -93,6 +46,34 @@ def profile(request):
         "email": request.user.email,
         "postal_address": insured.postal_address,
     }
+
+
+@me.get("/coordonnees", response={200: schemas.Contact, **SIGNED_IN}, summary="Mes coordonnées")
+def contact(request):
+    insured = get_insured_for_user(request.user)
+    return {f: getattr(insured, f) for f in account_services.CONTACT_FIELDS}
+
+
+@me.patch(
+    "/coordonnees",
+    response={200: schemas.Contact, **WRITE},
+    summary="Changer mon téléphone ou mon adresse postale",
+    description=(
+        "Les mêmes contrôles que la page « Mes informations » ; un courriel confirme le "
+        "changement. L'adresse électronique se change par l'API de connexion "
+        "(`POST /api/auth/app/v1/account/email`, puis le code envoyé à la nouvelle adresse), "
+        "comme sur le site."
+    ),
+)
+@decorate_view(idempotent(api))
+def contact_change(request, key: IdempotencyKey, change: schemas.ContactChange):
+    insured = get_insured_for_user(request.user)
+    current = {f: getattr(insured, f) for f in account_services.CONTACT_FIELDS}
+    form = ContactForm({**current, **change.dict(exclude_none=True)})
+    if not form.is_valid():
+        raise problems.form_refused(form)
+    account_services.insured_update_contact(insured=insured, user=request.user, **form.cleaned_data)
+    return contact(request)
 
 
 @me.get(
@@ -118,6 +99,55 @@ def cards(request):
 def document_list(request):
     insured = get_insured_for_user(request.user)
     return Document.objects.filter(owner=insured).exclude(kind=Document.Kind.CODE_LETTER)
+
+
+# The form of « Mes attestations » for each kind, and what the service takes from it.
+ASKED = {
+    Document.Kind.RIGHTS: (RightsForm, None),
+    Document.Kind.STATEMENT: (StatementForm, "period"),
+    Document.Kind.DAILY_ALLOWANCES: (AllowanceForm, "period"),
+    Document.Kind.TAX: (TaxForm, "period"),
+    Document.Kind.VACCINATION: (VaccinationForm, "person"),
+}
+
+
+@documents.post(
+    "",
+    response={201: schemas.Document, **WRITE},
+    summary="Demander un document",
+    description=(
+        "Les mêmes contrôles que la page « Mes attestations ». Le document est préparé par une "
+        "tâche : suivez son état (`GET /documents/{id}`), puis téléchargez-le (`download_url`). "
+        "Un document du jour aux mêmes informations, prêt ou en préparation, est rendu au lieu "
+        "d'un nouveau."
+    ),
+)
+@decorate_view(idempotent(api))
+def document_ask(request, key: IdempotencyKey, ask: schemas.DocumentAsk):
+    insured = get_insured_for_user(request.user)
+    form_class, parameter = ASKED[ask.kind]
+    data = {name: value for name, value in ask.dict(exclude={"kind"}).items() if value is not None}
+    form = form_class(data, **({"insured": insured} if form_class is VaccinationForm else {}))
+    if not form.is_valid():
+        raise problems.form_refused(form)
+    values = {parameter: form.cleaned_data[parameter]} if parameter else {}
+    document = attestations.document_request(insured=insured, kind=ask.kind, idempotency_key=key, **values)
+    return Status(201, document)
+
+
+@documents.post(
+    "/{uuid:document_id}/reessayer",
+    response={200: schemas.Document, **WRITE, 404: schemas.Problem},
+    summary="Relancer un document en échec",
+    description=(
+        "Comme « Réessayer » sur la page : un document en échec, ou en préparation depuis trop "
+        "longtemps, repart en préparation ; un autre reste comme il est."
+    ),
+)
+@decorate_view(idempotent(api))
+def document_retry(request, document_id, key: IdempotencyKey):
+    document = get_document_for_user(request.user, document_id)
+    return attestations.document_retry(document=document)
 
 
 @documents.get(
@@ -152,26 +182,36 @@ def document_pdf(request, document_id):
     return pdf_response(document)
 
 
-@demarches.get(
-    "", response={200: list[schemas.Demarche], **MANY}, summary="Mes démarches, les plus récentes d'abord"
-)
-@paginate(Cursor, ordering=("-filed_at", "-pk"), page_size=20)
-def demarche_list(request):
-    insured = get_insured_for_user(request.user)
-    return Request.objects.filter(insured=insured)
-
-
-@demarches.get(
-    "/{uuid:demarche_id}", response={200: schemas.Demarche, **ONE}, summary="Une démarche et son état"
-)
-def demarche_detail(request, demarche_id):
-    return get_request_for_user(request.user, demarche_id)
-
-
 @messages.get("/fils", response={200: list[schemas.Thread], **MANY}, summary="Mes fils de messages")
 @paginate(Cursor, ordering=("-last_message_at", "-pk"), page_size=20)
 def thread_list(request):
     return inbox_threads(get_insured_id_for_user(request.user))
+
+
+@messages.get(
+    "/fils/{uuid:thread_id}",
+    response={200: schemas.ThreadDetail, **ONE},
+    summary="Un de mes fils et ses messages (sans le marquer comme lu)",
+)
+def thread_detail(request, thread_id):
+    thread = get_thread_for_user(request.user, thread_id)
+    found = inbox_threads(thread.insured_id).get(pk=thread.pk)
+    found.messages_in_order = list(thread.messages.all())
+    return found
+
+
+@messages.post(
+    "/fils/{uuid:thread_id}/lu",
+    response={200: schemas.Thread, **WRITE, 404: schemas.Problem},
+    summary="Marquer un fil comme lu",
+    description="Ce que la caisse y a écrit ne compte plus comme non lu, comme quand on ouvre "
+    "le fil sur le site.",
+)
+@decorate_view(idempotent(api))
+def thread_read(request, thread_id, key: IdempotencyKey):
+    thread = get_thread_for_user(request.user, thread_id)
+    messaging.thread_mark_read(thread=thread, reader=request.user)
+    return inbox_threads(thread.insured_id).get(pk=thread.pk)
 
 
 @messages.post(
@@ -207,17 +247,9 @@ def message_reply(request, thread_id, key: IdempotencyKey, reply: schemas.Reply)
     return Status(201, message)
 
 
-@api.exception_handler(DomainError)
-@api.exception_handler(DjangoValidationError)
-def refused(request, exc):
-    """A write a service refuses, for a reason the person can act on: its French message."""
-    detail = " ".join(exc.messages) if isinstance(exc, DjangoValidationError) else str(exc)
-    return problems.problem(api, request, 422, detail)
-
-
 api.add_router("/moi", me)
 api.add_router("/documents", documents)
-api.add_router("/demarches", demarches)
+api.add_router("/demarches", demarches.router)
 api.add_router("/messagerie", messages)
 api.add_router("/paiements", payments.router)
 api.add_router("/simulateur", simulator.router)

@@ -19,8 +19,18 @@ from accounts.models import HealthCardEvent
 from accounts.nir import compute_key
 from api.v1 import api
 from attestations.models import Document
+from requests_app.services import request_file
+from requests_app.uploads import check_upload
 from tests.api.conftest import LOGIN, ApiClient, paid_care, sign_in
-from tests.factories import PASSWORD, DemarcheFactory, HealthCardFactory, ThreadFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    DemarcheFactory,
+    HealthCardFactory,
+    MessageFactory,
+    ThreadFactory,
+    UserFactory,
+)
+from tests.requests_app.helpers import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,6 +115,16 @@ def _owned(kind, user):
         return DemarcheFactory(insured=insured).public_id
     if kind == "payment_id":
         return paid_care(insured).public_id
+    if kind == "thread_id":
+        return MessageFactory(thread=ThreadFactory(insured=insured)).thread.public_id
+    if kind == "attachment_id":
+        filed = request_file(
+            insured=insured,
+            kind="prestation",
+            data={"equipment": "Fauteuil", "amount": "10.00", "comment": ""},
+            uploads=[("Devis", check_upload(upload()))],
+        )
+        return filed.attachments.get().public_id
     raise AssertionError(f"identifiant inconnu des tests : {kind} (ajoutez-le à _owned)")
 
 
