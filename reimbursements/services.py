@@ -130,8 +130,12 @@ def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
             ),
         )
         posted.append(settlement)
-        patient = {"insured_id": sheet.insured_id, "beneficiary_id": sheet.beneficiary_id}
-        change.line(settlement, **patient, care_date=act.care_date)
+        change.line(
+            settlement,
+            insured_id=sheet.insured_id,
+            beneficiary_id=sheet.beneficiary_id,
+            care_date=act.care_date,
+        )
     sheet.status = CareSheet.Status.POSTED
     sheet.posted_at = timezone.now()
     sheet.posted_by = actor
@@ -173,12 +177,18 @@ def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversa
     audit(actor=actor, action="reverse", obj=settlement.act.sheet, summary=reason[:250])
     # The line counts nowhere any more: its deductions, its payment, its debt, and the refund.
     change = FiguresChange()
-    patient = {"insured_id": settlement.insured_id, "beneficiary_id": settlement.beneficiary_id}
-    change.line(settlement, **patient, care_date=settlement.care_date, sign=-1)
+    insured_id, beneficiary_id = settlement.insured_id, settlement.beneficiary_id
+    change.line(
+        settlement,
+        insured_id=insured_id,
+        beneficiary_id=beneficiary_id,
+        care_date=settlement.care_date,
+        sign=-1,
+    )
     if settlement.payment_id is not None:
         change.paid(settlement, paid_on=Payment.objects.get(pk=settlement.payment_id).paid_on, sign=-1)
     if refund is not None:
-        change.owed(**patient, amount=refund.amount)
+        change.owed(insured_id, beneficiary_id, refund.amount)
     figures_apply(change)
     return reversal
 
