@@ -236,7 +236,7 @@ def main() -> int:
     common.setup(urlconf="bench.urls")
 
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
@@ -278,22 +278,35 @@ def main() -> int:
         # What every write to the person's settlements, reversals or payments does in its
         # transaction (untimed before the cold page): the kept rows of the months it touched
         # adjusted by what it wrote, a new version, so that the next page reads and renders
-        # its counters and chart. Here the figures of one of the person's latest lines, added
-        # and taken away in turn (a posting, then its reversal): the same rows every other time.
-        line = Settlement.objects.filter(insured=users[n].insured_id).latest("care_date", "id")
-        signs = iter([1, -1] * 10_000)
+        # its counters and chart. Here the figures of one of the person's latest paid lines
+        # with a participation or a franchise, taken away and given back in turn (as its
+        # reversal would, then its posting and payment): its month of care, its month of
+        # payment and the row of all months; the same rows every other time.
+        line = (
+            Settlement.objects.filter(insured=users[n].insured_id, payment__isnull=False)
+            .exclude(participation_due=0, franchise_due=0)
+            .select_related("payment")
+            .latest("care_date", "id")
+        )
+        signs = iter([-1, 1] * 10_000)
 
         def write():
-            change = FiguresChange()
+            change, sign = FiguresChange(), next(signs)
             patient = {"insured_id": line.insured_id, "beneficiary_id": line.beneficiary_id}
-            change.line(line, **patient, care_date=line.care_date, sign=next(signs))
-            figures_apply(change)
+            change.line(line, **patient, care_date=line.care_date, sign=sign)
+            change.paid(line, paid_on=line.payment.paid_on, sign=sign)
+            with transaction.atomic():  # the writer's transaction: one commit
+                figures_apply(change)
 
         return write
 
     def a_recompute(n):
         # What every write did before (and the rebuild does): the whole history read again.
-        return lambda: figures_refresh(insured_ids=[users[n].insured_id])
+        def write():
+            with transaction.atomic():
+                figures_refresh(insured_ids=[users[n].insured_id])
+
+        return write
 
     pages = {"page nue (base.html)": (None, get("bench_bare"))}
     try:
