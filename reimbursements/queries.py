@@ -196,18 +196,22 @@ def _payment_rows(
     # caisse: the payments table holds everyone's transfers. Without a filter on the lines,
     # their payments are walked one by one on the index settlement_paid_idx (each step the
     # next payment id: as many steps as payments, not as lines); filtered, the lines are read.
+    # The step compares (insured, payment) as a pair: only that index can answer it (on the
+    # payment's own index, the last step would scan every later payment of everyone).
     if lines_sql:
         walk, walk_params = "", []
         theirs = f"SELECT s.payment_id FROM {S} s WHERE s.insured_id = %s AND s.payment_id IS NOT NULL"  # noqa: S608
         theirs += lines_sql
         theirs_params = [insured.pk, *lines_params]
     else:
+        step = f"""SELECT s.payment_id FROM {S} s
+            WHERE s.insured_id = %s AND s.payment_id IS NOT NULL AND (s.insured_id, s.payment_id) > (%s, {{}})
+            ORDER BY s.payment_id LIMIT 1"""  # noqa: S608
         walk = f"""WITH RECURSIVE theirs(id) AS (
-            SELECT (SELECT MIN(s.payment_id) FROM {S} s WHERE s.insured_id = %s AND s.payment_id IS NOT NULL)
+            SELECT ({step.format(0)})
             UNION ALL
-            SELECT (SELECT MIN(s.payment_id) FROM {S} s WHERE s.insured_id = %s AND s.payment_id > theirs.id)
-            FROM theirs WHERE theirs.id IS NOT NULL)"""  # noqa: S608
-        walk_params, theirs_params = [insured.pk] * 2, []
+            SELECT ({step.format("theirs.id")}) FROM theirs WHERE theirs.id IS NOT NULL)"""  # noqa: S608
+        walk_params, theirs_params = [insured.pk] * 4, []
         theirs = "SELECT id FROM theirs WHERE id IS NOT NULL"
     sql = f"""{walk}
         SELECT p.public_id, p.paid_on, p.insured_id, pro.name,
