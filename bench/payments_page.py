@@ -8,8 +8,9 @@ in-process: no network, no static files; the bare page and each person's « Mes
 paiements » requested in turn, interleaved), their ratios (goal <= 2.0x) and the
 number of SQL queries of each, « Mes paiements » twice for each person: as it
 usually is, its counters and chart from the cache, and right after a write to the
-person's payments (cold cache). Also what a write's refresh of the person's kept
-figures costs (aggregates.figures_refresh, untimed in the page). Without REDIS_URL
+person's payments (cold cache). Also what a write's adjustment of the person's kept
+figures costs (aggregates.figures_apply, untimed in the page), beside the full recompute
+each write paid before (aggregates.figures_refresh, now the rebuild's). Without REDIS_URL
 the cache is Django's in-process LocMemCache (it says which). Nothing is asserted.
 """
 
@@ -235,13 +236,13 @@ def main() -> int:
     common.setup(urlconf="bench.urls")
 
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
 
     from accounts.models import User
-    from reimbursements.aggregates import figures_refresh
+    from reimbursements.aggregates import FiguresChange, figures_apply, figures_refresh
     from reimbursements.models import Settlement
 
     sizes_asked = [int(n) for n in str(args.lines).split(",")]
@@ -275,9 +276,37 @@ def main() -> int:
 
     def a_write(n):
         # What every write to the person's settlements, reversals or payments does in its
-        # transaction (untimed): the person's kept figures computed again, a new version of
-        # them, so that the next page reads and renders its counters and chart.
-        return lambda: figures_refresh(insured_ids=[users[n].insured_id])
+        # transaction (untimed before the cold page): the kept rows of the months it touched
+        # adjusted by what it wrote, a new version, so that the next page reads and renders
+        # its counters and chart. Here the figures of one of the person's latest paid lines
+        # with a participation or a franchise, taken away and given back in turn (as its
+        # reversal would, then its posting and payment): its month of care, its month of
+        # payment and the row of all months; the same rows every other time.
+        line = (
+            Settlement.objects.filter(insured=users[n].insured_id, payment__isnull=False)
+            .exclude(participation_due=0, franchise_due=0)
+            .select_related("payment")
+            .latest("care_date", "id")
+        )
+        signs = iter([-1, 1] * 10_000)
+
+        def write():
+            change, sign = FiguresChange(), next(signs)
+            patient = {"insured_id": line.insured_id, "beneficiary_id": line.beneficiary_id}
+            change.line(line, **patient, care_date=line.care_date, sign=sign)
+            change.paid(line, paid_on=line.payment.paid_on, sign=sign)
+            with transaction.atomic():  # the writer's transaction: one commit
+                figures_apply(change)
+
+        return write
+
+    def a_recompute(n):
+        # What every write did before (and the rebuild does): the whole history read again.
+        def write():
+            with transaction.atomic():
+                figures_refresh(insured_ids=[users[n].insured_id])
+
+        return write
 
     pages = {"page nue (base.html)": (None, get("bench_bare"))}
     try:
@@ -320,9 +349,15 @@ def main() -> int:
         _explain_pending(get("reimbursements:payments", clients[sizes_asked[-1]]))
     results = _interleaved_ms(pages, runs=args.runs)
     for n in sizes_asked:
-        label = f"une écriture : figures_refresh, {n} lignes (hors page)"
-        results[label] = common.median_ms(a_write(n), runs=args.runs)
-        sizes[label], counts[label] = 0, 0
+        for label, write in (
+            (f"une écriture : figures_apply, {n} lignes (hors page)", a_write(n)),
+            (f"avant : figures_refresh (tout), {n} lignes (hors page)", a_recompute(n)),
+        ):
+            write()
+            with CaptureQueriesContext(connection) as queries:
+                write()
+            results[label] = common.median_ms(write, runs=args.runs)
+            sizes[label], counts[label] = 0, len(queries)
     if csv_export:
         csv_export()
         with CaptureQueriesContext(connection) as queries:

@@ -9,11 +9,12 @@ from accounts.models import Insured
 from .models import DeductionRefund, Payment, Settlement
 
 
-def get_insured_for_user(user) -> Insured:
-    """The insured person behind an account; staff accounts have none and get a 404."""
+def get_insured_for_user(user, *, queryset=None) -> Insured:
+    """The insured person behind an account; staff accounts have none and get a 404.
+    `queryset`: read them from it (with its annotations) rather than through the account."""
     if user.insured_id is None:
         raise Http404
-    return user.insured
+    return user.insured if queryset is None else queryset.get(pk=user.insured_id)
 
 
 def get_payment_for_user(user, public_id) -> Payment:

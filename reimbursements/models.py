@@ -250,6 +250,13 @@ class Settlement(models.Model):
                 condition=Q(payment__isnull=True),
                 name="settlement_pending_idx",
             ),
+            # A person's payments, each found by one probe (queries._payment_rows): as many
+            # probes as payments, however many lines they carry.
+            models.Index(
+                fields=["insured", "payment"],
+                condition=Q(payment__isnull=False),
+                name="settlement_paid_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="settlement_paid_not_negative"),

@@ -35,7 +35,7 @@ from accounts.models import Beneficiary, Insured
 from ameli_portal.models import AuditEvent
 
 from . import builders, rules
-from .aggregates import figures_refresh
+from .aggregates import FiguresChange, figures_apply
 from .builders import Patient
 from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
 from .services import settlement_legs
@@ -261,7 +261,11 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
                 for sheet_id, s in zip(sheet_ids, good, strict=True)
             ]
         )
-    figures_refresh(insured_ids={s.patient[0] for s in good})
+    change = FiguresChange()
+    for s in good:
+        for r in s.results:
+            change.line(r, insured_id=s.patient[0], beneficiary_id=s.patient[1], care_date=r.line.care_date)
+    figures_apply(change)
     return len(good)
 
 

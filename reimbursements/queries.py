@@ -193,8 +193,27 @@ def _payment_rows(
         period_params.append(filters.end)
     order = "ASC" if oldest_first else "DESC"
     # Start from the person's own lines (indexed by insured), not from every payment of the
-    # caisse: the payments table holds everyone's transfers.
-    sql = f"""
+    # caisse: the payments table holds everyone's transfers. Without a filter on the lines,
+    # their payments are walked one by one on the index settlement_paid_idx (each step the
+    # next payment id: as many steps as payments, not as lines); filtered, the lines are read.
+    # The step compares (insured, payment) as a pair: only that index can answer it (on the
+    # payment's own index, the last step would scan every later payment of everyone).
+    if lines_sql:
+        walk, walk_params = "", []
+        theirs = f"SELECT s.payment_id FROM {S} s WHERE s.insured_id = %s AND s.payment_id IS NOT NULL"  # noqa: S608
+        theirs += lines_sql
+        theirs_params = [insured.pk, *lines_params]
+    else:
+        step = f"""SELECT s.payment_id FROM {S} s
+            WHERE s.insured_id = %s AND s.payment_id IS NOT NULL AND (s.insured_id, s.payment_id) > (%s, {{}})
+            ORDER BY s.payment_id LIMIT 1"""  # noqa: S608
+        walk = f"""WITH RECURSIVE theirs(id) AS (
+            SELECT ({step.format(0)})
+            UNION ALL
+            SELECT ({step.format("theirs.id")}) FROM theirs WHERE theirs.id IS NOT NULL)"""  # noqa: S608
+        walk_params, theirs_params = [insured.pk] * 4, []
+        theirs = "SELECT id FROM theirs WHERE id IS NOT NULL"
+    sql = f"""{walk}
         SELECT p.public_id, p.paid_on, p.insured_id, pro.name,
           CASE WHEN p.insured_id IS NOT NULL THEN p.amount ELSE
             COALESCE((SELECT SUM(s.paid) FROM {S} s LEFT JOIN {R} r ON r.settlement_id = s.id
@@ -210,14 +229,14 @@ def _payment_rows(
           (SELECT SUM(d.amount) FROM {D} d WHERE d.payment_id = p.id AND d.insured_id = %s),
           COUNT(*) OVER ()
         FROM {P} p LEFT OUTER JOIN {PRO} pro ON pro.id = p.professional_id
-        WHERE (p.id IN (SELECT s.payment_id FROM {S} s
-                        WHERE s.insured_id = %s AND s.payment_id IS NOT NULL{lines_sql})
+        WHERE (p.id IN ({theirs})
                OR p.id IN (SELECT d.payment_id FROM {D} d INNER JOIN {R} r ON r.id = d.reversal_id
                            INNER JOIN {S} s ON s.id = r.settlement_id
                            WHERE d.insured_id = %s AND d.payment_id IS NOT NULL{lines_sql})){period_sql}
         ORDER BY p.paid_on {order}, p.id {order}
         LIMIT %s OFFSET %s"""  # noqa: S608 (tables and fixed fragments; values are parameters)
-    params = [*[insured.pk] * 6, *lines_params, insured.pk, *lines_params, *period_params, limit, offset]
+    params = [*walk_params, *[insured.pk] * 5, *theirs_params, insured.pk, *lines_params, *period_params]
+    params += [limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -13,7 +13,7 @@ from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 
 from . import builders, rules
-from .aggregates import figures_refresh
+from .aggregates import FiguresChange, figures_apply
 from .models import (
     ZERO,
     Account,
@@ -98,7 +98,7 @@ def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
         return list(Settlement.objects.filter(act__sheet=sheet))
     acts = list(sheet.acts.select_related("sheet__professional"))
     results = care_sheet_preview(sheet=sheet)
-    posted = []
+    posted, change = [], FiguresChange()
     for act, r in zip(acts, results, strict=True):
         settlement = Settlement.objects.create(
             act=act,
@@ -130,13 +130,19 @@ def care_sheet_post(*, sheet: CareSheet, actor) -> list[Settlement]:
             ),
         )
         posted.append(settlement)
+        change.line(
+            settlement,
+            insured_id=sheet.insured_id,
+            beneficiary_id=sheet.beneficiary_id,
+            care_date=act.care_date,
+        )
     sheet.status = CareSheet.Status.POSTED
     sheet.posted_at = timezone.now()
     sheet.posted_by = actor
     sheet.save(update_fields=["status", "posted_at", "posted_by"])
     if actor is not None:
         audit(actor=actor, action="post", obj=sheet, summary=f"{len(posted)} acte(s)")
-    figures_refresh(insured_ids=[sheet.insured_id])
+    figures_apply(change)
     return posted
 
 
@@ -167,9 +173,23 @@ def settlement_reverse(*, settlement: Settlement, actor, reason: str) -> Reversa
             sign=-1,
         ),
     )
-    _refund_if_over_recovered(reversal=reversal, settlement=settlement)
+    refund = _refund_if_over_recovered(reversal=reversal, settlement=settlement)
     audit(actor=actor, action="reverse", obj=settlement.act.sheet, summary=reason[:250])
-    figures_refresh(insured_ids=[settlement.insured_id])  # after the ledger's entries: it reads them
+    # The line counts nowhere any more: its deductions, its payment, its debt, and the refund.
+    change = FiguresChange()
+    insured_id, beneficiary_id = settlement.insured_id, settlement.beneficiary_id
+    change.line(
+        settlement,
+        insured_id=insured_id,
+        beneficiary_id=beneficiary_id,
+        care_date=settlement.care_date,
+        sign=-1,
+    )
+    if settlement.payment_id is not None:
+        change.paid(settlement, paid_on=Payment.objects.get(pk=settlement.payment_id).paid_on, sign=-1)
+    if refund is not None:
+        change.owed(insured_id, beneficiary_id, refund.amount)
+    figures_apply(change)
     return reversal
 
 
@@ -227,7 +247,7 @@ def payments_run(*, day: date) -> list[Payment]:
     refunds = defaultdict(list)
     for refund in DeductionRefund.objects.filter(payment__isnull=True).select_for_update().order_by("pk"):
         refunds[refund.insured_id].append(refund)
-    changed = set()
+    change = FiguresChange()
     for insured_id in sorted(by_insured.keys() | refunds.keys()):
         items = by_insured.get(insured_id, [])
         done = reversals.pop(("ins", insured_id), [])
@@ -237,23 +257,28 @@ def payments_run(*, day: date) -> list[Payment]:
             reversals=done,
             refunds=refunds.get(insured_id, []),
             insured=Insured.objects.get(pk=insured_id),
+            change=change,
         ):
             payments += paid
-            changed |= {insured_id} | {r.settlement.insured_id for r in done}
+            change.people |= {insured_id} | {r.settlement.insured_id for r in done}
     for pro_id, items in by_pro.items():
         done = reversals.pop(("pro", pro_id), [])
         if paid := _pay(
-            day=day, settlements=items, reversals=done, professional=Professional.objects.get(pk=pro_id)
+            day=day,
+            settlements=items,
+            reversals=done,
+            professional=Professional.objects.get(pk=pro_id),
+            change=change,
         ):
             payments += paid
-            changed |= {s.insured_id for s in items} | {r.settlement.insured_id for r in done}
-    if changed:
+            change.people |= {s.insured_id for s in items} | {r.settlement.insured_id for r in done}
+    if change.people:
         # After the settlements' locks, as settlement_reverse takes them: the same order.
-        figures_refresh(insured_ids=changed)
+        figures_apply(change)
     return payments
 
 
-def _pay(*, day, settlements, reversals, refunds=(), insured=None, professional=None) -> list[Payment]:
+def _pay(*, day, settlements, reversals, change, refunds=(), insured=None, professional=None) -> list:
     # Acts reversed before being paid cancel out and are never paid.
     live = [s for s in settlements if not hasattr(s, "reversal")]
     refunded = sum((r.amount for r in refunds), ZERO)
@@ -268,6 +293,8 @@ def _pay(*, day, settlements, reversals, refunds=(), insured=None, professional=
         paid_on=day,
     )
     Settlement.objects.filter(pk__in=[s.pk for s in settlements]).update(payment=payment)
+    for s in live:
+        change.paid(s, paid_on=day)
     # Reversals settled by this payment: those of paid acts, deducted above, and those of
     # acts reversed before being paid, which cancel out here and must not count again.
     skipped = [s.pk for s in settlements if hasattr(s, "reversal")]

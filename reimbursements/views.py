@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -16,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from accounts.fields import mask_iban
+from accounts.models import Insured
 
 from . import queries
 from .access import get_insured_for_user, get_payment_for_user
@@ -81,12 +83,13 @@ def _figures_key(insured, beneficiaries, today) -> str:
 
     They only change when the person's settlements, reversals or payments do, and each of
     those writes gives the person's `PaymentFigures` a new version in its own transaction
-    (`aggregates.figures_refresh`). The key holds that version (read here, before the figures
-    are: figures cached under a version are never older than the writes it stands for), the
+    (`aggregates.figures_apply`). The key holds that version (read with the person, at the
+    start of the request, before the figures are: figures cached under a version are never
+    older than the writes it stands for), the
     person's id (one version may be given to many people at once), the day (the year, the 12
     months), the names shown (theirs, their beneficiaries') and this process's token.
     """
-    version = PaymentFigures.objects.filter(insured=insured).values_list("version", flat=True).first()
+    version = insured.figures_version
     people = "|".join(f"{b.pk}={b}" for b in beneficiaries)
     digest = hashlib.sha256(f"{today}|{insured}|{people}".encode()).hexdigest()[:32]
     return f"reimbursements:payments-figures:{_PROCESS_TOKEN}:{insured.pk}:{version}:{digest}"
@@ -134,10 +137,16 @@ def _cached_parts(form, insured, beneficiaries) -> dict:
     }
 
 
+def _insured_with_version(user) -> Insured:
+    """The person and the version of their figures (the cache key, `_figures_key`), one query."""
+    version = PaymentFigures.objects.filter(insured=OuterRef("pk")).values("version")[:1]
+    return get_insured_for_user(user, queryset=Insured.objects.annotate(figures_version=Subquery(version)))
+
+
 @never_cache
 def payments(request):
     """Mes paiements: the transfers, the acts on their way, the year's counters and a chart."""
-    insured = get_insured_for_user(request.user)
+    insured = _insured_with_version(request.user)
     form, beneficiaries = _payments_form(request, insured)
     filters = form.filters()
     page = queries.payments_page(insured, filters, request.GET.get("page"), per_page=PAYMENTS_PER_PAGE)

@@ -16,14 +16,16 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reimbursements import queries
+from reimbursements import aggregates, queries
+from reimbursements.aggregates import figures_refresh
 from reimbursements.importing import import_care_sheets
 from reimbursements.models import ZERO, FiguresMonth, PaymentFigures, Settlement
 from reimbursements.services import care_sheet_post, payments_run, settlement_reverse
@@ -201,15 +203,57 @@ def test_an_import(client, household, other_insured, staff):
 
 # --- any sequence of writes ----------------------------------------------------------------------
 
+SHEET = st.tuples(st.integers(0, 2), st.integers(0, 500), st.booleans())  # who, day, tiers payant
 WRITES = st.lists(
     st.one_of(
         st.tuples(st.just("care"), st.integers(0, 2), st.integers(0, 500), st.booleans()),
         st.tuples(st.just("pay"), st.integers(0, 500)),
         st.tuples(st.just("reverse"), st.integers(0, 50)),
+        st.tuples(
+            st.just("import"),
+            st.lists(SHEET, min_size=1, max_size=3),
+        ),
     ),
     min_size=1,
     max_size=12,
 )
+
+FIELDS = ("beneficiary", "month", "participation_due", "franchise_due", "withheld", "carried_forward")
+FIELDS += ("paid", "outstanding")
+
+
+def kept_rows(*people) -> list[tuple]:
+    rows = FiguresMonth.objects.filter(insured__in=people).values_list("insured", *FIELDS)
+    return sorted(rows, key=str)
+
+
+def assert_kept_rows_are_the_rows_computed_again(*people):
+    """What the writes adjusted, row for row, is what the full recompute (the backfill's, the
+    rebuild command's) computes from the lines and the ledger."""
+    kept = kept_rows(*people)
+    figures_refresh(insured_ids=[p.pk for p in people])
+    assert kept == kept_rows(*people)
+
+
+def import_rows(sheets, people, pharmacy, start, ref):
+    """CSV rows of an import batch: one sheet a line, a GP consultation or (tiers payant)
+    two boxes of medicine at the pharmacy."""
+    doctor, rows = ProfessionalFactory(), []
+    for n, (who, day, tiers) in enumerate(sheets):
+        person, beneficiary = people[who]
+        on = start + timedelta(days=day)
+        common = {
+            "care_date": on.isoformat(),
+            "received_on": on.strftime("%d/%m/%Y"),
+            "beneficiary_birth_date": beneficiary.birth_date.strftime("%d/%m/%Y") if beneficiary else "",
+        }
+        if tiers:
+            act = {"act_code": "PH7", "kind": "medicine", "medicine_rate": "65", "charged": "6.20"}
+            act |= {"quantity": "2", "base": "3.10", "tiers_payant": "oui"}
+            rows.append(act_row(f"{ref}-{n}", person.nir, pharmacy.rpps, label="Boîte", **common, **act))
+        else:
+            rows.append(act_row(f"{ref}-{n}", person.nir, doctor.rpps, **common))
+    return rows
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -218,14 +262,21 @@ def test_any_sequence_of_writes_keeps_the_rows_equal_to_the_lines(
     household, other_insured, pharmacy, staff, writes
 ):
     """Care for the insured, their child or someone else, on any day of the history (the
-    counters' year, the chart's months, older), paid and cancelled in any order."""
+    counters' year, the chart's months, older), one sheet at a time or by an import batch,
+    paid and cancelled in any order: the rows the writes adjusted are those computed again
+    from the lines, and the page's figures those of the lines."""
     insured, child = household
+    people = [(insured, None), (insured, child), (other_insured, None)]
     with transaction.atomic():
         start = date(2024, 11, 1)
-        for write in writes:
-            if write[0] == "care":
+        for n, write in enumerate(writes):
+            if write[0] == "import":
+                rows = import_rows(write[1], people, pharmacy, start, ref=f"H{n}")
+                report = import_care_sheets(io.StringIO(to_csv(rows)), actor=staff)
+                assert report.sheets_posted == len(rows), report.rejected
+            elif write[0] == "care":
                 _, who, day, tiers = write
-                person, beneficiary = [(insured, None), (insured, child), (other_insured, None)][who]
+                person, beneficiary = people[who]
                 care(
                     person,
                     day=start + timedelta(days=day),
@@ -241,6 +292,7 @@ def test_any_sequence_of_writes_keeps_the_rows_equal_to_the_lines(
                     settlement_reverse(settlement=live[write[1] % len(live)], actor=staff, reason="Erreur")
         for person in (insured, other_insured):
             assert_rows_agree_with_the_lines(person)
+        assert_kept_rows_are_the_rows_computed_again(insured, other_insured)
         transaction.set_rollback(True)
 
 
@@ -322,3 +374,29 @@ def test_the_page_reads_at_most_13_rows_a_person_whatever_the_history(household,
     assert FiguresMonth.objects.filter(insured=insured).count() > 2 * 13  # 27 months of history
     assert read.count() <= 13 * 2  # the insured and the child
     assert_rows_agree_with_the_lines(insured)
+
+
+def test_a_write_adjusts_its_months_without_reading_the_history(household, pharmacy, staff):
+    """A write's figures cost the same at 30 lines or 20,000: the posting, the payment run and
+    the reversal adjust the rows of the months they touched, never reading the person's lines
+    or the ledger again for them (the full recompute is the rebuild's)."""
+    insured, child = household
+    _history(insured, child, pharmacy, staff)
+    read = []
+    apply = aggregates.figures_apply
+
+    def watched(change, **kwargs):
+        with CaptureQueriesContext(connection) as queries:
+            apply(change, **kwargs)
+        read.extend(q["sql"] for q in queries.captured_queries)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("reimbursements.services.figures_apply", watched)
+        line = care(insured, day=date(2026, 3, 2))
+        payments_run(day=date(2026, 3, 3))
+        settlement_reverse(settlement=line, actor=staff, reason="Erreur")
+    assert len(read) >= 3 * 3
+    history = ("reimbursements_settlement", "reimbursements_ledgerentry")
+    assert not [sql for sql in read if any(table in sql for table in history)]
+    assert_rows_agree_with_the_lines(insured)
+    assert_kept_rows_are_the_rows_computed_again(insured)

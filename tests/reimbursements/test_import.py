@@ -204,10 +204,10 @@ def test_posting_a_batch_costs_the_same_queries_whatever_its_size(
     # insured locked, beneficiaries, professionals, exemptions, 3 counters (year, day, debt);
     # sheets (bulk insert); ids for acts, settlements, journals and entries (one nextval series
     # each, then a COPY each, which Django's query log does not list); audit rows (bulk insert);
-    # « Mes paiements »'s figures of the batch's people (aggregates.figures_refresh: their
-    # versions, their month rows deleted, read again from their lines in one query and their
-    # debt from the ledger in another, inserted); release savepoint
-    assert len(queries) == 24, "\n".join(q["sql"] for q in queries)
+    # « Mes paiements »'s figures of the batch's people (aggregates.figures_apply: their
+    # versions, the kept rows of the months the batch touched read, deleted and inserted
+    # adjusted); release savepoint
+    assert len(queries) == 23, "\n".join(q["sql"] for q in queries)
     with django_assert_max_num_queries(len(queries)):
         import_care_sheets(io.StringIO(to_csv(large)), actor=agent, batch_size=1000)
     assert Settlement.objects.count() == 8 * 3 + 74 * 3  # six bad sheets in the large file

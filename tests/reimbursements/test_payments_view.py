@@ -417,13 +417,13 @@ def test_list_query_count_does_not_grow_with_the_rows(logged, insured, count, dj
     logged.get(url)  # the first request of a session creates its record (allauth's user sessions)
     # Every page: 1 session, 2 user (nothing written within the renewal interval:
     # tests/accounts/test_session_activity.py). The layout: 7 the unread messages count (messaging's
-    # context processor). This page: 3 insured, 4 beneficiaries (the filter's choices, the
-    # patients' names and the counters), 5 the page of payments with their total (COUNT(*)
-    # OVER ()), acts counted and amounts summed, 6 the first acts on their way with their total,
-    # 7 the version of the person's figures (the cache key). The year's counters and the chart
+    # context processor). This page: 3 insured with the version of their figures (the cache
+    # key), 4 beneficiaries (the filter's choices, the patients' names and the counters), 5 the
+    # page of payments with their total (COUNT(*) OVER ()), acts counted and amounts summed,
+    # 6 the first acts on their way with their total. The year's counters and the chart
     # come from the cache, filled by the request above (one query of at most 13 rows a person,
     # after each write: test_payments_figures_cache.py).
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert logged.get(url).status_code == 200
 
 
