@@ -149,9 +149,8 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     good = _settle(sheets, _read(sheets))
     if not good:
         return 0
-    _write(
-        good, actor=actor if getattr(actor, "is_authenticated", False) else None, import_batch=import_batch
-    )
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    _write(good, actor=actor, import_batch=import_batch)
     figures_refresh(insured_ids={s.patient[0] for s in good})
     return len(good)
 
@@ -167,13 +166,11 @@ def _read(sheets: list[SheetToPost]) -> _Read:
         .order_by("pk")
         .values_list("pk", "birth_date")
     )
-    persons = {(i, None): _Person(born[i]) for i in insured_ids}
     wanted = {p[1] for p in patients if p[1] is not None}
+    children: dict[int, date] = {}
     if wanted:
-        for pk, insured_id, birth_date in Beneficiary.objects.filter(pk__in=wanted).values_list(
-            "pk", "insured_id", "birth_date"
-        ):
-            persons[(insured_id, pk)] = _Person(birth_date)
+        children = dict(Beneficiary.objects.filter(pk__in=wanted).values_list("pk", "birth_date"))
+    persons = {p: _Person(children[p[1]] if p[1] is not None else born[p[0]]) for p in patients}
     days: dict[Patient, set] = defaultdict(set)
     for s in sheets:
         days[s.patient] |= {a["care_date"] for a in s.acts}
