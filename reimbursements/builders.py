@@ -14,7 +14,9 @@ beneficiary), as the engine, the caps and « Mes paiements » count it. It is re
 ledger, never added up from settlements: the RECEIVABLE account's entries, each of which
 belongs to a journal of one settlement (its posting, its reversal, or the refund of
 deductions recovered for it once it is cancelled), hence to one patient. The account's
-balance for an insured person is the sum of their patients' debts.
+balance for an insured person is the sum of their patients' debts. The engine is fed it, and
+the yearly counters, from the rows every writer keeps per person and month (`FiguresMonth`,
+computed from the ledger in the writer's transaction), so that posting never reads the history.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import IntegerField, Q, Sum, Value
 from django.db.models.functions import ExtractYear
 
 from accounts.models import Exemption
 
 from . import rules
-from .models import ZERO, Account, LedgerEntry, Professional, Settlement
+from .models import ZERO, Account, FiguresMonth, LedgerEntry, Professional
 from .queries import PRO, SH, A, R, S, _date, _dec
 
 Patient = tuple[int, int | None]  # (insured id, beneficiary id or None)
@@ -131,32 +133,46 @@ def debts(insured_ids) -> dict[Patient, Decimal]:
 
 def withheld(days_by_patient: Mapping[Patient, set[date]]) -> dict[Patient, rules.Withheld]:
     """What each patient already owes against the caps, for the days of their care, and their
-    debt (`debts`). Three grouped queries whatever the number of patients.
+    debt. Two queries whatever the number of patients, neither of which reads the history.
 
-    Only the counters these days can read are loaded: the yearly ones of their years, the daily
-    ones of these days. Cancelled acts count for nothing.
+    The yearly counters and the debt come from the rows kept per person and month
+    (`FiguresMonth`: every writer of settlements, reversals and payments computes its people's
+    rows again in its own transaction, `aggregates.figures_refresh`), summed per year in the
+    database: a row per patient and year and one for the debt, whatever their number of lines.
+    The daily counters read the settlements of the patients' own days of care only
+    (`_daily_rows`). Cancelled acts count for nothing (the kept rows hold live lines only).
     """
     patients = set(days_by_patient)
     insured_ids = sorted({p[0] for p in patients})
     days = {d for ds in days_by_patient.values() for d in ds}
-    pf_year, fr_year = defaultdict(dict), defaultdict(dict)
+    pf_year: dict[Patient, dict[int, Decimal]] = defaultdict(dict)
+    fr_year: dict[Patient, dict[int, Decimal]] = defaultdict(dict)
     pf_day, fr_day = defaultdict(dict), defaultdict(dict)
+    debt: dict[Patient, Decimal] = {}
+    years = Value(None, output_field=IntegerField())
+    kept = Q(month__isnull=True)
     if days:
-        years = {d.year for d in days}
-        history = Settlement.objects.filter(insured_id__in=insured_ids)
-        for row in (
-            history.filter(
-                care_date__gte=date(min(years), 1, 1),
-                care_date__lte=date(max(years), 12, 31),
-                reversal__isnull=True,
+        first, last = min(days).year, max(days).year
+        kept |= Q(month__gte=date(first, 1, 1), month__lte=date(last, 12, 31))
+        years = ExtractYear("month")
+    for start in range(0, len(insured_ids), KEPT_PEOPLE_PER_QUERY):
+        chunk = insured_ids[start : start + KEPT_PEOPLE_PER_QUERY]
+        # Summed per patient and year in the database: a row per year, one for the debt.
+        rows = (
+            FiguresMonth.objects.filter(kept, insured_id__in=chunk)
+            .values_list("insured_id", "beneficiary_id")
+            .annotate(
+                year=years, pf=Sum("participation_due"), fr=Sum("franchise_due"), owed=Sum("outstanding")
             )
-            .values("insured_id", "beneficiary_id", year=ExtractYear("care_date"))
-            .annotate(pf=Sum("participation_due"), fr=Sum("franchise_due"))
             .order_by()
-        ):
-            key = (row["insured_id"], row["beneficiary_id"])
-            pf_year[key][row["year"]] = row["pf"]
-            fr_year[key][row["year"]] = row["fr"]
+        )
+        for insured_id, beneficiary_id, year, pf, fr, owed in rows:
+            key = (insured_id, beneficiary_id)
+            if year is None:
+                debt[key] = debt.get(key, ZERO) + _dec(owed)
+            else:
+                pf_year[key][year], fr_year[key][year] = _dec(pf), _dec(fr)
+    if days:
         pairs = sorted({(p[0], d) for p, ds in days_by_patient.items() for d in ds})
         for insured_id, beneficiary_id, day, rpps, kind, pf, fr in _daily_rows(pairs):
             key, day = (insured_id, beneficiary_id), _date(day)
@@ -165,7 +181,6 @@ def withheld(days_by_patient: Mapping[Patient, set[date]]) -> dict[Patient, rule
             if kind in FRANCHISE_BY_KIND:
                 by_kind = (day, FRANCHISE_BY_KIND[kind], rpps)
                 fr_day[key][by_kind] = fr_day[key].get(by_kind, ZERO) + _dec(fr)
-    debt = debts(insured_ids)
     return {
         p: rules.Withheld(
             participation_by_year=pf_year[p],
@@ -179,6 +194,7 @@ def withheld(days_by_patient: Mapping[Patient, set[date]]) -> dict[Patient, rule
     }
 
 
+KEPT_PEOPLE_PER_QUERY = 5_000  # SQLite (the demo) limits a statement's parameters
 DAILY_PAIRS_PER_QUERY = 5_000  # two parameters each, well under the databases' limits
 
 
@@ -189,24 +205,35 @@ def _daily_rows(pairs: list[tuple[int, date]]) -> list[tuple]:
     Filtering on the days of a whole batch instead (``care_date IN (...)``) reads, for every
     person, nearly every day of their year: a batch's care spans the year. The pairs drive the
     join (the index on insured and care date), so the read does not grow with the ledger (as a
-    row-value ``IN``, PostgreSQL hashed the pairs and read the whole settlement table). Plain
-    SQL, as PostgreSQL and SQLite both read it (a VALUES list's columns: column1, column2).
+    row-value ``IN``, PostgreSQL hashed the pairs and read the whole settlement table). The
+    pairs: two arrays unnested on PostgreSQL (one short statement), a VALUES list elsewhere
+    (SQLite, the demo: its columns are column1, column2).
     """
-    rows = []
-    for start in range(0, len(pairs), DAILY_PAIRS_PER_QUERY):
-        chunk = pairs[start : start + DAILY_PAIRS_PER_QUERY]
-        sql = f"""
+    columns = """
             SELECT s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind,
-                   SUM(s.participation_due), SUM(s.franchise_due)
-            FROM (VALUES {", ".join(["(%s, %s)"] * len(chunk))}) AS v
+                   SUM(s.participation_due), SUM(s.franchise_due)"""
+    joins = f"""
             INNER JOIN {S} s ON s.insured_id = v.column1 AND s.care_date = v.column2
             INNER JOIN {A} a ON a.id = s.act_id
             INNER JOIN {SH} sh ON sh.id = a.sheet_id
             INNER JOIN {PRO} p ON p.id = sh.professional_id
             LEFT OUTER JOIN {R} r ON r.settlement_id = s.id
             WHERE r.id IS NULL
-            GROUP BY s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind"""  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [value for pair in chunk for value in pair])
+            GROUP BY s.insured_id, s.beneficiary_id, s.care_date, p.rpps, a.kind"""
+    rows = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two arrays: a short statement whatever the number of pairs (the driver need not
+            # parse thousands of placeholders), the same plan.
+            cursor.execute(
+                f"{columns} FROM unnest(%s::bigint[], %s::date[]) AS v(column1, column2) {joins}",  # noqa: S608
+                [[p[0] for p in pairs], [p[1] for p in pairs]],
+            )
+            return cursor.fetchall()
+        for start in range(0, len(pairs), DAILY_PAIRS_PER_QUERY):
+            chunk = pairs[start : start + DAILY_PAIRS_PER_QUERY]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            sql = f"{columns} FROM (VALUES {values}) AS v {joins}"  # noqa: S608
+            cursor.execute(sql, [x for pair in chunk for x in pair])
             rows += cursor.fetchall()
     return rows

@@ -38,7 +38,7 @@ from ameli_portal.audit import audit
 from ameli_portal.jobs import job
 from ameli_portal.outbox import enqueue
 
-from .importing import ImportReport, ImportSuperseded, import_care_sheets, write_rejections
+from .importing import ImportHooks, ImportReport, ImportSuperseded, import_care_sheets, write_rejections
 from .models import ImportRun, ImportRunPart, import_parts
 
 logger = logging.getLogger(__name__)
@@ -159,6 +159,37 @@ def _guard(run_id: int, attempt: int) -> None:
             raise ImportSuperseded
 
 
+class _RunHooks(ImportHooks):
+    """An execution of a run: each batch goes on only if no later relaunch took the run over
+    (`_guard`), and the run's counters follow each batch (by differences: the parts of a run
+    add up in one row)."""
+
+    def __init__(self, *, run_id: int, attempt: int):
+        self.run_id, self.attempt = run_id, attempt
+        self.counted = {"rows": 0, "imported": 0, "rejected": 0, "sheets": 0}
+
+    def guard(self) -> None:
+        _guard(self.run_id, self.attempt)
+
+    def batch_done(self, report: ImportReport) -> None:
+        now = {
+            "rows": report.rows,
+            "imported": report.rows_imported,
+            "rejected": report.rows_rejected,
+            "sheets": report.sheets_imported,
+        }
+        delta = {k: now[k] - self.counted[k] for k in now}
+        self.counted.update(now)
+        ImportRun.objects.filter(pk=self.run_id, resumed=self.attempt).update(
+            lines_read=F("lines_read") + delta["rows"],
+            lines_imported=F("lines_imported") + delta["imported"],
+            lines_rejected=F("lines_rejected") + delta["rejected"],
+            sheets_imported=F("sheets_imported") + delta["sheets"],
+            import_batch=report.tag,
+            heartbeat_at=timezone.now(),
+        )
+
+
 def import_run_execute(*, run_id: int, attempt: int | None = None, index: int | None = None) -> ImportRun:
     """Import the run's file (or its part ``index``), batch by batch; the run's counters
     follow each batch.
@@ -176,26 +207,7 @@ def import_run_execute(*, run_id: int, attempt: int | None = None, index: int | 
         part, _ = ImportRunPart.objects.get_or_create(run=run, attempt=attempt, index=0, defaults={"of": 1})
     else:
         part = ImportRunPart.objects.get(run=run, attempt=attempt, index=index)
-    counted = {"rows": 0, "imported": 0, "rejected": 0, "sheets": 0}
-
-    def saved(report: ImportReport) -> None:
-        now = {
-            "rows": report.rows,
-            "imported": report.rows_imported,
-            "rejected": report.rows_rejected,
-            "sheets": report.sheets_imported,
-        }
-        delta = {k: now[k] - counted[k] for k in now}
-        counted.update(now)
-        mine.update(
-            lines_read=F("lines_read") + delta["rows"],
-            lines_imported=F("lines_imported") + delta["imported"],
-            lines_rejected=F("lines_rejected") + delta["rejected"],
-            sheets_imported=F("sheets_imported") + delta["sheets"],
-            import_batch=report.tag,
-            heartbeat_at=timezone.now(),
-        )
-
+    hooks = _RunHooks(run_id=run_id, attempt=attempt)
     try:
         with run.file.open("rb") as raw:
             stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -205,10 +217,9 @@ def import_run_execute(*, run_id: int, attempt: int | None = None, index: int | 
                 actor=run.launched_by,
                 post=run.post,
                 batch_size=BATCH_SIZE,
-                on_batch=saved,
+                hooks=hooks,
                 tag=run.import_batch or _tag(run_id),
                 attempt=attempt,
-                guard=lambda: _guard(run_id, attempt),
                 part=(part.index, part.of) if part.of > 1 else None,
             )
     except ImportSuperseded:
@@ -223,7 +234,7 @@ def import_run_execute(*, run_id: int, attempt: int | None = None, index: int | 
             "les lots déjà terminés restent importés.",
         )
         return ImportRun.objects.get(pk=run_id)
-    saved(report)
+    hooks.batch_done(report)
     if report.rejected:
         with tempfile.TemporaryFile("w+b") as tmp:
             text = io.TextIOWrapper(tmp, encoding="utf-8", newline="")

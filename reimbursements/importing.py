@@ -13,7 +13,7 @@ import functools
 import re
 import uuid
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -117,7 +117,22 @@ class RowError(ValueError):
 
 
 class ImportSuperseded(Exception):
-    """Raised by an import's `guard`: another attempt has taken the import over; stop here."""
+    """Raised by an import's `ImportHooks.guard`: another attempt has taken the import over."""
+
+
+class ImportHooks:
+    """What the caller of an import is asked and told as the batches go, in one object:
+    subclass it (each method does nothing here)."""
+
+    def guard(self) -> None:
+        """Runs inside each batch's transaction, before it writes: raising `ImportSuperseded`
+        stops the import there (the batch writes nothing)."""
+
+    def batch_done(self, report: ImportReport) -> None:
+        """After each batch, written or not: `report` counts it (`report.rows`: rows read)."""
+
+
+NO_HOOKS = ImportHooks()
 
 
 def check_header(header: list[str]) -> str:
@@ -476,9 +491,7 @@ def _write(groups: list[_Group], *, tag: str, actor, post: bool) -> tuple[int, i
     return posted, posted, rejections
 
 
-def _run_batch(
-    rows: list[Row], report: ImportReport, *, actor, post: bool, progress, on_batch, guard=None
-) -> None:
+def _run_batch(rows: list[Row], report: ImportReport, *, actor, post: bool, hooks: ImportHooks) -> None:
     report.batches += 1
     groups = _group(rows)
     _skip_known(groups, report)
@@ -491,8 +504,7 @@ def _run_batch(
     rejected = [rej for g in groups for rej in g.rejections()]  # none for a valid group
     try:
         with transaction.atomic():
-            if guard is not None:
-                guard()  # in the batch's transaction: may lock what tells whether to go on
+            hooks.guard()  # in the batch's transaction: may lock what tells whether to go on
             written, posted, refused = _write(valid, tag=report.batch_label, actor=actor, post=post)
     except DatabaseError as e:
         report.failed_batches += 1
@@ -506,10 +518,7 @@ def _run_batch(
         report.sheets_posted += posted
         rejected += refused
     report.rejected += sorted(rejected, key=lambda r: r.line)
-    if progress:
-        progress(report.rows)
-    if on_batch:
-        on_batch(report)
+    hooks.batch_done(report)
 
 
 # --- The file -------------------------------------------------------------------------
@@ -529,22 +538,19 @@ def import_care_sheets(
     actor,
     batch_size: int = 500,
     post: bool = True,
-    progress: Callable[[int], None] | None = None,
-    on_batch: Callable[[ImportReport], None] | None = None,
+    hooks: ImportHooks = NO_HOOKS,
     tag: str | None = None,
     attempt: int = 0,
-    guard: Callable[[], None] | None = None,
     part: tuple[int, int] | None = None,
 ) -> ImportReport:
-    """Import a CSV text stream; `progress(rows_done)` and `on_batch(report)` are called as batches go.
+    """Import a CSV text stream; ``hooks`` (`ImportHooks`) is asked before each batch writes
+    (`guard`) and told when it is done (`batch_done`).
 
     A batch closes at the first sheet_ref change after `batch_size` rows, so a
     sheet is never split between two transactions. ``tag`` and ``attempt``: to import
     the same file again after an interruption, the interrupted attempt's
     `ImportReport.tag` and this relaunch's number (1, 2...): the sheets the earlier
     attempts wrote are counted, neither imported twice nor refused. By default a new tag.
-    ``guard()`` runs inside each batch's transaction before it writes; raising
-    `ImportSuperseded` stops the import there (the batch writes nothing).
     ``part=(k, n)``: import only the sheets of part k of n (`part_of` their first row's NIR),
     the other rows read and skipped; line numbers stay the file's. The n parts of one file,
     run side by side, import the file once, each person's sheets in file order.
@@ -588,9 +594,7 @@ def import_care_sheets(
                 row = parse_row(reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=True)})
             same_sheet = bool(batch) and row.sheet_ref == batch[-1].sheet_ref
             if batch and len(batch) >= batch_size and not same_sheet:
-                _run_batch(
-                    batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch, guard=guard
-                )
+                _run_batch(batch, report, actor=actor, post=post, hooks=hooks)
                 batch = []
             report.rows += 1
             sheet_rows = sheet_rows + 1 if same_sheet else 1
@@ -601,9 +605,7 @@ def import_care_sheets(
                     continue
             batch.append(row)
         if batch:
-            _run_batch(
-                batch, report, actor=actor, post=post, progress=progress, on_batch=on_batch, guard=guard
-            )
+            _run_batch(batch, report, actor=actor, post=post, hooks=hooks)
     except (UnicodeDecodeError, csv.Error) as e:
         report.error = (
             f"Lecture interrompue à la ligne {reader.line_num + 1} : fichier illisible "

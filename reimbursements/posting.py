@@ -27,6 +27,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db import connection
 from django.utils import timezone
@@ -99,6 +100,7 @@ SETTLEMENT_COLUMNS = (
 )
 JOURNAL_COLUMNS = ("kind", "settlement_id", "payment_id", "actor_id", "memo", "posted_at")
 ENTRY_COLUMNS = ("journal_id", "account", "insured_id", "professional_id", "amount")
+AUDIT_COLUMNS = ("actor_id", "action", "object_type", "object_id", "summary", "changes", "created_at")
 
 
 @dataclass
@@ -117,40 +119,94 @@ class SheetToPost:
         return self.sheet["insured_id"], self.sheet.get("beneficiary_id")
 
 
+@dataclass(frozen=True)
+class _Person:
+    """What the engine reads of an insured person or a beneficiary (builders.situation)."""
+
+    birth_date: date
+
+
+@dataclass
+class _Read:
+    """What settling a batch reads before anything is written."""
+
+    persons: dict[Patient, _Person]
+    pros: dict[int, Professional]
+    exemptions: dict[Patient, list]
+    counters: dict[Patient, rules.Withheld]
+
+
 def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: str = "") -> int:
     """Write and post every sheet the engine can settle; return how many were posted.
 
-    A sheet the engine refuses gets its `error` and is not written at all.
+    Three steps: read what the engine needs (`_read`: the people's rows locked, their
+    counters), settle each patient's sheets in file order (`_settle`), write what was settled
+    (`_write`). A sheet the engine refuses gets its `error` and is not written at all.
     Must run inside the caller's transaction.
     """
     if not sheets:
         return 0
+    good = _settle(sheets, _read(sheets))
+    if not good:
+        return 0
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    _write(good, actor=actor, import_batch=import_batch)
+    change = FiguresChange()
+    for s in good:
+        for r in s.results:
+            change.line(r, insured_id=s.patient[0], beneficiary_id=s.patient[1], care_date=r.line.care_date)
+    figures_apply(change)
+    return len(good)
+
+
+def _read(sheets: list[SheetToPost]) -> _Read:
+    """The register and the counters of every patient of the batch: a fixed number of queries."""
     patients = {s.patient for s in sheets}
     insured_ids = sorted({p[0] for p in patients})
     # One posting at a time per insured person, as care_sheet_post does (ordered: no deadlock).
-    insured = {i.pk: i for i in Insured.objects.select_for_update().filter(pk__in=insured_ids).order_by("pk")}
-    beneficiaries = {
-        b.pk: b for b in Beneficiary.objects.filter(pk__in={p[1] for p in patients if p[1] is not None})
-    }
-    pros = {p.pk: p for p in Professional.objects.filter(pk__in={s.sheet["professional_id"] for s in sheets})}
-    exemptions = builders.exemptions(insured_ids)
+    born = dict(
+        Insured.objects.select_for_update()
+        .filter(pk__in=insured_ids)
+        .order_by("pk")
+        .values_list("pk", "birth_date")
+    )
+    wanted = {p[1] for p in patients if p[1] is not None}
+    children: dict[int, date] = {}
+    if wanted:
+        children = dict(Beneficiary.objects.filter(pk__in=wanted).values_list("pk", "birth_date"))
+    persons = {p: _Person(children[p[1]] if p[1] is not None else born[p[0]]) for p in patients}
     days: dict[Patient, set] = defaultdict(set)
     for s in sheets:
         days[s.patient] |= {a["care_date"] for a in s.acts}
-    counters = builders.withheld(days)
+    return _Read(
+        persons=persons,
+        pros={
+            p.pk: p for p in Professional.objects.filter(pk__in={s.sheet["professional_id"] for s in sheets})
+        },
+        exemptions=builders.exemptions(insured_ids),
+        counters=builders.withheld(days),
+    )
+
+
+def _settle(sheets: list[SheetToPost], read: _Read) -> list[SheetToPost]:
+    """Run the engine over each sheet in file order, each patient's counters carried from one
+    of their sheets to the next; return the sheets it settled (the others get their `error`)."""
+    counters = read.counters
+    situations: dict[tuple[Patient, date], rules.Situation] = {}  # one per patient and day
+
+    def situation(patient: Patient, day: date) -> rules.Situation:
+        found = situations.get((patient, day))
+        if found is None:
+            found = builders.situation(read.persons[patient], read.exemptions[patient], day)
+            situations[(patient, day)] = found
+        return found
 
     for s in sheets:
-        pro = pros[s.sheet["professional_id"]]
-        person = beneficiaries[s.patient[1]] if s.patient[1] else insured[s.patient[0]]
+        pro = read.pros[s.sheet["professional_id"]]
         # The single-sheet path reads acts in (care date, id) order, id being file order.
         s.order = sorted(range(len(s.acts)), key=lambda i: (s.acts[i]["care_date"], i))
         lines = [
-            builders.care_line(
-                s.acts[i],
-                s.sheet,
-                pro,
-                builders.situation(person, exemptions[s.patient], s.acts[i]["care_date"]),
-            )
+            builders.care_line(s.acts[i], s.sheet, pro, situation(s.patient, s.acts[i]["care_date"]))
             for i in s.order
         ]
         try:
@@ -160,35 +216,15 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
             continue
         counters[s.patient] = run.withheld
         s.results = run.settlements
+    return [s for s in sheets if s.error is None]
 
-    good = [s for s in sheets if s.error is None]
-    if not good:
-        return 0
+
+def _write(good: list[SheetToPost], *, actor, import_batch: str) -> None:
+    """Sheets, acts, settlements, journals, ledger entries (and the audit rows of a person
+    acting): one COPY per table, the ids drawn beforehand."""
     now = timezone.now()
-    actor = actor if getattr(actor, "is_authenticated", False) else None
     actor_id = actor.pk if actor is not None else None
-    sheet_ids = _insert(
-        CareSheet,
-        SHEET_COLUMNS,
-        [
-            (
-                uuid.uuid4(),
-                s.sheet["insured_id"],
-                s.sheet.get("beneficiary_id"),
-                s.sheet["professional_id"],
-                CareSheet.Status.POSTED.value,
-                s.sheet["received_on"],
-                s.sheet.get("tiers_payant", False),
-                s.sheet.get("coordinated_path", True),
-                s.sheet.get("ald_related", False),
-                now,
-                actor_id,
-                import_batch,
-                s.external_ref,
-            )
-            for s in good
-        ],
-    )
+    sheet_ids = _insert(CareSheet, SHEET_COLUMNS, [_sheet_row(s, now, actor_id, import_batch) for s in good])
     act_ids = iter(
         _insert(
             CareAct,
@@ -204,40 +240,79 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
     for s in good:
         ids = [next(act_ids) for _ in s.acts]
         insured_id, beneficiary_id = s.patient
-        pro_id = s.sheet["professional_id"]
         for position, r in zip(s.order, s.results, strict=True):
-            settlements.append(
-                (
-                    ids[position],
-                    insured_id,
-                    beneficiary_id,
-                    r.line.care_date,
-                    r.base,
-                    r.rate,
-                    r.amo,
-                    r.ticket_moderateur,
-                    r.depassement,
-                    r.participation_due,
-                    r.franchise_due,
-                    r.participation_withheld,
-                    r.franchise_withheld,
-                    r.carried_forward,
-                    r.debt_recovered,
-                    r.paid,
-                    r.payee.value,
-                    r.hospital_daily_charge,
-                    r.out_of_pocket,
-                    now,
-                    None,
-                )
-            )
-            legs.append(settlement_legs(r, insured_id=insured_id, professional_id=pro_id))
+            settlements.append(_settlement_row(r, ids[position], insured_id, beneficiary_id, now))
+            legs.append(settlement_legs(r, insured_id=insured_id, professional_id=s.sheet["professional_id"]))
     settlement_ids = _insert(Settlement, SETTLEMENT_COLUMNS, settlements)
     journal_ids = _insert(
         Journal,
         JOURNAL_COLUMNS,
         [(Journal.Kind.SETTLEMENT.value, pk, None, actor_id, "", now) for pk in settlement_ids],
     )
+    _insert(LedgerEntry, ENTRY_COLUMNS, _entry_rows(journal_ids, legs))
+    if actor is not None:
+        changes: object = {}
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            changes = Jsonb({})  # COPY sends the JSON, as bulk_create's field would
+        label = CareSheet._meta.label_lower
+        _insert(
+            AuditEvent,
+            AUDIT_COLUMNS,
+            [
+                (actor_id, "post", label, str(sheet_id), f"{len(s.acts)} acte(s)", changes, now)
+                for sheet_id, s in zip(sheet_ids, good, strict=True)
+            ],
+        )
+
+
+def _sheet_row(s: SheetToPost, now, actor_id, import_batch: str) -> tuple:
+    return (
+        uuid.uuid4(),
+        s.sheet["insured_id"],
+        s.sheet.get("beneficiary_id"),
+        s.sheet["professional_id"],
+        CareSheet.Status.POSTED.value,
+        s.sheet["received_on"],
+        s.sheet.get("tiers_payant", False),
+        s.sheet.get("coordinated_path", True),
+        s.sheet.get("ald_related", False),
+        now,
+        actor_id,
+        import_batch,
+        s.external_ref,
+    )
+
+
+def _settlement_row(r: rules.Settlement, act_id: int, insured_id: int, beneficiary_id, now) -> tuple:
+    return (
+        act_id,
+        insured_id,
+        beneficiary_id,
+        r.line.care_date,
+        r.base,
+        r.rate,
+        r.amo,
+        r.ticket_moderateur,
+        r.depassement,
+        r.participation_due,
+        r.franchise_due,
+        r.participation_withheld,
+        r.franchise_withheld,
+        r.carried_forward,
+        r.debt_recovered,
+        r.paid,
+        r.payee.value,
+        r.hospital_daily_charge,
+        r.out_of_pocket,
+        now,
+        None,
+    )
+
+
+def _entry_rows(journal_ids: list[int], legs: list[list[tuple]]) -> list[tuple]:
+    """The ledger entries of each journal (its legs that move money), each journal balanced."""
     entries = []
     for journal_id, journal_legs in zip(journal_ids, legs, strict=True):
         rows = [
@@ -247,26 +322,7 @@ def care_sheets_post_batch(*, sheets: list[SheetToPost], actor, import_batch: st
         ]
         assert sum((row[-1] for row in rows), ZERO) == ZERO, "journal déséquilibré"
         entries += rows
-    _insert(LedgerEntry, ENTRY_COLUMNS, entries)
-    if actor is not None:
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    actor=actor,
-                    action="post",
-                    object_type=CareSheet._meta.label_lower,
-                    object_id=str(sheet_id),
-                    summary=f"{len(s.acts)} acte(s)",
-                )
-                for sheet_id, s in zip(sheet_ids, good, strict=True)
-            ]
-        )
-    change = FiguresChange()
-    for s in good:
-        for r in s.results:
-            change.line(r, insured_id=s.patient[0], beneficiary_id=s.patient[1], care_date=r.line.care_date)
-    figures_apply(change)
-    return len(good)
+    return entries
 
 
 def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:

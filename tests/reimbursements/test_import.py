@@ -121,6 +121,10 @@ def test_a_file_of_300_rows_imports_the_good_sheets_and_reports_the_bad_rows(peo
     assert ledger_balance() == 0
     assert Settlement.objects.filter(paid=Decimal("19.00")).exists()
     assert AuditEvent.objects.filter(action="post", actor=agent).count() == 94
+    # Each as the back office's posting writes it (the import COPYs them): sheet, acts, no changes.
+    event = AuditEvent.objects.filter(action="post", actor=agent).order_by("created_at").first()
+    assert (event.object_type, event.summary, event.changes) == ("reimbursements.caresheet", "3 acte(s)", {})
+    assert CareSheet.objects.filter(pk=int(event.object_id), acts__isnull=False).exists()
 
 
 def test_no_post_leaves_drafts_and_a_batch_never_splits_a_sheet(people, agent):
@@ -201,13 +205,14 @@ def test_posting_a_batch_costs_the_same_queries_whatever_its_size(
     with CaptureQueriesContext(connection) as queries:
         import_care_sheets(io.StringIO(to_csv(small)), actor=agent, batch_size=1000)
     # known refs; savepoint; insured by NIR, professionals by RPPS, beneficiaries (resolution);
-    # insured locked, beneficiaries, professionals, exemptions, 3 counters (year, day, debt);
+    # insured locked, beneficiaries, professionals, exemptions, 2 counters (the year's and the
+    # debt from the rows kept per person and month, never the history; the days');
     # sheets (bulk insert); ids for acts, settlements, journals and entries (one nextval series
-    # each, then a COPY each, which Django's query log does not list); audit rows (bulk insert);
+    # each, then a COPY each, which Django's query log does not list); audit rows (the same);
     # « Mes paiements »'s figures of the batch's people (aggregates.figures_apply: their
     # versions, the kept rows of the months the batch touched read, deleted and inserted
     # adjusted); release savepoint
-    assert len(queries) == 23, "\n".join(q["sql"] for q in queries)
+    assert len(queries) == 22, "\n".join(q["sql"] for q in queries)
     with django_assert_max_num_queries(len(queries)):
         import_care_sheets(io.StringIO(to_csv(large)), actor=agent, batch_size=1000)
     assert Settlement.objects.count() == 8 * 3 + 74 * 3  # six bad sheets in the large file

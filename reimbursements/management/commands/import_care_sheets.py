@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from reimbursements.importing import import_care_sheets, write_rejections
+from reimbursements.importing import ImportHooks, ImportReport, import_care_sheets, write_rejections
 
 REFRESH = 0.25  # seconds between two redraws of the progress bar
 
@@ -40,6 +40,16 @@ class ProgressBar:
         bar = "#" * filled + "-" * (self.width - filled)
         self.out.write(f"\r[{bar}] {done}/{self.total} lignes ({share:.0%})")
         self.out.flush()
+
+
+class _Progress(ImportHooks):
+    """The progress bar moves after each batch."""
+
+    def __init__(self, bar: ProgressBar):
+        self.bar = bar
+
+    def batch_done(self, report: ImportReport) -> None:
+        self.bar(report.rows)
 
 
 class Command(BaseCommand):
@@ -81,7 +91,7 @@ class Command(BaseCommand):
         bar(0, force=True)
         with file.open(encoding="utf-8-sig", newline="") as stream:
             result = import_care_sheets(
-                stream, actor=user, batch_size=batch_size, post=not no_post, progress=bar
+                stream, actor=user, batch_size=batch_size, post=not no_post, hooks=_Progress(bar)
             )
         bar(result.rows if result.error else bar.total, force=True)
         err.write("\n")
