@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ameli_portal.admin_tools import NoAddDeleteAdminMixin, ReadOnlyAdminMixin
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from ameli_portal.audit import AuditedAdminMixin, audit, value_changes
 
 from . import admin_mailroom, welcome  # admin_mailroom registers the mailroom too
@@ -59,14 +59,6 @@ class ExemptionInline(admin.TabularInline):
     model = Exemption
     extra = 0
     fields = ("kind", "beneficiary", "start", "end")
-
-
-class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    """History kept by the services: staff read it, never edit it by hand."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
 
 class IbanHistoryInline(ReadOnlyInline):

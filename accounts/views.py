@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 from ameli_portal.ratelimit import over_limit
 
 from . import services
+from .access import get_data_export_for_user, get_insured_for_user
 from .cards import cards_by_person
 from .forms import CodeProofForm, ContactForm, IbanProofForm, IdentityForm
 from .home import home_for, previous_login
@@ -31,16 +31,10 @@ def home(request):
     return render(request, "accounts/home.html", {"insured": insured, "home": summary})
 
 
-def _insured_or_404(request) -> Insured:
-    if request.user.insured_id is None:
-        raise Http404
-    return request.user.insured
-
-
 @never_cache
 def profile(request):
     """Mes informations: identity from the register (read only) and contact details."""
-    insured = _insured_or_404(request)
+    insured = get_insured_for_user(request.user)
     initial = {f: getattr(insured, f) for f in services.CONTACT_FIELDS}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -62,7 +56,7 @@ def profile(request):
 @never_cache
 def vitale_card(request):
     """Ma carte Vitale: each person's card, its state in plain words and its history."""
-    insured = _insured_or_404(request)
+    insured = get_insured_for_user(request.user)
     return render(
         request,
         "accounts/vitale_card.html",
@@ -258,7 +252,7 @@ def my_data(request):
     """Mes données personnelles: the archives asked for, and how to use one's rights."""
     from .models import DataExport
 
-    _insured_or_404(request)
+    get_insured_for_user(request.user)
     exports = DataExport.objects.filter(user=request.user)[:5]
     return render(request, "accounts/my_data.html", {"exports": exports, "days": settings.DATA_EXPORT_DAYS})
 
@@ -268,7 +262,7 @@ def my_data_request(request):
     from .data_export import data_export_request
     from .models import DataExport
 
-    _insured_or_404(request)
+    get_insured_for_user(request.user)
     if DataExport.objects.filter(user=request.user, status=DataExport.Status.PENDING).exists():
         messages.info(request, "Votre archive est déjà en préparation.")
     else:
@@ -285,8 +279,6 @@ def my_data_request(request):
 @never_cache
 def my_data_download(request, public_id):
     from django.http import FileResponse
-
-    from .access import get_data_export_for_user
 
     export = get_data_export_for_user(request.user, public_id)
     log_event("data_export_downloaded", user_id=request.user.pk)

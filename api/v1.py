@@ -15,12 +15,13 @@ from ninja import NinjaAPI, Router, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
+from accounts.access import get_insured_for_user, get_insured_id_for_user
 from accounts.cards import cards_by_person
 from ameli_portal.domain import DomainError
-from attestations.access import get_document_for_user, get_insured_for_user
+from attestations.access import get_document_for_user
 from attestations.models import Document
 from messaging import services as messaging
-from messaging.access import get_insured_id_for_user, get_thread_for_user
+from messaging.access import get_thread_for_user
 from messaging.queries import inbox_threads
 from requests_app.access import get_request_for_user
 from requests_app.models import Request

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from accounts.admin import NirSearchMixin
 from accounts.models import Insured
-from ameli_portal.admin_tools import NoAddDeleteAdminMixin
+from ameli_portal.admin_tools import AssignedFilter, NoAddDeleteAdminMixin, StaffAssigneeAdminMixin
 from ameli_portal.audit import AuditedAdminMixin
 
 from . import contact, services
@@ -21,21 +21,6 @@ from .models import BODY_MAX, ContactRequest, Thread
 
 ANSWER_PERM = "messaging.add_message"
 CHANGE_PERM = "messaging.change_thread"
-
-
-class AssignedFilter(admin.SimpleListFilter):
-    title = "conseiller"
-    parameter_name = "conseiller"
-
-    def lookups(self, request, model_admin):
-        return [("moi", "Assignés à moi"), ("personne", "Non assignés")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "moi":
-            return queryset.filter(assigned_to=request.user)
-        if self.value() == "personne":
-            return queryset.filter(assigned_to__isnull=True)
-        return queryset
 
 
 class StaffReplyForm(ReplyForm):
@@ -68,7 +53,9 @@ class NoticeForm(NewThreadForm):
 
 
 @admin.register(Thread)
-class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ThreadAdmin(
+    NoAddDeleteAdminMixin, StaffAssigneeAdminMixin, NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     # Threads start from the insured person's side, or as a notice (below).
     list_display = (
         "last_message_at",
@@ -117,13 +104,6 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
         if request.GET.get("awaiting_answer__exact") == "1":
             return ["last_message_at", "pk"]
         return super().get_ordering(request)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_to":
-            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
-                is_staff=True, is_active=True
-            ).order_by("username")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # Only the assignee is editable here; it goes through the service, which audits.
@@ -286,7 +266,9 @@ class ContactRequestAdminForm(forms.ModelForm):
 
 
 @admin.register(ContactRequest)
-class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ContactRequestAdmin(
+    NoAddDeleteAdminMixin, StaffAssigneeAdminMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     form = ContactRequestAdminForm
     list_display = ("created_at", "subject", "identity", "status", "assigned_to", "answered_at")
     list_display_links = ("created_at", "subject")
@@ -349,13 +331,6 @@ class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
             return "Aucun assuré n'a ce NIR." if obj.nir else "–"
         url = reverse("admin:accounts_insured_change", args=[insured.pk])
         return format_html('<a href="{}">{}</a>', url, insured)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_to":
-            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
-                is_staff=True, is_active=True
-            ).order_by("username")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # The services write and audit; the admin form never saves the row itself.

@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import get_insured_id_for_user
 from accounts.security import fingerprint
 
 from . import services
-from .access import get_insured_id_for_user, get_thread_for_user
+from .access import get_thread_for_user
 from .contact import contact_request_submit
 from .forms import ContactRequestForm, NewThreadForm, ReplyForm
 from .models import Thread

@@ -1,19 +1,11 @@
 """Who may see what: one helper per object kind, the same 404 for "not found" and "not yours"."""
 
 from django.db.models import Exists, OuterRef
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Insured
+from accounts.access import get_insured_for_user
 
 from .models import DeductionRefund, Payment, Settlement
-
-
-def get_insured_for_user(user) -> Insured:
-    """The insured person behind an account; staff accounts have none and get a 404."""
-    if user.insured_id is None:
-        raise Http404
-    return user.insured
 
 
 def get_payment_for_user(user, public_id) -> Payment:

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import services as account_services
+from accounts.access import get_insured_for_user
 from accounts.codes import ProvisionalCodeResult, max_attempts
 from accounts.models import TermsAcceptance, family_situation_label
 from accounts.security import fingerprint, log_event
@@ -20,7 +21,7 @@ from ameli_portal.idempotency import submitted_key
 from ameli_portal.ratelimit import over_limit
 
 from . import services
-from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
+from .access import get_attachment_for_user, get_request_for_user
 from .forms import FORMS, ComplementForm, PublicCodeForm, PublicVitaleForm
 from .models import Attachment, Kind, PublicConfirmation, Request, Status
 
