@@ -8,14 +8,22 @@ from django.views.decorators.http import require_POST
 
 from ameli_portal.ratelimit import over_limit
 
-from . import services
 from .access import get_data_export_for_user, get_insured_for_user
-from .cards import cards_by_person
 from .forms import CodeProofForm, ContactForm, IbanProofForm, IdentityForm
 from .home import home_for, previous_login
 from .models import Insured
 from .nir import parse_nir
 from .security import fingerprint, log_event
+from .selectors import cards_by_person
+from .services.identity import (
+    IdentityStatus,
+    iban_matches,
+    identity_forget,
+    identity_pending,
+    identity_remember,
+    identity_verify,
+)
+from .services.register import CONTACT_FIELDS, insured_update_contact
 
 MISMATCH = (
     "Nous n'avons pas pu vérifier votre identité avec ces informations. Vérifiez chacune "
@@ -35,10 +43,10 @@ def home(request):
 def profile(request):
     """Mes informations: identity from the register (read only) and contact details."""
     insured = get_insured_for_user(request.user)
-    initial = {f: getattr(insured, f) for f in services.CONTACT_FIELDS}
+    initial = {f: getattr(insured, f) for f in CONTACT_FIELDS}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if services.insured_update_contact(insured=insured, user=request.user, **form.cleaned_data):
+        if insured_update_contact(insured=insured, user=request.user, **form.cleaned_data):
             messages.success(request, "Vos coordonnées sont enregistrées. Un courriel vous le confirme.")
         return redirect("accounts:profile")
     return render(
@@ -90,12 +98,12 @@ def signup_identity(request):
         elif _limited(request, "signup_identity", data["nir"]):
             form.add_error(None, TOO_MANY)
         else:
-            result = services.identity_verify(**data)
+            result = identity_verify(**data)
             log_event(
                 "signup_identity", insured_id=getattr(result.insured, "pk", None), result=result.status.value
             )
-            if result.status is services.IdentityStatus.MATCH:
-                services.identity_remember(request, insured=result.insured)
+            if result.status is IdentityStatus.MATCH:
+                identity_remember(request, insured=result.insured)
                 return redirect("accounts:signup_proof")
             return render(
                 request,
@@ -103,7 +111,7 @@ def signup_identity(request):
                 {
                     "form": form,
                     "status": result.status.value,
-                    "mismatch": MISMATCH if result.status is services.IdentityStatus.MISMATCH else "",
+                    "mismatch": MISMATCH if result.status is IdentityStatus.MISMATCH else "",
                 },
             )
     return render(request, "accounts/signup/identity.html", {"form": form})
@@ -112,7 +120,7 @@ def signup_identity(request):
 @login_not_required
 @never_cache
 def signup_proof(request):
-    insured = services.identity_pending(request)
+    insured = identity_pending(request)
     if insured is None:
         messages.info(request, "Votre session a expiré : recommencez la vérification d'identité.")
         return redirect("accounts:signup_identity")
@@ -120,8 +128,8 @@ def signup_proof(request):
     if request.method == "POST" and insured.iban and form.is_valid():
         if _limited(request, "signup_iban", insured.nir):
             form.add_error(None, TOO_MANY)
-        elif services.iban_matches(insured=insured, last_seven=form.cleaned_data["last_seven"]):
-            services.identity_remember(request, insured=insured, proven_by="iban")
+        elif iban_matches(insured=insured, last_seven=form.cleaned_data["last_seven"]):
+            identity_remember(request, insured=insured, proven_by="iban")
             log_event("signup_proof", insured_id=insured.pk, proof="iban")
             return redirect("account_signup")
         else:
@@ -142,9 +150,9 @@ def signup_proof(request):
 @login_not_required
 @require_POST
 def signup_request_letter(request):
-    from .codes import provisional_code_issue
+    from .services.codes import provisional_code_issue
 
-    insured = services.identity_pending(request)
+    insured = identity_pending(request)
     if insured is None:
         return redirect("accounts:signup_identity")
     if _limited(request, "code_letter", insured.nir):
@@ -155,7 +163,7 @@ def signup_request_letter(request):
         )
         return redirect("accounts:signup_proof")
     provisional_code_issue(insured=insured)
-    services.identity_forget(request)
+    identity_forget(request)
     return render(
         request,
         "accounts/signup/letter_sent.html",
@@ -180,7 +188,7 @@ CODE_FORMAT = "Le code provisoire comporte 8 chiffres."
 @login_not_required
 @never_cache
 def signup_code(request):
-    from .codes import ProvisionalCodeResult, provisional_code_verify
+    from .services.codes import ProvisionalCodeResult, provisional_code_verify
 
     form = CodeProofForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -194,7 +202,7 @@ def signup_code(request):
             result = provisional_code_verify(insured=insured, code=form.cleaned_data["code"])
             log_event("signup_code", insured_id=getattr(insured, "pk", None), result=result.name)
             if result is ProvisionalCodeResult.OK:
-                services.identity_remember(request, insured=insured, proven_by="code")
+                identity_remember(request, insured=insured, proven_by="code")
                 return redirect("account_signup")
             form.add_error(
                 "code",

@@ -16,7 +16,7 @@ from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
 from accounts.access import get_insured_for_user, get_insured_id_for_user
-from accounts.cards import cards_by_person
+from accounts.selectors import cards_by_person
 from ameli_portal.domain import DomainError
 from attestations.access import get_document_for_user
 from attestations.models import Document

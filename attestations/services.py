@@ -10,8 +10,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.codes import provisional_code_withdraw
 from accounts.models import Insured
+from accounts.services.codes import provisional_code_withdraw
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 from ameli_portal.formats import first_name
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 def code_letter_issue(*, letter) -> dict:
     """The verification of a provisional-code letter, for the letter job to print.
 
-    accounts.mailroom calls this (registered in AttestationsConfig.ready) inside the
+    accounts.services.letters calls this (registered in AttestationsConfig.ready) inside the
     transaction that draws the code and files the PDF: if the rendering fails, the row goes
     with it. The document keeps no file and no code, only what the public page shows.
     """
