@@ -20,9 +20,9 @@ from accounts.selectors import cards_by_person
 from ameli_portal.domain import DomainError
 from attestations.access import get_document_for_user
 from attestations.models import Document
-from messaging import services as messaging
 from messaging.access import get_thread_for_user
 from messaging.queries import inbox_threads
+from messaging.services import threads as messaging
 from requests_app.access import get_request_for_user
 from requests_app.models import Request
 

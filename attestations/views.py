@@ -17,6 +17,7 @@ from . import services
 from .access import get_document_for_user
 from .forms import AllowanceForm, RightsForm, StatementForm, TaxForm, VaccinationForm, last_month
 from .models import Document, normalize_code
+from .selectors import code_letter_is_live
 
 MAX_LISTED = 20
 
@@ -202,7 +203,7 @@ def verify(request):
         )
         context["document"] = document
         if document is not None and document.is_letter:
-            context["code_live"] = services.code_letter_is_live(document)
+            context["code_live"] = code_letter_is_live(document)
         if document is not None:
             owner = document.owner
             context["holder_initials"] = (

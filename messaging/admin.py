@@ -15,9 +15,17 @@ from accounts.models import Insured
 from ameli_portal.admin_tools import AssignedFilter, NoAddDeleteAdminMixin, StaffAssigneeAdminMixin
 from ameli_portal.audit import AuditedAdminMixin
 
-from . import contact, services
 from .forms import NewThreadForm, ReplyForm
 from .models import BODY_MAX, ContactRequest, Thread
+from .services import contact
+from .services.threads import (
+    MessagingError,
+    message_reply_by_staff,
+    notice_post_by_staff,
+    thread_assign,
+    thread_close,
+    thread_mark_read,
+)
 
 ANSWER_PERM = "messaging.add_message"
 CHANGE_PERM = "messaging.change_thread"
@@ -108,7 +116,7 @@ class ThreadAdmin(
     def save_model(self, request, obj, form, change):
         # Only the assignee is editable here; it goes through the service, which audits.
         if "assigned_to" in form.changed_data:
-            services.thread_assign(thread=obj, assignee=obj.assigned_to, actor=request.user)
+            thread_assign(thread=obj, assignee=obj.assigned_to, actor=request.user)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -122,7 +130,7 @@ class ThreadAdmin(
     def change_view(self, request, object_id, form_url="", extra_context=None):
         thread = self.get_object(request, unquote(object_id))
         if thread is not None and request.method == "GET" and self.has_view_permission(request, thread):
-            services.thread_mark_read(thread=thread, reader=request.user)
+            thread_mark_read(thread=thread, reader=request.user)
             extra_context = {
                 **(extra_context or {}),
                 "thread_messages": list(thread.messages.select_related("author")),
@@ -156,10 +164,8 @@ class ThreadAdmin(
                 messages.error(request, f"Réponse non envoyée : {error}")
             return HttpResponseRedirect(change_url)
         try:
-            services.message_reply_by_staff(
-                thread=thread, staff_user=request.user, body=form.cleaned_data["body"]
-            )
-        except services.MessagingError as e:
+            message_reply_by_staff(thread=thread, staff_user=request.user, body=form.cleaned_data["body"])
+        except MessagingError as e:
             messages.error(request, f"Réponse non envoyée : {e}")
         else:
             messages.success(request, "Réponse envoyée ; l'assuré en est prévenu par courriel.")
@@ -170,7 +176,7 @@ class ThreadAdmin(
             thread = self._thread_for_post(request, object_id, CHANGE_PERM)
         except _NotPost:
             return HttpResponseNotAllowed(["POST"])
-        if services.thread_close(thread=thread, actor=request.user):
+        if thread_close(thread=thread, actor=request.user):
             messages.success(request, "Conversation clôturée : l'assuré ne peut plus y répondre.")
         else:
             messages.warning(request, "Cette conversation était déjà clôturée.")
@@ -187,14 +193,14 @@ class ThreadAdmin(
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                thread = services.notice_post_by_staff(
+                thread = notice_post_by_staff(
                     insured=data["insured"],
                     staff_user=request.user,
                     subject=data["subject"],
                     body=data["body"],
                     topic=data["topic"],
                 )
-            except services.MessagingError as e:
+            except MessagingError as e:
                 form.add_error(None, str(e))
             else:
                 messages.success(request, f"Avis envoyé à {thread.insured}.")

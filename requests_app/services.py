@@ -23,7 +23,7 @@ from ameli_portal.formats import first_name
 from ameli_portal.idempotency import first_wins
 from ameli_portal.outbox import enqueue
 from ameli_portal.site import site_url
-from messaging.services import notice_post
+from messaging.services.threads import notice_post
 
 from .effects import EFFECTS
 from .models import (
