@@ -4,10 +4,11 @@ from django.db import transaction
 from ameli_portal.emails import allauth_mail, enqueue_rendered_email
 from ameli_portal.formats import first_name
 
-from . import services
 from .models import TermsAcceptance
 from .nir import login_identifier
 from .security import log_event
+from .services.identity import identity_forget, identity_proven
+from .services.login import login_failed, login_succeeded
 from .terms import terms_accept
 
 
@@ -25,10 +26,10 @@ class AccountAdapter(DefaultAccountAdapter):
     }
 
     def is_open_for_signup(self, request):
-        return services.identity_proven(request) is not None
+        return identity_proven(request) is not None
 
     def populate_username(self, request, user):
-        proven = services.identity_proven(request)
+        proven = identity_proven(request)
         if proven:
             user.username = proven[0].nir
 
@@ -36,13 +37,13 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth validates the signup password on a blank user: give it the person's
         # identity so that passwords close to it are refused.
         if user is not None and getattr(user, "insured_id", None) is None:
-            proven = services.identity_proven(self.request)
+            proven = identity_proven(self.request)
             if proven:
                 user.insured = proven[0]
         return super().clean_password(password, user=user)
 
     def save_user(self, request, user, form, commit=True):
-        insured, proven_by = services.identity_proven(request)
+        insured, proven_by = identity_proven(request)
         user.insured = insured
         user.username = insured.nir
         user.first_name = first_name(insured.first_names)
@@ -51,12 +52,12 @@ class AccountAdapter(DefaultAccountAdapter):
             user = super().save_user(request, user, form, commit=commit)
             if commit:
                 if proven_by == "code":
-                    from .codes import provisional_code_spend
+                    from .services.codes import provisional_code_spend
 
                     provisional_code_spend(insured=insured)
                 # The form is valid only with both boxes ticked.
                 terms_accept(insured=insured, user=user, context=TermsAcceptance.Context.SIGNUP)
-                services.identity_forget(request)
+                identity_forget(request)
                 log_event("account_created", user_id=user.pk, proof=proven_by)
         return user
 
@@ -79,11 +80,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def authentication_failed(self, request, **credentials):
         login = credentials.get("username") or ""
-        services.login_failed(login=login, ip=self.get_client_ip(request))
+        login_failed(login=login, ip=self.get_client_ip(request))
 
     def login(self, request, user):
         super().login(request, user)
-        services.login_succeeded(user=user)
+        login_succeeded(user=user)
 
     def send_mail(self, template_prefix, email, context):
         # Rendered now (allauth's templates need the request), sent by a job after

@@ -7,10 +7,10 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ameli_portal.admin_tools import NoAddDeleteAdminMixin, ReadOnlyAdminMixin
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from ameli_portal.audit import AuditedAdminMixin, audit, value_changes
 
-from . import admin_mailroom, welcome  # admin_mailroom registers the mailroom too
+from . import admin_mailroom  # admin_mailroom registers the mailroom too
 from .forms import InsuredAdminForm
 from .models import (
     Beneficiary,
@@ -27,14 +27,14 @@ from .models import (
     User,
 )
 from .nir import NirError, parse_nir
-from .services import (
+from .services import rights
+from .services.cards import CardRefused, health_card_deliver
+from .services.login import user_unlock
+from .services.register import (
     IDENTITY_FIELDS,
-    CardRefused,
-    health_card_deliver,
     insured_change_family_situation,
     insured_change_iban,
     insured_change_identity,
-    user_unlock,
 )
 
 
@@ -59,14 +59,6 @@ class ExemptionInline(admin.TabularInline):
     model = Exemption
     extra = 0
     fields = ("kind", "beneficiary", "start", "end")
-
-
-class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    """History kept by the services: staff read it, never edit it by hand."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
 
 class IbanHistoryInline(ReadOnlyInline):
@@ -234,7 +226,7 @@ class InsuredAdmin(NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         # Rights opened by the coverage inline: the welcome letter with the code follows.
-        with welcome.rights_watch(insured=form.instance, actor=request.user):
+        with rights.rights_watch(insured=form.instance, actor=request.user):
             super().save_related(request, form, formsets, change)
 
     def save_model(self, request, obj, form, change):

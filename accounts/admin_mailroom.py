@@ -15,9 +15,9 @@ from django.utils.http import content_disposition_header
 from ameli_portal.admin_tools import NoAddDeleteAdminMixin
 from ameli_portal.audit import audit
 
-from .codes import provisional_code_issue
-from .mailroom import letter_filename, letters_mark_sent, letters_zip
 from .models import PostalLetter
+from .services.codes import provisional_code_issue
+from .services.letters import letter_filename, letters_mark_sent, letters_zip
 
 
 def _no_store(response):

@@ -26,7 +26,7 @@ from .models import (
 )
 from .nir import generate_nir
 from .roles import roles_sync
-from .services import staff_address_confirm
+from .services.login import staff_address_confirm
 from .terms import terms_accept
 
 INSURED_PASSWORD = "Demo-Assure-2026"

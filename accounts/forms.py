@@ -215,7 +215,7 @@ class InsuredAdminForm(forms.ModelForm):
         fields = ["family_situation", "family_situation_since"]
 
     def identity_changes(self) -> dict:
-        from .services import IDENTITY_FIELDS
+        from .services.register import IDENTITY_FIELDS
 
         if self.instance.pk is None:
             return {}

@@ -58,7 +58,7 @@ class Home:
     new_messages: int = 0
     waiting: list = field(default_factory=list)
     documents: list = field(default_factory=list)
-    cards: object = None  # accounts.cards.PersonCards: the person's own cards
+    cards: object = None  # accounts.selectors.PersonCards: the person's own cards
     payments: list = field(default_factory=list)
 
     @property
@@ -74,7 +74,7 @@ class Home:
 
 def _own_cards(insured: Insured):
     """The person's own cards (one query), read as « Ma carte Vitale » reads them."""
-    from .cards import PersonCards
+    from .selectors import PersonCards
 
     person = PersonCards(name=insured.full_name, beneficiary=None, age=insured.age_on(timezone.localdate()))
     person.cards = list(

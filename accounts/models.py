@@ -359,7 +359,7 @@ class PostalLetter(models.Model):
 
     class Kind(models.TextChoices):
         PROVISIONAL_CODE = "code", "Code provisoire"
-        # The same code letter, sent unasked when rights open (see accounts/welcome.py).
+        # The same code letter, sent unasked when rights open (see accounts/services/rights.py).
         WELCOME = "bienvenue", "Bienvenue (code provisoire)"
 
     class Status(models.TextChoices):
@@ -423,7 +423,7 @@ class HealthCard(models.Model):
     """A carte Vitale or a carte européenne d'assurance maladie (CEAM) of one person.
 
     ``beneficiary`` empty means the card is the insured person's own. Status changes go
-    through the services in ``accounts/cards.py``, each writing a :class:`HealthCardEvent`.
+    through the services in ``accounts/services/cards.py``, each writing a :class:`HealthCardEvent`.
     """
 
     class Kind(models.TextChoices):

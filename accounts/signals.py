@@ -5,7 +5,7 @@ from allauth.usersessions.adapter import get_adapter
 from allauth.usersessions.models import UserSession
 from django.dispatch import receiver
 
-from . import services
+from .services.login import account_activated, user_unlock
 
 
 def end_other_sessions(user) -> None:
@@ -18,13 +18,13 @@ def end_other_sessions(user) -> None:
 
 @receiver(email_confirmed)
 def _welcome(sender, request, email_address, **kwargs):
-    services.account_activated(user=email_address.user)
+    account_activated(user=email_address.user)
 
 
 @receiver(password_reset)
 def _after_reset(sender, request, user, **kwargs):
     # Proving control of the mailbox unlocks the account; other sessions end.
-    services.user_unlock(user=user)
+    user_unlock(user=user)
     end_other_sessions(user)
 
 

@@ -31,10 +31,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from ameli_portal.audit import audit
 
-from . import services
 from .lockout import STAFF_SUSPENDED_MESSAGE, is_suspended
 from .models import User
 from .security import fingerprint, log_event
+from .services.login import login_succeeded, staff_address_confirm
 
 PENDING_KEY = "staff_login_pending"
 PENDING_MAX_AGE = 5 * 60
@@ -135,8 +135,8 @@ def _has_app(user) -> bool:
 
 def _sign_in(request, user, *, method: str, target: str):
     auth_login(request, user, backend=BACKEND)
-    services.login_succeeded(user=user)
-    services.staff_address_confirm(user=user)
+    login_succeeded(user=user)
+    staff_address_confirm(user=user)
     audit(actor=user, action="staff_login", obj=user, summary=f"back-office : {method}")
     return redirect(target)
 

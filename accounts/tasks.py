@@ -2,34 +2,34 @@ from celery import Task, shared_task
 
 from ameli_portal.jobs import job
 
-from . import codes, mailroom, welcome
-from .cards import health_cards_expire
+from .services import codes, letters, rights
+from .services.cards import health_cards_expire
 
 
 class LetterTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         # Retries are over (or the fault was not transient): show it in the mailroom.
         if kwargs.get("letter_id"):
-            mailroom.letter_mark_failed(letter_id=kwargs["letter_id"])
+            letters.letter_mark_failed(letter_id=kwargs["letter_id"])
 
 
 @job(codes.RENDER_CODE_LETTER_JOB, base=LetterTask)
 def render_code_letter_job(*, letter_id: int) -> None:
-    mailroom.letter_render(letter_id=letter_id)
+    letters.letter_render(letter_id=letter_id)
 
 
-@job(welcome.WELCOME_LETTER_JOB)
+@job(rights.WELCOME_LETTER_JOB)
 def welcome_letter_job(*, insured_id: int, actor_id: int | None = None) -> None:
     from .models import User
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
-    welcome.welcome_letter_issue(insured_id=insured_id, actor=actor)
+    rights.welcome_letter_issue(insured_id=insured_id, actor=actor)
 
 
 @shared_task(name="accounts.welcome_letters_catch_up", ignore_result=True)
 def welcome_letters_catch_up() -> int:
     """Beat, every night: the welcome letters no path sent (idempotent, like the job)."""
-    catch_up = welcome.welcome_letters_catch_up
+    catch_up = rights.welcome_letters_catch_up
 
     return catch_up()
 

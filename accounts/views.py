@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -9,13 +8,22 @@ from django.views.decorators.http import require_POST
 
 from ameli_portal.ratelimit import over_limit
 
-from . import services
-from .cards import cards_by_person
+from .access import get_data_export_for_user, get_insured_for_user
 from .forms import CodeProofForm, ContactForm, IbanProofForm, IdentityForm
 from .home import home_for, previous_login
 from .models import Insured
 from .nir import parse_nir
 from .security import fingerprint, log_event
+from .selectors import cards_by_person
+from .services.identity import (
+    IdentityStatus,
+    iban_matches,
+    identity_forget,
+    identity_pending,
+    identity_remember,
+    identity_verify,
+)
+from .services.register import CONTACT_FIELDS, insured_update_contact
 
 MISMATCH = (
     "Nous n'avons pas pu vérifier votre identité avec ces informations. Vérifiez chacune "
@@ -31,20 +39,14 @@ def home(request):
     return render(request, "accounts/home.html", {"insured": insured, "home": summary})
 
 
-def _insured_or_404(request) -> Insured:
-    if request.user.insured_id is None:
-        raise Http404
-    return request.user.insured
-
-
 @never_cache
 def profile(request):
     """Mes informations: identity from the register (read only) and contact details."""
-    insured = _insured_or_404(request)
-    initial = {f: getattr(insured, f) for f in services.CONTACT_FIELDS}
+    insured = get_insured_for_user(request.user)
+    initial = {f: getattr(insured, f) for f in CONTACT_FIELDS}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if services.insured_update_contact(insured=insured, user=request.user, **form.cleaned_data):
+        if insured_update_contact(insured=insured, user=request.user, **form.cleaned_data):
             messages.success(request, "Vos coordonnées sont enregistrées. Un courriel vous le confirme.")
         return redirect("accounts:profile")
     return render(
@@ -62,7 +64,7 @@ def profile(request):
 @never_cache
 def vitale_card(request):
     """Ma carte Vitale: each person's card, its state in plain words and its history."""
-    insured = _insured_or_404(request)
+    insured = get_insured_for_user(request.user)
     return render(
         request,
         "accounts/vitale_card.html",
@@ -96,12 +98,12 @@ def signup_identity(request):
         elif _limited(request, "signup_identity", data["nir"]):
             form.add_error(None, TOO_MANY)
         else:
-            result = services.identity_verify(**data)
+            result = identity_verify(**data)
             log_event(
                 "signup_identity", insured_id=getattr(result.insured, "pk", None), result=result.status.value
             )
-            if result.status is services.IdentityStatus.MATCH:
-                services.identity_remember(request, insured=result.insured)
+            if result.status is IdentityStatus.MATCH:
+                identity_remember(request, insured=result.insured)
                 return redirect("accounts:signup_proof")
             return render(
                 request,
@@ -109,7 +111,7 @@ def signup_identity(request):
                 {
                     "form": form,
                     "status": result.status.value,
-                    "mismatch": MISMATCH if result.status is services.IdentityStatus.MISMATCH else "",
+                    "mismatch": MISMATCH if result.status is IdentityStatus.MISMATCH else "",
                 },
             )
     return render(request, "accounts/signup/identity.html", {"form": form})
@@ -118,7 +120,7 @@ def signup_identity(request):
 @login_not_required
 @never_cache
 def signup_proof(request):
-    insured = services.identity_pending(request)
+    insured = identity_pending(request)
     if insured is None:
         messages.info(request, "Votre session a expiré : recommencez la vérification d'identité.")
         return redirect("accounts:signup_identity")
@@ -126,8 +128,8 @@ def signup_proof(request):
     if request.method == "POST" and insured.iban and form.is_valid():
         if _limited(request, "signup_iban", insured.nir):
             form.add_error(None, TOO_MANY)
-        elif services.iban_matches(insured=insured, last_seven=form.cleaned_data["last_seven"]):
-            services.identity_remember(request, insured=insured, proven_by="iban")
+        elif iban_matches(insured=insured, last_seven=form.cleaned_data["last_seven"]):
+            identity_remember(request, insured=insured, proven_by="iban")
             log_event("signup_proof", insured_id=insured.pk, proof="iban")
             return redirect("account_signup")
         else:
@@ -148,9 +150,9 @@ def signup_proof(request):
 @login_not_required
 @require_POST
 def signup_request_letter(request):
-    from .codes import provisional_code_issue
+    from .services.codes import provisional_code_issue
 
-    insured = services.identity_pending(request)
+    insured = identity_pending(request)
     if insured is None:
         return redirect("accounts:signup_identity")
     if _limited(request, "code_letter", insured.nir):
@@ -161,7 +163,7 @@ def signup_request_letter(request):
         )
         return redirect("accounts:signup_proof")
     provisional_code_issue(insured=insured)
-    services.identity_forget(request)
+    identity_forget(request)
     return render(
         request,
         "accounts/signup/letter_sent.html",
@@ -186,7 +188,7 @@ CODE_FORMAT = "Le code provisoire comporte 8 chiffres."
 @login_not_required
 @never_cache
 def signup_code(request):
-    from .codes import ProvisionalCodeResult, provisional_code_verify
+    from .services.codes import ProvisionalCodeResult, provisional_code_verify
 
     form = CodeProofForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -200,7 +202,7 @@ def signup_code(request):
             result = provisional_code_verify(insured=insured, code=form.cleaned_data["code"])
             log_event("signup_code", insured_id=getattr(insured, "pk", None), result=result.name)
             if result is ProvisionalCodeResult.OK:
-                services.identity_remember(request, insured=insured, proven_by="code")
+                identity_remember(request, insured=insured, proven_by="code")
                 return redirect("account_signup")
             form.add_error(
                 "code",
@@ -258,7 +260,7 @@ def my_data(request):
     """Mes données personnelles: the archives asked for, and how to use one's rights."""
     from .models import DataExport
 
-    _insured_or_404(request)
+    get_insured_for_user(request.user)
     exports = DataExport.objects.filter(user=request.user)[:5]
     return render(request, "accounts/my_data.html", {"exports": exports, "days": settings.DATA_EXPORT_DAYS})
 
@@ -268,7 +270,7 @@ def my_data_request(request):
     from .data_export import data_export_request
     from .models import DataExport
 
-    _insured_or_404(request)
+    get_insured_for_user(request.user)
     if DataExport.objects.filter(user=request.user, status=DataExport.Status.PENDING).exists():
         messages.info(request, "Votre archive est déjà en préparation.")
     else:
@@ -285,8 +287,6 @@ def my_data_request(request):
 @never_cache
 def my_data_download(request, public_id):
     from django.http import FileResponse
-
-    from .access import get_data_export_for_user
 
     export = get_data_export_for_user(request.user, public_id)
     log_event("data_export_downloaded", user_id=request.user.pk)

@@ -9,6 +9,7 @@ with the request alone) and an inline (called with the parent object).
 
 import functools
 
+from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -107,3 +108,40 @@ class ReadOnlyAdminMixin(NoAddDeleteAdminMixin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """History kept by the services: staff read it, never edit it by hand."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    """A worklist's « mine / nobody's » filter on ``assigned_to``; subclasses give the words."""
+
+    title = "conseiller"
+    parameter_name = "conseiller"
+    mine, nobody = "Assignés à moi", "Non assignés"
+
+    def lookups(self, request, model_admin):
+        return [("moi", self.mine), ("personne", self.nobody)]
+
+    def queryset(self, request, queryset):
+        if self.value() == "moi":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "personne":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class StaffAssigneeAdminMixin:
+    """``assigned_to`` offers the caisse's active agents only, by login."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
+                is_staff=True, is_active=True
+            ).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]

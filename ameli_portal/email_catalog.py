@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from csp.decorators import csp
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -126,3 +127,17 @@ def render_email(template: EmailTemplate, context: dict | None = None) -> Render
         return RenderedEmail(subject=message.subject, text=message.body, html=html)
     subject, text, html = allauth_mail(template.prefix, context)
     return RenderedEmail(subject=subject, text=text, html=html)
+
+
+# An email's HTML shown in a frame (the demo mailbox, the back office's preview): the CSP an
+# email client would give it, inline styles and data: images, nothing else.
+mail_frame_csp = csp(
+    {
+        "default-src": ["'none'"],
+        "style-src": ["'unsafe-inline'"],
+        "img-src": ["data:"],
+        "frame-ancestors": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+    }
+)

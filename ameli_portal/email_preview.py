@@ -5,7 +5,6 @@ with its subject, its text and its HTML part (on an address of its own, with the
 an email: inline styles, nothing else). Staff with ``ameli_portal.preview_emails`` only.
 """
 
-from csp.decorators import csp
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
@@ -13,7 +12,7 @@ from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from .email_catalog import email_template, email_templates, render_email
+from .email_catalog import email_template, email_templates, mail_frame_csp, render_email
 
 PERMISSION = "ameli_portal.preview_emails"
 FAMILIES = {"portal": "Courriels du portail", "allauth": "Courriels de connexion et de sécurité"}
@@ -59,16 +58,7 @@ def preview_urls(site) -> list:
 
     @never_cache
     @xframe_options_sameorigin
-    @csp(
-        {
-            "default-src": ["'none'"],
-            "style-src": ["'unsafe-inline'"],
-            "img-src": ["data:"],
-            "frame-ancestors": ["'self'"],
-            "base-uri": ["'none'"],
-            "form-action": ["'none'"],
-        }
-    )
+    @mail_frame_csp
     def html(request, key):
         _allowed(request)
         mail = render_email(_template_or_404(key))

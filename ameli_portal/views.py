@@ -1,6 +1,5 @@
 """Public pages (no login) and the demo mailbox (demo mode only)."""
 
-from csp.decorators import csp
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -8,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from .email_catalog import mail_frame_csp
 from .glossary import GLOSSARY
 from .health import readiness
 from .legal import (
@@ -97,16 +97,7 @@ def demo_message(request, message_id):
 @login_not_required
 @never_cache
 @xframe_options_sameorigin
-@csp(
-    {
-        "default-src": ["'none'"],
-        "style-src": ["'unsafe-inline'"],
-        "img-src": ["data:"],
-        "frame-ancestors": ["'self'"],
-        "base-uri": ["'none'"],
-        "form-action": ["'none'"],
-    }
-)
+@mail_frame_csp
 def demo_message_html(request, message_id):
     """An email's HTML body on its own address, with a CSP of its own: emails carry
     inline styles (mail clients need them) that the portal's CSP rightly refuses."""

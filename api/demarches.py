@@ -15,9 +15,10 @@ from ninja import Router, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
+from accounts.access import get_insured_for_user
 from ameli_portal.idempotency import FIELD as FORM_TOKEN
 from requests_app import services
-from requests_app.access import get_attachment_for_user, get_insured_for_user, get_request_for_user
+from requests_app.access import get_attachment_for_user, get_request_for_user
 from requests_app.forms import FORMS, ComplementForm, MultipleFileField
 from requests_app.models import ActorKind, Request
 from requests_app.models import Status as RequestStatus

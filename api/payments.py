@@ -15,9 +15,10 @@ from ninja import Query, Router
 from ninja.errors import ValidationError
 from ninja.pagination import paginate
 
+from accounts.access import get_insured_for_user
 from accounts.fields import mask_iban
 from reimbursements import queries
-from reimbursements.access import get_insured_for_user, get_payment_for_user
+from reimbursements.access import get_payment_for_user
 from reimbursements.deductions import payment_breakdown
 from reimbursements.forms import PaymentsFilterForm
 from reimbursements.views import payments_csv as page_csv

@@ -121,7 +121,7 @@ class Card(_Labelled):
 
     @staticmethod
     def resolve_events(obj) -> list:
-        return list(obj.events.all())  # prefetched by accounts.cards.cards_by_person
+        return list(obj.events.all())  # prefetched by accounts.selectors.cards_by_person
 
 
 class PersonCards(Schema):

@@ -14,16 +14,17 @@ from ninja import Router, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
-from accounts import services as account_services
-from accounts.cards import cards_by_person
+from accounts.access import get_insured_for_user, get_insured_id_for_user
 from accounts.forms import ContactForm
+from accounts.selectors import cards_by_person
+from accounts.services import register as account_services
 from attestations import services as attestations
-from attestations.access import get_document_for_user, get_insured_for_user
+from attestations.access import get_document_for_user
 from attestations.forms import AllowanceForm, RightsForm, StatementForm, TaxForm, VaccinationForm
 from attestations.models import Document
-from messaging import services as messaging
-from messaging.access import get_insured_id_for_user, get_thread_for_user
+from messaging.access import get_thread_for_user
 from messaging.queries import inbox_threads
+from messaging.services import threads as messaging
 
 from . import demarches, payments, problems, schemas, simulator
 from .core import MANY, ONE, SIGNED_IN, WRITE, api

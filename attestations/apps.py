@@ -12,8 +12,8 @@ class AttestationsConfig(AppConfig):
 
         home_panel(home_documents)  # « Mon espace »: the documents ready
         # accounts must not import attestations: the mailroom calls this hook instead.
-        from accounts import mailroom
+        from accounts.services import letters
 
         from . import services
 
-        mailroom.register_letter_issuer(services.code_letter_issue)
+        letters.register_letter_issuer(services.code_letter_issue)

@@ -10,15 +10,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.codes import provisional_code_withdraw
 from accounts.models import Insured
+from accounts.services.codes import provisional_code_withdraw
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 from ameli_portal.formats import first_name
 from ameli_portal.models import OutboxJob
 from ameli_portal.outbox import enqueue
 from ameli_portal.site import site_url
-from reimbursements.models import Settlement
 from reimbursements.queries import MONTHS_FR
 
 from .content import (
@@ -29,6 +28,7 @@ from .content import (
     verification_url,
 )
 from .models import Document, MonthlyStatement
+from .selectors import month_bounds, monthly_statement_owners
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 def code_letter_issue(*, letter) -> dict:
     """The verification of a provisional-code letter, for the letter job to print.
 
-    accounts.mailroom calls this (registered in AttestationsConfig.ready) inside the
+    accounts.services.letters calls this (registered in AttestationsConfig.ready) inside the
     transaction that draws the code and files the PDF: if the rendering fails, the row goes
     with it. The document keeps no file and no code, only what the public page shows.
     """
@@ -55,22 +55,6 @@ def code_letter_issue(*, letter) -> dict:
         "verify_page": f"{site_url()}{reverse('attestations:verify')}",
         "qr": qr_image(verification_url(document.verification_code)),
     }
-
-
-def code_letter_is_live(document: Document) -> bool:
-    """Whether the code a letter carries can still open an account: not used, not replaced
-    by a newer letter, not expired, and the letter not withdrawn from the print run."""
-    letter = document.letter
-    if letter is None:
-        return False
-    code = letter.provisional_code
-    return (
-        code is not None
-        and code.used_at is None
-        and code.voided_at is None
-        and code.expires_at > timezone.now()
-        and letter.status not in (letter.Status.FAILED, letter.Status.CANCELLED)
-    )
 
 
 def document_request(
@@ -259,23 +243,6 @@ def document_revoke(*, document: Document, actor, reason: str) -> bool:
 # Monthly statements ------------------------------------------------------------------------
 
 MONTHLY_BATCH_SIZE = 200
-
-
-def month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def monthly_statement_owners(month: date) -> list[int]:
-    """Insured people with an act paid in ``month`` (to them, or to a professional for them)."""
-    start, end = month_bounds(month)
-    return list(
-        Settlement.objects.filter(payment__paid_on__range=(start, end))
-        .order_by("insured_id")
-        .values_list("insured_id", flat=True)
-        .distinct()
-    )
 
 
 def monthly_statements_plan(*, month: date, batch_size: int = MONTHLY_BATCH_SIZE) -> int:

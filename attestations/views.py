@@ -8,13 +8,16 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import get_insured_for_user
+from ameli_portal.formats import first_name
 from ameli_portal.idempotency import submitted_key
 from ameli_portal.ratelimit import over_limit
 
 from . import services
-from .access import get_document_for_user, get_insured_for_user
+from .access import get_document_for_user
 from .forms import AllowanceForm, RightsForm, StatementForm, TaxForm, VaccinationForm, last_month
 from .models import Document, normalize_code
+from .selectors import code_letter_is_live
 
 MAX_LISTED = 20
 
@@ -200,11 +203,11 @@ def verify(request):
         )
         context["document"] = document
         if document is not None and document.is_letter:
-            context["code_live"] = services.code_letter_is_live(document)
+            context["code_live"] = code_letter_is_live(document)
         if document is not None:
             owner = document.owner
             context["holder_initials"] = (
-                ".".join([p[0].upper() for p in owner.first_names.split()[:1] + [owner.last_name] if p]) + "."
+                ".".join(p[0].upper() for p in (first_name(owner.first_names), owner.last_name) if p) + "."
             )
             context["holder_birth_year"] = owner.birth_date.year
             context["holder_born"] = owner.born

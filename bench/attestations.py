@@ -72,7 +72,7 @@ def render_ratio(runs: int) -> None:
     from weasyprint import HTML
 
     from accounts.models import Exemption
-    from attestations import services
+    from attestations import content
     from attestations.models import Document
     from tests.factories import BeneficiaryFactory, InsuredFactory
 
@@ -88,7 +88,7 @@ def render_ratio(runs: int) -> None:
     day = timezone.localdate()
 
     def rights():
-        return services.document_pdf(document, day)
+        return content.document_pdf(document, day)
 
     rows = "".join(f"<tr><th>Rubrique {i}</th><td>Valeur de la rubrique {i}</td></tr>" for i in range(14))
     html = BASELINE % rows
@@ -149,7 +149,7 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
 
     from ameli_portal.celery import app
     from ameli_portal.outbox import enqueue
-    from attestations import services
+    from attestations import selectors, services
     from attestations.models import Document, MonthlyStatement
     from attestations.tasks import monthly_statements_batch_job
     from reimbursements.models import Settlement
@@ -158,8 +158,8 @@ def monthly(n: int, sample: int, files: str, rounds: int) -> None:
     if Settlement.objects.filter(payment__paid_on__gte=month).values("insured").distinct().count() < n:
         common.log(f"création de {n} assurés payés le mois dernier…")
         make_people(n, month)
-    owners = services.monthly_statement_owners(month)[:n]
-    bounds = services.month_bounds(month)
+    owners = selectors.monthly_statement_owners(month)[:n]
+    bounds = selectors.month_bounds(month)
     # A relevé kept by an earlier run (--keep) would be reused, not rendered again.
     MonthlyStatement.objects.filter(month=month).delete()
     Document.objects.filter(kind=Document.Kind.STATEMENT, period_start=bounds[0]).delete()

@@ -12,30 +12,23 @@ from django.utils.html import format_html
 
 from accounts.admin import NirSearchMixin
 from accounts.models import Insured
-from ameli_portal.admin_tools import NoAddDeleteAdminMixin
+from ameli_portal.admin_tools import AssignedFilter, NoAddDeleteAdminMixin, StaffAssigneeAdminMixin
 from ameli_portal.audit import AuditedAdminMixin
 
-from . import contact, services
 from .forms import NewThreadForm, ReplyForm
 from .models import BODY_MAX, ContactRequest, Thread
+from .services import contact
+from .services.threads import (
+    MessagingError,
+    message_reply_by_staff,
+    notice_post_by_staff,
+    thread_assign,
+    thread_close,
+    thread_mark_read,
+)
 
 ANSWER_PERM = "messaging.add_message"
 CHANGE_PERM = "messaging.change_thread"
-
-
-class AssignedFilter(admin.SimpleListFilter):
-    title = "conseiller"
-    parameter_name = "conseiller"
-
-    def lookups(self, request, model_admin):
-        return [("moi", "Assignés à moi"), ("personne", "Non assignés")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "moi":
-            return queryset.filter(assigned_to=request.user)
-        if self.value() == "personne":
-            return queryset.filter(assigned_to__isnull=True)
-        return queryset
 
 
 class StaffReplyForm(ReplyForm):
@@ -68,7 +61,9 @@ class NoticeForm(NewThreadForm):
 
 
 @admin.register(Thread)
-class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ThreadAdmin(
+    NoAddDeleteAdminMixin, StaffAssigneeAdminMixin, NirSearchMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     # Threads start from the insured person's side, or as a notice (below).
     list_display = (
         "last_message_at",
@@ -118,17 +113,10 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
             return ["last_message_at", "pk"]
         return super().get_ordering(request)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_to":
-            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
-                is_staff=True, is_active=True
-            ).order_by("username")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def save_model(self, request, obj, form, change):
         # Only the assignee is editable here; it goes through the service, which audits.
         if "assigned_to" in form.changed_data:
-            services.thread_assign(thread=obj, assignee=obj.assigned_to, actor=request.user)
+            thread_assign(thread=obj, assignee=obj.assigned_to, actor=request.user)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -142,7 +130,7 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
     def change_view(self, request, object_id, form_url="", extra_context=None):
         thread = self.get_object(request, unquote(object_id))
         if thread is not None and request.method == "GET" and self.has_view_permission(request, thread):
-            services.thread_mark_read(thread=thread, reader=request.user)
+            thread_mark_read(thread=thread, reader=request.user)
             extra_context = {
                 **(extra_context or {}),
                 "thread_messages": list(thread.messages.select_related("author")),
@@ -176,10 +164,8 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
                 messages.error(request, f"Réponse non envoyée : {error}")
             return HttpResponseRedirect(change_url)
         try:
-            services.message_reply_by_staff(
-                thread=thread, staff_user=request.user, body=form.cleaned_data["body"]
-            )
-        except services.MessagingError as e:
+            message_reply_by_staff(thread=thread, staff_user=request.user, body=form.cleaned_data["body"])
+        except MessagingError as e:
             messages.error(request, f"Réponse non envoyée : {e}")
         else:
             messages.success(request, "Réponse envoyée ; l'assuré en est prévenu par courriel.")
@@ -190,7 +176,7 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
             thread = self._thread_for_post(request, object_id, CHANGE_PERM)
         except _NotPost:
             return HttpResponseNotAllowed(["POST"])
-        if services.thread_close(thread=thread, actor=request.user):
+        if thread_close(thread=thread, actor=request.user):
             messages.success(request, "Conversation clôturée : l'assuré ne peut plus y répondre.")
         else:
             messages.warning(request, "Cette conversation était déjà clôturée.")
@@ -207,14 +193,14 @@ class ThreadAdmin(NoAddDeleteAdminMixin, NirSearchMixin, AuditedAdminMixin, admi
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                thread = services.notice_post_by_staff(
+                thread = notice_post_by_staff(
                     insured=data["insured"],
                     staff_user=request.user,
                     subject=data["subject"],
                     body=data["body"],
                     topic=data["topic"],
                 )
-            except services.MessagingError as e:
+            except MessagingError as e:
                 form.add_error(None, str(e))
             else:
                 messages.success(request, f"Avis envoyé à {thread.insured}.")
@@ -286,7 +272,9 @@ class ContactRequestAdminForm(forms.ModelForm):
 
 
 @admin.register(ContactRequest)
-class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ContactRequestAdmin(
+    NoAddDeleteAdminMixin, StaffAssigneeAdminMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     form = ContactRequestAdminForm
     list_display = ("created_at", "subject", "identity", "status", "assigned_to", "answered_at")
     list_display_links = ("created_at", "subject")
@@ -349,13 +337,6 @@ class ContactRequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
             return "Aucun assuré n'a ce NIR." if obj.nir else "–"
         url = reverse("admin:accounts_insured_change", args=[insured.pk])
         return format_html('<a href="{}">{}</a>', url, insured)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_to":
-            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
-                is_staff=True, is_active=True
-            ).order_by("username")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # The services write and audit; the admin form never saves the row itself.

@@ -5,7 +5,7 @@ from django.dispatch import receiver
 from accounts.events import identity_changed
 
 from .models import Thread
-from .services import notice_post
+from .services.threads import notice_post
 
 
 @receiver(identity_changed, dispatch_uid="messaging.identity_changed_notice")

@@ -8,14 +8,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import get_insured_id_for_user
 from accounts.security import fingerprint
 
-from . import services
-from .access import get_insured_id_for_user, get_thread_for_user
-from .contact import contact_request_submit
+from .access import get_thread_for_user
 from .forms import ContactRequestForm, NewThreadForm, ReplyForm
 from .models import Thread
 from .queries import inbox_threads
+from .services.contact import contact_request_submit
+from .services.threads import MessagingError, message_reply_by_insured, thread_mark_read, thread_start
 
 PER_PAGE = 20
 
@@ -38,7 +39,7 @@ def thread_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            thread = services.thread_start(
+            thread = thread_start(
                 insured=request.user.insured,
                 user=request.user,
                 topic=data["topic"],
@@ -46,7 +47,7 @@ def thread_new(request):
                 body=data["body"],
                 idempotency_key=data["idempotency_key"],
             )
-        except services.MessagingError as e:
+        except MessagingError as e:
             form.add_error(None, str(e))
         else:
             messages.success(
@@ -67,7 +68,7 @@ def thread_detail(request, public_id):
 
 def _thread_page(request, thread, form, status=200):
     # Opening the thread is reading it: the caisse's messages no longer count as unread.
-    services.thread_mark_read(thread=thread, reader=request.user)
+    thread_mark_read(thread=thread, reader=request.user)
     thread_messages = list(thread.messages.all())
     return render(
         request,
@@ -83,13 +84,13 @@ def thread_reply(request, public_id):
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
-            services.message_reply_by_insured(
+            message_reply_by_insured(
                 thread=thread,
                 user=request.user,
                 body=form.cleaned_data["body"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
-        except services.MessagingError as e:
+        except MessagingError as e:
             messages.error(request, f"Votre réponse n'a pas été envoyée : {e}")
         else:
             messages.success(request, "Votre réponse a été envoyée.")

@@ -19,7 +19,7 @@ from django.urls import path, reverse
 
 from accounts.admin import NIR_NOT_IN_SEARCH, looks_like_nir
 from accounts.fields import mask_iban
-from ameli_portal.admin_tools import ReadOnlyAdminMixin
+from ameli_portal.admin_tools import ReadOnlyAdminMixin, ReadOnlyInline
 from ameli_portal.audit import AuditedAdminMixin, audit
 from ameli_portal.formats import euros, percent
 
@@ -514,12 +514,6 @@ def progress_data(run: ImportRun) -> dict:
 
 
 # --- Payments and the ledger: read-only --------------------------------------------
-
-
-class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
 
 class PaymentSettlementInline(ReadOnlyInline):

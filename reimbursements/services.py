@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Insured
 from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
+from ameli_portal.formats import first_name
 
 from . import builders, rules
 from .aggregates import FiguresChange, figures_apply
@@ -319,7 +320,7 @@ def _pay(*, day, settlements, reversals, change, refunds=(), insured=None, profe
             template="new-payment",
             to=[insured.contact_email],
             context={
-                "first_name": insured.first_names.split()[0],
+                "first_name": first_name(insured.first_names),
                 "amount": amount_text(amount),
                 "paid_on": day.strftime("%d/%m/%Y"),
                 "for_lines": amount_text(amount + recovered + taken_back - refunded),

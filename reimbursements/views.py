@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
+from accounts.access import get_insured_for_user
 from accounts.fields import mask_iban
 from accounts.models import Insured
 
 from . import queries
-from .access import get_insured_for_user, get_payment_for_user
+from .access import get_payment_for_user
 from .deductions import payment_breakdown
 from .forms import PaymentsFilterForm, SimulatorForm
 from .models import PaymentFigures

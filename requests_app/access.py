@@ -1,18 +1,10 @@
 """Who may see what: the same 404 for "not found" and "not yours"."""
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Insured
+from accounts.access import get_insured_for_user
 
 from .models import Attachment, Request
-
-
-def get_insured_for_user(user) -> Insured:
-    """The insured person behind an account; staff accounts have none and get a 404."""
-    if user.insured_id is None:
-        raise Http404
-    return user.insured
 
 
 def get_request_for_user(user, public_id) -> Request:

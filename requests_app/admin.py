@@ -11,7 +11,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from ameli_portal.admin_tools import NoAddDeleteAdminMixin
+from ameli_portal import admin_tools
+from ameli_portal.admin_tools import NoAddDeleteAdminMixin, StaffAssigneeAdminMixin
 from ameli_portal.audit import AuditedAdminMixin
 
 from . import services
@@ -62,23 +63,14 @@ class QueueFilter(admin.SimpleListFilter):
         }.get(self.value(), queryset)
 
 
-class AssignedFilter(admin.SimpleListFilter):
+class AssignedFilter(admin_tools.AssignedFilter):
     title = "attribution"
     parameter_name = "attribuee"
-
-    def lookups(self, request, model_admin):
-        return [("moi", "Attribuées à moi"), ("personne", "Non attribuées")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "moi":
-            return queryset.filter(assigned_to=request.user)
-        if self.value() == "personne":
-            return queryset.filter(assigned_to__isnull=True)
-        return queryset
+    mine, nobody = "Attribuées à moi", "Non attribuées"
 
 
 @admin.register(Request)
-class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class RequestAdmin(NoAddDeleteAdminMixin, StaffAssigneeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "reference",
         "kind",
@@ -240,13 +232,6 @@ class RequestAdmin(NoAddDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
             "<tbody>{}</tbody></table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_to":
-            from django.contrib.auth import get_user_model
-
-            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # The only editable field is the assignment, and it goes through its service (audited).

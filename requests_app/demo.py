@@ -21,8 +21,8 @@ from django.utils import timezone
 from schwifty import IBAN
 
 from accounts import demo as accounts_demo
-from accounts.cards import health_card_deliver
 from accounts.models import HealthCard, HealthCardEvent, IbanHistory, Insured, User
+from accounts.services.cards import health_card_deliver
 from ameli_portal.emails import send_email_job, send_rendered_email_job
 from ameli_portal.formats import first_name
 from ameli_portal.models import OutboxJob

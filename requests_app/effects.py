@@ -8,7 +8,12 @@ emails (the RIB change tells both addresses of record).
 from collections.abc import Callable
 from datetime import date
 
-from accounts import services as account_services
+from accounts.services.cards import ceam_order, vitale_card_order
+from accounts.services.register import (
+    beneficiary_attach,
+    insured_change_family_situation,
+    insured_change_iban,
+)
 from ameli_portal.domain import DomainError
 
 from .models import Kind
@@ -23,13 +28,13 @@ class EffectError(DomainError):
 
 
 def _vitale(request, *, actor):
-    account_services.vitale_card_order(
+    vitale_card_order(
         insured=request.insured, beneficiary=request.beneficiary, reason=request.data["reason"], actor=actor
     )
 
 
 def _ceam(request, *, actor):
-    account_services.ceam_order(
+    ceam_order(
         insured=request.insured,
         beneficiary=request.beneficiary,
         departure_on=date.fromisoformat(request.data["departure_on"]),
@@ -38,11 +43,11 @@ def _ceam(request, *, actor):
 
 
 def _rib(request, *, actor):
-    account_services.insured_change_iban(insured=request.insured, iban=request.data["iban"], actor=actor)
+    insured_change_iban(insured=request.insured, iban=request.data["iban"], actor=actor)
 
 
 def _family(request, *, actor):
-    account_services.insured_change_family_situation(
+    insured_change_family_situation(
         insured=request.insured,
         situation=request.data["situation"],
         since=date.fromisoformat(request.data["since"]),
@@ -52,7 +57,7 @@ def _family(request, *, actor):
 
 def _child(request, *, actor):
     data = request.data
-    request.beneficiary = account_services.beneficiary_attach(
+    request.beneficiary = beneficiary_attach(
         insured=request.insured,
         last_name=data["last_name"],
         first_names=data["first_names"],

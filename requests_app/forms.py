@@ -12,10 +12,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.cards import OWN_VITALE_MIN_AGE
 from accounts.fields import IbanFormField, NirFormField
 from accounts.forms import IdentityForm
 from accounts.models import Beneficiary, FamilySituation, Sex, age_on, family_situation_label
+from accounts.services.cards import OWN_VITALE_MIN_AGE
 from accounts.terms import TermsFieldsMixin
 from ameli_portal.forms import FrenchAmountField
 from ameli_portal.idempotency import FIELD as IDEMPOTENCY_FIELD

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services as account_services
-from accounts.codes import ProvisionalCodeResult, code_check, code_draw, format_code, normalize_code
 from accounts.models import Beneficiary, Insured
+from accounts.services.cards import vitale_card_oppose
+from accounts.services.codes import ProvisionalCodeResult, code_check, code_draw, format_code, normalize_code
 from ameli_portal.audit import audit
 from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email, send_templated_email
@@ -23,7 +23,7 @@ from ameli_portal.formats import first_name
 from ameli_portal.idempotency import first_wins
 from ameli_portal.outbox import enqueue
 from ameli_portal.site import site_url
-from messaging.services import notice_post
+from messaging.services.threads import notice_post
 
 from .effects import EFFECTS
 from .models import (
@@ -247,7 +247,7 @@ def request_file(
             _await_confirmation(request)
         else:
             if _opposes_card(request):
-                account_services.vitale_card_oppose(
+                vitale_card_oppose(
                     insured=insured, beneficiary=beneficiary, reason=data["reason"], actor=_user(actor)
                 )
             _notify(request)
@@ -581,7 +581,7 @@ def _confirm_by_code(confirmation: PublicConfirmation) -> None:
     confirmation.save(update_fields=["confirmed_at", "confirmed_by", "code_hash"])
     note = "Demande confirmée par le code envoyé à l'adresse électronique connue de la caisse."
     if _opposes_card(request):
-        card = account_services.vitale_card_oppose(
+        card = vitale_card_oppose(
             insured=request.insured, beneficiary=request.beneficiary, reason=request.data["reason"]
         )
         if card is not None:

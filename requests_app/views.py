@@ -10,17 +10,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts import services as account_services
-from accounts.codes import ProvisionalCodeResult, max_attempts
+from accounts.access import get_insured_for_user
 from accounts.models import TermsAcceptance, family_situation_label
 from accounts.security import fingerprint, log_event
+from accounts.services.codes import ProvisionalCodeResult, max_attempts
+from accounts.services.identity import identity_verify
 from accounts.terms import terms_accept
 from ameli_portal.formats import euros
 from ameli_portal.idempotency import submitted_key
 from ameli_portal.ratelimit import over_limit
 
 from . import services
-from .access import get_attachment_for_user, get_insured_for_user, get_request_for_user
+from .access import get_attachment_for_user, get_request_for_user
 from .forms import FORMS, ComplementForm, PublicCodeForm, PublicVitaleForm
 from .models import Attachment, Kind, PublicConfirmation, Request, Status
 
@@ -202,7 +203,7 @@ def public_vitale(request):
         if _limited(request, "vitale_public", data["nir"]):
             form.add_error(None, TOO_MANY)
             return render(request, "requests_app/public_vitale.html", {"form": form}, status=429)
-        result = account_services.identity_verify(
+        result = identity_verify(
             nir=data["nir"],
             last_name=data["last_name"],
             birth_date=data["birth_date"],

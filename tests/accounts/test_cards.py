@@ -7,7 +7,7 @@ import time_machine
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import HealthCard
-from accounts.services import (
+from accounts.services.cards import (
     CardRefused,
     ceam_order,
     health_card_deliver,
@@ -248,7 +248,7 @@ def test_the_insured_persons_own_step_is_in_the_history_not_in_the_staff_audit(i
 
 
 def test_a_ceam_past_its_end_date_expires_and_says_so(insured):
-    from accounts.services import health_cards_expire
+    from accounts.services.cards import health_cards_expire
 
     with time_machine.travel(date(2024, 5, 2)):
         card = health_card_deliver(card=ceam_order(insured=insured, departure_on=date(2024, 6, 1)))

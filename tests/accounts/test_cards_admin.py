@@ -9,7 +9,7 @@ from django.urls import reverse
 from schwifty import IBAN
 
 from accounts.models import HealthCard, IbanHistory
-from accounts.services import vitale_card_order
+from accounts.services.cards import vitale_card_order
 from ameli_portal.models import AuditEvent
 from tests.factories import HealthCardFactory, InsuredFactory
 

@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.services import IdentityChangeRefused, insured_change_identity
+from accounts.services.register import IdentityChangeRefused, insured_change_identity
 from ameli_portal.models import AuditEvent
 from messaging.models import Thread
 from tests.accounts.test_register import _insured_form

@@ -122,7 +122,7 @@ def test_fewer_than_five_failures_still_read_incorrect(client, user):
 
 
 def test_an_unlock_lets_the_owner_in_again_at_once(client, user):
-    from accounts.services import user_unlock
+    from accounts.services.login import user_unlock
 
     for _ in range(5):
         login(client, user, WRONG)

@@ -14,10 +14,10 @@ from django.db import connection, transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
-from accounts import mailroom
 from accounts.admin_mailroom import issue_code_admin_action
-from accounts.codes import ProvisionalCodeResult, provisional_code_issue, provisional_code_verify
 from accounts.models import Insured, PostalLetter
+from accounts.services import letters as mailroom
+from accounts.services.codes import ProvisionalCodeResult, provisional_code_issue, provisional_code_verify
 from accounts.tasks import render_code_letter_job
 from ameli_portal.models import AuditEvent, DemoMessage
 from tests.conftest import ROOT, wait_for

@@ -10,14 +10,14 @@ from django.contrib.auth.hashers import is_password_usable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.codes import ProvisionalCodeResult as Result
-from accounts.codes import (
+from accounts.models import PostalLetter, ProvisionalCode
+from accounts.services.codes import ProvisionalCodeResult as Result
+from accounts.services.codes import (
     provisional_code_draw,
     provisional_code_issue,
     provisional_code_spend,
     provisional_code_verify,
 )
-from accounts.models import PostalLetter, ProvisionalCode
 from ameli_portal.models import AuditEvent, OutboxJob
 
 pytestmark = pytest.mark.django_db

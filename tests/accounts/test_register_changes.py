@@ -8,7 +8,7 @@ from django.core import mail
 from schwifty import IBAN
 
 from accounts.models import Beneficiary, FamilySituation, IbanHistory
-from accounts.services import (
+from accounts.services.register import (
     beneficiary_attach,
     insured_change_family_situation,
     insured_change_iban,

@@ -146,7 +146,7 @@ def test_many_failures_from_one_address_are_slowed_down_whatever_the_username(cl
 
 
 def test_an_unlock_by_staff_lets_the_agent_sign_in_again(client, staff):
-    from accounts.services import user_unlock
+    from accounts.services.login import user_unlock
 
     for _ in range(5):
         sign_in(client, staff.username, WRONG)

@@ -19,9 +19,9 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.codes import provisional_code_draw, provisional_code_issue
 from accounts.models import ProvisionalCode, User
 from accounts.nir import generate_nir
+from accounts.services.codes import provisional_code_draw, provisional_code_issue
 from tests.accounts.helpers import last_code
 from tests.factories import PASSWORD, InsuredFactory, StaffFactory, UserFactory
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import HealthCard
-from accounts.services import ceam_order, vitale_card_oppose, vitale_card_order
+from accounts.services.cards import ceam_order, vitale_card_oppose, vitale_card_order
 from tests.factories import BeneficiaryFactory, HealthCardEventFactory, HealthCardFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +115,7 @@ def test_home_links_to_the_card_the_requests_and_the_messages(logged):
 
 
 def test_profile_shows_the_family_situation_and_only_the_end_of_the_iban(logged, insured):
-    from accounts.services import insured_change_family_situation, insured_change_iban
+    from accounts.services.register import insured_change_family_situation, insured_change_iban
 
     iban = "FR1420041010050500013M02606"
     insured_change_iban(insured=insured, iban=iban)

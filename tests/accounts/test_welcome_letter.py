@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accounts import welcome
-from accounts.codes import provisional_code_issue, provisional_code_withdraw
 from accounts.models import CoveragePeriod, Insured, PostalLetter
+from accounts.services import rights
+from accounts.services.codes import provisional_code_issue, provisional_code_withdraw
 from accounts.tasks import welcome_letter_job, welcome_letters_catch_up
 from ameli_portal.models import AuditEvent, OutboxJob
 from ameli_portal.outbox import enqueue
@@ -74,7 +74,7 @@ def test_opening_rights_mails_one_welcome_letter_that_waits_in_the_mailroom(
     insured = without_rights()
 
     with django_capture_on_commit_callbacks(execute=True):
-        welcome.coverage_period_add(insured=insured, regime="general", start=today(), actor=staff)
+        rights.coverage_period_add(insured=insured, regime="general", start=today(), actor=staff)
 
     letter = welcome_letters(insured).get()
     assert letter.status == PostalLetter.Status.TO_PRINT
@@ -109,7 +109,7 @@ def test_reopening_while_a_code_is_live_sends_no_second_letter(django_capture_on
     asked = provisional_code_issue(insured=insured)  # asked for on the sign-up page, say
 
     with django_capture_on_commit_callbacks(execute=True):
-        welcome.coverage_period_add(insured=insured, regime="general", start=today())
+        rights.coverage_period_add(insured=insured, regime="general", start=today())
 
     assert not welcome_letters(insured).exists()
     assert PostalLetter.objects.get(insured=insured) == asked
@@ -120,9 +120,9 @@ def test_extending_ended_rights_reopens_them_and_mails_the_letter(django_capture
     period = insured.coverage_periods.get()
 
     with django_capture_on_commit_callbacks(execute=True):
-        welcome.coverage_period_extend(period=period, end=None)
+        rights.coverage_period_extend(period=period, end=None)
         # Extending again while the rights are open is no opening.
-        welcome.coverage_period_extend(period=period, end=today() + timedelta(days=365))
+        rights.coverage_period_extend(period=period, end=today() + timedelta(days=365))
 
     assert welcome_letters(insured).count() == 1
 
@@ -133,10 +133,10 @@ def test_no_letter_for_a_person_with_an_account_or_closed_rights(django_capture_
     closed = without_rights()
 
     with django_capture_on_commit_callbacks(execute=True):
-        welcome.coverage_period_add(insured=with_account, regime="general", start=today())
+        rights.coverage_period_add(insured=with_account, regime="general", start=today())
         # Rights that open next month, or that ended, are not open today.
-        welcome.coverage_period_add(insured=closed, regime="general", start=today() + timedelta(days=30))
-        welcome.coverage_period_add(
+        rights.coverage_period_add(insured=closed, regime="general", start=today() + timedelta(days=30))
+        rights.coverage_period_add(
             insured=closed,
             regime="general",
             start=today() - timedelta(days=90),
@@ -251,17 +251,17 @@ def test_a_renewal_is_not_a_new_opening_but_a_reopening_after_a_gap_is():
         CoveragePeriod(start=date(2020, 1, 1), end=date(2020, 12, 31)),
         CoveragePeriod(start=date(2021, 1, 1), end=None),
     ]
-    assert welcome.current_rights_start(periods, date(2026, 1, 1)) == date(2020, 1, 1)
+    assert rights.current_rights_start(periods, date(2026, 1, 1)) == date(2020, 1, 1)
     periods[0].end = date(2020, 6, 30)
-    assert welcome.current_rights_start(periods, date(2026, 1, 1)) == date(2021, 1, 1)
-    assert welcome.current_rights_start(periods[:1], date(2026, 1, 1)) is None
+    assert rights.current_rights_start(periods, date(2026, 1, 1)) == date(2021, 1, 1)
+    assert rights.current_rights_start(periods[:1], date(2026, 1, 1)) is None
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_welcome_letter_goes_through_a_real_worker_once(celery_worker):
     insured = without_rights()
-    welcome.coverage_period_add(insured=insured, regime="general", start=today())
+    rights.coverage_period_add(insured=insured, regime="general", start=today())
 
     wait_for(
         lambda: welcome_letters(insured).filter(status=PostalLetter.Status.TO_PRINT).exists(),

@@ -8,14 +8,14 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from pypdf import PdfReader
 
-from accounts import mailroom
-from accounts.codes import (
+from accounts.models import PostalLetter
+from accounts.services import letters
+from accounts.services.codes import (
     ProvisionalCodeResult,
     provisional_code_issue,
     provisional_code_spend,
     provisional_code_verify,
 )
-from accounts.models import PostalLetter
 from ameli_portal.models import AuditEvent
 from attestations import services
 from attestations.models import Document
@@ -39,7 +39,7 @@ def private_storage(settings, tmp_path):
 
 def rendered(insured) -> PostalLetter:
     letter = provisional_code_issue(insured=insured)
-    mailroom.letter_render(letter_id=letter.pk)
+    letters.letter_render(letter_id=letter.pk)
     letter.refresh_from_db()
     return letter
 
@@ -212,13 +212,13 @@ def test_a_failed_rendering_leaves_no_verification_behind(private_storage, holde
     def broken(*args, **kwargs):
         raise RuntimeError("WeasyPrint en panne")
 
-    monkeypatch.setattr(mailroom, "render_pdf", broken)
+    monkeypatch.setattr(letters, "render_pdf", broken)
     with pytest.raises(RuntimeError):
-        mailroom.letter_render(letter_id=letter.pk)
+        letters.letter_render(letter_id=letter.pk)
 
     assert not Document.objects.filter(letter=letter).exists()
     monkeypatch.undo()
-    mailroom.letter_render(letter_id=letter.pk)
+    letters.letter_render(letter_id=letter.pk)
     assert Document.objects.filter(letter=letter, status=Document.Status.READY).count() == 1
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from accounts import mailroom
-from accounts.codes import provisional_code_issue, provisional_code_spend
+from accounts.services import letters
+from accounts.services.codes import provisional_code_issue, provisional_code_spend
 from attestations.content import verification_url
 from tests.e2e.conftest import page_checker
 from tests.factories import InsuredFactory
@@ -31,7 +31,7 @@ def private_storage(settings, tmp_path):
 def test_a_letter_is_checked_from_its_qr_code(page, live_server, private_storage):
     insured = InsuredFactory(first_names="Camille", last_name="Durand", city="Lyon")
     letter = provisional_code_issue(insured=insured)
-    mailroom.letter_render(letter_id=letter.pk)
+    letters.letter_render(letter_id=letter.pk)
     letter.refresh_from_db()
     # The QR code's link, on the server under test.
     link = verification_url(letter.document.verification_code)

@@ -144,7 +144,7 @@ def test_a_message_exchange_between_an_insured_person_and_the_caisse(
 
 def test_notices_are_told_apart_and_take_no_reply(browser, live_server, person):
     from messaging.demo import seed_demo_messages
-    from messaging.services import notice_post
+    from messaging.services.threads import notice_post
 
     seed_demo_messages(person.insured)
     notice_post(

@@ -22,9 +22,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from accounts import welcome
 from accounts.models import PostalLetter, User
 from accounts.nir import generate_nir
+from accounts.services import rights
 from reimbursements.services import care_sheet_post, payments_run
 from tests.e2e.conftest import MOBILE, page_checker, signed_in_page
 from tests.e2e.test_account_journeys import NEW_PASSWORD, PRIVACY_BOX, TERMS_BOX, at, field, spaced
@@ -72,7 +72,7 @@ def newcomer(db, demo):
     )
     insured.coverage_periods.all().delete()
     today = timezone.localdate()
-    welcome.coverage_period_add(insured=insured, regime="general", start=today - timedelta(days=40))
+    rights.coverage_period_add(insured=insured, regime="general", start=today - timedelta(days=40))
     act = CareActFactory(
         sheet=CareSheetFactory(
             insured=insured,

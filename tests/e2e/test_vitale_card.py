@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from accounts.services import health_card_deliver, vitale_card_oppose, vitale_card_order
+from accounts.services.cards import health_card_deliver, vitale_card_oppose, vitale_card_order
 from tests.e2e.conftest import (
     DESKTOP,
     MOBILE,

@@ -8,8 +8,8 @@ from django.core import mail
 from django.urls import reverse
 
 from ameli_portal.models import AuditEvent
-from messaging import services
 from messaging.models import Thread
+from messaging.services.threads import message_reply_by_staff, thread_start
 from tests.factories import StaffFactory
 
 from .conftest import grant_messaging
@@ -31,7 +31,7 @@ def agent_client(client, agent):
 
 @pytest.fixture
 def question(insured):
-    return services.thread_start(
+    return thread_start(
         insured=insured,
         user=insured.user,
         topic="carte_vitale",
@@ -45,10 +45,10 @@ def change_url(thread):
 
 
 def test_the_queue_lists_threads_waiting_for_an_answer(agent_client, agent, question, insured):
-    answered = services.thread_start(
+    answered = thread_start(
         insured=insured, user=insured.user, topic="autre", subject="Déjà répondu", body="?"
     )
-    services.message_reply_by_staff(thread=answered, staff_user=agent, body="Voilà")
+    message_reply_by_staff(thread=answered, staff_user=agent, body="Voilà")
     page = text(agent_client.get(CHANGELIST, {"awaiting_answer__exact": "1"}))
     assert "Carte Vitale perdue" in page and "Déjà répondu" not in page
     assert "en attente de réponse" in page

@@ -5,8 +5,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import reverse
 
-from messaging import services
 from messaging.context_processors import unread_messages
+from messaging.services.threads import message_reply_by_staff, thread_start
 from tests.factories import MessageFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,11 +43,9 @@ def test_the_header_link_says_how_many_messages_are_unread(client, insured, agen
     home = reverse("accounts:home")
     page = client.get(home).content.decode()
     assert 'href="/messagerie/"' in page and "non lu" not in page
-    thread = services.thread_start(
-        insured=insured, user=insured.user, topic="autre", subject="Q", body="Question"
-    )
-    services.message_reply_by_staff(thread=thread, staff_user=agent, body="R1")
-    services.message_reply_by_staff(thread=thread, staff_user=agent, body="R2")
+    thread = thread_start(insured=insured, user=insured.user, topic="autre", subject="Q", body="Question")
+    message_reply_by_staff(thread=thread, staff_user=agent, body="R1")
+    message_reply_by_staff(thread=thread, staff_user=agent, body="R2")
     page = client.get(home).content.decode()
     assert 'aria-label="Messagerie, 2 messages non lus"' in page
     assert '<span class="header-inbox__count" aria-hidden="true">2</span>' in page

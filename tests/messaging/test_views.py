@@ -5,8 +5,8 @@ import html
 import pytest
 from django.urls import reverse
 
-from messaging import services
 from messaging.models import Thread
+from messaging.services.threads import message_reply_by_staff, notice_post, thread_start
 from tests.factories import MessageFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def test_the_inbox_lists_threads_newest_first_and_marks_unread_and_notices(
 ):
     old = ThreadFactory(insured=insured, subject="Ancienne question")
     MessageFactory(thread=old, author_kind="insured")
-    services.notice_post(insured=insured, subject="Décision sur votre demande", body="Acceptée.")
+    notice_post(insured=insured, subject="Décision sur votre demande", body="Acceptée.")
     ThreadFactory(insured=other_insured, subject="Pas à moi")
     page = text(client_insured.get(INBOX))
     assert page.index("Décision sur votre demande") < page.index("Ancienne question")
@@ -104,10 +104,10 @@ def test_the_new_message_form_explains_its_errors_in_french(client_insured, insu
 def test_opening_a_thread_shows_the_conversation_and_marks_the_caisses_messages_read(
     client_insured, insured, agent
 ):
-    thread = services.thread_start(
+    thread = thread_start(
         insured=insured, user=insured.user, topic="autre", subject="Question", body="Ma question"
     )
-    services.message_reply_by_staff(thread=thread, staff_user=agent, body="Notre réponse")
+    message_reply_by_staff(thread=thread, staff_user=agent, body="Notre réponse")
     assert "1 message non lu" in text(client_insured.get(INBOX))
     page = text(client_insured.get(thread_url(thread)))
     assert page.index("Ma question") < page.index("Notre réponse")
@@ -136,7 +136,7 @@ def test_replying_adds_a_message(client_insured, insured):
 
 
 def test_a_notice_and_a_closed_thread_have_no_reply_form(client_insured, insured):
-    notice = services.notice_post(insured=insured, subject="Courrier envoyé", body="Nous vous avons écrit.")
+    notice = notice_post(insured=insured, subject="Courrier envoyé", body="Nous vous avons écrit.")
     page = text(client_insured.get(thread_url(notice)))
     assert "Envoyer ma réponse" not in page and "n'appelle pas de réponse" in page
     closed = ThreadFactory(insured=insured, status="closed")

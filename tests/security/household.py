@@ -16,8 +16,8 @@ from accounts.models import Exemption
 from ameli_portal.models import DemoMessage
 from attestations import services as attestation_services
 from attestations.models import Document
-from messaging import services as messaging_services
 from messaging.models import Thread
+from messaging.services.threads import notice_post, thread_start
 from reimbursements.models import Payment
 from reimbursements.services import care_sheet_post, payments_run
 from requests_app import services as request_services
@@ -111,7 +111,7 @@ def build_household(capture_on_commit) -> Household:
         request_services.request_transition(
             request=complement, to_status="complement", actor=clerk, reason="Merci de joindre le devis signé."
         )
-        thread = messaging_services.thread_start(
+        thread = thread_start(
             insured=insured,
             user=user,
             topic="remboursements",
@@ -119,7 +119,7 @@ def build_household(capture_on_commit) -> Household:
             body="Bonjour, une question.",
         )
         MessageFactory(thread=thread, body="Bonjour, voici notre réponse.")
-        notice = messaging_services.notice_post(insured=insured, subject="Avis", body="Un avis de la caisse.")
+        notice = notice_post(insured=insured, subject="Avis", body="Un avis de la caisse.")
         export = data_export_request(user=user)
         without_account = request_services.request_file(
             insured=insured, kind="carte_vitale", data={"reason": "loss"}, filed_without_account=True

@@ -4,7 +4,7 @@ How the clear code travels: it doesn't. ``provisional_code_issue`` creates the
 code row with an unusable hash and the letter, then enqueues the letter job
 with the letter's id only. The job draws the digits, stores their hash and
 renders the PDF in one transaction (:func:`provisional_code_draw`, called by
-``accounts.mailroom.letter_render``). So the clear code never sits in the
+``accounts.services.letters.letter_render``). So the clear code never sits in the
 outbox table, in the broker's message, in a task log or in a result backend:
 it exists only in the worker's memory and in the letter itself, which is kept
 in private storage. A failed render rolls the hash back with it, and the retry
@@ -26,7 +26,7 @@ from django.utils import timezone
 from ameli_portal.audit import audit
 from ameli_portal.outbox import enqueue
 
-from .models import Insured, PostalLetter, ProvisionalCode
+from ..models import Insured, PostalLetter, ProvisionalCode
 
 security_log = logging.getLogger("accounts.security")
 
@@ -126,7 +126,7 @@ def provisional_code_withdraw(*, letter: PostalLetter, actor, reason: str) -> bo
     """
     with transaction.atomic():
         voided = ProvisionalCode.objects.filter(
-            pk=letter.provisional_code_id,
+            pk=letter.provisional_code_id,  # type: ignore[misc]  # no code: nothing to void
             used_at__isnull=True,
             voided_at__isnull=True,
         ).update(voided_at=timezone.now())

@@ -15,7 +15,7 @@ from ameli_portal.audit import audit
 from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email
 
-from .models import BODY_MAX, ContactRequest
+from ..models import BODY_MAX, ContactRequest
 
 logger = logging.getLogger(__name__)
 

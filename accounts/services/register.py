@@ -1,14 +1,8 @@
-"""Account creation: proving one's identity against the register."""
+"""The register's changes: contact details, IBAN, identity, beneficiaries, family situation."""
 
-import enum
-import hmac
-import time
-import unicodedata
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Field
@@ -19,18 +13,9 @@ from ameli_portal.domain import DomainError
 from ameli_portal.emails import enqueue_email
 from ameli_portal.formats import first_name
 
-from .cards import (  # noqa: F401 - the card services are part of this module's API
-    CardRefused,
-    ceam_order,
-    health_card_deliver,
-    health_cards_expire,
-    vitale_card_oppose,
-    vitale_card_order,
-)
-from .events import identity_changed
-from .fields import clean_iban
-from .lockout import failure_record, failures_clear
-from .models import (
+from ..events import identity_changed
+from ..fields import clean_iban
+from ..models import (
     Beneficiary,
     FamilySituation,
     FamilySituationChange,
@@ -39,185 +24,12 @@ from .models import (
     Sex,
     User,
 )
-from .security import log_event
-
-SESSION_KEY = "signup_identity"
+from ..security import log_event
+from .identity import plain_name
 
 
 class RegisterRefused(DomainError):
     """A change of the register refused (bad IBAN, unknown family situation...); French."""
-
-
-class IdentityStatus(enum.Enum):
-    MATCH = "match"
-    MISMATCH = "mismatch"
-    NO_RIGHTS = "no_rights"
-    HAS_ACCOUNT = "has_account"
-
-
-@dataclass(frozen=True)
-class IdentityResult:
-    status: IdentityStatus
-    insured: Insured | None = None
-
-
-def plain_name(value: str) -> str:
-    """Case, accents, hyphens, apostrophes and spaces do not matter in a name."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return "".join(c for c in letters.casefold() if c.isalnum())
-
-
-def identity_verify(*, nir: str, last_name: str, birth_date: date, postal_code: str) -> IdentityResult:
-    """Match what a person typed against the register.
-
-    Any difference gives MISMATCH, whichever field was wrong and whether the NIR
-    exists; only a person who proved all four learns about their account or rights.
-    """
-    insured = Insured.objects.filter(nir=nir).select_related("user").first()
-    if insured is None:
-        return IdentityResult(IdentityStatus.MISMATCH)
-    names = {plain_name(insured.last_name), plain_name(insured.birth_name)} - {""}
-    if not (
-        plain_name(last_name) in names
-        and insured.birth_date == birth_date
-        and insured.postal_code == postal_code.strip()
-    ):
-        return IdentityResult(IdentityStatus.MISMATCH)
-    if User.objects.filter(insured=insured).exists():
-        return IdentityResult(IdentityStatus.HAS_ACCOUNT, insured)
-    if not insured.rights_open_on(timezone.localdate()):
-        return IdentityResult(IdentityStatus.NO_RIGHTS, insured)
-    return IdentityResult(IdentityStatus.MATCH, insured)
-
-
-def iban_matches(*, insured: Insured, last_seven: str) -> bool:
-    typed = "".join(last_seven.split()).upper()
-    on_file = insured.iban[-7:] if insured.iban else ""
-    # Bytes: compare_digest refuses a str with non-ASCII characters (anyone can type "É").
-    return bool(on_file) and len(typed) == 7 and hmac.compare_digest(typed.encode(), on_file.encode())
-
-
-# --- what the session remembers between the steps --------------------------------
-
-
-def identity_remember(request, *, insured: Insured, proven_by: str | None = None) -> None:
-    request.session[SESSION_KEY] = {
-        "insured": insured.pk,
-        "at": int(time.time()),
-        "proven_by": proven_by,
-    }
-
-
-def identity_pending(request) -> Insured | None:
-    """The insured person whose identity was checked, proven or not, if still fresh."""
-    data = request.session.get(SESSION_KEY)
-    if not data or time.time() - data["at"] > settings.SIGNUP_IDENTITY_MAX_AGE:
-        return None
-    return Insured.objects.filter(pk=data["insured"], user__isnull=True).first()
-
-
-def identity_proven(request) -> tuple[Insured, str] | None:
-    """The insured person who proved their identity (IBAN or code), if still fresh."""
-    data = request.session.get(SESSION_KEY)
-    insured = identity_pending(request)
-    if insured is None or not data.get("proven_by"):
-        return None
-    return insured, data["proven_by"]
-
-
-def identity_forget(request) -> None:
-    request.session.pop(SESSION_KEY, None)
-
-
-@transaction.atomic
-def account_activated(*, user: User) -> None:
-    """The email is confirmed: the account is usable; say welcome (once)."""
-    if user.last_login is not None or user.insured is None:
-        return
-    enqueue_email(
-        template="welcome",
-        to=[user.email],
-        context={"first_name": first_name(user.insured.first_names)},
-    )
-    log_event("account_activated", user_id=user.pk)
-
-
-def user_unlock(*, user: User) -> None:
-    failures_clear(user.username)
-    if user.locked_at is None and user.failed_logins == 0:
-        return
-    User.objects.filter(pk=user.pk).update(locked_at=None, failed_logins=0)
-    user.locked_at, user.failed_logins = None, 0
-    log_event("account_unlocked", user_id=user.pk)
-
-
-@transaction.atomic
-def login_failed(*, login: str, ip: str | None) -> None:
-    """Count a wrong password; lock the account at the limit and tell its owner.
-
-    The identifier's own count (accounts/lockout.py) goes up whether or not an account
-    has it: it decides the page's message, the same for every identifier."""
-    failure_record(login)
-    user = User.objects.select_for_update().filter(username=login, is_active=True).first()
-    log_event("login_failed", login=login, ip=ip, known=user is not None)
-    if user is None or user.locked_at is not None:
-        return
-    user.failed_logins += 1
-    fields = ["failed_logins"]
-    if user.failed_logins >= settings.ACCOUNT_MAX_FAILED_LOGINS:
-        user.locked_at = timezone.now()
-        fields.append("locked_at")
-        if not user.is_staff:
-            # Staff are unlocked by a superviseur or an administrator (the back office's
-            # sign-in page says so); the insured mail points to the NIR reset page.
-            enqueue_email(
-                template="account-locked",
-                to=[user.email],
-                context={
-                    "first_name": user.first_name,
-                },
-            )
-        log_event("account_locked", user_id=user.pk)
-    user.save(update_fields=fields)
-
-
-def login_succeeded(*, user: User) -> None:
-    failures_clear(user.username)
-    if user.failed_logins:
-        User.objects.filter(pk=user.pk).update(failed_logins=0)
-    log_event("login_succeeded", user_id=user.pk)
-
-
-def staff_address_confirm(*, user: User) -> None:
-    """The address on a staff account's record counts as verified.
-
-    Staff never sign themselves up: the caisse gives their address (``createsuperuser``, the
-    back office, the demo). allauth refuses to set up an authenticator app while an address
-    of the account is unverified (its guard against a stranger's sign-up squatting someone's
-    address), which left a new agent facing an email step of the insured sign-up before the
-    app the back office requires. Called at each back-office sign-in: a no-op once done.
-    """
-    from allauth.account.models import EmailAddress
-
-    if not (user.is_staff and user.insured_id is None and user.email):
-        return
-    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
-    if address is not None and address.verified:
-        return
-    with transaction.atomic():
-        has_primary = (
-            EmailAddress.objects.filter(user=user, primary=True)
-            .exclude(pk=getattr(address, "pk", None))
-            .exists()
-        )
-        if address is None:
-            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=not has_primary)
-        else:
-            address.verified = True
-            address.primary = address.primary or not has_primary
-            address.save(update_fields=["verified", "primary"])
-    log_event("staff_address_confirmed", user_id=user.pk)
 
 
 CONTACT_FIELDS = ("phone", "address_line1", "address_line2", "postal_code", "city")

@@ -16,7 +16,7 @@ from ameli_portal.formats import first_name
 from ameli_portal.idempotency import first_wins
 from ameli_portal.site import site_url
 
-from .models import BODY_MAX, SUBJECT_MAX, Message, Thread
+from ..models import BODY_MAX, SUBJECT_MAX, Message, Thread
 
 
 class MessagingError(DomainError):

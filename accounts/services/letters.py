@@ -16,8 +16,8 @@ from ameli_portal.mailbox import post_demo_letter
 from ameli_portal.pdf import render_pdf
 from ameli_portal.site import site_url
 
+from ..models import PostalLetter, Sex
 from . import codes
-from .models import PostalLetter, Sex
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def _code_letter_context(letter: PostalLetter, code: str) -> dict:
     insured = letter.insured
     caisse = insured.caisse
     branding = settings.BRANDING
+    provisional = letter.provisional_code
+    assert provisional is not None  # a code letter carries the code it is rendered for
     return {
         "letter": letter,
         # Sent unasked because rights opened: the letter says why it comes.
@@ -59,7 +61,7 @@ def _code_letter_context(letter: PostalLetter, code: str) -> dict:
         "salutation": "Madame" if insured.sex == Sex.FEMALE else "Monsieur",
         "today": french_date(timezone.localdate()),
         "code": codes.format_code(code),
-        "expires_on": french_date(timezone.localtime(letter.provisional_code.expires_at).date()),
+        "expires_on": french_date(timezone.localtime(provisional.expires_at).date()),
         "max_attempts": codes.max_attempts(),
         "portal_name": branding["portal_name"],
         "site_url": site_url(),

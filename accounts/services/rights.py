@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from ameli_portal.outbox import enqueue
 
+from ..models import CoveragePeriod, Insured, PostalLetter, ProvisionalCode, User
 from .codes import provisional_code_issue
-from .models import CoveragePeriod, Insured, PostalLetter, ProvisionalCode, User
 
 logger = logging.getLogger(__name__)
 
