@@ -213,7 +213,7 @@ JOB_RETRY_BASE_SECONDS = env.float("JOB_RETRY_BASE_SECONDS", default=30)
 JOB_RETRY_MAX_DELAY_SECONDS = env.float("JOB_RETRY_MAX_DELAY_SECONDS", default=4 * 3600)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=15, minimum=1)
 # An uploaded care-sheet file is imported by this many Celery tasks side by side, each the
-# sheets of its own insured people (reimbursements/import_runs.py): as many as the worker
+# sheets of its own insured people (reimbursements/services/import_runs.py): as many as the worker
 # processes that may import at once.
 IMPORT_PARTS = env.int("IMPORT_PARTS", default=2, minimum=1)
 # A published job not done after its lease is published again by the relay (its worker

@@ -114,7 +114,8 @@ def render_ratio(runs: int) -> None:
 
 
 def make_people(n: int, month_first: date) -> None:
-    from reimbursements.services import care_sheet_post, payments_run
+    from reimbursements.services.payments import payments_run
+    from reimbursements.services.posting import care_sheet_post
     from tests.factories import CareActFactory, CareSheetFactory, InsuredFactory, ProfessionalFactory
 
     gp = ProfessionalFactory(rpps="19900000777", name="Dr Banc Mensuel")

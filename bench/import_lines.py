@@ -6,7 +6,7 @@ Registers people and professionals, then, in ``--rounds`` rounds, on a nearly em
 ledger, then again once the ledger holds ``--history`` lines over three years
 (``--history 1000000`` for the issue's figure):
 
-- imports ``--rows`` fresh lines (``reimbursements.importing.import_care_sheets``,
+- imports ``--rows`` fresh lines (``reimbursements.services.importing.import_care_sheets``,
   posting, batches of ``--batch-size``) in one worker process;
 - COPYs exactly the rows that import wrote (sheets, acts, settlements, journals,
   ledger entries) into the same tables, with their constraints, indexes and
@@ -209,8 +209,8 @@ def _timed_refresh(refresh):
 def _import(path: str, batch_size: int, part, profile: str | None = None) -> tuple[int, int, str, float]:
     """In a worker process: import a file (or its part); (lines imported, rejected, tag,
     seconds of it in `aggregates.figures_refresh`, timed apart: it is not this import's code)."""
-    from reimbursements import posting
-    from reimbursements.importing import import_care_sheets
+    from reimbursements.services import posting_batch as posting
+    from reimbursements.services.importing import import_care_sheets
 
     if not hasattr(posting.figures_refresh, "__wrapped_refresh__"):
         posting.figures_refresh = _timed_refresh(posting.figures_refresh)
@@ -250,7 +250,7 @@ def written_batches(tag: str, shadow: dict[int, int]) -> list[dict[str, list[tup
     public ids and references, the same values, for the parallel people (``shadow``)."""
     from django.db import connection
 
-    from reimbursements.posting import (
+    from reimbursements.services.posting_batch import (
         ACT_COLUMNS,
         ENTRY_COLUMNS,
         JOURNAL_COLUMNS,

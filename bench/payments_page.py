@@ -39,8 +39,8 @@ def make_data(lines: int) -> None:
     from django.utils import timezone
 
     from reimbursements.models import CareAct, CareSheet
-    from reimbursements.posting import ACT_COLUMNS, SheetToPost, care_sheets_post_batch
-    from reimbursements.services import payments_run
+    from reimbursements.services.payments import payments_run
+    from reimbursements.services.posting_batch import ACT_COLUMNS, SheetToPost, care_sheets_post_batch
     from tests.factories import BeneficiaryFactory, ProfessionalFactory, UserFactory
 
     rng = random.Random(2000)
@@ -128,7 +128,7 @@ def make_data(lines: int) -> None:
         visits += 1
         if visits % per_day == 0:
             day = min(day + timedelta(days=rng.choice((1, 1, 2))), today)
-    # Posted week by week through the import's set-based path (reimbursements/posting.py, the
+    # Posted week by week through the import's set-based path (reimbursements/services/posting_batch.py, the
     # same figures as care_sheet_post: tests/reimbursements/test_import_equivalence.py), each
     # week's sheets before that Friday's payment run: 20,000 lines in minutes, not hours.
     by_week: dict[date, list] = {}

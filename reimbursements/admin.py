@@ -23,8 +23,6 @@ from ameli_portal.admin_tools import ReadOnlyAdminMixin, ReadOnlyInline
 from ameli_portal.audit import AuditedAdminMixin, audit
 from ameli_portal.formats import euros, percent
 
-from .import_runs import import_run_resume, import_run_start
-from .importing import check_header
 from .models import (
     CareAct,
     CareSheet,
@@ -37,7 +35,9 @@ from .models import (
     Settlement,
 )
 from .rules import RulesError
-from .services import care_sheet_post, care_sheet_preview, settlement_reverse
+from .services.import_runs import import_run_resume, import_run_start
+from .services.importing import check_header
+from .services.posting import care_sheet_post, care_sheet_preview, settlement_reverse
 
 # Posting ("liquider") and reversing ("annuler") each have their own permission (CareSheet.Meta);
 # editing a draft needs only the change permission.

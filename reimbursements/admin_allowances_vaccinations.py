@@ -6,8 +6,8 @@ from django.contrib import admin
 
 from ameli_portal.audit import AuditedAdminMixin
 
-from .allowances import daily_allowance_pay
 from .models import DailyAllowance, Vaccination
+from .services.allowances import daily_allowance_pay
 
 ALLOWANCE_FIELDS = (
     "public_id",

@@ -21,7 +21,8 @@ from accounts.models import Beneficiary, Insured
 from accounts.nir import generate_nir
 
 from .models import CareAct, CareSheet, Journal, Payment, Professional, Settlement
-from .services import care_sheet_post, payments_run
+from .services.payments import payments_run
+from .services.posting import care_sheet_post
 
 BATCH = "demo"
 YEARS = 2

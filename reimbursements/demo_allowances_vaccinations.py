@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Insured
 
-from .allowances import daily_allowance_pay
 from .models import DailyAllowance, Vaccination
+from .services.allowances import daily_allowance_pay
 
 # Last names in accounts/demo.py's PEOPLE: the demo account, a maternity, a family (the
 # last two without an account: staff see them in the back office).

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Beneficiary, Insured
@@ -761,3 +761,7 @@ def home_payments(home, insured: Insured, since) -> None:
         )
     filters = Filters(start=history_start(timezone.localdate()))
     home.payments = list(payments_page(insured, filters, 1, per_page=LAST_PAYMENTS))
+
+
+def ledger_balance(**filters) -> Decimal:
+    return LedgerEntry.objects.filter(**filters).aggregate(total=Sum("amount"))["total"] or ZERO

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ameli_portal.jobs import job
 
-from .services import payments_run
+from .services.payments import payments_run
 
 
 @shared_task(name="reimbursements.daily_payment_run", ignore_result=True)
@@ -23,4 +23,4 @@ def payment_run_job(day: str) -> int:
 
 
 # Registered with the worker: imports of uploaded files (import_runs.py).
-from .import_runs import import_run_job  # noqa: E402,F401
+from .services.import_runs import import_run_job  # noqa: E402,F401

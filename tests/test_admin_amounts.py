@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils import formats
 
 from ameli_portal.formats import euros, percent
-from reimbursements.allowances import daily_allowance_pay
 from reimbursements.models import CareSheet, DailyAllowance, LedgerEntry, Settlement
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.allowances import daily_allowance_pay
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from requests_app.models import Request
 from tests.factories import CareActFactory, CareSheetFactory, DemarcheFactory, StaffFactory
 

@@ -14,7 +14,8 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.urls import reverse
 
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.factories import CareActFactory, CareSheetFactory, StaffFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts.data_export import data_export_build, data_exports_purge
 from accounts.models import DataExport, TermsAcceptance
 from accounts.terms import terms_accept
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from requests_app.models import RequestEvent
 from tests.factories import (
     BeneficiaryFactory,

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attestations.models import Document
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.factories import (
     CareActFactory,
     CareSheetFactory,

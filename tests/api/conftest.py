@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.accounts.helpers import last_code
 from tests.factories import PASSWORD, CareActFactory, CareSheetFactory
 

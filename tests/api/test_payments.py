@@ -318,7 +318,8 @@ def test_every_operation_said_to_have_no_effect_writes_nothing():
 def test_a_payment_that_gives_deductions_back_reads_as_on_its_page():
     """A recovery made for an act cancelled since, given back on the next payment (« Retenues
     rendues »): the API's detail, its breakdown and its list say what the page says."""
-    from reimbursements.services import payments_run, settlement_reverse
+    from reimbursements.services.payments import payments_run
+    from reimbursements.services.posting import settlement_reverse
     from tests.factories import StaffFactory
     from tests.reimbursements.test_ledger import carry_franchises, post_gp
 

@@ -12,8 +12,8 @@ from pypdf import PdfReader
 from attestations import services
 from attestations.allowances_vaccinations import SELF
 from attestations.models import Document
-from reimbursements.allowances import daily_allowance_pay
 from reimbursements.models import Vaccination
+from reimbursements.services.allowances import daily_allowance_pay
 from tests.factories import BeneficiaryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

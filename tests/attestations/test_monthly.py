@@ -13,7 +13,8 @@ from ameli_portal.models import DemoMessage, OutboxJob
 from attestations import services
 from attestations.models import Document, MonthlyStatement
 from attestations.tasks import monthly_statements
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.conftest import wait_for
 from tests.factories import CareActFactory, CareSheetFactory, UserFactory
 

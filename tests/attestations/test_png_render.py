@@ -12,9 +12,10 @@ from PIL import Image
 
 from attestations import services
 from attestations.models import Document
-from reimbursements.allowances import daily_allowance_pay
 from reimbursements.models import Vaccination
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.allowances import daily_allowance_pay
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import BeneficiaryFactory, CareActFactory, CareSheetFactory
 

@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from attestations import services
 from attestations.models import Document
-from reimbursements.services import care_sheet_post, payments_run, settlement_reverse
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post, settlement_reverse
 from reimbursements.templatetags.money import euros, percent
 from tests.factories import BeneficiaryFactory, CareActFactory, CareSheetFactory, ProfessionalFactory
 

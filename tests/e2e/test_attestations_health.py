@@ -41,8 +41,8 @@ def private_storage(settings, tmp_path):
 
 @pytest.fixture
 def person(db, private_storage):
-    from reimbursements.allowances import daily_allowance_pay
     from reimbursements.models import Vaccination
+    from reimbursements.services.allowances import daily_allowance_pay
 
     user = UserFactory(insured__first_names="Camille", insured__last_name="Durand")
     insured = user.insured

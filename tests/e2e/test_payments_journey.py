@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.e2e.conftest import (
     DESKTOP,
     MOBILE,

@@ -25,7 +25,8 @@ from pypdf import PdfReader
 from accounts.models import PostalLetter, User
 from accounts.nir import generate_nir
 from accounts.services import rights
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.e2e.conftest import MOBILE, page_checker, signed_in_page
 from tests.e2e.test_account_journeys import NEW_PASSWORD, PRIVACY_BOX, TERMS_BOX, at, field, spaced
 from tests.factories import (

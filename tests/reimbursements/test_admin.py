@@ -11,7 +11,9 @@ from django.urls import reverse
 
 from ameli_portal.models import AuditEvent
 from reimbursements.models import CareSheet, Journal, LedgerEntry, Payment, Reversal, Settlement
-from reimbursements.services import care_sheet_post, ledger_balance, payments_run
+from reimbursements.queries import ledger_balance
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.factories import BeneficiaryFactory, CareActFactory, CareSheetFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from ameli_portal.models import AuditEvent
-from reimbursements.allowances import allowance_figures, daily_allowance_pay
 from reimbursements.models import Account, DailyAllowance, Journal, LedgerEntry, Payment, Vaccination
-from reimbursements.services import ledger_balance
+from reimbursements.queries import ledger_balance
+from reimbursements.services.allowances import allowance_figures, daily_allowance_pay
 
 pytestmark = pytest.mark.django_db
 

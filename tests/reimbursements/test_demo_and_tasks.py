@@ -12,7 +12,8 @@ from django.utils import timezone
 from ameli_portal.celery import app
 from ameli_portal.models import DemoMessage
 from reimbursements.models import Account, CareSheet, LedgerEntry, Payment, Settlement
-from reimbursements.services import care_sheet_post, ledger_balance
+from reimbursements.queries import ledger_balance
+from reimbursements.services.posting import care_sheet_post
 from reimbursements.tasks import daily_payment_run
 from tests.conftest import wait_for
 from tests.factories import CareActFactory, CareSheetFactory, UserFactory

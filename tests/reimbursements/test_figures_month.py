@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 
 from reimbursements import aggregates, queries
 from reimbursements.aggregates import figures_refresh
-from reimbursements.importing import import_care_sheets
 from reimbursements.models import ZERO, FiguresMonth, PaymentFigures, Settlement
-from reimbursements.services import care_sheet_post, payments_run, settlement_reverse
+from reimbursements.services.importing import import_care_sheets
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post, settlement_reverse
 from reimbursements.views import CHART_TEMPLATE, COUNTERS_TEMPLATE
 from tests.factories import (
     BeneficiaryFactory,
@@ -391,7 +392,8 @@ def test_a_write_adjusts_its_months_without_reading_the_history(household, pharm
         read.extend(q["sql"] for q in queries.captured_queries)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("reimbursements.services.figures_apply", watched)
+        patch.setattr("reimbursements.services.posting.figures_apply", watched)
+        patch.setattr("reimbursements.services.payments.figures_apply", watched)
         line = care(insured, day=date(2026, 3, 2))
         payments_run(day=date(2026, 3, 3))
         settlement_reverse(settlement=line, actor=staff, reason="Erreur")

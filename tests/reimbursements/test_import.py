@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ameli_portal.models import AuditEvent
-from reimbursements.importing import COLUMNS, import_care_sheets
 from reimbursements.models import CareAct, CareSheet, Settlement
-from reimbursements.services import ledger_balance
+from reimbursements.queries import ledger_balance
+from reimbursements.services.importing import COLUMNS, import_care_sheets
 from tests.factories import BeneficiaryFactory, InsuredFactory, ProfessionalFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

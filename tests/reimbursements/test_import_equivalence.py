@@ -18,9 +18,10 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.models import Exemption
-from reimbursements.importing import import_care_sheets
 from reimbursements.models import CareSheet, LedgerEntry, Settlement
-from reimbursements.services import care_sheet_post, ledger_balance
+from reimbursements.queries import ledger_balance
+from reimbursements.services.importing import import_care_sheets
+from reimbursements.services.posting import care_sheet_post
 from tests.factories import (
     BeneficiaryFactory,
     CareActFactory,
@@ -269,7 +270,7 @@ def test_the_ledger_guards_see_the_rows_written_by_copy(db):
     from django.utils import timezone
 
     from reimbursements.models import Journal
-    from reimbursements.posting import ENTRY_COLUMNS, JOURNAL_COLUMNS, _insert
+    from reimbursements.services.posting_batch import ENTRY_COLUMNS, JOURNAL_COLUMNS, _insert
 
     with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
         [journal_id] = _insert(

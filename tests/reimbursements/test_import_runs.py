@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ameli_portal.models import AuditEvent, OutboxJob
-from reimbursements.import_runs import import_run_execute, import_run_job
 from reimbursements.models import CareSheet, ImportRun, Settlement
-from reimbursements.services import ledger_balance
+from reimbursements.queries import ledger_balance
+from reimbursements.services.import_runs import import_run_execute, import_run_job
 from tests.factories import StaffFactory
 from tests.reimbursements.test_import import sample_rows, to_csv
 
@@ -269,7 +269,7 @@ def interrupted_run(agent, rows, *, done_sheets, minutes_ago=60):
 
     from django.utils import timezone
 
-    from reimbursements.importing import import_care_sheets
+    from reimbursements.services.importing import import_care_sheets
 
     run = ImportRun(
         file_name="feuilles.csv", file_size=1, launched_by=agent, lines_total=len(rows), post=True
@@ -362,7 +362,7 @@ def test_a_reference_used_twice_in_the_file_is_refused_the_second_time_even_on_a
     # Sheet F0002 again at the end of the file, with another act: not the same sheet.
     again = [dict(row, care_date="2026-03-20") for row in rows[6:9]]
     run = interrupted_run(agent, rows + again, done_sheets=12)
-    monkeypatch.setattr("reimbursements.import_runs.BATCH_SIZE", 15)  # F0002's two places apart
+    monkeypatch.setattr("reimbursements.services.import_runs.BATCH_SIZE", 15)  # F0002's two places apart
     client.force_login(agent)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(run_url(run, "resume"))
@@ -377,7 +377,7 @@ def test_a_reference_used_twice_in_the_file_is_refused_the_second_time_even_on_a
 
 @pytest.mark.django_db
 def test_without_relaunch_a_reference_used_twice_is_refused_the_second_time(agent, people, private_files):
-    from reimbursements.importing import import_care_sheets
+    from reimbursements.services.importing import import_care_sheets
 
     rows, _ = sample_rows(people, sheets=30)
     again = [dict(row, care_date="2026-03-20") for row in rows[6:9]]
@@ -390,7 +390,7 @@ def test_without_relaunch_a_reference_used_twice_is_refused_the_second_time(agen
 def test_a_worker_thought_dead_stops_when_the_relaunch_takes_over(
     agent, people, private_files, django_capture_on_commit_callbacks
 ):
-    from reimbursements.import_runs import import_run_resume
+    from reimbursements.services.import_runs import import_run_resume
 
     rows, _ = sample_rows(people, sheets=30)
     run = interrupted_run(agent, rows, done_sheets=12)

@@ -8,7 +8,9 @@ from django.core import mail
 from django.db import DatabaseError, connection, transaction
 
 from reimbursements.models import Account, Journal, LedgerEntry, Payment, Settlement
-from reimbursements.services import care_sheet_post, ledger_balance, payments_run, settlement_reverse
+from reimbursements.queries import ledger_balance
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post, settlement_reverse
 from tests.factories import CareActFactory, CareSheetFactory, ProfessionalFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +232,7 @@ def test_the_migration_gives_back_what_was_recovered_before_it(insured, agent):
     from django.apps import apps
 
     from reimbursements.models import Reversal
-    from reimbursements.services import _journal, settlement_legs
+    from reimbursements.services.posting import _journal, settlement_legs
 
     migration = __import__("reimbursements.migrations.0009_deduction_refunds", fromlist=["x"])
     boxes = carry_franchises(insured, agent)

@@ -10,7 +10,8 @@ import time_machine
 from django.urls import reverse
 
 from reimbursements import queries
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from tests.factories import CareActFactory, CareSheetFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Insured
-from reimbursements.importing import import_care_sheets
 from reimbursements.models import FiguresMonth, PaymentFigures
-from reimbursements.services import care_sheet_post, payments_run, settlement_reverse
+from reimbursements.services.importing import import_care_sheets
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post, settlement_reverse
 from tests.factories import (
     BeneficiaryFactory,
     CareActFactory,

@@ -12,7 +12,8 @@ import time_machine
 from django.urls import reverse
 
 from reimbursements.models import Payment
-from reimbursements.services import care_sheet_post, payments_run, settlement_reverse
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post, settlement_reverse
 from tests.factories import (
     BeneficiaryFactory,
     CareActFactory,

@@ -44,8 +44,9 @@ from ameli_portal.models import OutboxJob
 from attestations.content import document_pdf
 from attestations.models import Document
 from reimbursements.models import Account, CareSheet, LedgerEntry, Settlement
-from reimbursements.queries import history_start
-from reimbursements.services import care_sheet_post, ledger_balance, payments_run, settlement_reverse
+from reimbursements.queries import history_start, ledger_balance
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post, settlement_reverse
 from tests.factories import (
     BeneficiaryFactory,
     CareActFactory,

@@ -19,7 +19,8 @@ from attestations.models import Document
 from messaging.models import Thread
 from messaging.services.threads import notice_post, thread_start
 from reimbursements.models import Payment
-from reimbursements.services import care_sheet_post, payments_run
+from reimbursements.services.payments import payments_run
+from reimbursements.services.posting import care_sheet_post
 from requests_app import services as request_services
 from requests_app.uploads import check_upload
 from tests.factories import (

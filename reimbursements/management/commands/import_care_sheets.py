@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from reimbursements.importing import ImportHooks, ImportReport, import_care_sheets, write_rejections
+from reimbursements.services.importing import ImportHooks, ImportReport, import_care_sheets, write_rejections
 
 REFRESH = 0.25  # seconds between two redraws of the progress bar
 

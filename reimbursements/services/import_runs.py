@@ -28,6 +28,7 @@ import heapq
 import io
 import logging
 import tempfile
+from collections.abc import Iterator
 
 from django.core.files import File
 from django.db import connection, transaction
@@ -38,8 +39,8 @@ from ameli_portal.audit import audit
 from ameli_portal.jobs import job
 from ameli_portal.outbox import enqueue
 
+from ..models import ImportRun, ImportRunPart, import_parts
 from .importing import ImportHooks, ImportReport, ImportSuperseded, import_care_sheets, write_rejections
-from .models import ImportRun, ImportRunPart, import_parts
 
 logger = logging.getLogger(__name__)
 
@@ -283,15 +284,22 @@ def _finish(*, run_id: int, attempt: int) -> None:
         ImportRunPart.objects.filter(run_id=run_id, attempt=attempt).delete()
 
 
+def _line_number(row: list[str]) -> int:
+    return int(row[0])
+
+
 def _merge_rejections(files, error: str, out) -> None:
     """The parts' rejected rows in file order, as `write_rejections` writes one report."""
     opened = [io.TextIOWrapper(f.open("rb"), encoding="utf-8", newline="") for f in files]
     try:
         readers = [csv.reader(f, delimiter=";") for f in opened]
-        rows = [(r for r in reader if r and r[0]) for reader in readers if next(reader, None)]
+        rows: list[Iterator[list[str]]] = [
+            (r for r in reader if r and r[0]) for reader in readers if next(reader, None)
+        ]
         writer = csv.writer(out, delimiter=";")
         writer.writerow(["ligne", "sheet_ref", "motif"])
-        writer.writerows(heapq.merge(*rows, key=lambda r: int(r[0])))
+        merged: Iterator[list[str]] = heapq.merge(*rows, key=_line_number)
+        writer.writerows(merged)
         if error:
             writer.writerow(["", "", error])
     finally:

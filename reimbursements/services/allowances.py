@@ -24,8 +24,8 @@ from ameli_portal.audit import audit
 from ameli_portal.emails import enqueue_email
 from ameli_portal.formats import amount_text, first_name
 
-from .models import ZERO, Account, DailyAllowance, Journal, Payment
-from .services import _journal
+from ..models import ZERO, Account, DailyAllowance, Journal, Payment
+from .posting import _journal
 
 CENT = Decimal("0.01")
 
@@ -43,7 +43,7 @@ LEVY_RATES = [
     LevyRates(date(2018, 1, 1), Decimal("0.062"), Decimal("0.038"), Decimal("0.005")),
 ]
 # Share of the taxable base that is taxable, by kind of IJ.
-TAXABLE_SHARE = {
+TAXABLE_SHARE: dict[str, Decimal] = {
     DailyAllowance.Kind.SICKNESS: Decimal("1"),
     DailyAllowance.Kind.MATERNITY: Decimal("1"),
     DailyAllowance.Kind.PATERNITY: Decimal("1"),

@@ -23,8 +23,8 @@ from django.db import DatabaseError, transaction
 from accounts.models import Beneficiary, Insured
 from accounts.nir import NirError, parse_nir
 
-from .models import Basket, CareAct, CareKind, CareSheet, Professional
-from .posting import SheetToPost, care_sheets_post_batch
+from ..models import Basket, CareAct, CareKind, CareSheet, Professional
+from .posting_batch import SheetToPost, care_sheets_post_batch
 
 DELIMITER = ";"
 # Columns every file must carry; the others may be left out.
@@ -304,7 +304,7 @@ def parse_row(line: int, values: dict[str, str]) -> Row:
             )
         care_date = _date(values["care_date"], "date des soins")
         end_date = _date(values.get("end_date", ""), "date de sortie", required=False)
-        if end_date and end_date < care_date:
+        if end_date and care_date and end_date < care_date:
             raise RowError("date de sortie antérieure à la date des soins")
         row.act = {
             "act_code": act_code,
@@ -392,7 +392,7 @@ def _skip_known(groups: list[_Group], report: ImportReport) -> None:
         .exclude(external_ref="")
         .values_list("external_ref", "import_batch")
     )
-    earlier = {}
+    earlier: dict[str, list] = {}
     if report.attempt:
         earlier = {
             ref: []

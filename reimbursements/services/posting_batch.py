@@ -35,11 +35,11 @@ from django.utils import timezone
 from accounts.models import Beneficiary, Insured
 from ameli_portal.models import AuditEvent
 
-from . import builders, rules
-from .aggregates import FiguresChange, figures_apply
-from .builders import Patient
-from .models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
-from .services import settlement_legs
+from .. import builders, rules
+from ..aggregates import FiguresChange, figures_apply
+from ..builders import Patient
+from ..models import ZERO, CareAct, CareSheet, Journal, LedgerEntry, Professional, Settlement
+from .posting import settlement_legs
 
 # Columns written by _insert, in order (the id comes first, allocated by _insert).
 # Every column without a database default (Django's defaults are Python's: given here).
