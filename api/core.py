@@ -16,6 +16,7 @@ TERMS_PENDING = (
     "Les conditions d'utilisation ont changé : acceptez la nouvelle version pour continuer "
     "(GET /api/v1/moi/conditions pour la lire, puis POST /api/v1/moi/conditions)."
 )
+ACCEPT_URL = "/api/v1/moi/conditions"
 TERMS_PENDING_RESPONSE = {
     "description": "Les conditions d'utilisation en vigueur ne sont pas encore acceptées "
     "(ou le compte ne donne pas accès à la ressource).",
@@ -82,4 +83,4 @@ def refused(request, exc):
 @api.exception_handler(TermsPending)
 def terms_pending(request, exc):
     """The site sends to its acceptance page; the API says where to accept them."""
-    return problems.problem(api, request, 403, TERMS_PENDING, accept_url="/api/v1/moi/conditions")
+    return problems.problem(api, request, 403, TERMS_PENDING, accept_url=ACCEPT_URL)

@@ -182,3 +182,15 @@ def test_the_relevé_of_last_month_as_the_page_s_button():
     assert refused.status_code == 422 and refused.json()["errors"][0]["champ"] == "last_month"
     other = client.post("/api/v1/documents", {"kind": "ij", "last_month": True}, "application/json", **_key())
     assert other.status_code == 422
+
+
+def test_with_new_terms_to_accept_allauth_s_account_operations_wait_too_but_signing_out_does_not():
+    user = _with_old_terms()
+    client = ApiClient(sign_in(user))
+    for url in ("/api/auth/app/v1/account/authenticators", "/api/auth/app/v1/auth/sessions"):
+        response = client.get(url)
+        assert response.status_code == 403 and response.json()["accept_url"] == TERMS, url
+    assert client.get("/api/auth/app/v1/auth/session").status_code == 200
+    client.post(TERMS, {"accept_terms": True, "accept_privacy": True}, "application/json", **_key())
+    assert client.get("/api/auth/app/v1/account/authenticators").status_code == 200
+    assert client.delete("/api/auth/app/v1/auth/session").status_code == 401  # signed out
