@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool
 
 from .payments_schemas import PaymentItem
 from .schemas import Card, Demarche, Document
@@ -28,8 +28,8 @@ class TermsAccept(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    accept_terms: bool = Field(description="J'accepte les conditions d'utilisation.")
-    accept_privacy: bool = Field(
+    accept_terms: StrictBool = Field(description="J'accepte les conditions d'utilisation.")
+    accept_privacy: StrictBool = Field(
         description="J'ai pris connaissance de la notice de protection des données personnelles."
     )
 

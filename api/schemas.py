@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, StrictBool, model_validator
 
 from messaging import models as messaging
 
@@ -160,7 +160,7 @@ class DocumentAsk(Schema):
     )
     start: str | None = Field(None, description="releve, ij : première date de paiement (AAAA-MM-JJ).")
     end: str | None = Field(None, description="releve, ij : dernière date de paiement (AAAA-MM-JJ).")
-    last_month: bool = Field(
+    last_month: StrictBool = Field(
         False,
         description="releve : true pour le relevé du mois dernier (le bouton « Relevé du mois "
         "dernier » de la page), sans start ni end.",
