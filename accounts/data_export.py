@@ -24,6 +24,7 @@ from django.utils import timezone
 from ameli_portal.outbox import enqueue
 
 from .models import DataExport, User
+from .security import log_event
 
 # Staff accounts that handled a record are the caisse's business, not the person's data;
 # secrets and internal markers are never exported.
@@ -81,6 +82,17 @@ def data_export_request(*, user: User) -> DataExport:
         )
         enqueue("accounts.data_export_build", export_id=export.pk)
     return export
+
+
+def data_export_ask(*, user: User) -> tuple[DataExport, bool]:
+    """« Préparer mon archive »: the archive already being prepared, if any (not a second
+    one), else a new one; ``True`` when it is new."""
+    pending = DataExport.objects.filter(user=user, status=DataExport.Status.PENDING).first()
+    if pending is not None:
+        return pending, False
+    export = data_export_request(user=user)
+    log_event("data_export_requested", user_id=user.pk)
+    return export, True
 
 
 def data_export_build(*, export_id: int) -> DataExport:

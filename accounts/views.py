@@ -267,29 +267,30 @@ def my_data(request):
 
 @require_POST
 def my_data_request(request):
-    from .data_export import data_export_request
-    from .models import DataExport
+    from .data_export import data_export_ask
 
     get_insured_for_user(request.user)
-    if DataExport.objects.filter(user=request.user, status=DataExport.Status.PENDING).exists():
-        messages.info(request, "Votre archive est déjà en préparation.")
-    else:
-        data_export_request(user=request.user)
-        log_event("data_export_requested", user_id=request.user.pk)
+    if data_export_ask(user=request.user)[1]:
         messages.success(
             request,
             "Votre archive est en préparation : rechargez cette page dans "
             "quelques instants pour la télécharger.",
         )
+    else:
+        messages.info(request, "Votre archive est déjà en préparation.")
     return redirect("accounts:my_data")
 
 
 @never_cache
 def my_data_download(request, public_id):
+    return data_export_response(request.user, get_data_export_for_user(request.user, public_id))
+
+
+def data_export_response(user, export):
+    """The archive as a download, logged (the page's and the API's)."""
     from django.http import FileResponse
 
-    export = get_data_export_for_user(request.user, public_id)
-    log_event("data_export_downloaded", user_id=request.user.pk)
+    log_event("data_export_downloaded", user_id=user.pk)
     response = FileResponse(
         export.file.open("rb"), as_attachment=True, filename=export.filename, content_type="application/zip"
     )

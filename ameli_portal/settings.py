@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionActivityMiddleware",
     "accounts.middleware.StaffMfaMiddleware",
     "accounts.middleware.NewTermsMiddleware",
+    # The same gate for allauth's API for apps (its account operations, by token).
+    "api.middleware.HeadlessTermsMiddleware",
 ]
 
 ROOT_URLCONF = "ameli_portal.urls"

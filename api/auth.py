@@ -1,6 +1,14 @@
 """The session token of allauth's API for apps, as the API's one way to sign in."""
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
+from django.urls import reverse
+
+from accounts.terms import user_needs_new_terms
+
+
+class TermsPending(Exception):
+    """Signed in, but the terms in force are not accepted yet: as the site's terms gate
+    (accounts.middleware.NewTermsMiddleware), nothing but reading and accepting them."""
 
 
 class SessionToken(XSessionTokenAuth):
@@ -17,7 +25,11 @@ class SessionToken(XSessionTokenAuth):
     def __call__(self, request):
         user = super().__call__(request)
         # Signed in but not as an insured person (a staff account): nothing here is theirs.
-        return user if user is not None and getattr(user, "is_active", False) else None
+        if user is None or not getattr(user, "is_active", False):
+            return None
+        if user_needs_new_terms(user) and request.path != reverse("api-v1:terms"):
+            raise TermsPending
+        return user
 
 
 session_token = SessionToken()

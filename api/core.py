@@ -10,7 +10,18 @@ from ninja import NinjaAPI
 from ameli_portal.domain import DomainError
 
 from . import problems, schemas
-from .auth import session_token
+from .auth import TermsPending, session_token
+
+TERMS_PENDING = (
+    "Les conditions d'utilisation ont changé : acceptez la nouvelle version pour continuer "
+    "(GET /api/v1/moi/conditions pour la lire, puis POST /api/v1/moi/conditions)."
+)
+ACCEPT_URL = "/api/v1/moi/conditions"
+TERMS_PENDING_RESPONSE = {
+    "description": "Les conditions d'utilisation en vigueur ne sont pas encore acceptées "
+    "(ou le compte ne donne pas accès à la ressource).",
+    "content": {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 
 class PortalAPI(NinjaAPI):
@@ -19,6 +30,8 @@ class PortalAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for item in schema["paths"].values():
             for operation in item.values():
+                if operation.get("security"):  # any signed-in operation: the terms gate
+                    operation.setdefault("responses", {})["403"] = TERMS_PENDING_RESPONSE
                 # ninja keys the responses it infers by int and those of openapi_extra by str:
                 # one key per status in the document, the explicit description winning.
                 responses = operation.get("responses", {})
@@ -65,3 +78,9 @@ def refused(request, exc):
     """A write a service refuses, for a reason the person can act on: its French message."""
     detail = " ".join(exc.messages) if isinstance(exc, DjangoValidationError) else str(exc)
     return problems.problem(api, request, 422, detail)
+
+
+@api.exception_handler(TermsPending)
+def terms_pending(request, exc):
+    """The site sends to its acceptance page; the API says where to accept them."""
+    return problems.problem(api, request, 403, TERMS_PENDING, accept_url=ACCEPT_URL)

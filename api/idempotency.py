@@ -31,7 +31,7 @@ from ninja import Header
 from ameli_portal.idempotency import clean_key
 
 from . import problems
-from .auth import session_token
+from .auth import TermsPending, session_token
 from .models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -115,9 +115,12 @@ def _idempotent(api, run):
 
     @functools.wraps(run)
     def wrapper(request, *args, **kwargs):
-        user = session_token(request)
+        try:
+            user = session_token(request)
+        except TermsPending:
+            user = None
         if user is None:
-            return run(request, *args, **kwargs)  # ninja answers 401
+            return run(request, *args, **kwargs)  # ninja answers 401, or 403 (the terms)
         sent = request.headers.get(HEADER)
         key = clean_key(sent)
         if not key:

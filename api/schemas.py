@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, StrictBool, model_validator
 
 from messaging import models as messaging
 
@@ -24,6 +24,9 @@ class Problem(Schema):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+    accept_url: str | None = Field(
+        None, description="403 des conditions à accepter : l'opération qui les accepte."
+    )
 
 
 class Profile(Schema):
@@ -152,11 +155,16 @@ class DocumentAsk(Schema):
 
     kind: Literal["droits", "releve", "ij", "fiscal", "vaccination"] = Field(
         description="droits : attestation de droits ; releve : relevé de remboursements (start, "
-        "end) ; ij : attestation d'indemnités journalières (start, end) ; fiscal : relevé fiscal "
-        "(year) ; vaccination : attestation de vaccination (person, facultatif)."
+        "end, ou last_month) ; ij : attestation d'indemnités journalières (start, end) ; fiscal : "
+        "relevé fiscal (year) ; vaccination : attestation de vaccination (person, facultatif)."
     )
     start: str | None = Field(None, description="releve, ij : première date de paiement (AAAA-MM-JJ).")
     end: str | None = Field(None, description="releve, ij : dernière date de paiement (AAAA-MM-JJ).")
+    last_month: StrictBool = Field(
+        False,
+        description="releve : true pour le relevé du mois dernier (le bouton « Relevé du mois "
+        "dernier » de la page), sans start ni end.",
+    )
     year: str | None = Field(None, description="fiscal : l'année des revenus, parmi les 3 dernières.")
     person: str | None = Field(
         None,

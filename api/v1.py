@@ -9,6 +9,7 @@ pages: another person's object is a 404, like one that does not exist.
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import re_path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Router, Status
 from ninja.decorators import decorate_view
@@ -20,13 +21,20 @@ from accounts.selectors import cards_by_person
 from accounts.services import register as account_services
 from attestations import services as attestations
 from attestations.access import get_document_for_user
-from attestations.forms import AllowanceForm, RightsForm, StatementForm, TaxForm, VaccinationForm
+from attestations.forms import (
+    AllowanceForm,
+    RightsForm,
+    StatementForm,
+    TaxForm,
+    VaccinationForm,
+    last_month,
+)
 from attestations.models import Document
 from messaging.access import get_thread_for_user
 from messaging.queries import inbox_threads
 from messaging.services import threads as messaging
 
-from . import demarches, payments, problems, schemas, simulator
+from . import account, demarches, payments, problems, schemas, simulator
 from .core import MANY, ONE, SIGNED_IN, WRITE, api
 from .idempotency import IdempotencyKey, idempotent
 from .pagination import Cursor
@@ -127,13 +135,29 @@ ASKED = {
 def document_ask(request, key: IdempotencyKey, ask: schemas.DocumentAsk):
     insured = get_insured_for_user(request.user)
     form_class, parameter = ASKED[ask.kind]
-    data = {name: value for name, value in ask.dict(exclude={"kind"}).items() if value is not None}
-    form = form_class(data, **({"insured": insured} if form_class is VaccinationForm else {}))
-    if not form.is_valid():
-        raise problems.form_refused(form)
-    values = {parameter: form.cleaned_data[parameter]} if parameter else {}
+    if ask.last_month:
+        values = {"period": _last_month(ask)}
+    else:
+        data = {k: v for k, v in ask.dict(exclude={"kind", "last_month"}).items() if v is not None}
+        form = form_class(data, **({"insured": insured} if form_class is VaccinationForm else {}))
+        if not form.is_valid():
+            raise problems.form_refused(form)
+        values = {parameter: form.cleaned_data[parameter]} if parameter else {}
     document = attestations.document_request(insured=insured, kind=ask.kind, idempotency_key=key, **values)
     return Status(201, document)
+
+
+def _last_month(ask: schemas.DocumentAsk):
+    """The page's « Relevé du mois dernier » button: the relevé of the previous calendar month."""
+    if ask.kind != Document.Kind.STATEMENT:
+        raise problems.fields_refused(
+            {"last_month": ["Seulement pour le relevé de remboursements (releve)."]}
+        )
+    if ask.start or ask.end:
+        raise problems.fields_refused(
+            {"last_month": ["Le mois dernier, ou une période (start, end) : pas les deux."]}
+        )
+    return last_month(timezone.localdate())
 
 
 @documents.post(
@@ -249,6 +273,7 @@ def message_reply(request, thread_id, key: IdempotencyKey, reply: schemas.Reply)
 
 
 api.add_router("/moi", me)
+api.add_router("/moi", account.router)
 api.add_router("/documents", documents)
 api.add_router("/demarches", demarches.router)
 api.add_router("/messagerie", messages)

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
 
+from accounts.data_export import data_export_build, data_export_request
 from accounts.models import HealthCardEvent
 from accounts.nir import compute_key
 from api.v1 import api
@@ -125,6 +126,8 @@ def _owned(kind, user):
             uploads=[("Devis", check_upload(upload()))],
         )
         return filed.attachments.get().public_id
+    if kind == "export_id":
+        return data_export_build(export_id=data_export_request(user=user).pk).public_id
     raise AssertionError(f"identifiant inconnu des tests : {kind} (ajoutez-le à _owned)")
 
 

@@ -1,12 +1,14 @@
 """The README's Python client, run as written against a live test server: it signs in with
-the NIR, the password and the emailed code, lists the payments and downloads the attestation."""
+the NIR, the password and the emailed code, lists the payments, asks for the attestation de
+droits, follows its state until it is ready and downloads it. The document's job runs as the
+tests' jobs do (in-process, on commit: ``CELERY_TASK_ALWAYS_EAGER`` in ``./run test``);
+tests/attestations/test_documents.py renders the same job through a real worker."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-from attestations import services
 from attestations.models import Document
 from tests.accounts.helpers import last_code
 from tests.api.conftest import paid_care
@@ -36,11 +38,7 @@ def test_the_readme_s_python_client_runs_against_the_portal(
     }
     user = UserFactory()
     payment = paid_care(user.insured)
-    # The attestation, asked as on « Mes attestations » and rendered by its job's service.
-    document = services.document_request(insured=user.insured, kind=Document.Kind.RIGHTS)
-    services.document_render(document_id=document.pk)
-    document.refresh_from_db()
-    assert document.status == Document.Status.READY, document.error
+    assert not Document.objects.filter(owner=user.insured).exists()
     monkeypatch.setenv("PORTAIL", live_server.url)
     monkeypatch.setenv("NIR", user.username)
     monkeypatch.setenv("MOT_DE_PASSE", PASSWORD)
@@ -53,3 +51,7 @@ def test_the_readme_s_python_client_runs_against_the_portal(
     assert f"{payment.paid_on} {payment.amount} € 1 acte(s)" in printed
     pdf = (tmp_path / "attestation-de-droits.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and "attestation-de-droits.pdf enregistrée" in printed
+    # The client asked for it: one attestation, the one downloaded.
+    [document] = Document.objects.filter(owner=user.insured)
+    assert document.kind == Document.Kind.RIGHTS and document.status == Document.Status.READY
+    assert document.file.open("rb").read() == pdf

@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import DataExport, TermsAcceptance
 from api.v1 import api
 from attestations.models import Document
 from messaging.models import Message, Thread
@@ -158,6 +159,26 @@ def _asked_for_a_complement(user):
     return filed
 
 
+def _accept_terms(user):
+    user.terms_version = "2020-01"  # accepted before the version in force
+    user.save(update_fields=["terms_version"])
+
+    def effect():
+        user.refresh_from_db()
+        return user.terms_version, TermsAcceptance.objects.filter(user=user).count()
+
+    url = "/api/v1/moi/conditions"
+    body = {"accept_terms": True, "accept_privacy": True}
+    return Write(url, body, (url, {**body, "accept_privacy": False}), effect, repeats=False)
+
+
+def _ask_data_export(user):
+    # The tests' jobs run in-process: each archive is ready at once, so a new ask is a new
+    # archive (one still in preparation is given back instead: tests/api/test_account_space.py).
+    url = "/api/v1/moi/donnees"
+    return Write(url, {}, ("/api/v1/moi/donnees?x=1", {}), DataExport.objects.filter(user=user).count)
+
+
 # (method, path) -> user -> how to call it (Write)
 WRITES = {
     ("post", "/api/v1/messagerie/fils"): _start_thread,
@@ -168,6 +189,8 @@ WRITES = {
     ("post", "/api/v1/documents/{document_id}/reessayer"): _retry_document,
     ("post", "/api/v1/demarches"): _file_demarche,
     ("post", "/api/v1/demarches/{demarche_id}/complement"): _complement,
+    ("post", "/api/v1/moi/conditions"): _accept_terms,
+    ("post", "/api/v1/moi/donnees"): _ask_data_export,
 }
 
 
