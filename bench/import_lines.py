@@ -192,14 +192,14 @@ def write_csv(
 # --- The import, in worker processes --------------------------------------------------
 
 
-_REFRESH = [0.0]  # seconds spent in aggregates.figures_refresh by this worker's import
+_REFRESH = [0.0]  # seconds spent in aggregates.figures_apply by this worker's import
 
 
 def _timed_refresh(refresh):
-    def timed(**kwargs):
+    def timed(*args, **kwargs):
         t0 = time.perf_counter()
         try:
-            return refresh(**kwargs)
+            return refresh(*args, **kwargs)
         finally:
             _REFRESH[0] += time.perf_counter() - t0
 
@@ -208,13 +208,13 @@ def _timed_refresh(refresh):
 
 def _import(path: str, batch_size: int, part, profile: str | None = None) -> tuple[int, int, str, float]:
     """In a worker process: import a file (or its part); (lines imported, rejected, tag,
-    seconds of it in `aggregates.figures_refresh`, timed apart: it is not this import's code)."""
+    seconds of it in `aggregates.figures_apply`, timed apart: it is not this import's code)."""
     from reimbursements.services import posting_batch as posting
     from reimbursements.services.importing import import_care_sheets
 
-    if not hasattr(posting.figures_refresh, "__wrapped_refresh__"):
-        posting.figures_refresh = _timed_refresh(posting.figures_refresh)
-        posting.figures_refresh.__wrapped_refresh__ = True
+    if not hasattr(posting.figures_apply, "__wrapped_refresh__"):
+        posting.figures_apply = _timed_refresh(posting.figures_apply)
+        posting.figures_apply.__wrapped_refresh__ = True
     _REFRESH[0] = 0.0
     profiler = cProfile.Profile() if profile else None
     with open(path, encoding="utf-8", newline="") as f:
@@ -231,7 +231,7 @@ def _import(path: str, batch_size: int, part, profile: str | None = None) -> tup
 
 def timed_import(pool, path: str, batch_size: int, processes: int, profile: str | None = None):
     """Lines per second of importing ``path`` with ``processes`` parts side by side, the tags,
-    and the share of the time spent in `figures_refresh` (the first part's)."""
+    and the share of the time spent in `figures_apply` (the first part's)."""
     parts = [None] if processes == 1 else [(k, processes) for k in range(processes)]
     t0 = time.perf_counter()
     results = pool.starmap(_import, [(path, batch_size, part, profile) for part in parts])
@@ -429,8 +429,7 @@ def main() -> int:
         for phase in ("vide", "historique"):
             if phase == "historique":
                 t0 = time.perf_counter()
-                # Each person's lines together: a batch touches few people, so that making the
-                # history does not pay for `figures_refresh` reading each one's lines again.
+                # Each person's lines together: a batch touches few people and few months.
                 path = fresh_file(args.history, days=3 * 365, by_person=True)
                 rate, _, _ = timed_import(pool, path, args.batch_size, 2)
                 os.remove(path)
@@ -456,7 +455,7 @@ def main() -> int:
                     f"{copied} lignes qu'il a écrites {copy_rate:7.0f} lignes/s "
                     f"(dont {at_commit / copy_s:.0%} au commit) ; ratio "
                     f"{import_rate / copy_rate:6.1%} ; import 2 processus {two_rate:7.0f} lignes/s "
-                    f"({two_rate / import_rate:.2f} x) ; figures_refresh {refresh:.0%} de l'import "
+                    f"({two_rate / import_rate:.2f} x) ; figures_apply {refresh:.0%} de l'import "
                     f"(hors lui : {import_rate / (1 - refresh):7.0f} lignes/s, ratio "
                     f"{import_rate / (1 - refresh) / copy_rate:6.1%}) ; load avg {os.getloadavg()[0]:.1f}",
                     flush=True,
@@ -491,14 +490,14 @@ def main() -> int:
             f"{phase:>10} : import {median(phase, 0):7.0f} lignes/s, COPY des mêmes lignes "
             f"{median(phase, 1):7.0f} lignes/s, ratio médian {median_ratio(phase, 0, 1):.1%} "
             f"(objectif >= 70 % : {verdict}) ; 2 processus / 1 : {median_ratio(phase, 2, 0):.2f} x ; "
-            f"figures_refresh {median(phase, 4):.0%} de l'import, hors lui {median(phase, 3):7.0f} "
+            f"figures_apply {median(phase, 4):.0%} de l'import, hors lui {median(phase, 3):7.0f} "
             f"lignes/s, ratio {median_ratio(phase, 3, 1):.1%}"
         )
     change = median("historique", 0) / median("vide", 0) - 1
     print(
         f"avec {args.history} lignes d'historique / base presque vide : {change:+.1%} "
         f"(objectif : à 10 % près : {'atteint' if abs(change) <= 0.10 else 'NON atteint'}) ; "
-        f"hors figures_refresh : {median('historique', 3) / median('vide', 3) - 1:+.1%}"
+        f"hors figures_apply : {median('historique', 3) / median('vide', 3) - 1:+.1%}"
     )
     print(f"pour information, COPY du fichier dans une table nue : {bare_rate:.0f} lignes/s")
     print(f"RSS de pointe du banc : {peak_rss_mib():.0f} Mio")
