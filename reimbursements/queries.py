@@ -204,9 +204,13 @@ def _payment_rows(
         theirs += lines_sql
         theirs_params = [insured.pk, *lines_params]
     else:
-        step = f"""SELECT s.payment_id FROM {S} s
-            WHERE s.insured_id = %s AND s.payment_id IS NOT NULL AND (s.insured_id, s.payment_id) > (%s, {{}})
-            ORDER BY s.payment_id LIMIT 1"""  # noqa: S608
+        # No `s.insured_id = %s` in the WHERE: with it, PostgreSQL may walk the payment's own
+        # index in payment order and filter the person's lines (seen at 2,000 lines after
+        # ANALYZE: 1,055 rows read a step, 91 ms). The next line in (insured, payment) order
+        # is someone else's once the person's payments are walked: NULL ends the walk.
+        step = f"""SELECT CASE WHEN s.insured_id = %s THEN s.payment_id END FROM {S} s
+            WHERE s.payment_id IS NOT NULL AND (s.insured_id, s.payment_id) > (%s, {{}})
+            ORDER BY s.insured_id, s.payment_id LIMIT 1"""  # noqa: S608
         walk = f"""WITH RECURSIVE theirs(id) AS (
             SELECT ({step.format(0)})
             UNION ALL
