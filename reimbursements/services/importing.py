@@ -24,6 +24,7 @@ from accounts.models import Beneficiary, Insured
 from accounts.nir import NirError, parse_nir
 
 from ..models import Basket, CareAct, CareKind, CareSheet, Professional
+from ..rules import MEDICINE_RATES
 from .posting_batch import SheetToPost, care_sheets_post_batch
 
 DELIMITER = ";"
@@ -58,7 +59,6 @@ SHEET_COLUMNS = (
 )
 MAX_SHEET_ROWS = 500  # bounds a batch's memory even when one sheet_ref never ends
 MAX_MONEY = Decimal("10") ** 10  # DecimalField(max_digits=12, decimal_places=2)
-MEDICINE_RATES = {Decimal("1.00"), Decimal("0.65"), Decimal("0.30"), Decimal("0.15")}
 TRUE = {"1", "oui", "o", "true", "vrai", "x", "yes", "y"}
 FALSE = {"0", "non", "n", "false", "faux", "no"}
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
